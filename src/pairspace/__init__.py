@@ -1,0 +1,22 @@
+"""pairspace: paired embedding spaces.
+
+Measure how alike two paired spaces are and at which scale (NNGS with its chance level, beside the
+usual baselines), relate that similarity to analogy and zero-shot accuracy, and train and audit
+projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
+"""
+
+from .measures import NNGSCurve, nngs, nngs_chance, nngs_curve
+from .neighbors import KNNResult, knn, knn_pair
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "KNNResult",
+    "NNGSCurve",
+    "__version__",
+    "knn",
+    "knn_pair",
+    "nngs",
+    "nngs_chance",
+    "nngs_curve",
+]

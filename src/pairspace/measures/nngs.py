@@ -1,0 +1,305 @@
+r"""NNGS: Nearest-Neighbor Graph Similarity of two paired embedding spaces.
+
+Tavares, Ayres & Smaragdis, "Measuring similarity between embedding spaces using induced
+neighborhood graphs", arXiv 2411.08687.
+
+For paired point clouds :math:`X` and :math:`Y` (row :math:`i` of both is the same item), let
+:math:`N_k^X(i)` be the :math:`k` nearest other rows of item :math:`i` in :math:`X` (self excluded by
+index, ties to the lower index). With :math:`c_i = |N_k^X(i) \cap N_k^Y(i)|`,
+
+.. math::
+
+    J_i(k) = \frac{|N_k^X(i) \cap N_k^Y(i)|}{|N_k^X(i) \cup N_k^Y(i)|} = \frac{c_i}{2k - c_i},
+    \qquad \mathrm{NNGS}(X, Y, k) = \frac{1}{n} \sum_i J_i(k).
+
+**The curve from one search.** Let :math:`r_X(i, j)` be the rank of :math:`j` in the neighbor list of
+:math:`i` (0 for the nearest). Then :math:`j \in N_k^X(i) \cap N_k^Y(i)` iff
+:math:`\max(r_X(i, j), r_Y(i, j)) < k`, so one top-:math:`K` search per space and one cumulative
+histogram of :math:`\max(r_X, r_Y)` per item give :math:`c_i(k)` for every :math:`k \le K` in
+:math:`O(nK)`.
+
+**Chance level.** Two independent uniform :math:`k`-subsets of the :math:`n - 1` other items
+intersect in :math:`x \sim \mathrm{Hypergeom}(n-1, k, k)` elements, so the exact expected Jaccard is
+:math:`E[J] = \sum_x \frac{x}{2k - x} \mathrm{Hyp}(x; n-1, k, k)`. The published approximation plugs
+in the mean :math:`m = k^2/(n-1)`: :math:`H(k) = m / (2k - m)`. The normalized score is
+:math:`(\mathrm{NNGS} - E[J]) / (1 - E[J])`, undefined (NaN) at :math:`k = n - 1`.
+
+The published runs used the euclidean metric; pairspace defaults to cosine, the usual geometry of
+contrastive embeddings. Pass ``metric="euclidean"`` to reproduce the paper.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .._validation import check_metric, check_pair, resolve_k
+from ..neighbors import KNNResult, knn_pair
+
+
+def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None,
+                   block_items: int = 65536) -> np.ndarray:
+    r"""Overlap counts :math:`c_i(k) = |N_k^X(i) \cap N_k^Y(i)|` for every item and every ``k <= K``.
+
+    Parameters
+    ----------
+    ix, iy : numpy.ndarray of int, shape (n, >= K)
+        Neighbor lists of the two spaces, nearest first (from :func:`pairspace.knn`).
+    K : int, optional
+        Largest neighborhood size (default: the common width of the lists).
+
+    Returns
+    -------
+    numpy.ndarray of int32, shape (n, K)
+        ``counts[i, k - 1] = c_i(k)``.
+    """
+    ix = np.asarray(ix)
+    iy = np.asarray(iy)
+    if ix.ndim != 2 or iy.ndim != 2 or ix.shape[0] != iy.shape[0]:
+        raise ValueError(f"neighbor lists must be 2-D with equal rows; got {ix.shape}, {iy.shape}")
+    K = min(ix.shape[1], iy.shape[1]) if K is None else int(K)
+    if not 1 <= K <= min(ix.shape[1], iy.shape[1]):
+        raise ValueError(f"K={K} exceeds the neighbor lists' width {min(ix.shape[1], iy.shape[1])}")
+    n = ix.shape[0]
+    out = np.empty((n, K), dtype=np.int32)
+    rank = np.arange(K)
+    rows_per_block = max(1, block_items // K)
+    for s in range(0, n, rows_per_block):
+        e = min(n, s + rows_per_block)
+        b = e - s
+        row = np.repeat(np.arange(b, dtype=np.int64), K)
+        key_x = row * n + ix[s:e, :K].ravel()
+        key_y = row * n + iy[s:e, :K].ravel()
+        order = np.argsort(key_y, kind="stable")
+        sorted_y = key_y[order]
+        pos = np.minimum(np.searchsorted(sorted_y, key_x), sorted_y.size - 1)
+        hit = sorted_y[pos] == key_x
+        r_x = np.tile(rank, b)[hit]
+        r_y = order[pos[hit]] % K
+        last = np.maximum(r_x, r_y)  # j is shared by both k-neighborhoods iff last < k
+        hist = np.bincount(row[hit] * K + last, minlength=b * K).reshape(b, K)
+        np.cumsum(hist, axis=1, out=out[s:e])
+    return out
+
+
+def jaccard_from_counts(counts: np.ndarray, ks: np.ndarray) -> np.ndarray:
+    r"""Per-item Jaccard :math:`J_i(k) = c_i / (2k - c_i)` for the columns ``ks`` (1-based)."""
+    ks = np.asarray(ks, dtype=np.int64)
+    c = counts[:, ks - 1].astype(np.float64)
+    return c / (2.0 * ks[None, :] - c)
+
+
+def nngs_from_graphs(gx: KNNResult | np.ndarray, gy: KNNResult | np.ndarray,
+                     ks: Sequence[int] | np.ndarray) -> np.ndarray:
+    """NNGS for each ``k`` in ``ks`` from two precomputed neighbor searches (no new search)."""
+    ix = gx.indices if isinstance(gx, KNNResult) else np.asarray(gx)
+    iy = gy.indices if isinstance(gy, KNNResult) else np.asarray(gy)
+    ks = np.asarray(ks, dtype=np.int64)
+    counts = overlap_counts(ix, iy, int(ks.max()))
+    return jaccard_from_counts(counts, ks).mean(axis=0)
+
+
+def nngs(
+    X: Any,
+    Y: Any,
+    k: int | float,
+    metric: str = "cosine",
+    metric_y: str | None = None,
+    return_per_item: bool = False,
+    **knn_options: Any,
+) -> float | tuple[float, np.ndarray]:
+    r"""Nearest-Neighbor Graph Similarity of two paired spaces at one neighborhood size.
+
+    .. math:: \mathrm{NNGS}(X, Y, k) = \frac{1}{n} \sum_i
+              \frac{|N_k^X(i) \cap N_k^Y(i)|}{|N_k^X(i) \cup N_k^Y(i)|}
+
+    Parameters
+    ----------
+    X, Y : array-like, shapes (n, dx) and (n, dy)
+        Paired point clouds; row ``i`` of both is the same item. ``dx`` may differ from ``dy``.
+    k : int or float
+        Neighborhood size in ``[1, n - 1]``, or a float ``c`` in ``(0, 1)`` meaning
+        ``k = floor(c * n)`` (the published semantics).
+    metric : {"cosine", "euclidean", "inner"}
+        Distance of ``X`` (and of ``Y`` unless ``metric_y`` is given). The paper used "euclidean".
+    metric_y : str, optional
+        Distance of ``Y`` when it differs from ``X``'s.
+    return_per_item : bool
+        Also return the per-item Jaccard vector ``J`` (length n).
+    **knn_options
+        Passed to :func:`pairspace.knn` (``dtype``, ``backend``, ``memory_budget``, ``progress``).
+
+    Returns
+    -------
+    float, or (float, numpy.ndarray)
+        NNGS in ``[0, 1]`` (and the per-item Jaccard).
+
+    References
+    ----------
+    Tavares, Ayres & Smaragdis, arXiv 2411.08687.
+    """
+    check_metric(metric)
+    if metric_y is not None:
+        check_metric(metric_y, "metric_y")
+    A, B = check_pair(X, Y, dtype=None)
+    kk = resolve_k(k, A.shape[0])
+    gx, gy = knn_pair(A, B, kk, metric, metric_y, **knn_options)
+    J = jaccard_from_counts(overlap_counts(gx.indices, gy.indices, kk), np.array([kk]))[:, 0]
+    value = float(J.mean())
+    return (value, J) if return_per_item else value
+
+
+def nngs_chance(n: int, k: int | float | Sequence[int] | np.ndarray,
+                method: str = "exact") -> float | np.ndarray:
+    r"""Expected NNGS of two unrelated spaces: the Jaccard of two random ``k``-subsets of ``n - 1``.
+
+    Parameters
+    ----------
+    n : int
+        Number of items (each item chooses its neighbors among the other ``n - 1``).
+    k : int, float or sequence of int
+        Neighborhood size(s); a float in ``(0, 1)`` means ``floor(k * n)``.
+    method : {"exact", "approx"}
+        ``"exact"``: :math:`\sum_x \frac{x}{2k-x}\,\mathrm{Hyp}(x; n-1, k, k)`.
+        ``"approx"``: the published :math:`H(k) = m / (2k - m)` with :math:`m = k^2 / (n - 1)`.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The chance level for each ``k``.
+    """
+    n = int(n)
+    if n < 3:
+        raise ValueError(f"the chance level needs n >= 3 items; got {n}")
+    if method not in ("exact", "approx"):
+        raise ValueError(f"method must be 'exact' or 'approx'; got {method!r}")
+    scalar = np.ndim(k) == 0
+    ks = [resolve_k(k, n)] if scalar else [resolve_k(int(v), n) for v in np.ravel(k)]
+    out = np.empty(len(ks), dtype=np.float64)
+    for t, kk in enumerate(ks):
+        if method == "approx":
+            m = kk * kk / (n - 1)
+            out[t] = m / (2 * kk - m)
+        else:
+            x = np.arange(kk + 1)
+            pmf = stats.hypergeom.pmf(x, n - 1, kk, kk)
+            out[t] = float(np.sum(x / (2.0 * kk - x) * pmf))
+    return float(out[0]) if scalar else out
+
+
+@dataclass(frozen=True)
+class NNGSCurve:
+    """NNGS against the neighborhood size, with its chance level.
+
+    Attributes
+    ----------
+    k, nngs, chance, normalized : numpy.ndarray
+        Neighborhood sizes, NNGS, chance level and ``(nngs - chance) / (1 - chance)`` (NaN where
+        the chance level is 1, at ``k = n - 1``).
+    n : int
+        Number of items.
+    metric, metric_y : str
+        Distances of the two spaces.
+    chance_method : str
+        ``"exact"`` or ``"approx"``.
+    """
+
+    k: np.ndarray
+    nngs: np.ndarray
+    chance: np.ndarray
+    normalized: np.ndarray
+    n: int
+    metric: str
+    metric_y: str
+    chance_method: str
+
+    def at(self, k: int) -> float:
+        """NNGS at one ``k`` of the curve."""
+        hit = np.flatnonzero(self.k == k)
+        if hit.size == 0:
+            raise ValueError(f"k={k} is not on this curve (k from {self.k.min()} to {self.k.max()})")
+        return float(self.nngs[hit[0]])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (NaN becomes None)."""
+        def clean(a: np.ndarray) -> list[Any]:
+            return [None if not np.isfinite(v) else float(v) for v in a]
+
+        return {
+            "n": self.n, "metric": self.metric, "metric_y": self.metric_y,
+            "chance_method": self.chance_method, "k": [int(v) for v in self.k],
+            "nngs": clean(self.nngs), "chance": clean(self.chance),
+            "normalized": clean(self.normalized),
+        }
+
+
+def normalize(value: np.ndarray | float, chance: np.ndarray | float) -> np.ndarray:
+    """``(value - chance) / (1 - chance)``, NaN where ``chance == 1``."""
+    value = np.asarray(value, dtype=np.float64)
+    chance = np.asarray(chance, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(chance < 1.0, (value - chance) / (1.0 - chance), np.nan)
+
+
+def resolve_ks(ks: int | float | Sequence[int | float] | np.ndarray, n: int) -> np.ndarray:
+    """An int ``K`` (or fraction) means ``1..K``; a sequence lists the sizes (sorted, unique)."""
+    if np.ndim(ks) == 0:
+        return np.arange(1, resolve_k(ks, n, "ks") + 1)
+    vals = sorted({resolve_k(v.item() if isinstance(v, np.generic) else v, n, "ks")
+                   for v in np.ravel(np.asarray(ks, dtype=object))})
+    if not vals:
+        raise ValueError("ks is empty")
+    return np.asarray(vals, dtype=np.int64)
+
+
+def curve_from_graphs(gx: KNNResult, gy: KNNResult, ks: np.ndarray,
+                      chance: str = "exact") -> NNGSCurve:
+    """The NNGS curve from two precomputed searches of width ``>= max(ks)``."""
+    values = nngs_from_graphs(gx, gy, ks)
+    ch = nngs_chance(gx.n, ks, method=chance)
+    return NNGSCurve(np.asarray(ks), values, ch, normalize(values, ch), gx.n, gx.metric,
+                     gy.metric, chance)
+
+
+def nngs_curve(
+    X: Any,
+    Y: Any,
+    ks: int | float | Sequence[int] | np.ndarray,
+    metric: str = "cosine",
+    metric_y: str | None = None,
+    chance: str = "exact",
+    **knn_options: Any,
+) -> NNGSCurve:
+    """NNGS for many neighborhood sizes from ONE top-K neighbor search per space.
+
+    Parameters
+    ----------
+    X, Y : array-like
+        Paired point clouds (see :func:`nngs`).
+    ks : int, float or sequence of int
+        An int ``K`` means every ``k`` in ``1..K``; a sequence lists the sizes.
+    metric, metric_y : str
+        Distances (see :func:`nngs`).
+    chance : {"exact", "approx"}
+        Chance level (see :func:`nngs_chance`).
+    **knn_options
+        Passed to :func:`pairspace.knn`.
+
+    Returns
+    -------
+    NNGSCurve
+        Arrays ``k``, ``nngs``, ``chance``, ``normalized`` and ``to_dict()``.
+    """
+    check_metric(metric)
+    if metric_y is not None:
+        check_metric(metric_y, "metric_y")
+    if chance not in ("exact", "approx"):
+        raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
+    A, B = check_pair(X, Y, dtype=None)
+    kvals = resolve_ks(ks, A.shape[0])
+    gx, gy = knn_pair(A, B, int(kvals.max()), metric, metric_y, **knn_options)
+    return curve_from_graphs(gx, gy, kvals, chance)

@@ -1,0 +1,60 @@
+"""Plots for reports (matplotlib with the headless Agg backend)."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .io import atomic_write_bytes  # noqa: E402
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 130) -> Path:
+    """Save a figure atomically as PNG and close it."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return atomic_write_bytes(path, buf.getvalue())
+
+
+def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title: str = "",
+                    null_band: dict[str, Any] | None = None) -> Path:
+    """NNGS against k for one or more curves, with the chance level.
+
+    Parameters
+    ----------
+    curves : dict
+        Label -> :class:`~pairspace.measures.nngs.NNGSCurve`.
+    path : path-like
+        Output PNG.
+    null_band : dict, optional
+        ``{"k": ..., "low": ..., "high": ...}``: a permutation-null band drawn in grey.
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    chance_drawn = set()
+    for label, c in curves.items():
+        (line,) = ax.plot(c.k, c.nngs, lw=1.8, label=label)
+        key = (c.n, c.chance_method)
+        if key not in chance_drawn:
+            ax.plot(c.k, c.chance, ls="--", color="0.4", lw=1,
+                    label=f"chance (n={c.n}, {c.chance_method})")
+            chance_drawn.add(key)
+    if null_band is not None:
+        ax.fill_between(null_band["k"], null_band["low"], null_band["high"], color="0.6",
+                        alpha=0.3, label=null_band.get("label", "permutation null"))
+    ax.set_xlabel("k (neighborhood size)")
+    ax.set_ylabel("NNGS")
+    ax.set_ylim(0, 1.02)
+    if len(next(iter(curves.values())).k) > 1 and max(c.k.max() for c in curves.values()) > 50:
+        ax.set_xscale("log")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return save_figure(fig, path)
