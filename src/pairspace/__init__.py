@@ -5,7 +5,7 @@ usual baselines), relate that similarity to analogy and zero-shot accuracy, and 
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
 """
 
-from .measures import NNGSCurve, nngs, nngs_chance, nngs_curve
+from .measures import NNGSCurve, linear_cka, mutual_knn, nngs, nngs_chance, nngs_curve
 from .neighbors import KNNResult, knn, knn_pair
 
 __version__ = "0.1.0"
@@ -16,6 +16,8 @@ __all__ = [
     "__version__",
     "knn",
     "knn_pair",
+    "linear_cka",
+    "mutual_knn",
     "nngs",
     "nngs_chance",
     "nngs_curve",

@@ -13,10 +13,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the main study on the embedded default data",
                        description=__doc__)
     p.add_argument("--out", default="pairspace-demo", help="output folder")
+    p.add_argument("--audio", action="store_true",
+                   help="run the offline audio-text alignment demo instead")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.audio:
+        from ..studies.audio_demo import run as audio_demo
+
+        return audio_demo(args)
+    return run_default(args)
+
+
+def run_default(args: argparse.Namespace) -> int:
     from .compare import run as compare
 
     rng = np.random.default_rng(0)
