@@ -12,4 +12,11 @@ from .vectors import WordVectors, load_vectors
 
 __all__ = ["AnalogyCategory", "AnalogyEvaluation", "AnalogySet", "AnalogyStudy", "CategoryResult",
            "CategoryScore", "Correlation", "WordVectors", "correlate", "evaluate", "extract_pairs",
-           "load_questions", "load_vectors", "paper_accuracy", "study"]
+           "load_questions", "load_vectors", "paper_accuracy", "study", "write_report"]
+
+
+def write_report(result: AnalogyStudy, out: str) -> dict:
+    """Write the study's report (see :func:`pairspace.analogy.report.write_report`)."""
+    from .report import write_report as _write  # matplotlib is imported only when reporting
+
+    return _write(result, out)
