@@ -185,6 +185,19 @@ def _load_npy(path: Path, words: Any, limit: int | None) -> WordVectors:
     return WordVectors(wl, M, str(path))
 
 
+def _trailing_numbers(line: str) -> int:
+    """How many tokens at the end of a line are numbers (the dimension; the word may hold spaces)."""
+    toks = line.rstrip().split(" ")
+    d = 0
+    for t in reversed(toks[1:]):
+        try:
+            float(t)
+        except ValueError:
+            break
+        d += 1
+    return d
+
+
 def _parse_text(lines: Iterable[str], source: str, limit: int | None,
                 chunk: int = 50_000) -> WordVectors:
     """Parse GloVe or word2vec text lines (a word2vec ``"n d"`` header is detected)."""
@@ -199,7 +212,7 @@ def _parse_text(lines: Iterable[str], source: str, limit: int | None,
     def flush() -> None:
         nonlocal d
         if d is None:
-            d = len(pending[0][1].rstrip().split(" ")) - 1
+            d = _trailing_numbers(pending[0][1])
             if d < 1:
                 raise ValueError(f"{source}: line {pending[0][0]} has no vector values")
         vals: list[str] = []
