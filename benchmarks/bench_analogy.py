@@ -10,11 +10,13 @@ import argparse
 import os
 import time
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 
-def timed(label: str, fn, *args, **kw):  # noqa: ANN001, ANN202 - a tiny timing helper
+def timed(label: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
     t = time.perf_counter()
     out = fn(*args, **kw)
     print(f"{label:<48s} {time.perf_counter() - t:7.2f} s")

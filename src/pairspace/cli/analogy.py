@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._render import table
+
+if TYPE_CHECKING:
+    from ..analogy import AnalogyStudy
 
 
 def _k(value: str) -> int | float:
@@ -50,7 +54,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0)
 
 
-def render(result) -> str:  # noqa: ANN001 - AnalogyStudy, imported lazily
+def render(result: AnalogyStudy) -> str:
     """The per-category table, the correlations and the 3CosAdd summary as text."""
     cols = ["category", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka", "accuracy",
             "accuracy_standard"]
