@@ -149,6 +149,11 @@ def test_study_on_synthetic_categories_and_errors() -> None:
     assert acc.tolist() == res.column("accuracy_standard").tolist()
     assert res.column("nngs")[0] > res.column("nngs")[-1]  # less noise, more alike graphs
     assert res.pearson.statistic > 0.8
+    euc = study(wv, qs, metric="euclidean", k=3, restrict_vocab=None, n_boot=0)
+    r = euc.categories[1]
+    X, Y = wv.get([p[0] for p in r.pairs]), wv.get([p[1] for p in r.pairs])
+    assert r.nngs == pytest.approx(pairspace.nngs(X, Y, 3, metric="euclidean"), abs=1e-12)
+    assert r.accuracy_paper == res.categories[1].accuracy_paper  # the accuracy is always cosine
     with pytest.raises(ValueError, match="unknown protocol"):
         study(wv, qs, protocol="textbook")
     with pytest.raises(ValueError, match="metric"):
