@@ -5,6 +5,7 @@ usual baselines), relate that similarity to analogy and zero-shot accuracy, and 
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
 """
 
+from . import analogy
 from .measures import NNGSCurve, linear_cka, mutual_knn, nngs, nngs_chance, nngs_curve
 from .neighbors import KNNResult, knn, knn_pair
 
@@ -14,6 +15,7 @@ __all__ = [
     "KNNResult",
     "NNGSCurve",
     "__version__",
+    "analogy",
     "knn",
     "knn_pair",
     "linear_cka",

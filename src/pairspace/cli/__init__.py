@@ -11,6 +11,7 @@ import importlib
 import sys
 
 SUBCOMMANDS = [
+    "pairspace.cli.analogy",
     "pairspace.cli.compare",
     "pairspace.cli.demo",
 ]

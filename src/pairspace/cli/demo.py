@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
-
-import numpy as np
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -27,18 +24,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_default(args: argparse.Namespace) -> int:
-    from .compare import run as compare
+    """The word-analogy study on the embedded GloVe 6B 50d vectors and the Google analogy set."""
+    from .analogy import add_study_arguments, run_study
 
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(1000, 32))
-    Q, _ = np.linalg.qr(rng.normal(size=(32, 32)))
-    Y = X @ Q + 0.3 * rng.normal(size=X.shape)
-    out = Path(args.out)
-    with tempfile.TemporaryDirectory() as tmp:
-        np.save(Path(tmp) / "X.npy", X)
-        np.save(Path(tmp) / "Y.npy", Y)
-        print("Built-in example: 1000 points in 32-D (X) and a noisy rotation of them (Y).")
-        ns = argparse.Namespace(x=str(Path(tmp) / "X.npy"), y=str(Path(tmp) / "Y.npy"),
-                                metric="euclidean", metric_y=None, k=[3, 10, 100], k_max=200,
-                                chance="exact", out=str(out))
-        return compare(ns)
+    defaults = argparse.ArgumentParser(add_help=False)
+    add_study_arguments(defaults)
+    ns = defaults.parse_args([])
+    print("Word analogies as paired embedding spaces: per category, do the first words and the "
+          "second words have alike kNN graphs, and does that explain analogy accuracy?")
+    return run_study(ns, Path(args.out))
