@@ -5,7 +5,22 @@ usual baselines), relate that similarity to analogy and zero-shot accuracy, and 
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
 """
 
-from .measures import NNGSCurve, linear_cka, mutual_knn, nngs, nngs_chance, nngs_curve
+from .measures import (
+    NNGSCurve,
+    available_measures,
+    bootstrap_ci,
+    cknna,
+    gulp,
+    item_disagreement,
+    linear_cka,
+    mutual_knn,
+    nngs,
+    nngs_chance,
+    nngs_curve,
+    permutation_test,
+    procrustes,
+    rbf_cka,
+)
 from .neighbors import KNNResult, knn, knn_pair
 
 __version__ = "0.1.0"
@@ -14,6 +29,11 @@ __all__ = [
     "KNNResult",
     "NNGSCurve",
     "__version__",
+    "available_measures",
+    "bootstrap_ci",
+    "cknna",
+    "gulp",
+    "item_disagreement",
     "knn",
     "knn_pair",
     "linear_cka",
@@ -21,4 +41,7 @@ __all__ = [
     "nngs",
     "nngs_chance",
     "nngs_curve",
+    "permutation_test",
+    "procrustes",
+    "rbf_cka",
 ]
