@@ -21,6 +21,7 @@ from .measures import (
     procrustes,
     rbf_cka,
 )
+from .data import load_pair
 from .neighbors import KNNResult, knn, knn_pair
 
 __version__ = "0.1.0"
@@ -37,6 +38,7 @@ __all__ = [
     "knn",
     "knn_pair",
     "linear_cka",
+    "load_pair",
     "mutual_knn",
     "nngs",
     "nngs_chance",
