@@ -5,6 +5,7 @@ usual baselines), relate that similarity to analogy and zero-shot accuracy, and 
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
 """
 
+from .data import load_pair
 from .measures import (
     NNGSCurve,
     available_measures,
@@ -21,7 +22,6 @@ from .measures import (
     procrustes,
     rbf_cka,
 )
-from .data import load_pair
 from .neighbors import KNNResult, knn, knn_pair
 
 __version__ = "0.1.0"

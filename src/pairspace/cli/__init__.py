@@ -13,6 +13,7 @@ import sys
 SUBCOMMANDS = [
     "pairspace.cli.compare",
     "pairspace.cli.demo",
+    "pairspace.cli.measures",
 ]
 
 
