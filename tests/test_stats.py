@@ -154,3 +154,14 @@ def test_item_disagreement_and_null_curve():
     for b in range(4):
         c = nngs_curve(X, Y[rng.permutation(90)], [1, 3, 10], metric="euclidean")
         np.testing.assert_allclose(band[b], c.nngs)
+
+
+def test_platonic_option_in_the_permutation_test():
+    X, Y = related(70)
+    res = permutation_test(X, Y, "mutual_knn", k=4, n_permutations=3, seed=8, platonic=True)
+    rng = np.random.default_rng(8)
+    ref = [mutual_knn(X, Y[rng.permutation(70)], 4, platonic=True) for _ in range(3)]
+    np.testing.assert_allclose(res.null, ref)
+    assert res.observed == pytest.approx(mutual_knn(X, Y, 4, platonic=True))
+    with pytest.raises(ValueError, match="platonic"):
+        permutation_test(X, Y, "nngs", platonic=True)

@@ -25,8 +25,8 @@ The published reference code evaluates an unbiased HSIC of the masked ``n x n`` 
 for some arguments (small ``k``, few items); this module implements the definition above instead.
 
 The **Platonic preprocessing** (``platonic=True``) follows the same paper's evaluation: every entry
-is clamped to ``[-q, q]`` where ``q`` is the 95th percentile of ``|x|`` over all entries of the
-space, rows are L2-normalized and the neighbors are cosine neighbors. The kernels of CKNNA are then
+is clamped to ``[-t, t]`` where ``t`` is the 95th percentile of ``|x|`` (per row, averaged over
+rows), rows are L2-normalized and the neighbors are cosine neighbors. The kernels of CKNNA are then
 cosine similarities.
 """
 
@@ -50,8 +50,10 @@ def _indices(g: KNNResult | np.ndarray) -> np.ndarray:
 def platonic_preprocess(X: Any, q: float = PLATONIC_QUANTILE, name: str = "X") -> np.ndarray:
     r"""The preprocessing of Huh et al. (2024): clamp outlying entries, then L2-normalize rows.
 
-    Every entry is clamped to :math:`[-t, t]` with :math:`t` the ``q``-quantile of :math:`|x|` over
-    all entries, then each row is divided by its L2 norm.
+    Every entry is clamped to :math:`[-t, t]`, then each row is divided by its L2 norm. The
+    threshold is one scalar for the whole space, :math:`t = \frac{1}{n}\sum_i Q_q(|x_i|)`: the
+    ``q``-quantile of the absolute entries of each row, averaged over rows (the convention of the
+    paper's evaluation code).
 
     Parameters
     ----------
@@ -70,7 +72,7 @@ def platonic_preprocess(X: Any, q: float = PLATONIC_QUANTILE, name: str = "X") -
         raise ValueError(f"the clamp quantile q must lie in (0, 1]; got {q}")
     A = as_matrix(X, name)
     if q < 1.0:
-        t = float(np.quantile(np.abs(A), q))
+        t = float(np.quantile(np.abs(A), q, axis=1).mean())
         A = np.clip(A, -t, t)
     norms = np.linalg.norm(A, axis=1, keepdims=True)
     zero = np.flatnonzero(norms[:, 0] == 0.0)
@@ -78,6 +80,26 @@ def platonic_preprocess(X: Any, q: float = PLATONIC_QUANTILE, name: str = "X") -
         raise ValueError(f"{name} has {zero.size} all-zero row(s) after clamping (first row "
                          f"{int(zero[0])}); they cannot be L2-normalized")
     return A / norms
+
+
+def maybe_platonic(A: np.ndarray, B: np.ndarray, metric: str, metric_y: str | None,
+                   platonic: bool) -> tuple[np.ndarray, np.ndarray, str, str | None]:
+    """Apply :func:`platonic_preprocess` to both spaces (and switch to cosine) when asked."""
+    if not platonic:
+        return A, B, metric, metric_y
+    return platonic_preprocess(A, name="X"), platonic_preprocess(B, name="Y"), "cosine", "cosine"
+
+
+def prepare_knn_pair(X: Any, Y: Any, k: int | float, metric: str, metric_y: str | None,
+                     platonic: bool, **knn_options: Any
+                     ) -> tuple[np.ndarray, np.ndarray, int, KNNResult, KNNResult]:
+    """Validate a pair, resolve ``k``, optionally preprocess, and search both spaces once."""
+    check_metric(metric)
+    A, B = check_pair(X, Y, dtype=None)
+    kk = resolve_k(k, A.shape[0])
+    A, B, metric, metric_y = maybe_platonic(A, B, metric, metric_y, platonic)
+    gx, gy = knn_pair(A, B, kk, metric, metric_y, **knn_options)
+    return A, B, kk, gx, gy
 
 
 def mutual_knn_per_item(gx: KNNResult | np.ndarray, gy: KNNResult | np.ndarray, k: int) -> np.ndarray:
@@ -118,13 +140,7 @@ def mutual_knn(X: Any, Y: Any, k: int | float, metric: str = "cosine",
     ----------
     Huh et al., "The Platonic Representation Hypothesis", ICML 2024.
     """
-    check_metric(metric)
-    A, B = check_pair(X, Y, dtype=None)
-    kk = resolve_k(k, A.shape[0])
-    if platonic:
-        A, B = platonic_preprocess(A, name="X"), platonic_preprocess(B, name="Y")
-        metric, metric_y = "cosine", "cosine"
-    gx, gy = knn_pair(A, B, kk, metric, metric_y, **knn_options)
+    A, B, kk, gx, gy = prepare_knn_pair(X, Y, k, metric, metric_y, platonic, **knn_options)
     return mutual_knn_from_graphs(gx, gy, kk)
 
 
@@ -237,11 +253,5 @@ def cknna(X: Any, Y: Any, k: int | float = 10, metric: str = "cosine",
     ----------
     Huh, Cheung, Wang & Isola, "The Platonic Representation Hypothesis", ICML 2024.
     """
-    check_metric(metric)
-    A, B = check_pair(X, Y, dtype=None)
-    kk = resolve_k(k, A.shape[0])
-    if platonic:
-        A, B = platonic_preprocess(A, name="X"), platonic_preprocess(B, name="Y")
-        metric, metric_y = "cosine", "cosine"
-    gx, gy = knn_pair(A, B, kk, metric, metric_y, **knn_options)
+    A, B, kk, gx, gy = prepare_knn_pair(X, Y, k, metric, metric_y, platonic, **knn_options)
     return cknna_from_graphs(A, B, gx, gy, kk)

@@ -51,7 +51,7 @@ import numpy as np
 from .._progress import progress_bar
 from .._validation import check_metric, check_pair, resolve_k
 from ..neighbors import KNNResult, knn_pair
-from .knn_measures import cknna_per_item_from_terms, cknna_terms, platonic_preprocess
+from .knn_measures import cknna_per_item_from_terms, cknna_terms, maybe_platonic
 from .nngs import overlap_counts
 from .registry import get_measure
 
@@ -141,11 +141,9 @@ def _prepare_graphs(A: np.ndarray, B: np.ndarray, k: int, metric: str, metric_y:
 def _knn_state(name: str, A: np.ndarray, B: np.ndarray, k: int, metric: str,
                metric_y: str | None, graphs: Any, progress: bool | None,
                platonic: bool = False, **knn_options: Any) -> _KNNState:
-    if platonic:
-        if name == "nngs":
-            raise ValueError("platonic preprocessing is an option of mutual_knn and cknna only")
-        A, B = platonic_preprocess(A, name="X"), platonic_preprocess(B, name="Y")
-        metric, metric_y = "cosine", "cosine"
+    if platonic and name == "nngs":
+        raise ValueError("platonic preprocessing is an option of mutual_knn and cknna only")
+    A, B, metric, metric_y = maybe_platonic(A, B, metric, metric_y, platonic)
     ix, iy = _prepare_graphs(A, B, k, metric, metric_y, graphs, progress, **knn_options)
     st = _KNNState(name, k, ix, iy)
     if name == "cknna":
