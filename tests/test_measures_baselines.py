@@ -246,3 +246,17 @@ def test_registry_describes_every_measure():
         assert d["name"] == name and d["invariances"] and d["cost"]
     with pytest.raises(ValueError, match="available"):
         get_measure("nope")
+
+
+def test_cka_reads_memmaps_in_blocks(tmp_path):
+    from pairspace.measures.cka import _debiased_linear_cka
+
+    X, Y = pair(8, 103, 5, 4)
+    np.save(tmp_path / "x.npy", X.astype(np.float32))
+    np.save(tmp_path / "y.npy", Y.astype(np.float32))
+    mx = np.load(tmp_path / "x.npy", mmap_mode="r")
+    my = np.load(tmp_path / "y.npy", mmap_mode="r")
+    X32, Y32 = mx.astype(np.float64), my.astype(np.float64)
+    assert _debiased_linear_cka(mx, my, block_rows=10) == pytest.approx(
+        naive_cka(X32 @ X32.T, Y32 @ Y32.T, debiased=True), rel=1e-9)
+    assert linear_cka(mx, my) == pytest.approx(naive_cka(X32 @ X32.T, Y32 @ Y32.T), rel=1e-9)

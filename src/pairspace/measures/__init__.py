@@ -1,6 +1,7 @@
 """Similarity measures of paired embedding spaces (pure functions of arrays)."""
 
 from .cka import linear_cka, rbf_cka
+from .compare import ComparisonResult, compare_spaces
 from .gulp import gulp, procrustes
 from .knn_measures import cknna, mutual_knn, platonic_preprocess
 from .nngs import NNGSCurve, nngs, nngs_chance, nngs_curve
@@ -16,8 +17,8 @@ from .stats import (
 )
 
 __all__ = [
-    "IntervalResult", "ItemDisagreement", "MeasureInfo", "NNGSCurve", "PermutationResult",
-    "available_measures", "bootstrap_ci", "cknna", "get_measure", "gulp", "item_disagreement",
-    "linear_cka", "mutual_knn", "nngs", "nngs_chance", "nngs_curve", "null_curve",
-    "permutation_test", "platonic_preprocess", "procrustes", "rbf_cka",
+    "ComparisonResult", "IntervalResult", "ItemDisagreement", "MeasureInfo", "NNGSCurve",
+    "PermutationResult", "available_measures", "bootstrap_ci", "cknna", "compare_spaces",
+    "get_measure", "gulp", "item_disagreement", "linear_cka", "mutual_knn", "nngs", "nngs_chance",
+    "nngs_curve", "null_curve", "permutation_test", "platonic_preprocess", "procrustes", "rbf_cka",
 ]
