@@ -6,7 +6,24 @@ projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architect
 """
 
 from . import analogy
-from .measures import NNGSCurve, linear_cka, mutual_knn, nngs, nngs_chance, nngs_curve
+from .data import load_pair
+from .measures import (
+    NNGSCurve,
+    available_measures,
+    bootstrap_ci,
+    cknna,
+    compare_spaces,
+    gulp,
+    item_disagreement,
+    linear_cka,
+    mutual_knn,
+    nngs,
+    nngs_chance,
+    nngs_curve,
+    permutation_test,
+    procrustes,
+    rbf_cka,
+)
 from .neighbors import KNNResult, knn, knn_pair
 
 __version__ = "0.1.0"
@@ -16,11 +33,21 @@ __all__ = [
     "NNGSCurve",
     "__version__",
     "analogy",
+    "available_measures",
+    "bootstrap_ci",
+    "cknna",
+    "compare_spaces",
+    "gulp",
+    "item_disagreement",
     "knn",
     "knn_pair",
     "linear_cka",
+    "load_pair",
     "mutual_knn",
     "nngs",
     "nngs_chance",
     "nngs_curve",
+    "permutation_test",
+    "procrustes",
+    "rbf_cka",
 ]

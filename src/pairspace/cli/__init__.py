@@ -14,6 +14,7 @@ SUBCOMMANDS = [
     "pairspace.cli.analogy",
     "pairspace.cli.compare",
     "pairspace.cli.demo",
+    "pairspace.cli.measures",
 ]
 
 

@@ -1,5 +1,6 @@
 """Embedding tables, manifests and dataset loaders."""
 
+from .io import PairedSpaces, Space, load_pair, load_space
 from .table import EmbeddingTable
 
-__all__ = ["EmbeddingTable"]
+__all__ = ["EmbeddingTable", "PairedSpaces", "Space", "load_pair", "load_space"]
