@@ -66,6 +66,9 @@ def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None,
         raise ValueError(f"K={K} exceeds the neighbor lists' width {min(ix.shape[1], iy.shape[1])}")
     n = ix.shape[0]
     out = np.empty((n, K), dtype=np.int32)
+    if K <= _BROADCAST_MAX_K:
+        _overlap_counts_broadcast(ix[:, :K], iy[:, :K], out, block_items)
+        return out
     rank = np.arange(K)
     rows_per_block = max(1, block_items // K)
     for s in range(0, n, rows_per_block):
@@ -84,6 +87,32 @@ def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None,
         hist = np.bincount(row[hit] * K + last, minlength=b * K).reshape(b, K)
         np.cumsum(hist, axis=1, out=out[s:e])
     return out
+
+
+_BROADCAST_MAX_K = 32
+
+
+def _overlap_counts_broadcast(ix: np.ndarray, iy: np.ndarray, out: np.ndarray,
+                              block_items: int) -> None:
+    """Small-``K`` path of :func:`overlap_counts`: ``K`` vectorized column comparisons.
+
+    ``q[i, p]`` is the position in Y's list of the item at position ``p`` of X's list (``K`` if
+    absent); the item enters both neighborhoods at ``k = max(p, q) + 1``, so a bincount of
+    ``max(p, q)`` per row, accumulated, gives the counts.
+    """
+    n, K = ix.shape
+    rows = max(1, block_items // K)
+    p = np.arange(K, dtype=np.int64)[None, :]
+    for s in range(0, n, rows):
+        a, b = ix[s : s + rows], iy[s : s + rows]
+        m = a.shape[0]
+        q = np.full(a.shape, K, dtype=np.int64)
+        for j in range(K - 1, -1, -1):
+            q[a == b[:, j : j + 1]] = j
+        last = np.maximum(p, q)  # K where absent
+        hist = np.bincount((np.arange(m)[:, None] * (K + 1) + last).ravel(),
+                           minlength=m * (K + 1)).reshape(m, K + 1)[:, :K]
+        np.cumsum(hist, axis=1, out=out[s : s + rows])
 
 
 def jaccard_from_counts(counts: np.ndarray, ks: np.ndarray) -> np.ndarray:
