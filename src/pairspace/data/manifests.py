@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 EXTENSIONS = {
     "image": (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"),
     "audio": (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aif", ".aiff"),
@@ -34,9 +36,10 @@ class Manifest:
     ----------
     ids : list of str
         Unique item ids.
-    items : list of str
-        Absolute file paths, or the texts themselves (``kind == "text"``).
-    kind : {"path", "text"}
+    items : list of str or numpy.ndarray
+        Absolute file paths, the texts themselves (``kind == "text"``) or an array whose first axis
+        indexes the items (``kind == "array"``, e.g. CIFAR-100 images).
+    kind : {"path", "text", "array"}
         What ``items`` holds.
     labels : list of str or None
         Optional class labels.
@@ -47,18 +50,18 @@ class Manifest:
     """
 
     ids: list[str]
-    items: list[str]
+    items: Any
     kind: str
     labels: list[str] | None = None
     columns: dict[str, list[Any]] = field(default_factory=dict)
     source: str = ""
 
     def __post_init__(self) -> None:
-        if self.kind not in ("path", "text"):
-            raise ValueError(f"manifest kind must be 'path' or 'text'; got {self.kind!r}")
+        if self.kind not in ("path", "text", "array"):
+            raise ValueError(f"manifest kind must be 'path', 'text' or 'array'; got {self.kind!r}")
         if len(self.ids) != len(self.items):
             raise ValueError(f"{len(self.ids)} ids for {len(self.items)} items")
-        if not self.items:
+        if len(self.items) == 0:
             raise ValueError(f"the manifest {self.source} lists no items")
         if len(set(self.ids)) != len(self.ids):
             seen: set[str] = set()
@@ -85,6 +88,13 @@ class Manifest:
         """
         h = hashlib.sha256()
         h.update(self.kind.encode())
+        if self.kind == "array":
+            arr = np.ascontiguousarray(self.items)
+            h.update(f"{arr.dtype}:{arr.shape}".encode())
+            h.update(memoryview(arr).cast("B"))
+            h.update("\0".join(self.ids).encode())
+            h.update("\0".join(self.labels or []).encode())
+            return h.hexdigest()
         for i, (id_, item) in enumerate(zip(self.ids, self.items, strict=True)):
             h.update(f"{id_}\0{item}\0{self.labels[i] if self.labels else ''}\0".encode())
             if self.kind == "path":
