@@ -257,6 +257,11 @@ def template_study(
     gx = knn(X, int(ks.max()), metric=metric)
     rng = np.random.default_rng(seed)
     extra = dict(extra_measures or {})
+    reserved = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "mutual_knn", "accuracy",
+                "top5", "balanced_accuracy", "curve"}
+    clash = sorted(reserved & set(extra))
+    if clash:
+        raise ValueError(f"extra measure names {clash} clashes with built-in columns; rename them")
     rows: list[dict[str, Any]] = []
     for t, (template, group) in enumerate(zip(tmpl, grp, strict=True)):
         Yt = l2_normalize(E[t], name=f"text embeddings of template {template!r}") if normalize else E[t]
