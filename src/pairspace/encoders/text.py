@@ -238,12 +238,12 @@ def load_open_clip(arch: str, pretrained: str | None, device: str | None) -> tup
     return model, preprocess, oc.get_tokenizer(arch)
 
 
-def open_clip_dim(model: Any) -> int:
-    """Output dimension of an open_clip model (its text projection or ``embed_dim``)."""
-    proj = getattr(model, "text_projection", None)
-    if proj is not None and hasattr(proj, "shape"):
-        return int(proj.shape[-1])
-    return int(getattr(model, "embed_dim", None) or model.visual.output_dim)
+def probe_dim(fn: Callable[[], Any]) -> int:
+    """Output width of a model, found by encoding one probe input without gradients."""
+    import torch
+
+    with torch.inference_mode():
+        return int(fn().shape[-1])
 
 
 class OpenCLIPText(TorchEncoder):
@@ -259,8 +259,9 @@ class OpenCLIPText(TorchEncoder):
         if tokenizer is None:
             tokenizer = require("open_clip", "clip").get_tokenizer(arch)
         self.tokenizer = tokenizer
-        super().__init__(f"{arch}/{pretrained}", model, open_clip_dim(model), device,
-                         {"tower": "text"})
+        dev = resolve_device(device)
+        dim = probe_dim(lambda: model.to(dev).encode_text(tokenizer(["a"]).to(dev)))
+        super().__init__(f"{arch}/{pretrained}", model, dim, device, {"tower": "text"})
 
     def _encode_batch(self, batch: list[str]) -> Any:
         return self.module.encode_text(self.tokenizer(batch).to(self.device))
@@ -299,8 +300,14 @@ def laion_clap_text(checkpoint: str | None = None, amodel: str = "HTSAT-tiny",
     prov = Provenance("laion-clap-text", checkpoint or f"laion_clap default ({amodel})",
                       library_version("laion_clap", "torch"), module_sha256(model),
                       {"tower": "text", "enable_fusion": enable_fusion})
-    return CallableTextEncoder("laion-clap-text",
-                               lambda b: model.get_text_embedding(b, use_tensor=False), 512, prov)
+
+    def embed(batch: list[str]) -> np.ndarray:
+        # laion_clap squeezes a batch of one text: embed it twice and keep one row
+        out = model.get_text_embedding(batch if len(batch) > 1 else batch * 2, use_tensor=False)
+        return np.asarray(out)[: len(batch)]
+
+    dim = int(embed(["a sound"]).shape[-1])
+    return CallableTextEncoder("laion-clap-text", embed, dim, prov)
 
 
 @register("msclap-text", "text")
