@@ -142,3 +142,28 @@ def test_embed_and_encoders_cli(tmp_path, capsys):
                  str(out)]) == 2
     assert main(["embed", "--encoder", "wordllama", "--input", str(tmp_path / "none.csv"), "--out",
                  str(out)]) == 2
+
+
+def test_embed_cli_reads_a_dataset_layout(tmp_path, monkeypatch):
+    """--dataset cifar100 embeds the image array with labels (toy encoder registered for the test)."""
+    from test_datasets import write_cifar
+
+    from pairspace.encoders import base
+
+    images, fine = write_cifar(tmp_path / "c", n=4)
+
+    class Mean:
+        name, dim = "mean-pixel", 3
+        provenance = Provenance("mean-pixel", "toy")
+
+        def encode(self, items, batch_size=32, progress=None):
+            return np.array([np.asarray(x, np.float32).mean((0, 1)) for x in items])
+
+    monkeypatch.setitem(base._REGISTRY, "mean-pixel", (lambda: Mean(), "image", "test"))
+    out = tmp_path / "c.parquet"
+    assert main(["embed", "--encoder", "mean-pixel", "--dataset", "cifar100", "--input",
+                 str(tmp_path / "c"), "--out", str(out)]) == 0
+    t = EmbeddingTable.load(out)
+    np.testing.assert_allclose(t.vectors, images.astype(np.float32).mean((1, 2)), rtol=1e-6)
+    assert t.labels == ["apple", "aquarium fish", "worm", "lawn mower"]
+    assert "path" not in t.columns
