@@ -95,6 +95,9 @@ def test_errors():
                                 text_embeddings=d["text_embeddings"][:, :5])
     with pytest.raises(ValueError, match="exactly one"):
         zeroshot.template_study(d["media"], d["templates"], d["class_names"], d["labels"])
+    with pytest.raises(ValueError, match="joint space"):
+        zeroshot.template_study(d["media"][:, :5], d["templates"], d["class_names"], d["labels"],
+                                text_embeddings=d["text_embeddings"])
     with pytest.raises(ValueError, match="clashes"):
         run(d, extra_measures={"nngs": lambda X, Y: 0.0})
     with pytest.raises(ValueError, match="no media items"):
