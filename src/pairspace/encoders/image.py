@@ -102,11 +102,12 @@ class CLIPImage(ImageEncoder):
 
     def __init__(self, model_id: str = "openai/clip-vit-base-patch32", device: str | None = None,
                  model: Any = None) -> None:
+        files = _weights_in(model_id) if model is None else None
         if model is None:
             model = require("transformers", "image").CLIPModel.from_pretrained(str(model_id))
         super().__init__(model_id, model, model.config.projection_dim, device,
                          model.config.vision_config.image_size, CLIP_MEAN, CLIP_STD, "bicubic",
-                         _weights_in(model_id), tower="image")
+                         files, tower="image")
 
     def _encode_batch(self, batch: list[Any]) -> Any:
         return _features(self.module.get_image_features(pixel_values=self.pixels(batch)))

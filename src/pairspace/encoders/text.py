@@ -112,13 +112,13 @@ class SentenceTransformerEncoder(TorchEncoder):
 
     def __init__(self, model_id: str = "sentence-transformers/all-MiniLM-L6-v2",
                  device: str | None = None, normalize: bool = False, model: Any = None) -> None:
+        files = _weights_in(model_id) if model is None else None  # files only when loaded from them
         if model is None:
             st = require("sentence_transformers", "text")
             model = st.SentenceTransformer(str(model_id), device=resolve_device(device))
         dim = (model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
                else model.get_sentence_embedding_dimension())
-        super().__init__(model_id, model, dim, device, {"normalize": bool(normalize)},
-                         _weights_in(model_id))
+        super().__init__(model_id, model, dim, device, {"normalize": bool(normalize)}, files)
 
     def _encode_batch(self, batch: list[str]) -> Any:
         return self.module.encode(batch, batch_size=len(batch), convert_to_numpy=True,
@@ -173,6 +173,7 @@ class HFTextEncoder(TorchEncoder):
         if pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
         tr = require("transformers", "text")
+        files = _weights_in(model_id) if model is None else None
         model = model if model is not None else tr.AutoModel.from_pretrained(str(model_id))
         self.tokenizer = tokenizer if tokenizer is not None else tr.AutoTokenizer.from_pretrained(
             str(model_id))
@@ -180,7 +181,7 @@ class HFTextEncoder(TorchEncoder):
         self.max_length = max_length
         super().__init__(model_id, model, model.config.hidden_size, device,
                          {"pooling": pooling, "max_length": max_length, "normalize": bool(normalize)},
-                         _weights_in(model_id))
+                         files)
 
     def _encode_batch(self, batch: list[str]) -> Any:
         tok = self.tokenizer(batch, padding=True, truncation=self.max_length is not None,
@@ -207,13 +208,14 @@ class TransformersTowerText(TorchEncoder):
     def __init__(self, model_id: str, model_class: str, name: str, max_length: int | None,
                  device: str | None, model: Any = None, tokenizer: Any = None) -> None:
         tr = require("transformers", "text")
+        files = _weights_in(model_id) if model is None else None
         model = model if model is not None else getattr(tr, model_class).from_pretrained(str(model_id))
         self.tokenizer = tokenizer if tokenizer is not None else tr.AutoTokenizer.from_pretrained(
             str(model_id))
         self.name = name
         self.max_length = max_length
         super().__init__(model_id, model, model.config.projection_dim, device,
-                         {"tower": "text", "max_length": max_length}, _weights_in(model_id))
+                         {"tower": "text", "max_length": max_length}, files)
 
     def _encode_batch(self, batch: list[str]) -> Any:
         tok = self.tokenizer(batch, padding=True, truncation=self.max_length is not None,
