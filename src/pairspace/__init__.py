@@ -5,8 +5,8 @@ usual baselines), relate that similarity to analogy and zero-shot accuracy, and 
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
 """
 
-from . import analogy
-from .data import load_pair
+from . import analogy, zeroshot
+from .data import EmbeddingTable, load_pair
 from .measures import (
     NNGSCurve,
     available_measures,
@@ -29,6 +29,7 @@ from .neighbors import KNNResult, knn, knn_pair
 __version__ = "0.1.0"
 
 __all__ = [
+    "EmbeddingTable",
     "KNNResult",
     "NNGSCurve",
     "__version__",
@@ -50,4 +51,5 @@ __all__ = [
     "permutation_test",
     "procrustes",
     "rbf_cka",
+    "zeroshot",
 ]

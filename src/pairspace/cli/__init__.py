@@ -15,6 +15,9 @@ SUBCOMMANDS = [
     "pairspace.cli.compare",
     "pairspace.cli.demo",
     "pairspace.cli.measures",
+    "pairspace.cli.embed",
+    "pairspace.cli.encoders",
+    "pairspace.cli.template_study",
 ]
 
 
