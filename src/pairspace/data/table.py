@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_path
 from .._validation import as_matrix
 
 _META_KEY = b"pairspace"
@@ -151,10 +151,7 @@ class EmbeddingTable:
         suffix = path.suffix.lower()
         if suffix not in FORMATS:
             raise ValueError(f"unsupported table format {path.suffix!r}: use {', '.join(FORMATS)}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             if suffix in (".parquet", ".arrow"):
                 self._write_arrow(tmp, suffix)
             else:
@@ -167,10 +164,6 @@ class EmbeddingTable:
                         metadata=np.asarray(json.dumps(self.metadata, default=str)),
                         columns=np.asarray(json.dumps(self.columns, default=str)),
                     )
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
 
     def to_arrow(self) -> Any:
