@@ -64,7 +64,7 @@ def test_resume_equals_uninterrupted(tmp_path, loss):
     audio, text, labels, _ = synthetic(n_classes=8, per_class=8, seed=3)
     pairs = [(a, t) for a, t in zip(audio.ids, text.ids, strict=True)]
     cfg = TrainConfig(head="clap", dim=8, epochs=6, batch_size=16, loss=loss, dropout=0.2, seed=5)
-    full = train(audio, text, pairs, tmp_path / "full", cfg, progress=False)
+    train(audio, text, pairs, tmp_path / "full", cfg, progress=False)
     part = train(audio, text, pairs, tmp_path / "part", cfg, progress=False, stop_after=2)
     assert part.epochs_run == 2 and not (tmp_path / "part" / "model.safetensors").exists()
     rest = train(audio, text, pairs, tmp_path / "part", cfg, progress=False, stop_after=1)

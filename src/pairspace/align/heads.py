@@ -46,7 +46,10 @@ class MLPHead(nn.Module):
 
 
 class ClapProjection(nn.Module):
-    """Microsoft CLAP projection: Linear(no bias) -> GELU -> Linear(no bias) -> Dropout -> residual -> LayerNorm."""
+    """Microsoft CLAP projection.
+
+    Linear(no bias) -> GELU -> Linear(no bias) -> Dropout -> residual add -> LayerNorm.
+    """
 
     def __init__(self, d_in: int, d_out: int, dropout: float = 0.5) -> None:
         super().__init__()

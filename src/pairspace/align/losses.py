@@ -122,7 +122,10 @@ def soft_contrastive_loss(logits: torch.Tensor, teacher_audio: torch.Tensor, tea
 
 
 class LogitScale(nn.Module):
-    r"""Learnable logit scale :math:`s` (init :math:`\log(1/0.07)`); ``forward`` gives :math:`\min(e^s, 100)`."""
+    r"""Learnable logit scale :math:`s` (init :math:`\log(1/0.07)`).
+
+    ``forward()`` returns :math:`\min(e^s, 100)`.
+    """
 
     def __init__(self, init: float = LOGIT_SCALE_INIT, max_scale: float = LOGIT_SCALE_MAX) -> None:
         super().__init__()

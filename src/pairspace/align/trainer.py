@@ -191,7 +191,8 @@ def split_pairs(pairs: Sequence[tuple[str, str]], val_fraction: float,
     n_val = int(round(val_fraction * len(audio_ids)))
     if val_fraction > 0 and n_val < 2:
         n_val = min(2, len(audio_ids) - 2)
-    val_audio = set(rng.permutation(np.array(audio_ids, dtype=object))[:n_val].tolist()) if n_val > 0 else set()
+    order = rng.permutation(len(audio_ids))
+    val_audio = {audio_ids[i] for i in order[:max(n_val, 0)]}
     train = [i for i, (a, _) in enumerate(pairs) if a not in val_audio]
     val = [i for i, (a, _) in enumerate(pairs) if a in val_audio]
     if len(train) < 2:
@@ -310,7 +311,8 @@ def _batches(n: int, batch_size: int, gen: torch.Generator | None) -> list[torch
     return out if gen is None or len(out[-1]) == batch_size else out[:-1]  # drop the ragged batch
 
 
-def train(audio: EmbeddingTable, text: EmbeddingTable, pairs: Sequence[tuple[str, str]] | str | os.PathLike[str],
+def train(audio: EmbeddingTable, text: EmbeddingTable,
+          pairs: Sequence[tuple[str, str]] | str | os.PathLike[str],
           out: str | os.PathLike[str], config: TrainConfig | None = None, *,
           oracle: Callable[[AlignmentModel], float] | None = None, resume: bool = True,
           stop_after: int | None = None, tensorboard: bool = False, progress: bool | None = None,
@@ -348,7 +350,10 @@ def train(audio: EmbeddingTable, text: EmbeddingTable, pairs: Sequence[tuple[str
     config = config or TrainConfig()
     if not isinstance(audio, EmbeddingTable) or not isinstance(text, EmbeddingTable):
         raise ValueError("audio and text must be EmbeddingTable objects")
-    pair_list = load_pairs(pairs) if isinstance(pairs, str | os.PathLike) else [(str(a), str(t)) for a, t in pairs]
+    if isinstance(pairs, str | os.PathLike):
+        pair_list = load_pairs(pairs)
+    else:
+        pair_list = [(str(a), str(t)) for a, t in pairs]
     if len(pair_list) < 2:
         raise ValueError(f"at least 2 pairs are needed; got {len(pair_list)}")
     if config.selection == "oracle" and oracle is None:
@@ -522,5 +527,6 @@ def _tensorboard(out: Path) -> Any:
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError as exc:
-        raise ImportError("TensorBoard logging needs the 'tensorboard' package: pip install tensorboard") from exc
+        raise ImportError("TensorBoard logging needs the 'tensorboard' package: "
+                          "pip install tensorboard") from exc
     return SummaryWriter(log_dir=str(out / "tensorboard"))
