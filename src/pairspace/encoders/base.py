@@ -97,7 +97,9 @@ def available() -> list[dict[str, str]]:
             for k, (_, m, d) in sorted(_REGISTRY.items())]
 
 
-_BUILTIN_MODULES: list[str] = []  # modules that register encoders when imported
+_BUILTIN_MODULES: list[str] = [  # modules that register encoders when imported
+    "pairspace.encoders.audio",
+]
 
 
 def _load_builtin() -> None:
