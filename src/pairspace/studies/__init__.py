@@ -1,0 +1,1 @@
+"""Studies that compose measures and tasks into reports."""
