@@ -7,6 +7,13 @@ A convenience namespace: ``pairspace.zeroshot.classifier_weights(...)``,
 """
 
 from .data.templates import TemplateSet, load_class_names, load_templates
+from .studies.template_study import (
+    TemplateStudyResult,
+    class_centroids,
+    synthetic_zeroshot,
+    template_study,
+    write_template_report,
+)
 from .tasks.retrieval import retrieval_metrics
 from .tasks.zeroshot import (
     build_classifier,
@@ -21,6 +28,11 @@ from .tasks.zeroshot import (
 
 __all__ = [
     "TemplateSet",
+    "TemplateStudyResult",
+    "class_centroids",
+    "synthetic_zeroshot",
+    "template_study",
+    "write_template_report",
     "build_classifier",
     "classifier_weights",
     "evaluate",

@@ -13,6 +13,9 @@ import sys
 SUBCOMMANDS = [
     "pairspace.cli.compare",
     "pairspace.cli.demo",
+    "pairspace.cli.embed",
+    "pairspace.cli.encoders",
+    "pairspace.cli.template_study",
     "pairspace.cli.datasets",
     "pairspace.cli.train",
     "pairspace.cli.zeroshot",

@@ -2,9 +2,15 @@
 
 A table is the unit that flows between encoders, alignment heads, tasks and measures. On disk it
 is a parquet file (an ``id`` column, a fixed-size-list ``vector`` column, an optional ``label``
-column, and the metadata as JSON in the schema's key-value metadata) or an ``.npz`` archive.
-Writes go to a temporary file in the same folder followed by an atomic rename, so a crash never
-leaves a half-written table.
+column, optional extra per-item columns such as ``fold`` or ``path``, and the metadata as JSON in the
+schema's key-value metadata), an uncompressed Arrow IPC file (``.arrow``, the same columns, which
+:meth:`EmbeddingTable.load` can memory-map so the vectors are a zero-copy read-only view of the
+file) or an ``.npz`` archive. Writes go to a temporary file in the same folder followed by an atomic
+rename, so a crash never leaves a half-written table.
+
+The metadata records where the vectors came from: ``metadata["provenance"]`` holds the encoder's
+:class:`~pairspace.encoders.base.Provenance` and ``metadata["inputs_sha256"]`` a checksum of the
+inputs, which ``pairspace embed`` compares before reusing a table.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import numpy as np
 from .._validation import as_matrix
 
 _META_KEY = b"pairspace"
+FORMATS = (".parquet", ".arrow", ".npz")
+_RESERVED = ("id", "vector", "label")
 
 
 @dataclass
@@ -38,12 +46,16 @@ class EmbeddingTable:
         Optional class label per item.
     metadata : dict
         JSON-serializable metadata: encoder provenance, source files, anything else.
+    columns : dict of str to list
+        Extra per-item columns (``fold``, ``path``, ``caption``...), each of length n, holding
+        strings, integers or floats.
     """
 
     ids: list[str]
     vectors: np.ndarray
     labels: list[str] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.ids = [str(i) for i in self.ids]
@@ -60,6 +72,15 @@ class EmbeddingTable:
             self.labels = [str(v) for v in self.labels]
             if len(self.labels) != len(self.ids):
                 raise ValueError(f"{len(self.labels)} labels for {len(self.ids)} ids")
+        cols = {}
+        for name, values in dict(self.columns).items():
+            if name in _RESERVED:
+                raise ValueError(f"column name {name!r} is reserved (id, vector, label)")
+            values = np.asarray(values).tolist() if isinstance(values, np.ndarray) else list(values)
+            if len(values) != len(self.ids):
+                raise ValueError(f"column {name!r} has {len(values)} values for {len(self.ids)} ids")
+            cols[str(name)] = values
+        self.columns = cols
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -76,23 +97,66 @@ class EmbeddingTable:
         if missing:
             raise ValueError(f"{len(missing)} ids are not in the table, e.g. {missing[:5]}")
         rows = np.fromiter((pos[i] for i in ids), dtype=np.int64, count=len(ids))
+        return self.take(rows)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> EmbeddingTable:
+        """The rows at these positions (a boolean mask is accepted too)."""
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            if rows.shape != (len(self),):
+                raise ValueError(f"a boolean mask needs {len(self)} entries; got {rows.shape}")
+            rows = np.flatnonzero(rows)
+        rows = rows.astype(np.int64)
         labels = [self.labels[r] for r in rows] if self.labels is not None else None
-        return EmbeddingTable(list(ids), np.asarray(self.vectors)[rows], labels,
-                              dict(self.metadata))
+        cols = {k: [v[r] for r in rows] for k, v in self.columns.items()}
+        return EmbeddingTable([self.ids[r] for r in rows], np.asarray(self.vectors)[rows], labels,
+                              dict(self.metadata), cols)
+
+    @property
+    def provenance(self) -> dict[str, Any] | None:
+        """The encoder provenance recorded in the metadata (a dict), if any."""
+        return self.metadata.get("provenance")
+
+    def class_names(self) -> list[str]:
+        """The distinct labels in order of first appearance (an error when there are no labels)."""
+        if self.labels is None:
+            raise ValueError("this table has no labels")
+        return list(dict.fromkeys(self.labels))
+
+    @classmethod
+    def concat(cls, tables: Sequence[EmbeddingTable], metadata: dict[str, Any] | None = None
+               ) -> EmbeddingTable:
+        """Rows of several tables with the same dimension and columns, in order."""
+        if not tables:
+            raise ValueError("no tables to concatenate")
+        dims = {t.dim for t in tables}
+        if len(dims) != 1:
+            raise ValueError(f"tables have different dimensions: {sorted(dims)}")
+        keys = {tuple(sorted(t.columns)) for t in tables}
+        if len(keys) != 1:
+            raise ValueError(f"tables have different columns: {sorted(keys)}")
+        has_labels = {t.labels is not None for t in tables}
+        if len(has_labels) != 1:
+            raise ValueError("either every table or none must have labels")
+        labels = sum((t.labels for t in tables), []) if tables[0].labels is not None else None
+        cols = {k: sum((t.columns[k] for t in tables), []) for k in tables[0].columns}
+        return cls(sum((t.ids for t in tables), []),
+                   np.concatenate([np.asarray(t.vectors) for t in tables]), labels,
+                   dict(tables[0].metadata if metadata is None else metadata), cols)
 
     # ---------------------------------------------------------------- I/O
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write to ``.parquet`` or ``.npz`` atomically (temporary file, then rename)."""
         path = Path(path)
         suffix = path.suffix.lower()
-        if suffix not in (".parquet", ".npz"):
-            raise ValueError(f"unsupported table format {path.suffix!r}: use .parquet or .npz")
+        if suffix not in FORMATS:
+            raise ValueError(f"unsupported table format {path.suffix!r}: use {', '.join(FORMATS)}")
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         os.close(fd)
         try:
-            if suffix == ".parquet":
-                self._write_parquet(tmp)
+            if suffix in (".parquet", ".arrow"):
+                self._write_arrow(tmp, suffix)
             else:
                 with open(tmp, "wb") as f:
                     np.savez(
@@ -101,6 +165,7 @@ class EmbeddingTable:
                         labels=np.asarray(self.labels if self.labels is not None else [], dtype=str),
                         has_labels=np.asarray(self.labels is not None),
                         metadata=np.asarray(json.dumps(self.metadata, default=str)),
+                        columns=np.asarray(json.dumps(self.columns, default=str)),
                     )
             os.replace(tmp, path)
         except BaseException:
@@ -108,9 +173,9 @@ class EmbeddingTable:
             raise
         return path
 
-    def _write_parquet(self, path: str) -> None:
+    def to_arrow(self) -> Any:
+        """The table as a ``pyarrow.Table`` (metadata as JSON in the schema metadata)."""
         import pyarrow as pa
-        import pyarrow.parquet as pq
 
         vec = np.ascontiguousarray(self.vectors, dtype=np.float32)
         flat = pa.array(vec.ravel(), type=pa.float32())
@@ -118,35 +183,77 @@ class EmbeddingTable:
                 "vector": pa.FixedSizeListArray.from_arrays(flat, vec.shape[1])}
         if self.labels is not None:
             cols["label"] = pa.array(self.labels, type=pa.string())
-        table = pa.table(cols).replace_schema_metadata(
+        for name, values in self.columns.items():
+            try:
+                cols[name] = pa.array(values)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise ValueError(f"column {name!r} mixes types or holds unsupported values: {exc}") from exc
+        return pa.table(cols).replace_schema_metadata(
             {_META_KEY: json.dumps(self.metadata, default=str).encode()}
         )
-        pq.write_table(table, path)
+
+    def _write_arrow(self, path: str, suffix: str) -> None:
+        table = self.to_arrow()
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, path)
+        else:
+            import pyarrow as pa
+
+            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> EmbeddingTable:
-        """Read a table written by :meth:`save` (``.parquet`` or ``.npz``)."""
+    def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> EmbeddingTable:
+        """Read a table written by :meth:`save` (``.parquet``, ``.arrow`` or ``.npz``).
+
+        With ``mmap=True`` an ``.arrow`` file is memory-mapped and ``vectors`` is a read-only
+        zero-copy view of it (the file is read lazily); the other formats are read into memory.
+        """
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"embedding table not found: {path}")
         suffix = path.suffix.lower()
+        if suffix not in FORMATS:
+            raise ValueError(f"unsupported table format {path.suffix!r}: use {', '.join(FORMATS)}")
         if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as z:
-                labels = z["labels"].tolist() if bool(z["has_labels"]) else None
-                return cls(z["ids"].tolist(), z["vectors"], labels, json.loads(str(z["metadata"])))
-        if suffix != ".parquet":
-            raise ValueError(f"unsupported table format {path.suffix!r}: use .parquet or .npz")
-        import pyarrow.parquet as pq
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    labels = z["labels"].tolist() if bool(z["has_labels"]) else None
+                    cols = json.loads(str(z["columns"])) if "columns" in z.files else {}
+                    return cls(z["ids"].tolist(), z["vectors"], labels, json.loads(str(z["metadata"])),
+                               cols)
+            except (KeyError, OSError, ValueError) as exc:
+                raise ValueError(f"could not read npz table {path}: {exc}") from exc
+        import pyarrow as pa
 
         try:
-            t = pq.read_table(path)
+            if suffix == ".arrow":
+                source = pa.memory_map(str(path), "r") if mmap else pa.OSFile(str(path), "rb")
+                t = pa.ipc.open_file(source).read_all()
+            else:
+                import pyarrow.parquet as pq
+
+                t = pq.read_table(path)
         except Exception as exc:  # pyarrow raises several types for corrupt files
-            raise ValueError(f"could not read parquet table {path}: {exc}") from exc
+            raise ValueError(f"could not read table {path}: {exc}") from exc
+        return cls.from_arrow(t, str(path))
+
+    @classmethod
+    def from_arrow(cls, t: Any, source: str = "arrow table") -> EmbeddingTable:
+        """Build a table from a ``pyarrow.Table`` with ``id`` and ``vector`` columns."""
         if "id" not in t.column_names or "vector" not in t.column_names:
-            raise ValueError(f"{path} is not an embedding table (needs 'id' and 'vector' columns)")
-        vec_col = t.column("vector").combine_chunks()
+            raise ValueError(f"{source} is not an embedding table (needs 'id' and 'vector' columns)")
+        vec_col = t.column("vector")
+        vec_col = vec_col.chunk(0) if vec_col.num_chunks == 1 else vec_col.combine_chunks()
         width = vec_col.type.list_size
-        vectors = vec_col.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
+        flat = vec_col.flatten()
+        try:
+            vectors = flat.to_numpy(zero_copy_only=True).reshape(-1, width)
+        except Exception:
+            vectors = flat.to_numpy(zero_copy_only=False).reshape(-1, width)
         meta = (t.schema.metadata or {}).get(_META_KEY, b"{}")
         labels = t.column("label").to_pylist() if "label" in t.column_names else None
-        return cls(t.column("id").to_pylist(), vectors, labels, json.loads(meta))
+        cols = {c: t.column(c).to_pylist() for c in t.column_names if c not in _RESERVED}
+        return cls(t.column("id").to_pylist(), vectors, labels, json.loads(meta), cols)

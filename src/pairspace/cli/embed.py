@@ -1,0 +1,61 @@
+"""``pairspace embed``: embed a folder or a CSV/JSONL manifest into an embedding table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..data.embed import embed_manifest
+from ..data.manifests import read_manifest
+from ..encoders import base as encoders
+
+
+def parse_options(pairs: list[str] | None) -> dict[str, Any]:
+    """``KEY=VALUE`` strings to encoder options (values parsed as JSON when possible)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ValueError(f"encoder option {pair!r} must look like KEY=VALUE")
+        k, v = pair.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("embed", help="embed a folder or manifest into a table (reuses and resumes)",
+                       description=__doc__)
+    p.add_argument("--encoder", required=True, help="registered encoder name (see `pairspace encoders`)")
+    p.add_argument("--input", required=True, help="folder, .csv, .tsv or .jsonl manifest")
+    p.add_argument("--out", required=True, help="output table (.parquet, .arrow or .npz)")
+    p.add_argument("--option", action="append", metavar="KEY=VALUE",
+                   help="encoder option, e.g. model_id=openai/clip-vit-base-patch32 (repeatable)")
+    p.add_argument("--item-column", default=None, help="manifest column holding paths or texts")
+    p.add_argument("--label-column", default="label")
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--chunk-size", type=int, default=1024, help="items per resumable checkpoint")
+    p.add_argument("--force", action="store_true", help="re-embed even when the table is up to date")
+    p.add_argument("--hash-content", action="store_true",
+                   help="fingerprint input files by content instead of size and modification time")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = parse_options(args.option)
+    modality = next((e["modality"] for e in encoders.available() if e["name"] == args.encoder), None)
+    manifest = read_manifest(args.input, modality=modality, item_column=args.item_column,
+                             label_column=args.label_column)
+    encoder = encoders.get(args.encoder, **options)
+    res = embed_manifest(encoder, manifest, args.out, batch_size=args.batch_size,
+                         chunk_size=args.chunk_size, force=args.force, progress=True,
+                         hash_content=args.hash_content)
+    if res.reused:
+        print(f"{res.path} is up to date ({len(res.table)} items, encoder {args.encoder}); nothing to do")
+    else:
+        extra = f", {res.resumed_items} resumed from a previous run" if res.resumed_items else ""
+        print(f"wrote {res.path}: {len(res.table)} items x {res.table.dim} dims "
+              f"({res.encoded_items} encoded{extra})")
+    return 0

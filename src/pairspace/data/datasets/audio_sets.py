@@ -1,0 +1,116 @@
+"""Metadata of the audio classification sets: ESC-50, UrbanSound8K and TUT Acoustic Scenes 2017.
+
+Only the metadata is parsed here (paths, labels, folds); reading audio is the audio encoders' job.
+
+- **ESC-50** (Piczak 2015): ``meta/esc50.csv`` (``filename, fold, target, category, ...``) and
+  ``audio/``; 50 classes, folds 1-5.
+- **UrbanSound8K** (Salamon et al. 2014): ``metadata/UrbanSound8K.csv`` (``slice_file_name, fsID,
+  start, end, salience, fold, classID, class``) and ``audio/fold<k>/``; 10 classes, folds 1-10.
+- **TUT Acoustic Scenes 2017** development set (Mesaros et al. 2017): ``meta.txt`` (tab-separated
+  ``audio/<file>.wav, scene_label, recording id``) and optionally
+  ``evaluation_setup/fold<k>_evaluate.txt`` (folds 1-4); 15 scenes.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .base import LabeledDataset, check_audio_files, require_file, resolve_class_names
+
+Override = Sequence[str] | str | os.PathLike[str] | None
+
+
+def _read_csv(path: Path, needed: Sequence[str]) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{path} has no rows")
+    missing = [c for c in needed if c not in rows[0]]
+    if missing:
+        raise ValueError(f"{path} lacks the columns {missing}")
+    return rows
+
+
+def _indexed_names(rows: list[dict[str, str]], idx_col: str, name_col: str, path: Path) -> list[str]:
+    by_idx: dict[int, str] = {}
+    for r in rows:
+        i, c = int(r[idx_col]), r[name_col]
+        if by_idx.setdefault(i, c) != c:
+            raise ValueError(f"{path}: class index {i} is both {by_idx[i]!r} and {c!r}")
+    if sorted(by_idx) != list(range(len(by_idx))):
+        raise ValueError(f"{path}: class indices are not 0..{len(by_idx) - 1}")
+    return [by_idx[i] for i in range(len(by_idx))]
+
+
+def load_esc50(root: str | os.PathLike[str], class_names: Override = None,
+               check_files: bool = True) -> LabeledDataset:
+    """ESC-50: 2000 five-second clips, 50 classes, folds 1-5."""
+    root = Path(root)
+    meta = require_file(root / "meta" / "esc50.csv", "ESC-50 metadata (meta/esc50.csv)")
+    rows = _read_csv(meta, ("filename", "fold", "target", "category"))
+    names = resolve_class_names(_indexed_names(rows, "target", "category", meta), class_names)
+    paths = [str((root / "audio" / r["filename"]).resolve()) for r in rows]
+    check_audio_files(paths, check_files)
+    return LabeledDataset("esc50", [r["filename"] for r in rows], paths,
+                          [names[int(r["target"])] for r in rows], names, [int(r["fold"]) for r in rows],
+                          str(root))
+
+
+def load_urbansound8k(root: str | os.PathLike[str], class_names: Override = None,
+                      check_files: bool = True) -> LabeledDataset:
+    """UrbanSound8K: 8732 excerpts of up to 4 s, 10 classes, folds 1-10."""
+    root = Path(root)
+    meta = require_file(root / "metadata" / "UrbanSound8K.csv",
+                        "UrbanSound8K metadata (metadata/UrbanSound8K.csv)")
+    rows = _read_csv(meta, ("slice_file_name", "fold", "classID", "class"))
+    names = resolve_class_names(_indexed_names(rows, "classID", "class", meta), class_names)
+    paths = [str((root / "audio" / f"fold{r['fold']}" / r["slice_file_name"]).resolve()) for r in rows]
+    check_audio_files(paths, check_files)
+    return LabeledDataset("urbansound8k", [r["slice_file_name"] for r in rows], paths,
+                          [names[int(r["classID"])] for r in rows], names,
+                          [int(r["fold"]) for r in rows], str(root))
+
+
+def load_tut2017(root: str | os.PathLike[str], class_names: Override = None,
+                 check_files: bool = True) -> LabeledDataset:
+    """TUT Acoustic Scenes 2017 (development): 10-s segments of 15 scenes; folds 1-4 if present.
+
+    Classes are the sorted scene labels; ``class_names`` overrides their cleaned names.
+    """
+    root = Path(root)
+    meta = require_file(root / "meta.txt", "TUT Acoustic Scenes 2017 meta.txt")
+    files, scenes = [], []
+    for ln, line in enumerate(meta.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) < 2:
+            raise ValueError(f"{meta}:{ln}: expected 'file<TAB>scene[<TAB>id]'; got {line!r}")
+        files.append(parts[0].strip())
+        scenes.append(parts[1].strip())
+    if not files:
+        raise ValueError(f"{meta} lists no files")
+    raw = sorted(set(scenes))
+    names = resolve_class_names(raw, class_names)
+    rename = dict(zip(raw, names, strict=True))
+    folds = None
+    setup = root / "evaluation_setup"
+    fold_files = sorted(setup.glob("fold*_evaluate.txt")) if setup.is_dir() else []
+    if fold_files:
+        fold_of: dict[str, int] = {}
+        for ff in fold_files:
+            k = int(ff.name[4:].split("_")[0])
+            for line in ff.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    fold_of[line.split("\t")[0].strip()] = k
+        missing = [f for f in files if f not in fold_of]
+        if missing:
+            raise ValueError(f"{len(missing)} files of meta.txt are in no evaluation fold, "
+                             f"e.g. {missing[:3]}")
+        folds = [fold_of[f] for f in files]
+    paths = [str((root / f).resolve()) for f in files]
+    check_audio_files(paths, check_files)
+    return LabeledDataset("tut2017", files, paths, [rename[s] for s in scenes], names, folds, str(root))

@@ -1,0 +1,383 @@
+r"""The prompt-template study: does the similarity of paired spaces explain zero-shot accuracy?
+
+The second case study of Tavares, Ayres & Smaragdis (arXiv 2411.08687). For a zero-shot model
+(CLIP on CIFAR-100 in the paper) and a prompt template :math:`t`:
+
+- :math:`X \in \mathbb{R}^{C \times d}`: the class centroids of the media embeddings (each embedding
+  L2-normalized first by default), the same for every template;
+- :math:`Y_t \in \mathbb{R}^{C \times d'}`: the text embeddings of the template applied to each class
+  name, paired with :math:`X` by class.
+
+Per template the study measures :math:`\mathrm{NNGS}(X, Y_t, k)` (``k = 3`` by default) and its curve
+over ``k`` with the chance level, linear CKA and mutual kNN, and the single-template zero-shot
+accuracy (top-1 of the classifier built from :math:`Y_t` alone). Across templates it reports the
+Pearson and Spearman correlations (with p-values) between each similarity and the accuracy. The
+paper found, for CLIP ViT-B/32 on CIFAR-100 with its 18 templates (euclidean, ``k = 3``), Pearson
+0.78 for NNGS against 0.72 for RBF CKA.
+
+One neighbor search of :math:`X` serves every template; each :math:`Y_t` is searched once for the
+whole curve.
+
+The optional **shuffled control** (``shuffle_pairs=True``) permutes the class rows of every
+:math:`Y_t` (a fresh seeded permutation per template) before the similarity measures, so the
+similarity no longer reflects the pairing while the accuracy is unchanged: a real effect must vanish.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .._validation import as_matrix, check_metric
+from ..data.table import EmbeddingTable
+from ..data.templates import TemplateSet, load_templates
+from ..measures.cka import linear_cka
+from ..measures.knn_measures import mutual_knn_from_graphs
+from ..measures.nngs import curve_from_graphs, resolve_ks
+from ..neighbors import knn
+from ..tasks.zeroshot import (
+    classifier_weights,
+    encode_labels,
+    l2_normalize,
+    text_embeddings_for,
+    zeroshot_metrics,
+    zeroshot_scores,
+)
+
+SCHEMA = "pairspace.template_study/1"
+
+
+def class_centroids(media: Any, y: np.ndarray, n_classes: int, normalize: bool = True) -> np.ndarray:
+    r"""Mean embedding of each class, :math:`\mu_c = \frac{1}{n_c}\sum_{i: y_i = c} x_i` (C x d).
+
+    With ``normalize`` every embedding is L2-normalized before averaging. A class without items is
+    an error.
+    """
+    X = as_matrix(media, "media", dtype=np.float64)
+    if normalize:
+        X = l2_normalize(X, name="media embeddings")
+    counts = np.bincount(y, minlength=n_classes)
+    if np.any(counts == 0):
+        raise ValueError(f"class {int(np.argmin(counts))} has no media items; every class needs one")
+    sums = np.zeros((n_classes, X.shape[1]))
+    np.add.at(sums, y, X)
+    return sums / counts[:, None]
+
+
+def correlate(similarity: Sequence[float], accuracy: Sequence[float]) -> dict[str, float]:
+    """Pearson and Spearman correlations with their two-sided p-values (NaN when undefined)."""
+    a = np.asarray(similarity, dtype=np.float64)
+    b = np.asarray(accuracy, dtype=np.float64)
+    if a.size < 3:
+        raise ValueError(f"correlations across templates need at least 3 templates; got {a.size}")
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return {"pearson": float("nan"), "pearson_p": float("nan"),
+                "spearman": float("nan"), "spearman_p": float("nan")}
+    pr = stats.pearsonr(a, b)
+    sr = stats.spearmanr(a, b)
+    return {"pearson": float(pr.statistic), "pearson_p": float(pr.pvalue),
+            "spearman": float(sr.statistic), "spearman_p": float(sr.pvalue)}
+
+
+@dataclass
+class TemplateStudyResult:
+    """Per-template similarities and accuracies, and their correlations across templates.
+
+    Attributes
+    ----------
+    templates, groups : list of str
+        The templates and their group labels.
+    class_names : list of str
+    per_template : list of dict
+        For each template: ``template``, ``group``, ``nngs`` (at ``k``), ``nngs_normalized``,
+        ``linear_cka``, ``mutual_knn``, any extra measures, ``accuracy`` (top-1),
+        ``top5``, ``balanced_accuracy`` and ``curve`` (the NNGS curve, an ``NNGSCurve``).
+    correlations : dict
+        Measure name -> ``{"pearson", "pearson_p", "spearman", "spearman_p"}`` against accuracy.
+    ensemble : dict
+        Zero-shot metrics of the classifier averaged over all templates (no confusion matrix).
+    settings : dict
+        ``k``, ``metric``, ``n_classes``, ``n_items``, ``chance_nngs``, ``chance_accuracy``,
+        ``shuffle_pairs``, ``seed``.
+    """
+
+    templates: list[str]
+    groups: list[str]
+    class_names: list[str]
+    per_template: list[dict[str, Any]]
+    correlations: dict[str, dict[str, float]]
+    ensemble: dict[str, Any]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def measures(self) -> list[str]:
+        """Names of the similarity measures correlated with accuracy."""
+        return list(self.correlations)
+
+    def column(self, key: str) -> np.ndarray:
+        """One per-template value as an array (``"nngs"``, ``"accuracy"``...)."""
+        return np.array([r[key] for r in self.per_template], dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (schema ``pairspace.template_study/1``)."""
+        rows = []
+        for r in self.per_template:
+            row = dict(r)
+            row["curve"] = r["curve"].to_dict()
+            rows.append(row)
+        return {"schema": SCHEMA, "settings": self.settings, "class_names": self.class_names,
+                "templates": rows, "correlations": self.correlations, "ensemble": self.ensemble}
+
+
+def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
+                       groups: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    if isinstance(templates, str):
+        templates = load_templates(templates)
+    if isinstance(templates, TemplateSet):
+        return list(templates.templates), list(groups or templates.groups)
+    ts = [str(t) for t in templates]
+    gs = list(groups) if groups is not None else [""] * len(ts)
+    if len(gs) != len(ts):
+        raise ValueError(f"{len(gs)} groups for {len(ts)} templates")
+    return ts, gs
+
+
+def template_study(
+    media: EmbeddingTable | Any,
+    templates: TemplateSet | Sequence[str] | str,
+    class_names: Sequence[str] | None = None,
+    labels: Sequence[Any] | np.ndarray | None = None,
+    text_encoder: Any = None,
+    text_embeddings: Any = None,
+    k: int = 3,
+    k_max: int | None = None,
+    metric: str = "euclidean",
+    normalize: bool = True,
+    groups: Sequence[str] | None = None,
+    extra_measures: Mapping[str, Callable[[np.ndarray, np.ndarray], float]] | None = None,
+    shuffle_pairs: bool = False,
+    seed: int = 0,
+    batch_size: int = 64,
+    progress: bool | None = None,
+) -> TemplateStudyResult:
+    r"""Relate the similarity of (class centroids, template text embeddings) to zero-shot accuracy.
+
+    Parameters
+    ----------
+    media : EmbeddingTable or array-like (n, d)
+        Media embeddings (images, audio) in the joint space, with labels (the table's or ``labels``).
+    templates : TemplateSet, sequence of str or str
+        Prompt templates (a shipped set name such as ``"cifar100_clip"`` or a file).
+    class_names : sequence of str, optional
+        The ``C`` class names written into the templates; labels are indices into this list or names
+        from it. Default: the table's distinct labels in order of first appearance.
+    labels : sequence, optional
+        Labels of the media rows when ``media`` is an array (overrides the table's labels).
+    text_encoder : Encoder, optional
+        Embeds every (template, class) prompt. Either this or ``text_embeddings``.
+    text_embeddings : array-like (T, C, d'), optional
+        Precomputed text embeddings, template-major.
+    k : int
+        Neighborhood size of the headline NNGS and mutual kNN (3 in the paper).
+    k_max : int, optional
+        Largest ``k`` of the NNGS curve (default ``min(C - 1, 50)``).
+    metric : {"euclidean", "cosine", "inner"}
+        Distance of both spaces for the kNN measures (the paper used euclidean).
+    normalize : bool
+        L2-normalize media embeddings before taking class centroids and text embeddings before the
+        measures (the zero-shot classifier always uses unit vectors).
+    groups : sequence of str, optional
+        Group labels of the templates (default: the template set's).
+    extra_measures : mapping, optional
+        More similarity measures ``name -> f(X, Y_t) -> float`` (e.g. an RBF CKA) to correlate.
+    shuffle_pairs : bool
+        The shuffled control: permute the class rows of each ``Y_t`` before the similarity measures.
+    seed : int
+        Seed of the shuffled control.
+    batch_size : int
+        Batch size of the text encoder.
+    progress : bool or None
+        Progress bars.
+
+    Returns
+    -------
+    TemplateStudyResult
+
+    References
+    ----------
+    Tavares, Ayres & Smaragdis, arXiv 2411.08687; Radford et al., ICML 2021 (templates).
+    """
+    check_metric(metric)
+    tmpl, grp = _resolve_templates(templates, groups)
+    if len(tmpl) < 3:
+        raise ValueError(f"the template study needs at least 3 templates; got {len(tmpl)}")
+    if isinstance(media, EmbeddingTable):
+        lab = labels if labels is not None else media.labels
+        if lab is None:
+            raise ValueError("the media table has no labels; pass labels=")
+        if class_names is None:
+            class_names = media.class_names()
+        M = media.vectors
+    else:
+        if labels is None:
+            raise ValueError("labels are required when media is an array")
+        lab, M = labels, media
+    M = as_matrix(M, "media", dtype=None)
+    if class_names is None:
+        raise ValueError("class_names are required (the names written into the templates)")
+    names = [str(c) for c in class_names]
+    C = len(names)
+    if C < 3:
+        raise ValueError(f"the template study needs at least 3 classes; got {C}")
+    y = encode_labels(np.asarray(lab) if not isinstance(lab, np.ndarray) else lab, C, names)
+    if y.size != M.shape[0]:
+        raise ValueError(f"{y.size} labels for {M.shape[0]} media rows")
+    if (text_encoder is None) == (text_embeddings is None):
+        raise ValueError("pass exactly one of text_encoder and text_embeddings")
+    if text_encoder is not None:
+        E = text_embeddings_for(text_encoder, tmpl, names, batch_size=batch_size, progress=progress)
+    else:
+        E = np.asarray(text_embeddings.detach().cpu() if hasattr(text_embeddings, "detach")
+                       else text_embeddings, dtype=np.float64)
+    if E.ndim != 3 or E.shape[:2] != (len(tmpl), C):
+        raise ValueError(f"text embeddings must have shape ({len(tmpl)}, {C}, d) (templates, classes, "
+                         f"dim); got {E.shape}")
+    kk = int(k)
+    if not 1 <= kk <= C - 1:
+        raise ValueError(f"k={kk} is out of range for {C} classes: it must lie in [1, {C - 1}]")
+    K = int(k_max) if k_max is not None else max(kk, min(C - 1, 50))
+    ks = resolve_ks(max(K, kk), C)
+
+    X = class_centroids(M, y, C, normalize=normalize)
+    gx = knn(X, int(ks.max()), metric=metric)
+    rng = np.random.default_rng(seed)
+    extra = dict(extra_measures or {})
+    rows: list[dict[str, Any]] = []
+    for t, (template, group) in enumerate(zip(tmpl, grp, strict=True)):
+        Yt = l2_normalize(E[t], name=f"text embeddings of template {template!r}") if normalize else E[t]
+        Ys = Yt[rng.permutation(C)] if shuffle_pairs else Yt
+        gy = knn(Ys, int(ks.max()), metric=metric)
+        curve = curve_from_graphs(gx, gy, ks)
+        row: dict[str, Any] = {
+            "template": template, "group": group,
+            "nngs": curve.at(kk), "nngs_normalized": float(curve.normalized[ks == kk][0]),
+            "linear_cka": linear_cka(X, Ys), "mutual_knn": mutual_knn_from_graphs(gx, gy, kk),
+        }
+        for name, fn in extra.items():
+            row[name] = float(fn(X, Ys))
+        zs = zeroshot_metrics(zeroshot_scores(M, classifier_weights(E[t])), y, names)
+        row.update({"accuracy": zs["top1"], "top5": zs["top5"],
+                    "balanced_accuracy": zs["balanced_accuracy"], "curve": curve})
+        rows.append(row)
+    measures = ["nngs", "linear_cka", "mutual_knn", *extra]  # normalized NNGS is affine in NNGS
+    acc = [r["accuracy"] for r in rows]
+    correlations = {m: correlate([r[m] for r in rows], acc) for m in measures}
+    ens = zeroshot_metrics(zeroshot_scores(M, classifier_weights(E)), y, names)
+    ens.pop("confusion")
+    ens.pop("per_class")
+    settings = {"k": kk, "k_max": int(ks.max()), "metric": metric, "normalize": normalize,
+                "n_classes": C, "n_items": int(M.shape[0]), "n_templates": len(tmpl),
+                "chance_nngs": float(rows[0]["curve"].chance[ks == kk][0]), "chance_accuracy": 1.0 / C,
+                "shuffle_pairs": shuffle_pairs, "seed": seed}
+    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings)
+
+
+# ---------------------------------------------------------------- synthetic model and report
+def synthetic_zeroshot(n_classes: int = 30, per_class: int = 20, dim: int = 24, n_templates: int = 16,
+                       media_noise: float = 0.6, text_noise: tuple[float, float] = (0.2, 2.0),
+                       seed: int = 0) -> dict[str, Any]:
+    r"""A synthetic aligned zero-shot model built from shared class prototypes.
+
+    Prototypes :math:`p_c \sim \mathcal{N}(0, I_d)`; media :math:`x_i = p_{y_i} + \sigma_m \epsilon_i`;
+    template :math:`t` embeds class :math:`c` as :math:`e_{t,c} = p_c + \sigma_t \eta_{t,c}` with the
+    template noise :math:`\sigma_t` spread evenly over ``text_noise``. Noisier templates give both a
+    less similar text space and a less accurate classifier.
+
+    Returns
+    -------
+    dict
+        ``media`` (n x d), ``labels`` (n,), ``class_names``, ``templates`` (with a ``{}``),
+        ``groups`` ("low noise" / "high noise"), ``text_embeddings`` (T x C x d), ``text_noise`` (T,).
+    """
+    rng = np.random.default_rng(seed)
+    P = rng.normal(size=(n_classes, dim))
+    y = np.repeat(np.arange(n_classes), per_class)
+    media = P[y] + media_noise * rng.normal(size=(y.size, dim))
+    sig = np.linspace(text_noise[0], text_noise[1], n_templates)
+    E = P[None] + sig[:, None, None] * rng.normal(size=(n_templates, n_classes, dim))
+    mid = np.median(sig)
+    return {"media": media, "labels": y, "class_names": [f"class {c}" for c in range(n_classes)],
+            "templates": [f"template {t}: {{}}" for t in range(n_templates)],
+            "groups": ["low noise" if s <= mid else "high noise" for s in sig],
+            "text_embeddings": E, "text_noise": sig}
+
+
+def plot_template_scatter(result: TemplateStudyResult, path: str | Path,
+                          measures: Sequence[str] | None = None) -> Path:
+    """Similarity against single-template accuracy, one panel per measure, coloured by group."""
+    from ..report.plots import plt, save_figure
+
+    measures = list(measures or result.measures)
+    fig, axes = plt.subplots(1, len(measures), figsize=(4.2 * len(measures), 3.8), squeeze=False)
+    acc = result.column("accuracy")
+    groups = list(dict.fromkeys(result.groups))
+    colors = plt.get_cmap("tab10")
+    for ax, m in zip(axes[0], measures, strict=True):
+        vals = result.column(m)
+        for gi, g in enumerate(groups):
+            sel = np.array([x == g for x in result.groups])
+            ax.scatter(vals[sel], acc[sel], s=28, color=colors(gi % 10), label=g or "templates")
+        c = result.correlations[m]
+        ax.set_title(f"{m}: Pearson {c['pearson']:.2f}, Spearman {c['spearman']:.2f}", fontsize=9)
+        label = f"{m} (k={result.settings['k']})" if m in ("nngs", "mutual_knn") else m
+        ax.set_xlabel(label)
+        ax.set_ylabel("single-template top-1 accuracy")
+        ax.grid(alpha=0.3)
+    if len(groups) > 1 or groups[0]:
+        axes[0][0].legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def render_markdown(result: TemplateStudyResult) -> str:
+    """A markdown report: settings, correlations and the per-template table."""
+    s = result.settings
+    lines = ["# Prompt-template study", "",
+             f"{s['n_templates']} templates, {s['n_classes']} classes, {s['n_items']} media items; "
+             f"metric {s['metric']}, k = {s['k']} (NNGS chance {s['chance_nngs']:.4f}, accuracy chance "
+             f"{s['chance_accuracy']:.4f}){'; SHUFFLED CONTROL' if s['shuffle_pairs'] else ''}.", "",
+             f"Ensemble of all templates: top-1 {result.ensemble['top1']:.4f}, "
+             f"top-5 {result.ensemble['top5']:.4f}.", "",
+             "## Correlation with single-template accuracy", "",
+             "| measure | Pearson | p | Spearman | p |", "|---|---|---|---|---|"]
+    for m, c in result.correlations.items():
+        lines.append(f"| {m} | {c['pearson']:.3f} | {c['pearson_p']:.2g} | {c['spearman']:.3f} | "
+                     f"{c['spearman_p']:.2g} |")
+    lines += ["", "## Per template", "",
+              "| template | group | NNGS | CKA | mKNN | top-1 |", "|---|---|---|---|---|---|"]
+    for r in result.per_template:
+        lines.append(f"| `{r['template']}` | {r['group']} | {r['nngs']:.4f} | {r['linear_cka']:.4f} | "
+                     f"{r['mutual_knn']:.4f} | {r['accuracy']:.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_template_report(result: TemplateStudyResult, out: str | Path) -> dict[str, Path]:
+    """Write ``results.json``, ``report.md``, ``scatter.png`` and ``curves.png`` into ``out``."""
+    from ..report.io import atomic_write_bytes, write_json
+    from ..report.plots import plot_nngs_curve
+
+    out = Path(out)
+    files = {"json": write_json(out / "results.json", result.to_dict()),
+             "markdown": atomic_write_bytes(out / "report.md", render_markdown(result).encode()),
+             "scatter": plot_template_scatter(result, out / "scatter.png")}
+    order = np.argsort(-result.column("accuracy"))
+    pick = [int(order[0]), int(order[len(order) // 2]), int(order[-1])]
+    curves = {f"{result.per_template[i]['template']} (acc {result.per_template[i]['accuracy']:.2f})":
+              result.per_template[i]["curve"] for i in dict.fromkeys(pick)}
+    files["curves"] = plot_nngs_curve(curves, out / "curves.png",
+                                      title="NNGS(class centroids, template text) against k")
+    return files
