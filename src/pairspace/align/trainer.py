@@ -364,8 +364,8 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
     a_rows = _rows(audio, [a for a, _ in pair_list], "audio")
     t_rows = _rows(text, [t for _, t in pair_list], "text")
     tr_idx, va_idx = split_pairs(pair_list, config.val_fraction, config.seed)
-    A = torch.from_numpy(np.asarray(audio.vectors, dtype=np.float32))
-    T = torch.from_numpy(np.asarray(text.vectors, dtype=np.float32))
+    A = torch.from_numpy(np.array(audio.vectors, dtype=np.float32))  # a writable copy (tables may be mmapped)
+    T = torch.from_numpy(np.array(text.vectors, dtype=np.float32))
     a_tr, t_tr = A[a_rows[tr_idx]], T[t_rows[tr_idx]]
     a_va, t_va = A[a_rows[va_idx]], T[t_rows[va_idx]]
 

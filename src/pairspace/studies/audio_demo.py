@@ -67,8 +67,9 @@ def embed_tables(ds: InstrumentSet, audio_enc: Any, text_enc: Any,
 
 
 def evaluate_unseen(model: AlignmentModel, ds: InstrumentSet, audio: EmbeddingTable, text: EmbeddingTable,
-                    prompts: np.ndarray, classes: list[str]) -> dict[str, Any]:
-    """Zero-shot and retrieval metrics on the unseen instruments."""
+                    prompts: np.ndarray, classes: list[str],
+                    family_prompts: np.ndarray | None = None) -> dict[str, Any]:
+    """Zero-shot (instrument, and family when ``family_prompts`` is given) and retrieval on unseen clips."""
     clips = [c for c in ds.clips if c["split"] == "unseen"]
     caps = [c for c in ds.captions if c["split"] == "unseen"]
     A = audio.select([c["audio_id"] for c in clips])
@@ -76,9 +77,15 @@ def evaluate_unseen(model: AlignmentModel, ds: InstrumentSet, audio: EmbeddingTa
     row = {c["audio_id"]: i for i, c in enumerate(clips)}
     zs = zeroshot_eval(model, A.vectors, [c["instrument"] for c in clips], classes, prompts)
     rt = retrieval_eval(model, A.vectors, T.vectors, [row[c["audio_id"]] for c in caps])
-    return {"zeroshot": {k: zs[k] for k in ("top1", "top5", "balanced_accuracy", "chance", "n", "n_classes")},
-            "retrieval": {d: {k: rt[d][k] for k in ("R@1", "R@5", "R@10", "mAP@10", "median_rank")}
-                          for d in ("text_to_audio", "audio_to_text")}}
+    keys = ("top1", "top5", "balanced_accuracy", "chance", "n", "n_classes")
+    out = {"zeroshot": {k: zs[k] for k in keys},
+           "retrieval": {d: {k: rt[d][k] for k in ("R@1", "R@5", "R@10", "mAP@10", "median_rank")}
+                         for d in ("text_to_audio", "audio_to_text")}}
+    if family_prompts is not None:
+        fams = sorted({c["family"] for c in ds.classes})
+        fz = zeroshot_eval(model, A.vectors, [c["family"] for c in clips], fams, family_prompts)
+        out["zeroshot_family"] = {k: fz[k] for k in keys}
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -126,19 +133,21 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     rows = []
+    families = sorted({c["family"] for c in ds.classes})
     prompt_cache: dict[str, np.ndarray] = {}
     for name, model in models.items():
         prompt_cache[name] = projected_prompts(model, text_enc, unseen, templates.templates, progress=False)
-        res = evaluate_unseen(model, ds, audio, text, prompt_cache[name], unseen)
+        fam_prompts = projected_prompts(model, text_enc, families, templates.templates, progress=False)
+        res = evaluate_unseen(model, ds, audio, text, prompt_cache[name], unseen, fam_prompts)
         results[name] = res
-        z, r = res["zeroshot"], res["retrieval"]
-        rows.append((name, z["top1"], z["top5"], z["balanced_accuracy"], z["chance"],
+        z, r, f = res["zeroshot"], res["retrieval"], res["zeroshot_family"]
+        rows.append((name, z["top1"], z["top5"], z["balanced_accuracy"], z["chance"], f["top1"], f["chance"],
                      r["text_to_audio"]["R@1"], r["text_to_audio"]["R@10"], r["audio_to_text"]["R@1"],
                      r["audio_to_text"]["R@10"]))
     print(f"\nUnseen instruments ({len(unseen)} classes, {results['untrained heads']['zeroshot']['n']} clips; "
           f"{len(templates)} templates ensembled):")
-    print(table(["model", "top1", "top5", "bal.acc", "chance", "t2a R@1", "t2a R@10", "a2t R@1", "a2t R@10"],
-                rows, digits=3))
+    print(table(["model", "top1", "top5", "bal.acc", "chance", "family top1", "family chance", "t2a R@1",
+                 "t2a R@10", "a2t R@1", "a2t R@10"], rows, digits=3))
 
     best = "trained, infonce"
     clips = [c for c in ds.clips if c["split"] == "unseen"]
