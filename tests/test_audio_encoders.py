@@ -76,20 +76,46 @@ def test_whisper_offline_encoder(tmp_path):
 
 def test_transformers_clap_audio_tower_tiny_random():
     tr = pytest.importorskip("transformers")
-    ac = dict(hidden_size=16, patch_embeds_hidden_size=8, depths=[1, 1], num_attention_heads=[1, 2],
-              window_size=8, num_mel_bins=64, spec_size=256, patch_size=4, patch_stride=(4, 4),
-              projection_dim=16, num_hidden_layers=2, num_classes=10)
-    tc = dict(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
-              projection_dim=16, max_position_embeddings=40)
+    ac = dict(
+        hidden_size=16,
+        patch_embeds_hidden_size=8,
+        depths=[1, 1],
+        num_attention_heads=[1, 2],
+        window_size=8,
+        num_mel_bins=64,
+        spec_size=256,
+        patch_size=4,
+        patch_stride=(4, 4),
+        projection_dim=16,
+        num_hidden_layers=2,
+        num_classes=10,
+    )
+    tc = dict(
+        vocab_size=100,
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=16,
+        projection_dim=16,
+        max_position_embeddings=40,
+    )
     torch.manual_seed(0)
     model = tr.ClapModel(tr.ClapConfig(text_config=tc, audio_config=ac, projection_dim=16)).eval()
-    fe = tr.ClapFeatureExtractor(feature_size=64, sampling_rate=48000, max_length_s=1, fft_window_size=1024,
-                                 hop_length=480, truncation="rand_trunc")
+    fe = tr.ClapFeatureExtractor(
+        feature_size=64,
+        sampling_rate=48000,
+        max_length_s=1,
+        fft_window_size=1024,
+        hop_length=480,
+        truncation="rand_trunc",
+    )
     enc = get("clap-audio", model_id="tiny-random", model=model, feature_extractor=fe, duration=1.0)
     assert enc.sample_rate == 48000 and enc.dim == 16 and enc.provenance.weights_sha256
     waves = [tone(440, 48000, 0.5), tone(2000, 48000, 1.5)]  # tiled and centre-cropped to 1 s
     X = enc.encode(waves, progress=False)
-    ref_in = fe([np.tile(waves[0], 2)[:48000], waves[1][24000:72000]], sampling_rate=48000, return_tensors="pt")
+    ref_in = fe(
+        [np.tile(waves[0], 2)[:48000], waves[1][24000:72000]], sampling_rate=48000, return_tensors="pt"
+    )
     with torch.no_grad():
         ref = model.get_audio_features(input_features=ref_in["input_features"], is_longer=ref_in["is_longer"])
     ref = ref.pooler_output if hasattr(ref, "pooler_output") else ref

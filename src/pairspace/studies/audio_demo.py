@@ -28,8 +28,19 @@ from ..data.datasets.instruments import InstrumentSet, render_instruments
 from ..data.table import EmbeddingTable
 from ..report.io import write_json
 
-DEMO_CONFIG = TrainConfig(head="clap", dim=256, dropout=0.1, epochs=40, batch_size=128, lr=1e-3,
-                          weight_decay=0.01, warmup=0.05, grad_clip=1.0, seed=0, val_fraction=0.1)
+DEMO_CONFIG = TrainConfig(
+    head="clap",
+    dim=256,
+    dropout=0.1,
+    epochs=40,
+    batch_size=128,
+    lr=1e-3,
+    weight_decay=0.01,
+    warmup=0.05,
+    grad_clip=1.0,
+    seed=0,
+    val_fraction=0.1,
+)
 
 
 def audio_encoder(name: str | None = None) -> Any:
@@ -45,30 +56,53 @@ def audio_encoder(name: str | None = None) -> Any:
         return get("logmel")
 
 
-def embed_tables(ds: InstrumentSet, audio_enc: Any, text_enc: Any,
-                 progress: bool | None = True) -> tuple[EmbeddingTable, EmbeddingTable, dict[str, Any]]:
+def embed_tables(
+    ds: InstrumentSet, audio_enc: Any, text_enc: Any, progress: bool | None = True
+) -> tuple[EmbeddingTable, EmbeddingTable, dict[str, Any]]:
     """Embed (or reuse) the clips and the captions of ``ds``; tables live in ``ds.root/embeddings``."""
     from ..data.embed import embed_manifest
     from ..data.manifests import Manifest
 
     emb = ds.root / "embeddings"
-    clips = Manifest([c["audio_id"] for c in ds.clips], [str(ds.root / c["path"]) for c in ds.clips],
-                     "path", [c["instrument"] for c in ds.clips], source=str(ds.root / "clips.csv"))
-    caps = Manifest([c["caption_id"] for c in ds.captions], [c["caption"] for c in ds.captions], "text",
-                    [c["instrument"] for c in ds.captions], source=str(ds.root / "captions.csv"))
+    clips = Manifest(
+        [c["audio_id"] for c in ds.clips],
+        [str(ds.root / c["path"]) for c in ds.clips],
+        "path",
+        [c["instrument"] for c in ds.clips],
+        source=str(ds.root / "clips.csv"),
+    )
+    caps = Manifest(
+        [c["caption_id"] for c in ds.captions],
+        [c["caption"] for c in ds.captions],
+        "text",
+        [c["instrument"] for c in ds.captions],
+        source=str(ds.root / "captions.csv"),
+    )
     t0 = time.perf_counter()
     a = embed_manifest(audio_enc, clips, emb / f"audio-{audio_enc.name}.parquet", progress=progress)
     t1 = time.perf_counter()
     t = embed_manifest(text_enc, caps, emb / f"captions-{text_enc.name}.parquet", progress=progress)
     t2 = time.perf_counter()
-    info = {"audio_reused": a.reused, "text_reused": t.reused, "audio_seconds": round(t1 - t0, 2),
-            "text_seconds": round(t2 - t1, 2), "audio_table": str(a.path), "text_table": str(t.path)}
+    info = {
+        "audio_reused": a.reused,
+        "text_reused": t.reused,
+        "audio_seconds": round(t1 - t0, 2),
+        "text_seconds": round(t2 - t1, 2),
+        "audio_table": str(a.path),
+        "text_table": str(t.path),
+    }
     return a.table, t.table, info
 
 
-def evaluate_unseen(model: AlignmentModel, ds: InstrumentSet, audio: EmbeddingTable, text: EmbeddingTable,
-                    prompts: np.ndarray, classes: list[str],
-                    family_prompts: np.ndarray | None = None) -> dict[str, Any]:
+def evaluate_unseen(
+    model: AlignmentModel,
+    ds: InstrumentSet,
+    audio: EmbeddingTable,
+    text: EmbeddingTable,
+    prompts: np.ndarray,
+    classes: list[str],
+    family_prompts: np.ndarray | None = None,
+) -> dict[str, Any]:
     """Zero-shot (instrument, and family when ``family_prompts`` is given) and retrieval on unseen clips."""
     clips = [c for c in ds.clips if c["split"] == "unseen"]
     caps = [c for c in ds.captions if c["split"] == "unseen"]
@@ -78,9 +112,13 @@ def evaluate_unseen(model: AlignmentModel, ds: InstrumentSet, audio: EmbeddingTa
     zs = zeroshot_eval(model, A.vectors, [c["instrument"] for c in clips], classes, prompts)
     rt = retrieval_eval(model, A.vectors, T.vectors, [row[c["audio_id"]] for c in caps])
     keys = ("top1", "top5", "balanced_accuracy", "chance", "n", "n_classes")
-    out = {"zeroshot": {k: zs[k] for k in keys},
-           "retrieval": {d: {k: rt[d][k] for k in ("R@1", "R@5", "R@10", "mAP@10", "median_rank")}
-                         for d in ("text_to_audio", "audio_to_text")}}
+    out = {
+        "zeroshot": {k: zs[k] for k in keys},
+        "retrieval": {
+            d: {k: rt[d][k] for k in ("R@1", "R@5", "R@10", "mAP@10", "median_rank")}
+            for d in ("text_to_audio", "audio_to_text")
+        },
+    }
     if family_prompts is not None:
         fams = sorted({c["family"] for c in ds.classes})
         fz = zeroshot_eval(model, A.vectors, [c["family"] for c in clips], fams, family_prompts)
@@ -106,17 +144,21 @@ def run(args: argparse.Namespace) -> int:
     ds = render_instruments(progress=True)
     timings["dataset"] = round(time.perf_counter() - t0, 2)
     seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
-    print(f"Instrument benchmark: {len(ds.clips)} clips, {len(ds.captions)} captions, "
-          f"{len(seen)} seen / {len(unseen)} unseen instruments ({ds.root})")
+    print(
+        f"Instrument benchmark: {len(ds.clips)} clips, {len(ds.captions)} captions, "
+        f"{len(seen)} seen / {len(unseen)} unseen instruments ({ds.root})"
+    )
 
     t0 = time.perf_counter()
     audio_enc = audio_encoder(getattr(args, "audio_encoder", None))
     text_enc = get("minilm")
     audio, text, emb_info = embed_tables(ds, audio_enc, text_enc)
     timings["embed"] = round(time.perf_counter() - t0, 2)
-    print(f"Embeddings: audio {audio_enc.name} ({audio.dim}-d, "
-          f"{'reused' if emb_info['audio_reused'] else 'computed'}), text {text_enc.name} ({text.dim}-d, "
-          f"{'reused' if emb_info['text_reused'] else 'computed'})")
+    print(
+        f"Embeddings: audio {audio_enc.name} ({audio.dim}-d, "
+        f"{'reused' if emb_info['audio_reused'] else 'computed'}), text {text_enc.name} ({text.dim}-d, "
+        f"{'reused' if emb_info['text_reused'] else 'computed'})"
+    )
 
     templates = load_templates("audio")
     results: dict[str, Any] = {}
@@ -141,36 +183,90 @@ def run(args: argparse.Namespace) -> int:
         res = evaluate_unseen(model, ds, audio, text, prompt_cache[name], unseen, fam_prompts)
         results[name] = res
         z, r, f = res["zeroshot"], res["retrieval"], res["zeroshot_family"]
-        rows.append((name, z["top1"], z["top5"], z["balanced_accuracy"], z["chance"], f["top1"], f["chance"],
-                     r["text_to_audio"]["R@1"], r["text_to_audio"]["R@10"], r["audio_to_text"]["R@1"],
-                     r["audio_to_text"]["R@10"]))
-    print(f"\nUnseen instruments ({len(unseen)} classes, {results['untrained heads']['zeroshot']['n']} clips; "
-          f"{len(templates)} templates ensembled):")
-    print(table(["model", "top1", "top5", "bal.acc", "chance", "family top1", "family chance", "t2a R@1",
-                 "t2a R@10", "a2t R@1", "a2t R@10"], rows, digits=3))
+        rows.append(
+            (
+                name,
+                z["top1"],
+                z["top5"],
+                z["balanced_accuracy"],
+                z["chance"],
+                f["top1"],
+                f["chance"],
+                r["text_to_audio"]["R@1"],
+                r["text_to_audio"]["R@10"],
+                r["audio_to_text"]["R@1"],
+                r["audio_to_text"]["R@10"],
+            )
+        )
+    print(
+        f"\nUnseen instruments ({len(unseen)} classes, {results['untrained heads']['zeroshot']['n']} clips; "
+        f"{len(templates)} templates ensembled):"
+    )
+    print(
+        table(
+            [
+                "model",
+                "top1",
+                "top5",
+                "bal.acc",
+                "chance",
+                "family top1",
+                "family chance",
+                "t2a R@1",
+                "t2a R@10",
+                "a2t R@1",
+                "a2t R@10",
+            ],
+            rows,
+            digits=3,
+        )
+    )
 
     best = "trained, infonce"
     clips = [c for c in ds.clips if c["split"] == "unseen"]
-    media = EmbeddingTable([c["audio_id"] for c in clips],
-                           models[best].project_audio(audio.select([c["audio_id"] for c in clips]).vectors),
-                           [c["instrument"] for c in clips])
-    study = template_study(media, templates, class_names=unseen, text_embeddings=prompt_cache[best], k=3,
-                           metric="euclidean", progress=False)
+    media = EmbeddingTable(
+        [c["audio_id"] for c in clips],
+        models[best].project_audio(audio.select([c["audio_id"] for c in clips]).vectors),
+        [c["instrument"] for c in clips],
+    )
+    study = template_study(
+        media,
+        templates,
+        class_names=unseen,
+        text_embeddings=prompt_cache[best],
+        k=3,
+        metric="euclidean",
+        progress=False,
+    )
     timings["evaluate"] = round(time.perf_counter() - t0, 2)
     print(f"\nTemplate study on the trained model ({best}; unseen classes, k=3, euclidean):")
     trows = [(r["template"], r["nngs"], r["accuracy"]) for r in study.per_template]
     print(table(["template", "nngs@3", "top1"], trows, digits=3))
     corr = study.correlations
-    print(table(["measure", "pearson", "p", "spearman", "p"],
-                [(m, c["pearson"], c["pearson_p"], c["spearman"], c["spearman_p"]) for m, c in corr.items()],
-                digits=3))
+    print(
+        table(
+            ["measure", "pearson", "p", "spearman", "p"],
+            [(m, c["pearson"], c["pearson_p"], c["spearman"], c["spearman_p"]) for m, c in corr.items()],
+            digits=3,
+        )
+    )
 
     timings["total"] = round(time.perf_counter() - t_start, 2)
-    summary = {"schema": "pairspace.audio_demo/1", "dataset": str(ds.root), "n_clips": len(ds.clips),
-               "n_captions": len(ds.captions), "seen_classes": seen, "unseen_classes": unseen,
-               "audio_encoder": audio_enc.provenance.to_dict(), "text_encoder": text_enc.provenance.to_dict(),
-               "embeddings": emb_info, "train_config": DEMO_CONFIG.to_dict(), "results": results,
-               "template_study": study.to_dict(), "timings_s": timings}
+    summary = {
+        "schema": "pairspace.audio_demo/1",
+        "dataset": str(ds.root),
+        "n_clips": len(ds.clips),
+        "n_captions": len(ds.captions),
+        "seen_classes": seen,
+        "unseen_classes": unseen,
+        "audio_encoder": audio_enc.provenance.to_dict(),
+        "text_encoder": text_enc.provenance.to_dict(),
+        "embeddings": emb_info,
+        "train_config": DEMO_CONFIG.to_dict(),
+        "results": results,
+        "template_study": study.to_dict(),
+        "timings_s": timings,
+    }
     write_json(out / "audio_demo.json", summary)
     print(f"\nTimings (s): {timings}")
     print(f"wrote {out / 'audio_demo.json'}")

@@ -40,103 +40,199 @@ from ..._progress import progress_bar
 
 VERSION = 1
 
-FAMILIES = ["piano", "chromatic percussion", "organ", "guitar", "bass", "strings", "ensemble", "brass", "reed",
-            "pipe", "synth lead", "synth pad", "synth effects", "ethnic", "percussive", "sound effects"]
+FAMILIES = [
+    "piano",
+    "chromatic percussion",
+    "organ",
+    "guitar",
+    "bass",
+    "strings",
+    "ensemble",
+    "brass",
+    "reed",
+    "pipe",
+    "synth lead",
+    "synth pad",
+    "synth effects",
+    "ethnic",
+    "percussive",
+    "sound effects",
+]
 
 # (class name, synonyms); one row per General MIDI program 0..127. Rows that repeat a name share a class.
 _PROGRAMS: list[tuple[str, tuple[str, ...]]] = [
-    ("acoustic grand piano", ("grand piano", "concert piano")), ("bright acoustic piano", ("bright piano",)),
-    ("electric grand piano", ("electric grand",)), ("honky-tonk piano", ("saloon piano", "honky tonk piano")),
-    ("electric piano", ("rhodes piano", "electric keyboard")), ("chorused electric piano", ("chorus piano",)),
-    ("harpsichord", ("clavecin",)), ("clavinet", ("clavi",)),
-    ("celesta", ("celeste",)), ("glockenspiel", ("glock", "orchestra bells")), ("music box", ("musical box",)),
-    ("vibraphone", ("vibes",)), ("marimba", ("wooden marimba",)), ("xylophone", ("xylo",)),
-    ("tubular bells", ("chimes", "orchestral chimes")), ("dulcimer", ("hammered dulcimer",)),
-    ("drawbar organ", ("hammond organ", "tonewheel organ")), ("percussive organ", ("percussion organ",)),
-    ("rock organ", ("overdriven organ",)), ("church organ", ("pipe organ", "cathedral organ")),
-    ("reed organ", ("harmonium", "pump organ")), ("accordion", ("piano accordion", "squeezebox")),
-    ("harmonica", ("mouth organ", "blues harp")), ("bandoneon", ("tango accordion",)),
+    ("acoustic grand piano", ("grand piano", "concert piano")),
+    ("bright acoustic piano", ("bright piano",)),
+    ("electric grand piano", ("electric grand",)),
+    ("honky-tonk piano", ("saloon piano", "honky tonk piano")),
+    ("electric piano", ("rhodes piano", "electric keyboard")),
+    ("chorused electric piano", ("chorus piano",)),
+    ("harpsichord", ("clavecin",)),
+    ("clavinet", ("clavi",)),
+    ("celesta", ("celeste",)),
+    ("glockenspiel", ("glock", "orchestra bells")),
+    ("music box", ("musical box",)),
+    ("vibraphone", ("vibes",)),
+    ("marimba", ("wooden marimba",)),
+    ("xylophone", ("xylo",)),
+    ("tubular bells", ("chimes", "orchestral chimes")),
+    ("dulcimer", ("hammered dulcimer",)),
+    ("drawbar organ", ("hammond organ", "tonewheel organ")),
+    ("percussive organ", ("percussion organ",)),
+    ("rock organ", ("overdriven organ",)),
+    ("church organ", ("pipe organ", "cathedral organ")),
+    ("reed organ", ("harmonium", "pump organ")),
+    ("accordion", ("piano accordion", "squeezebox")),
+    ("harmonica", ("mouth organ", "blues harp")),
+    ("bandoneon", ("tango accordion",)),
     ("nylon string guitar", ("classical guitar", "spanish guitar")),
-    ("steel string guitar", ("acoustic guitar", "folk guitar")), ("jazz guitar", ("hollow body guitar",)),
-    ("clean electric guitar", ("clean guitar",)), ("muted electric guitar", ("palm muted guitar",)),
-    ("overdriven guitar", ("crunchy guitar",)), ("distortion guitar", ("distorted guitar", "metal guitar")),
+    ("steel string guitar", ("acoustic guitar", "folk guitar")),
+    ("jazz guitar", ("hollow body guitar",)),
+    ("clean electric guitar", ("clean guitar",)),
+    ("muted electric guitar", ("palm muted guitar",)),
+    ("overdriven guitar", ("crunchy guitar",)),
+    ("distortion guitar", ("distorted guitar", "metal guitar")),
     ("guitar harmonics", ("harmonics on a guitar",)),
-    ("acoustic bass", ("acoustic bass guitar",)), ("fingered bass", ("finger bass", "electric bass")),
-    ("picked bass", ("pick bass",)), ("fretless bass", ("fretless bass guitar",)),
-    ("slap bass", ("slapped bass", "funk bass")), ("slap bass", ()),
-    ("synth bass", ("synthesizer bass", "analog bass")), ("synth bass", ()),
-    ("violin", ("solo violin",)), ("viola", ("solo viola",)), ("cello", ("violoncello",)),
-    ("contrabass", ("double bass", "upright bass")), ("tremolo strings", ("trembling strings",)),
-    ("pizzicato strings", ("plucked strings",)), ("orchestral harp", ("harp", "concert harp")),
+    ("acoustic bass", ("acoustic bass guitar",)),
+    ("fingered bass", ("finger bass", "electric bass")),
+    ("picked bass", ("pick bass",)),
+    ("fretless bass", ("fretless bass guitar",)),
+    ("slap bass", ("slapped bass", "funk bass")),
+    ("slap bass", ()),
+    ("synth bass", ("synthesizer bass", "analog bass")),
+    ("synth bass", ()),
+    ("violin", ("solo violin",)),
+    ("viola", ("solo viola",)),
+    ("cello", ("violoncello",)),
+    ("contrabass", ("double bass", "upright bass")),
+    ("tremolo strings", ("trembling strings",)),
+    ("pizzicato strings", ("plucked strings",)),
+    ("orchestral harp", ("harp", "concert harp")),
     ("timpani", ("kettle drums",)),
-    ("string ensemble", ("string section", "orchestral strings")), ("string ensemble", ()),
-    ("synth strings", ("synthesizer strings",)), ("synth strings", ()),
-    ("choir", ("choir singing aah", "chorus of voices")), ("voice oohs", ("humming voices",)),
-    ("synth voice", ("synthetic choir", "vocoder voice")), ("orchestra hit", ("orchestral stab",)),
-    ("trumpet", ("solo trumpet",)), ("trombone", ("slide trombone",)), ("tuba", ("bass tuba",)),
-    ("muted trumpet", ("trumpet with a mute",)), ("french horn", ("horn", "orchestral horn")),
+    ("string ensemble", ("string section", "orchestral strings")),
+    ("string ensemble", ()),
+    ("synth strings", ("synthesizer strings",)),
+    ("synth strings", ()),
+    ("choir", ("choir singing aah", "chorus of voices")),
+    ("voice oohs", ("humming voices",)),
+    ("synth voice", ("synthetic choir", "vocoder voice")),
+    ("orchestra hit", ("orchestral stab",)),
+    ("trumpet", ("solo trumpet",)),
+    ("trombone", ("slide trombone",)),
+    ("tuba", ("bass tuba",)),
+    ("muted trumpet", ("trumpet with a mute",)),
+    ("french horn", ("horn", "orchestral horn")),
     ("brass section", ("brass ensemble", "horn section")),
-    ("synth brass", ("synthesizer brass",)), ("synth brass", ()),
-    ("soprano saxophone", ("soprano sax",)), ("alto saxophone", ("alto sax",)),
-    ("tenor saxophone", ("tenor sax",)), ("baritone saxophone", ("baritone sax", "bari sax")),
-    ("oboe", ("orchestral oboe",)), ("english horn", ("cor anglais",)), ("bassoon", ("orchestral bassoon",)),
+    ("synth brass", ("synthesizer brass",)),
+    ("synth brass", ()),
+    ("soprano saxophone", ("soprano sax",)),
+    ("alto saxophone", ("alto sax",)),
+    ("tenor saxophone", ("tenor sax",)),
+    ("baritone saxophone", ("baritone sax", "bari sax")),
+    ("oboe", ("orchestral oboe",)),
+    ("english horn", ("cor anglais",)),
+    ("bassoon", ("orchestral bassoon",)),
     ("clarinet", ("b flat clarinet",)),
-    ("piccolo", ("piccolo flute",)), ("flute", ("concert flute",)), ("recorder", ("wooden recorder",)),
-    ("pan flute", ("pan pipes", "panpipe")), ("blown bottle", ("bottle blowing",)),
-    ("shakuhachi", ("japanese flute",)), ("whistle", ("tin whistle", "penny whistle")),
+    ("piccolo", ("piccolo flute",)),
+    ("flute", ("concert flute",)),
+    ("recorder", ("wooden recorder",)),
+    ("pan flute", ("pan pipes", "panpipe")),
+    ("blown bottle", ("bottle blowing",)),
+    ("shakuhachi", ("japanese flute",)),
+    ("whistle", ("tin whistle", "penny whistle")),
     ("ocarina", ("vessel flute",)),
-    ("square lead", ("square wave synth",)), ("sawtooth lead", ("saw synth", "sawtooth synth")),
-    ("calliope lead", ("calliope",)), ("chiff lead", ("chiffer synth",)), ("charang lead", ("charang",)),
-    ("voice lead", ("synth vocal lead",)), ("fifths lead", ("fifths synth",)),
+    ("square lead", ("square wave synth",)),
+    ("sawtooth lead", ("saw synth", "sawtooth synth")),
+    ("calliope lead", ("calliope",)),
+    ("chiff lead", ("chiffer synth",)),
+    ("charang lead", ("charang",)),
+    ("voice lead", ("synth vocal lead",)),
+    ("fifths lead", ("fifths synth",)),
     ("bass and lead synth", ("bass lead synth",)),
-    ("new age pad", ("fantasia pad",)), ("warm pad", ("soft synth pad",)), ("polysynth pad", ("polysynth",)),
-    ("choir pad", ("space voice pad",)), ("bowed glass pad", ("bowed glass",)),
-    ("metallic pad", ("metal pad",)), ("halo pad", ("halo synth pad",)), ("sweep pad", ("sweeping pad",)),
-    ("rain effect", ("ice rain synth",)), ("soundtrack effect", ("soundtrack synth",)),
-    ("crystal effect", ("crystal synth",)), ("atmosphere effect", ("atmospheric synth",)),
-    ("brightness effect", ("bright synth effect",)), ("goblins effect", ("goblin synth",)),
-    ("echoes effect", ("echo drops",)), ("sci-fi effect", ("star theme synth",)),
-    ("sitar", ("indian sitar",)), ("banjo", ("five string banjo",)), ("shamisen", ("japanese lute",)),
-    ("koto", ("japanese zither",)), ("kalimba", ("thumb piano", "mbira")), ("bagpipe", ("bagpipes",)),
-    ("fiddle", ("folk fiddle",)), ("shehnai", ("shenai",)),
-    ("tinkle bell", ("tinker bell", "small bell")), ("agogo", ("agogo bell",)),
-    ("steel drums", ("steel pan", "steelpan")), ("woodblock", ("wood block",)),
-    ("taiko drum", ("taiko",)), ("melodic tom", ("tuned tom",)), ("synth drum", ("electronic drum",)),
+    ("new age pad", ("fantasia pad",)),
+    ("warm pad", ("soft synth pad",)),
+    ("polysynth pad", ("polysynth",)),
+    ("choir pad", ("space voice pad",)),
+    ("bowed glass pad", ("bowed glass",)),
+    ("metallic pad", ("metal pad",)),
+    ("halo pad", ("halo synth pad",)),
+    ("sweep pad", ("sweeping pad",)),
+    ("rain effect", ("ice rain synth",)),
+    ("soundtrack effect", ("soundtrack synth",)),
+    ("crystal effect", ("crystal synth",)),
+    ("atmosphere effect", ("atmospheric synth",)),
+    ("brightness effect", ("bright synth effect",)),
+    ("goblins effect", ("goblin synth",)),
+    ("echoes effect", ("echo drops",)),
+    ("sci-fi effect", ("star theme synth",)),
+    ("sitar", ("indian sitar",)),
+    ("banjo", ("five string banjo",)),
+    ("shamisen", ("japanese lute",)),
+    ("koto", ("japanese zither",)),
+    ("kalimba", ("thumb piano", "mbira")),
+    ("bagpipe", ("bagpipes",)),
+    ("fiddle", ("folk fiddle",)),
+    ("shehnai", ("shenai",)),
+    ("tinkle bell", ("tinker bell", "small bell")),
+    ("agogo", ("agogo bell",)),
+    ("steel drums", ("steel pan", "steelpan")),
+    ("woodblock", ("wood block",)),
+    ("taiko drum", ("taiko",)),
+    ("melodic tom", ("tuned tom",)),
+    ("synth drum", ("electronic drum",)),
     ("reverse cymbal", ("reversed cymbal",)),
-    ("guitar fret noise", ("fret noise",)), ("breath noise", ("breathing",)),
-    ("seashore", ("ocean surf", "beach surf")), ("bird tweet", ("birdsong", "chirping bird")),
-    ("telephone ring", ("ringing phone", "phone ringing")), ("helicopter", ("chopper",)),
-    ("applause", ("clapping crowd", "audience applause")), ("gunshot", ("gun shot", "gunfire")),
+    ("guitar fret noise", ("fret noise",)),
+    ("breath noise", ("breathing",)),
+    ("seashore", ("ocean surf", "beach surf")),
+    ("bird tweet", ("birdsong", "chirping bird")),
+    ("telephone ring", ("ringing phone", "phone ringing")),
+    ("helicopter", ("chopper",)),
+    ("applause", ("clapping crowd", "audience applause")),
+    ("gunshot", ("gun shot", "gunfire")),
 ]
 
 # percussion-kit classes: (class name, family, GM keys, synonyms)
 _KIT: list[tuple[str, str, tuple[int, ...], tuple[str, ...]]] = [
-    ("bass drum", "drum kit", (35, 36), ("kick drum", "kick")), ("side stick", "drum kit", (37,), ("rim click",)),
-    ("snare drum", "drum kit", (38, 40), ("snare",)), ("hand clap", "drum kit", (39,), ("clap",)),
+    ("bass drum", "drum kit", (35, 36), ("kick drum", "kick")),
+    ("side stick", "drum kit", (37,), ("rim click",)),
+    ("snare drum", "drum kit", (38, 40), ("snare",)),
+    ("hand clap", "drum kit", (39,), ("clap",)),
     ("tom-tom", "drum kit", (41, 43, 45, 47, 48, 50), ("tom", "toms")),
     ("hi-hat", "drum kit", (42, 44, 46), ("hihat", "hi hat cymbal")),
-    ("crash cymbal", "drum kit", (49, 57), ("crash",)), ("ride cymbal", "drum kit", (51, 59), ("ride",)),
-    ("chinese cymbal", "drum kit", (52,), ("china cymbal",)), ("ride bell", "drum kit", (53,), ("cymbal bell",)),
+    ("crash cymbal", "drum kit", (49, 57), ("crash",)),
+    ("ride cymbal", "drum kit", (51, 59), ("ride",)),
+    ("chinese cymbal", "drum kit", (52,), ("china cymbal",)),
+    ("ride bell", "drum kit", (53,), ("cymbal bell",)),
     ("splash cymbal", "drum kit", (55,), ("splash",)),
-    ("tambourine", "hand percussion", (54,), ("jingle drum",)), ("cowbell", "hand percussion", (56,), ("cow bell",)),
-    ("vibraslap", "hand percussion", (58,), ("vibra slap",)), ("bongo", "hand percussion", (60, 61), ("bongos",)),
+    ("tambourine", "hand percussion", (54,), ("jingle drum",)),
+    ("cowbell", "hand percussion", (56,), ("cow bell",)),
+    ("vibraslap", "hand percussion", (58,), ("vibra slap",)),
+    ("bongo", "hand percussion", (60, 61), ("bongos",)),
     ("conga", "hand percussion", (62, 63, 64), ("congas", "conga drum")),
     ("timbales", "hand percussion", (65, 66), ("timbale drums",)),
-    ("agogo", "percussive", (67, 68), ()), ("cabasa", "hand percussion", (69,), ("afuche",)),
-    ("maracas", "hand percussion", (70,), ("shakers",)), ("samba whistle", "hand percussion", (71, 72),
-                                                         ("referee whistle",)),
-    ("guiro", "hand percussion", (73, 74), ("scraper",)), ("claves", "hand percussion", (75,), ("clave sticks",)),
-    ("woodblock", "percussive", (76, 77), ()), ("cuica", "hand percussion", (78, 79), ("friction drum",)),
+    ("agogo", "percussive", (67, 68), ()),
+    ("cabasa", "hand percussion", (69,), ("afuche",)),
+    ("maracas", "hand percussion", (70,), ("shakers",)),
+    ("samba whistle", "hand percussion", (71, 72), ("referee whistle",)),
+    ("guiro", "hand percussion", (73, 74), ("scraper",)),
+    ("claves", "hand percussion", (75,), ("clave sticks",)),
+    ("woodblock", "percussive", (76, 77), ()),
+    ("cuica", "hand percussion", (78, 79), ("friction drum",)),
     ("triangle", "hand percussion", (80, 81), ("orchestral triangle",)),
 ]
 
 _KITS = (0, 8, 16, 24, 25, 32, 40, 48)  # drum kits (bank 128 presets) in TimGM6mb
 
-_DYN = {"soft": ((30, 55), ("softly", "quietly", "gently")),
-        "medium": ((65, 90), ("at a moderate volume", "moderately loud", "at medium loudness")),
-        "loud": ((100, 127), ("loudly", "forcefully", "strongly"))}
-_DYN_ADJ = {"soft": ("soft", "quiet", "gentle"), "medium": ("moderate", "medium-loud", "steady"),
-            "loud": ("loud", "powerful", "strong")}
+_DYN = {
+    "soft": ((30, 55), ("softly", "quietly", "gently")),
+    "medium": ((65, 90), ("at a moderate volume", "moderately loud", "at medium loudness")),
+    "loud": ((100, 127), ("loudly", "forcefully", "strongly")),
+}
+_DYN_ADJ = {
+    "soft": ("soft", "quiet", "gentle"),
+    "medium": ("moderate", "medium-loud", "steady"),
+    "loud": ("loud", "powerful", "strong"),
+}
 _REG = {"low": ("low", "deep"), "mid": ("middle", "mid-range"), "high": ("high", "bright")}
 _LEN = {"short": ("short", "brief", "staccato"), "long": ("long", "sustained", "held")}
 _REG_BASE = {"low": 40, "mid": 57, "high": 72}
@@ -181,12 +277,17 @@ def instrument_classes() -> list[InstrumentClass]:
             order.append(name)
             info[name] = {"family": fam, "syn": list(syn), "programs": [], "keys": []}
         info[name]["keys"] += list(keys)
-    return [InstrumentClass(n, info[n]["family"], tuple(info[n]["syn"]), tuple(info[n]["programs"]),
-                            tuple(info[n]["keys"])) for n in order]
+    return [
+        InstrumentClass(
+            n, info[n]["family"], tuple(info[n]["syn"]), tuple(info[n]["programs"]), tuple(info[n]["keys"])
+        )
+        for n in order
+    ]
 
 
-def seen_unseen_split(classes: Sequence[InstrumentClass], unseen_fraction: float = 0.25,
-                      seed: int = 0) -> dict[str, str]:
+def seen_unseen_split(
+    classes: Sequence[InstrumentClass], unseen_fraction: float = 0.25, seed: int = 0
+) -> dict[str, str]:
     """Deterministic split: per family, ``round(unseen_fraction * size)`` classes (seeded) are unseen.
 
     Families with a single class stay seen. Returns ``{class name: "seen" | "unseen"}``.
@@ -225,44 +326,70 @@ def caption(cls: InstrumentClass, clip: dict[str, Any], rng: np.random.Generator
     adj = _pick(rng, _DYN_ADJ[clip["dynamics"]])
     pat = clip["pattern"]
     if cls.kind(clip) == "kit":
-        obj = {"single": _pick(rng, ("a single hit", "one stroke", "a single beat")),
-               "repeated": _pick(rng, ("repeated hits", "several even strokes", "a steady pulse")),
-               "roll": _pick(rng, ("a fast roll", "a rapid roll", "a quick flurry of hits")),
-               "rhythm": _pick(rng, ("a short rhythm", "a little groove", "an uneven pattern"))}[pat]
-        forms = (f"{subj} plays {obj} {adv}", f"{adv}, someone plays {obj} on {subj}",
-                 f"{obj} on {subj}, {adj}", f"{adj} {noun} sound: {obj}", f"you can hear {obj} on {subj} {adv}",
-                 f"{subj} is struck {adv}, {obj}")
+        obj = {
+            "single": _pick(rng, ("a single hit", "one stroke", "a single beat")),
+            "repeated": _pick(rng, ("repeated hits", "several even strokes", "a steady pulse")),
+            "roll": _pick(rng, ("a fast roll", "a rapid roll", "a quick flurry of hits")),
+            "rhythm": _pick(rng, ("a short rhythm", "a little groove", "an uneven pattern")),
+        }[pat]
+        forms = (
+            f"{subj} plays {obj} {adv}",
+            f"{adv}, someone plays {obj} on {subj}",
+            f"{obj} on {subj}, {adj}",
+            f"{adj} {noun} sound: {obj}",
+            f"you can hear {obj} on {subj} {adv}",
+            f"{subj} is struck {adv}, {obj}",
+        )
     elif cls.kind(clip) == "effect":
         ln = _pick(rng, _LEN[clip["length"]])
-        what = {"single": _pick(rng, ("once", "a single time")),
-                "repeated": _pick(rng, ("several times", "over and over")),
-                "chord": _pick(rng, ("in layers", "in a thick layer")),
-                "phrase": _pick(rng, ("in a few bursts", "on and off"))}[pat]
-        forms = (f"the {ln}, {adj} sound of {subj}", f"{subj} heard {what}, {adv}",
-                 f"{adv}, {subj} sounds {what}", f"a {ln} recording of {subj}, {adj}",
-                 f"sound effect: {noun}, {what}", f"you can hear {subj} {what} {adv}")
+        what = {
+            "single": _pick(rng, ("once", "a single time")),
+            "repeated": _pick(rng, ("several times", "over and over")),
+            "chord": _pick(rng, ("in layers", "in a thick layer")),
+            "phrase": _pick(rng, ("in a few bursts", "on and off")),
+        }[pat]
+        forms = (
+            f"the {ln}, {adj} sound of {subj}",
+            f"{subj} heard {what}, {adv}",
+            f"{adv}, {subj} sounds {what}",
+            f"a {ln} recording of {subj}, {adj}",
+            f"sound effect: {noun}, {what}",
+            f"you can hear {subj} {what} {adv}",
+        )
     else:
         ln, reg = _pick(rng, _LEN[clip["length"]]), _pick(rng, _REG[clip["register"]])
-        obj = {"single": f"a {ln}, {reg} note", "chord": f"a {ln} {reg} chord",
-               "repeated": _pick(rng, (f"{ln} {reg} repeated notes", f"the same {reg} note several times")),
-               "phrase": _pick(rng, (f"a short {reg} melody", f"a quick {reg} phrase"))}[pat]
-        forms = (f"{subj} plays {obj} {adv}", f"{adv}, someone plays {obj} on {subj}",
-                 f"{obj} played {adv} on {subj}", f"{noun} recording: {obj}, {adj}",
-                 f"you can hear {subj} playing {obj} {adv}", f"{obj} from {subj}, {adj} and clear")
+        obj = {
+            "single": f"a {ln}, {reg} note",
+            "chord": f"a {ln} {reg} chord",
+            "repeated": _pick(rng, (f"{ln} {reg} repeated notes", f"the same {reg} note several times")),
+            "phrase": _pick(rng, (f"a short {reg} melody", f"a quick {reg} phrase")),
+        }[pat]
+        forms = (
+            f"{subj} plays {obj} {adv}",
+            f"{adv}, someone plays {obj} on {subj}",
+            f"{obj} played {adv} on {subj}",
+            f"{noun} recording: {obj}, {adj}",
+            f"you can hear {subj} playing {obj} {adv}",
+            f"{obj} from {subj}, {adj} and clear",
+        )
     text = _pick(rng, forms)
     return text[0].upper() + text[1:]
 
 
 # ------------------------------------------------------------------ rendering
-def _events(cls: InstrumentClass, clip: dict[str, Any], rng: np.random.Generator,
-            duration: float) -> list[tuple[float, str, int, int]]:
+def _events(
+    cls: InstrumentClass, clip: dict[str, Any], rng: np.random.Generator, duration: float
+) -> list[tuple[float, str, int, int]]:
     """(time, "on"/"off", key, velocity) events of one clip."""
     vel = clip["velocity"]
     if cls.kind(clip) == "kit":
         key = clip["key"]
-        times = {"single": [0.05], "repeated": [0.05 + 0.3 * i for i in range(4)],
-                 "roll": [0.05 + 0.09 * i for i in range(10)],
-                 "rhythm": [0.05, 0.3, 0.45, 0.8, 1.05, 1.2]}[clip["pattern"]]
+        times = {
+            "single": [0.05],
+            "repeated": [0.05 + 0.3 * i for i in range(4)],
+            "roll": [0.05 + 0.09 * i for i in range(10)],
+            "rhythm": [0.05, 0.3, 0.45, 0.8, 1.05, 1.2],
+        }[clip["pattern"]]
         out = []
         for i, t in enumerate(times):
             v = int(np.clip(vel + rng.integers(-8, 9) * (i > 0), 1, 127))
@@ -290,8 +417,15 @@ def _events(cls: InstrumentClass, clip: dict[str, Any], rng: np.random.Generator
     return out
 
 
-def _render(synth: Any, sfid: int, cls: InstrumentClass, clip: dict[str, Any], rng: np.random.Generator,
-            sample_rate: int, duration: float) -> np.ndarray:
+def _render(
+    synth: Any,
+    sfid: int,
+    cls: InstrumentClass,
+    clip: dict[str, Any],
+    rng: np.random.Generator,
+    sample_rate: int,
+    duration: float,
+) -> np.ndarray:
     kit = cls.kind(clip) == "kit"
     chan = 9 if kit else 0
     if kit:
@@ -336,19 +470,33 @@ def _clip_plan(cls: InstrumentClass, n: int, rng: np.random.Generator) -> list[d
     for i in range(n):
         # classes with programs and kit sounds (agogo, woodblock) alternate between the two
         kit = not cls.programs or (bool(cls.kit_keys) and i % 2 == 1)
-        patterns = ["single", "repeated", "roll", "rhythm"] if kit else ["single", "chord", "repeated", "phrase"]
+        patterns = (
+            ["single", "repeated", "roll", "rhythm"] if kit else ["single", "chord", "repeated", "phrase"]
+        )
         dyn = dyns[(i + int(rng.integers(3))) % 3]
-        c: dict[str, Any] = {"pattern": patterns[i % 4], "dynamics": dyn,
-                             "velocity": int(rng.integers(*_DYN[dyn][0])),
-                             "length": lens[(i // 4 + i) % 2], "register": regs[(i + i // 3) % 3]}
+        c: dict[str, Any] = {
+            "pattern": patterns[i % 4],
+            "dynamics": dyn,
+            "velocity": int(rng.integers(*_DYN[dyn][0])),
+            "length": lens[(i // 4 + i) % 2],
+            "register": regs[(i + i // 3) % 3],
+        }
         if kit:
-            c.update(program=-1, key=int(cls.kit_keys[(i // 2 if cls.programs else i) % len(cls.kit_keys)]),
-                     bank_preset=int(_KITS[int(rng.integers(len(_KITS)))]), pitch=-1)
+            c.update(
+                program=-1,
+                key=int(cls.kit_keys[(i // 2 if cls.programs else i) % len(cls.kit_keys)]),
+                bank_preset=int(_KITS[int(rng.integers(len(_KITS)))]),
+                pitch=-1,
+            )
         else:
             prog = cls.programs[(i // 2 if cls.kit_keys else i) % len(cls.programs)]
             shift = -12 if cls.family == "bass" else 0
-            c.update(program=int(prog), key=-1, bank_preset=0,
-                     pitch=int(_REG_BASE[c["register"]] + shift + rng.integers(0, 7)))
+            c.update(
+                program=int(prog),
+                key=-1,
+                bank_preset=0,
+                pitch=int(_REG_BASE[c["register"]] + shift + rng.integers(0, 7)),
+            )
         out.append(c)
     return out
 
@@ -373,7 +521,9 @@ class InstrumentSet:
 
     def pairs(self, split: str | None = "seen") -> list[tuple[str, str]]:
         """(audio_id, caption_id) pairs of one split (default: the seen instruments, for training)."""
-        return [(c["audio_id"], c["caption_id"]) for c in self.captions if split is None or c["split"] == split]
+        return [
+            (c["audio_id"], c["caption_id"]) for c in self.captions if split is None or c["split"] == split
+        ]
 
 
 def default_cache_dir() -> Path:
@@ -385,10 +535,18 @@ def default_cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "pairspace"
 
 
-def render_instruments(root: str | os.PathLike[str] | None = None, clips_per_class: int = 8,
-                       captions_per_clip: int = 2, duration: float = 2.0, sample_rate: int = 16000,
-                       unseen_fraction: float = 0.25, seed: int = 0, classes: Sequence[str] | None = None,
-                       force: bool = False, progress: bool | None = None) -> InstrumentSet:
+def render_instruments(
+    root: str | os.PathLike[str] | None = None,
+    clips_per_class: int = 8,
+    captions_per_clip: int = 2,
+    duration: float = 2.0,
+    sample_rate: int = 16000,
+    unseen_fraction: float = 0.25,
+    seed: int = 0,
+    classes: Sequence[str] | None = None,
+    force: bool = False,
+    progress: bool | None = None,
+) -> InstrumentSet:
     """Render (or reuse from the cache) the instrument benchmark.
 
     Parameters
@@ -421,9 +579,16 @@ def render_instruments(root: str | os.PathLike[str] | None = None, clips_per_cla
         chosen = [c for c in all_classes if c.name in set(classes)]
     else:
         chosen = all_classes
-    params = {"version": VERSION, "clips_per_class": clips_per_class, "captions_per_clip": captions_per_clip,
-              "duration": duration, "sample_rate": sample_rate, "unseen_fraction": unseen_fraction,
-              "seed": seed, "classes": [c.name for c in chosen]}
+    params = {
+        "version": VERSION,
+        "clips_per_class": clips_per_class,
+        "captions_per_clip": captions_per_clip,
+        "duration": duration,
+        "sample_rate": sample_rate,
+        "unseen_fraction": unseen_fraction,
+        "seed": seed,
+        "classes": [c.name for c in chosen],
+    }
     key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
     base = Path(root) if root is not None else default_cache_dir()
     folder = base / f"instruments-v{VERSION}-{key}"
@@ -442,28 +607,60 @@ def render_instruments(root: str | os.PathLike[str] | None = None, clips_per_cla
     try:
         (tmp / "audio").mkdir()
         clips, caps = [], []
-        for cls in (progress_bar(chosen, desc="render instruments", progress=progress,
-                                              unit="class")):
+        for cls in progress_bar(chosen, desc="render instruments", progress=progress, unit="class"):
             rng = np.random.default_rng([seed, all_classes.index(cls), 11])
             for j, plan in enumerate(_clip_plan(cls, clips_per_class, rng)):
                 cid = f"{cls.name.replace(' ', '_')}-{j:03d}"
                 wave = _render(synth, sfid, cls, plan, rng, sample_rate, duration)
                 rel = f"audio/{cid}.flac"
                 sf.write(str(tmp / rel), wave, sample_rate, subtype="PCM_16")
-                clips.append({"audio_id": cid, "path": rel, "instrument": cls.name, "family": cls.family,
-                              "split": split[cls.name], **plan})
+                clips.append(
+                    {
+                        "audio_id": cid,
+                        "path": rel,
+                        "instrument": cls.name,
+                        "family": cls.family,
+                        "split": split[cls.name],
+                        **plan,
+                    }
+                )
                 for k in range(captions_per_clip):
-                    caps.append({"caption_id": f"{cid}-c{k}", "audio_id": cid, "text_id": f"{cid}-c{k}",
-                                 "caption": caption(cls, plan, rng), "instrument": cls.name,
-                                 "family": cls.family, "split": split[cls.name]})
-        cls_rows = [{"instrument": c.name, "family": c.family, "split": split[c.name],
-                     "synonyms": "|".join(c.synonyms), "programs": " ".join(map(str, c.programs)),
-                     "kit_keys": " ".join(map(str, c.kit_keys))} for c in chosen]
+                    caps.append(
+                        {
+                            "caption_id": f"{cid}-c{k}",
+                            "audio_id": cid,
+                            "text_id": f"{cid}-c{k}",
+                            "caption": caption(cls, plan, rng),
+                            "instrument": cls.name,
+                            "family": cls.family,
+                            "split": split[cls.name],
+                        }
+                    )
+        cls_rows = [
+            {
+                "instrument": c.name,
+                "family": c.family,
+                "split": split[c.name],
+                "synonyms": "|".join(c.synonyms),
+                "programs": " ".join(map(str, c.programs)),
+                "kit_keys": " ".join(map(str, c.kit_keys)),
+            }
+            for c in chosen
+        ]
         _write_csv(tmp / "clips.csv", clips)
         _write_csv(tmp / "captions.csv", caps)
         _write_csv(tmp / "classes.csv", cls_rows)
-        (tmp / "info.json").write_text(json.dumps({**params, "soundfont": "TimGM6mb.sf2 (pretty_midi)",
-                                                   "n_clips": len(clips), "n_captions": len(caps)}, indent=2))
+        (tmp / "info.json").write_text(
+            json.dumps(
+                {
+                    **params,
+                    "soundfont": "TimGM6mb.sf2 (pretty_midi)",
+                    "n_clips": len(clips),
+                    "n_captions": len(caps),
+                },
+                indent=2,
+            )
+        )
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)
@@ -491,5 +688,10 @@ def load_instruments(folder: str | os.PathLike[str]) -> InstrumentSet:
         with open(folder / name, newline="") as f:
             return list(csv.DictReader(f))
 
-    return InstrumentSet(folder, rows("clips.csv"), rows("captions.csv"), rows("classes.csv"),
-                         json.loads((folder / "info.json").read_text()))
+    return InstrumentSet(
+        folder,
+        rows("clips.csv"),
+        rows("captions.csv"),
+        rows("classes.csv"),
+        json.loads((folder / "info.json").read_text()),
+    )
