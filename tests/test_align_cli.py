@@ -51,9 +51,10 @@ def test_train_then_zeroshot_cli(tmp_path, capsys):
     (tmp_path / "classes.txt").write_text("\n".join(NAMES[11:]) + "\n")
     (tmp_path / "templates.txt").write_text("{}\na recording of {}.\n")
     run = tmp_path / "run"
-    assert main(["train", "--audio", str(tmp_path / "audio.parquet"), "--text", str(tmp_path / "text.parquet"),
-                 "--pairs", str(tmp_path / "pairs.csv"), "--loss", "soft", "--out", str(run), "--head", "linear",
-                 "--dim", "12", "--epochs", "25", "--batch-size", "32", "--lr", "5e-3"]) == 0
+    assert main(["train", "--audio", str(tmp_path / "audio.parquet"),
+                 "--text", str(tmp_path / "text.parquet"), "--pairs", str(tmp_path / "pairs.csv"),
+                 "--loss", "soft", "--out", str(run), "--head", "linear", "--dim", "12",
+                 "--epochs", "25", "--batch-size", "32", "--lr", "5e-3"]) == 0
     assert (run / "model.safetensors").exists() and (run / "metrics.jsonl").exists()
     assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "eval.npz"), "--classes",
                  str(tmp_path / "classes.txt"), "--templates", str(tmp_path / "templates.txt")]) == 0

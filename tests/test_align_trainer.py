@@ -132,3 +132,17 @@ def test_pairs_manifest_split_and_schedule(tmp_path):
     audio, text, _, _ = synthetic(n_classes=4, per_class=3)
     with pytest.raises(ValueError, match="not in the audio table"):
         train(audio, text, [("nope", "c0"), ("x1", "c1")], tmp_path / "r", progress=False)
+
+
+def test_tensorboard_is_optional(tmp_path):
+    audio, text, _, _ = synthetic(n_classes=4, per_class=4)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    cfg = TrainConfig(epochs=1, dim=4, selection="last", val_fraction=0.0)
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="tensorboard"):
+            train(audio, text, pairs, tmp_path / "tb", cfg, tensorboard=True, progress=False)
+    else:
+        train(audio, text, pairs, tmp_path / "tb", cfg, tensorboard=True, progress=False)
+        assert any((tmp_path / "tb" / "tensorboard").iterdir())
