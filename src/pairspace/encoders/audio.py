@@ -540,7 +540,10 @@ def panns_cnn14(
     ``checkpoint=None`` lets panns_inference fetch ``Cnn14_mAP=0.431.pth`` into its own folder.
     """
     if model is None:
-        pi = require("panns_inference", "panns")
+        try:
+            import panns_inference as pi
+        except ImportError as exc:
+            raise ImportError("the PANNs adapter needs panns_inference: pip install panns_inference") from exc
         model = pi.AudioTagging(checkpoint_path=checkpoint, device=device)
 
     def embed(batch: np.ndarray) -> Any:

@@ -597,9 +597,11 @@ def render_instruments(
 
     import soundfile as sf
 
-    from ...encoders.base import require
-
-    tsf = require("tinysoundfont", "audio")
+    try:
+        import tinysoundfont as tsf
+    except ImportError as exc:  # installed beside the extras (its declared deps are not needed)
+        raise ImportError("rendering the instrument set needs tinysoundfont: "
+                          "pip install --no-deps tinysoundfont") from exc
     synth = tsf.Synth(samplerate=sample_rate, gain=-3.0)
     sfid = synth.sfload(str(soundfont_path()))
     base.mkdir(parents=True, exist_ok=True)
