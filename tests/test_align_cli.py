@@ -75,5 +75,5 @@ def test_render_instruments_cli(tmp_path, capsys):
                  "--captions-per-clip", "1", "--duration", "0.5"]) == 0
     out = capsys.readouterr().out
     assert "147" in out and "captions.csv" in out
-    folder = next(tmp_path.glob("instruments-v1-*"))
+    folder = next(tmp_path.glob("instruments-v2-*"))
     assert len(list((folder / "audio").glob("*.flac"))) == 147

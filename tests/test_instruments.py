@@ -83,6 +83,6 @@ def test_render_a_few_instruments_and_cache(tmp_path):
     fresh = render_instruments(tmp_path / "other", clips_per_class=4, classes=chosen, progress=False)
     x1, _ = sf.read(fresh.root / fresh.clips[0]["path"])
     np.testing.assert_array_equal(x0, x1)  # rendering is deterministic
-    assert [c["caption"] for c in fresh.captions] == [c["caption"] for c in ds.captions]
+    assert [c["text"] for c in fresh.captions] == [c["text"] for c in ds.captions]
     with pytest.raises(ValueError, match="unknown instruments"):
         render_instruments(tmp_path, classes=["theremin"])

@@ -72,10 +72,10 @@ def embed_tables(
         source=str(ds.root / "clips.csv"),
     )
     caps = Manifest(
-        [c["caption_id"] for c in ds.captions],
-        [c["caption"] for c in ds.captions],
+        [c["text_id"] for c in ds.captions],
+        [c["text"] for c in ds.captions],
         "text",
-        [c["instrument"] for c in ds.captions],
+        [c["label"] for c in ds.captions],
         source=str(ds.root / "captions.csv"),
     )
     t0 = time.perf_counter()
@@ -107,7 +107,7 @@ def evaluate_unseen(
     clips = [c for c in ds.clips if c["split"] == "unseen"]
     caps = [c for c in ds.captions if c["split"] == "unseen"]
     A = audio.select([c["audio_id"] for c in clips])
-    T = text.select([c["caption_id"] for c in caps])
+    T = text.select([c["text_id"] for c in caps])
     row = {c["audio_id"]: i for i, c in enumerate(clips)}
     zs = zeroshot_eval(model, A.vectors, [c["instrument"] for c in clips], classes, prompts)
     rt = retrieval_eval(model, A.vectors, T.vectors, [row[c["audio_id"]] for c in caps])

@@ -17,8 +17,11 @@ family (seeded) for zero-shot evaluation.
 The set is cached under the user's cache folder (``$PAIRSPACE_CACHE``, else
 ``$XDG_CACHE_HOME/pairspace``, else ``~/.cache/pairspace``) in a folder named by a hash of the
 rendering parameters, and is written atomically (rendered in a temporary folder, then renamed).
-Files: ``audio/*.flac`` (mono, 16-bit), ``clips.csv``, ``captions.csv`` (``caption_id, audio_id,
-caption, ...`` also usable as a pair manifest with ``text_id``), ``classes.csv`` and ``info.json``.
+Files: ``audio/*.flac`` (mono, 16-bit); ``clips.csv`` (``id, audio_id, path, label, instrument,
+family, split`` and the rendering choices) and ``captions.csv`` (``id, audio_id, text_id, text,
+label, family, split``), both ready for ``pairspace embed`` (``id``/``path``/``text``/``label``
+columns), the latter also a pair manifest for ``pairspace train`` (``audio_id, text_id``);
+``classes.csv`` and ``info.json``.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ import numpy as np
 
 from ..._progress import progress_bar
 
-VERSION = 1
+VERSION = 2
 
 FAMILIES = [
     "piano",
@@ -520,9 +523,9 @@ class InstrumentSet:
         return [self.root / c["path"] for c in self.clips if split is None or c["split"] == split]
 
     def pairs(self, split: str | None = "seen") -> list[tuple[str, str]]:
-        """(audio_id, caption_id) pairs of one split (default: the seen instruments, for training)."""
+        """(audio_id, text_id) caption pairs of one split (default: the seen instruments, for training)."""
         return [
-            (c["audio_id"], c["caption_id"]) for c in self.captions if split is None or c["split"] == split
+            (c["audio_id"], c["text_id"]) for c in self.captions if split is None or c["split"] == split
         ]
 
 
@@ -618,8 +621,10 @@ def render_instruments(
                 sf.write(str(tmp / rel), wave, sample_rate, subtype="PCM_16")
                 clips.append(
                     {
+                        "id": cid,
                         "audio_id": cid,
                         "path": rel,
+                        "label": cls.name,
                         "instrument": cls.name,
                         "family": cls.family,
                         "split": split[cls.name],
@@ -629,11 +634,11 @@ def render_instruments(
                 for k in range(captions_per_clip):
                     caps.append(
                         {
-                            "caption_id": f"{cid}-c{k}",
+                            "id": f"{cid}-c{k}",
                             "audio_id": cid,
                             "text_id": f"{cid}-c{k}",
-                            "caption": caption(cls, plan, rng),
-                            "instrument": cls.name,
+                            "text": caption(cls, plan, rng),
+                            "label": cls.name,
                             "family": cls.family,
                             "split": split[cls.name],
                         }
