@@ -178,3 +178,17 @@ def test_msclap_and_panns_preprocessing():
     enc = panns_cnn14(model=FakePanns(), duration=1.0)
     X = enc.encode([tone(440, 32000, 3.0), tone(440, 32000, 0.25)], progress=False)
     assert X.shape == (2, 2048) and prec.seen[-1].shape == (2, 32000) and enc.sample_rate == 32000
+
+
+def test_random_crops_are_seeded_per_file(tmp_path):
+    paths = []
+    for i in range(3):
+        p = tmp_path / f"n{i}.wav"
+        sf.write(p, np.random.default_rng(i).normal(size=48000).astype(np.float32) * 0.1, 16000)
+        paths.append(p)
+    enc = get("logmel", duration=0.5, crop="random", seed=7)
+    full = enc.encode(paths, batch_size=3, progress=False)
+    alone = enc.encode([paths[2]], progress=False)
+    np.testing.assert_allclose(full[2], alone[0], rtol=1e-5)  # same crop whatever the batch
+    other = get("logmel", duration=0.5, crop="random", seed=8).encode(paths, progress=False)
+    assert not np.allclose(full, other)

@@ -3,7 +3,8 @@ r"""Audio encoders: a weight-free log-mel baseline, Whisper (CTranslate2), and C
 Every encoder takes audio file paths (decoded by :mod:`pairspace.data.audio`), or mono float
 waveforms already at the encoder's sample rate, and brings each clip to a fixed length with the
 documented crop/tile policy of :func:`pairspace.data.audio.fix_length` (centre crop of long clips,
-repeat-padding of short ones by default; random crops only with a seed). :meth:`encode` raises an
+repeat-padding of short ones by default; random crops only with a seed, and then the crop of a file
+depends on the seed and the file's path only, so it does not change with batching). :meth:`encode` raises an
 :class:`~pairspace.data.audio.AudioReadError` naming the first bad file; :meth:`encode_report`
 embeds what it can, and returns the bad files with their reasons.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +98,10 @@ class AudioEncoder:
                 raise AudioReadError(
                     f"item {index} is not a non-empty, finite mono waveform (shape {wave.shape})"
                 )
-        seed = None if self.seed is None else (self.seed, index)
+        # random crops: a file's crop depends on the seed and its path only (not on batching or
+        # chunking); a waveform's on its position in ``items``
+        key = zlib.crc32(str(item).encode()) if isinstance(item, str | os.PathLike) else index
+        seed = None if self.seed is None else (self.seed, key)
         return fix_length(wave, self.n_samples, self.crop, self.pad, seed)
 
     def _embed(self, batch: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
