@@ -78,3 +78,53 @@ def test_efficientnet_lite0_recognizes_a_real_photo():
     assert len(enc.provenance.weights_sha256) == 64
     assert {"clip-image", "open-clip-image", "efficientnet-lite0"} <= {
         e["name"] for e in available() if e["modality"] == "image"}
+
+
+def test_open_clip_adapters_follow_the_open_clip_api(monkeypatch):
+    """open_clip needs torchvision (absent here): a stand-in module with open_clip's API checks the
+    adapters' wiring (create_model_and_transforms, get_tokenizer, encode_text, encode_image)."""
+    import sys
+    import types
+
+    class TinyOpenCLIP(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.tok = torch.nn.Embedding(100, 12)
+            self.img = torch.nn.Linear(3 * 8 * 8, 12)
+
+        def encode_text(self, tokens):
+            return self.tok(tokens).mean(1)
+
+        def encode_image(self, x):
+            return self.img(x.flatten(1))
+
+    def transform(im):
+        arr = np.asarray(im.resize((8, 8)), dtype=np.float32) / 255.0
+        return torch.from_numpy(arr.transpose(2, 0, 1).copy())
+
+    def tokenizer(texts):
+        return torch.tensor([[min(99, len(w)) for w in (t.split() + ["", "", ""])[:4]] for t in texts])
+
+    calls = {}
+
+    def create_model_and_transforms(arch, pretrained=None, device=None):
+        calls["args"] = (arch, pretrained)
+        return TinyOpenCLIP(), None, transform
+
+    fake = types.SimpleNamespace(create_model_and_transforms=create_model_and_transforms,
+                                 get_tokenizer=lambda arch: tokenizer)
+    monkeypatch.setitem(sys.modules, "open_clip", fake)
+    txt = get("open-clip-text", arch="ViT-B-32", pretrained="laion2b_s34b_b79k")
+    assert calls["args"] == ("ViT-B-32", "laion2b_s34b_b79k") and txt.dim == 12
+    T = txt.encode(["a photo of a cat", "dog"])
+    with torch.no_grad():
+        ref = txt.module.encode_text(tokenizer(["a photo of a cat", "dog"])).numpy()
+    np.testing.assert_allclose(T, ref, atol=1e-6)
+    img = get("open-clip-image")
+    im = np.full((10, 12, 3), 200, np.uint8)
+    I_ = img.encode([im])
+    with torch.no_grad():
+        ref = img.module.encode_image(transform(load_image(im))[None]).numpy()
+    np.testing.assert_allclose(I_, ref, atol=1e-6)
+    assert img.dim == 12 and img.provenance.model_id == "ViT-B-32/openai"

@@ -128,3 +128,23 @@ def test_wordllama_offline():
 def test_missing_optional_library_names_the_extra():
     with pytest.raises(ImportError, match=r"pairspace\[clip\]"):
         get("open-clip-text")
+
+
+def test_minilm_zero_shot_and_template_study_end_to_end(minilm):
+    """A real model through the whole path: sentences classified by prompt templates."""
+    from pairspace import zeroshot
+
+    names = ["cat", "guitar", "airplane", "pizza", "rain"]
+    media_text = ["my cat purrs on the sofa", "a kitten chasing a ball of yarn",
+                  "he tuned the strings of his guitar", "an acoustic guitar solo",
+                  "the airplane landed on the runway", "a jet flying above the clouds",
+                  "a slice of pizza with cheese", "we ordered a pepperoni pizza",
+                  "rain falling on the roof", "a rainy grey afternoon with showers"]
+    labels = np.repeat(np.arange(5), 2)
+    media = minilm.encode(media_text)
+    W = zeroshot.build_classifier(minilm, names, ["a photo of a {}.", "this is about {}."])
+    m = zeroshot.zeroshot_metrics(zeroshot.zeroshot_scores(media, W), labels, names)
+    assert m["top1"] >= 0.9
+    res = zeroshot.template_study(media, ["a photo of a {}.", "{}", "this is about {}.", "not {}"],
+                                  names, labels, text_encoder=minilm, k=1, metric="cosine")
+    assert len(res.per_template) == 4 and all(r["accuracy"] >= 0.6 for r in res.per_template)

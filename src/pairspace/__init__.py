@@ -5,12 +5,15 @@ usual baselines), relate that similarity to analogy and zero-shot accuracy, and 
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
 """
 
+from . import zeroshot
+from .data import EmbeddingTable
 from .measures import NNGSCurve, linear_cka, mutual_knn, nngs, nngs_chance, nngs_curve
 from .neighbors import KNNResult, knn, knn_pair
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "EmbeddingTable",
     "KNNResult",
     "NNGSCurve",
     "__version__",
@@ -21,4 +24,5 @@ __all__ = [
     "nngs",
     "nngs_chance",
     "nngs_curve",
+    "zeroshot",
 ]

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from ..data import datasets
 from ..data.embed import embed_manifest
 from ..data.manifests import read_manifest
 from ..encoders import base as encoders
@@ -25,11 +26,21 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
+DATASETS = {"cifar100": datasets.load_cifar100, "image-folder": datasets.load_image_folder,
+            "esc50": datasets.load_esc50, "urbansound8k": datasets.load_urbansound8k,
+            "tut2017": datasets.load_tut2017}
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("embed", help="embed a folder or manifest into a table (reuses and resumes)",
                        description=__doc__)
     p.add_argument("--encoder", required=True, help="registered encoder name (see `pairspace encoders`)")
-    p.add_argument("--input", required=True, help="folder, .csv, .tsv or .jsonl manifest")
+    p.add_argument("--input", required=True,
+                   help="folder, .csv, .tsv or .jsonl manifest (or the dataset root with --dataset)")
+    p.add_argument("--dataset", default=None, choices=sorted(DATASETS),
+                   help="read --input as this dataset's own layout (labels, folds, class names)")
+    p.add_argument("--class-names", default=None,
+                   help="class-name override for --dataset (shipped list name or file)")
     p.add_argument("--out", required=True, help="output table (.parquet, .arrow or .npz)")
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="encoder option, e.g. model_id=openai/clip-vit-base-patch32 (repeatable)")
@@ -46,8 +57,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     options = parse_options(args.option)
     modality = next((e["modality"] for e in encoders.available() if e["name"] == args.encoder), None)
-    manifest = read_manifest(args.input, modality=modality, item_column=args.item_column,
-                             label_column=args.label_column)
+    if args.dataset:
+        kw = {"class_names": args.class_names} if args.class_names else {}
+        manifest = DATASETS[args.dataset](args.input, **kw).to_manifest()
+    else:
+        manifest = read_manifest(args.input, modality=modality, item_column=args.item_column,
+                                 label_column=args.label_column)
     encoder = encoders.get(args.encoder, **options)
     res = embed_manifest(encoder, manifest, args.out, batch_size=args.batch_size,
                          chunk_size=args.chunk_size, force=args.force, progress=True,

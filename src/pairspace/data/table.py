@@ -146,7 +146,7 @@ class EmbeddingTable:
 
     # ---------------------------------------------------------------- I/O
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write to ``.parquet`` or ``.npz`` atomically (temporary file, then rename)."""
+        """Write to ``.parquet``, ``.arrow`` or ``.npz`` atomically (temporary file, then rename)."""
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in FORMATS:
@@ -249,9 +249,11 @@ class EmbeddingTable:
         vec_col = vec_col.chunk(0) if vec_col.num_chunks == 1 else vec_col.combine_chunks()
         width = vec_col.type.list_size
         flat = vec_col.flatten()
-        try:
+        import pyarrow as pa
+
+        try:  # a view of the arrow buffer (of the mapped file for mmap loads) when possible
             vectors = flat.to_numpy(zero_copy_only=True).reshape(-1, width)
-        except Exception:
+        except pa.ArrowInvalid:
             vectors = flat.to_numpy(zero_copy_only=False).reshape(-1, width)
         meta = (t.schema.metadata or {}).get(_META_KEY, b"{}")
         labels = t.column("label").to_pylist() if "label" in t.column_names else None

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import register, require
-from .text import TorchEncoder, _features, _weights_in, load_open_clip, open_clip_dim
+from .base import register, require, resolve_device
+from .text import TorchEncoder, _features, _weights_in, load_open_clip, probe_dim
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
@@ -102,11 +102,12 @@ class CLIPImage(ImageEncoder):
 
     def __init__(self, model_id: str = "openai/clip-vit-base-patch32", device: str | None = None,
                  model: Any = None) -> None:
+        files = _weights_in(model_id) if model is None else None
         if model is None:
             model = require("transformers", "image").CLIPModel.from_pretrained(str(model_id))
         super().__init__(model_id, model, model.config.projection_dim, device,
                          model.config.vision_config.image_size, CLIP_MEAN, CLIP_STD, "bicubic",
-                         _weights_in(model_id), tower="image")
+                         files, tower="image")
 
     def _encode_batch(self, batch: list[Any]) -> Any:
         return _features(self.module.get_image_features(pixel_values=self.pixels(batch)))
@@ -128,7 +129,10 @@ class OpenCLIPImage(TorchEncoder):
     def __init__(self, arch: str = "ViT-B-32", pretrained: str | None = "openai",
                  device: str | None = None) -> None:
         model, self.transform, _ = load_open_clip(arch, pretrained, device)
-        super().__init__(f"{arch}/{pretrained}", model, open_clip_dim(model), device,
+        dev = resolve_device(device)
+        blank = load_image(np.zeros((32, 32, 3), np.uint8))
+        dim = probe_dim(lambda: model.to(dev).encode_image(self.transform(blank)[None].to(dev)))
+        super().__init__(f"{arch}/{pretrained}", model, dim, device,
                          {"tower": "image", "transform": repr(self.transform)})
 
     def _check_items(self, items: Sequence[Any]) -> list[Any]:

