@@ -18,6 +18,9 @@ SUBCOMMANDS = [
     "pairspace.cli.embed",
     "pairspace.cli.encoders",
     "pairspace.cli.template_study",
+    "pairspace.cli.datasets",
+    "pairspace.cli.train",
+    "pairspace.cli.zeroshot",
 ]
 
 

@@ -102,6 +102,7 @@ def available() -> list[dict[str, str]]:
 _BUILTIN_MODULES: list[str] = [  # modules that register encoders when imported
     "pairspace.encoders.text",
     "pairspace.encoders.image",
+    "pairspace.encoders.audio",
 ]
 
 

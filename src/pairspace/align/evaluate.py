@@ -1,0 +1,69 @@
+"""Evaluate trained heads: zero-shot classification and cross-modal retrieval in the shared space.
+
+Both compose the task functions of :mod:`pairspace.tasks` with an
+:class:`~pairspace.align.trainer.AlignmentModel`: media and text backbone embeddings are projected by
+their heads (L2-normalized), then scored exactly as for a pretrained CLIP/CLAP model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..tasks.retrieval import retrieval_metrics
+from ..tasks.zeroshot import classifier_weights, format_prompts, zeroshot_metrics, zeroshot_scores
+from .trainer import AlignmentModel
+
+
+def projected_prompts(model: AlignmentModel, text_encoder: Any, class_names: Sequence[str],
+                      templates: Sequence[str], batch_size: int = 64,
+                      progress: bool | None = None) -> np.ndarray:
+    """Embed every (template, class) prompt and project it: shape (T, C, d_shared)."""
+    prompts = format_prompts(templates, class_names)
+    E = np.asarray(text_encoder.encode(prompts, batch_size=batch_size, progress=progress))
+    if E.ndim != 2 or E.shape[0] != len(prompts):
+        raise ValueError(f"text encoder returned shape {E.shape} for {len(prompts)} prompts")
+    P = model.project_text(E)
+    return P.reshape(len(templates), len(class_names), P.shape[1])
+
+
+def zeroshot_eval(model: AlignmentModel, audio: Any, labels: Sequence[str], class_names: Sequence[str],
+                  prompt_embeddings: np.ndarray) -> dict[str, Any]:
+    """Zero-shot metrics of projected media against template-ensembled, projected prompts.
+
+    Parameters
+    ----------
+    model : AlignmentModel
+        Trained heads.
+    audio : array-like, shape (n, d_audio)
+        Backbone embeddings of the evaluation clips.
+    labels : sequence of str
+        Class name of each clip (every one must be in ``class_names``).
+    class_names : sequence of str
+        The candidate classes.
+    prompt_embeddings : numpy.ndarray, shape (T, C, d_shared)
+        Output of :func:`projected_prompts`.
+
+    Returns
+    -------
+    dict
+        :func:`pairspace.tasks.zeroshot.zeroshot_metrics` (``top1``, ``top5``,
+        ``balanced_accuracy``, ``chance``, ...).
+    """
+    W = classifier_weights(prompt_embeddings)
+    S = zeroshot_scores(model.project_audio(audio), W)
+    return zeroshot_metrics(S, list(labels), list(class_names))
+
+
+def retrieval_eval(model: AlignmentModel, audio: Any, text: Any, text_to_audio: Sequence[int],
+                   ks: Sequence[int] = (1, 5, 10)) -> dict[str, Any]:
+    """Text-to-audio and audio-to-text retrieval (R@K, mAP@10, median rank) in the shared space.
+
+    ``text_to_audio[j]`` is the row of ``audio`` that caption ``j`` describes (several captions may
+    describe one clip; every clip needs at least one caption).
+    """
+    return retrieval_metrics(model.project_text(text), model.project_audio(audio),
+                             np.asarray(text_to_audio, dtype=np.int64), metric="cosine", ks=ks,
+                             names=("text_to_audio", "audio_to_text"))
