@@ -167,3 +167,26 @@ def test_embed_cli_reads_a_dataset_layout(tmp_path, monkeypatch):
     np.testing.assert_allclose(t.vectors, images.astype(np.float32).mean((1, 2)), rtol=1e-6)
     assert t.labels == ["apple", "aquarium fish", "worm", "lawn mower"]
     assert "path" not in t.columns
+
+
+def test_embed_skips_unreadable_audio_and_lists_it(tmp_path, capsys):
+    """A bad file does not stop the job: it is left out, listed, and kept in the metadata."""
+    sf = pytest.importorskip("soundfile")
+    root = tmp_path / "clips"
+    root.mkdir()
+    t = np.arange(8000) / 16000
+    for i in range(4):
+        sf.write(root / f"tone{i}.wav", 0.3 * np.sin(2 * np.pi * (220 + 110 * i) * t), 16000)
+    (root / "broken.wav").write_bytes(b"RIFF not really a wave file")
+    out = tmp_path / "audio.parquet"
+    assert main(["embed", "--encoder", "logmel", "--input", str(root), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "broken.wav" in err and "1 item(s) could not be read" in err
+    table = EmbeddingTable.load(out)
+    assert len(table) == 4 and not any("broken" in i for i in table.ids)
+    assert np.isfinite(table.vectors).all()
+    assert [f[0] for f in table.metadata["failures"]] == [i for i in read_manifest(root).ids
+                                                          if "broken" in i]
+    # The cached table is reused and still reports the failure.
+    assert main(["embed", "--encoder", "logmel", "--input", str(root), "--out", str(out)]) == 0
+    assert "broken.wav" in capsys.readouterr().err

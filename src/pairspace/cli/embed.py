@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from ..data import datasets
@@ -73,4 +74,8 @@ def run(args: argparse.Namespace) -> int:
         extra = f", {res.resumed_items} resumed from a previous run" if res.resumed_items else ""
         print(f"wrote {res.path}: {len(res.table)} items x {res.table.dim} dims "
               f"({res.encoded_items} encoded{extra})")
+    if res.failures:
+        print(f"{len(res.failures)} item(s) could not be read and were left out:", file=sys.stderr)
+        for item, why in res.failures[:10]:
+            print(f"  {item}: {why}", file=sys.stderr)
     return 0

@@ -6,6 +6,9 @@
   ``.<out name>.partial/`` folder beside the output together with the fingerprints. A later run with
   the same encoder and inputs loads the finished chunks and embeds only the rest. The folder is
   removed once the table is written (atomically).
+- **Bad inputs**: an encoder with ``encode_report`` (the audio encoders) reports unreadable items
+  instead of raising; they are left out of the table, listed in ``EmbedResult.failures`` and in the
+  table's metadata, and the job goes on.
 """
 
 from __future__ import annotations
@@ -30,13 +33,28 @@ SCHEMA = "pairspace.embed/1"
 
 @dataclass(frozen=True)
 class EmbedResult:
-    """The table and what happened: ``reused`` (nothing encoded) and ``resumed_items``."""
+    """The table and what happened: ``reused`` (nothing encoded), ``resumed_items`` and the
+    ``failures`` (item id, reason) of items that could not be read and were left out."""
 
     table: EmbeddingTable
     path: Path
     reused: bool
     encoded_items: int
     resumed_items: int
+    failures: tuple[tuple[str, str], ...] = ()
+
+
+def _encode_chunk(encoder: Any, items: list[Any], ids: list[str], batch_size: int
+                  ) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Vectors of a chunk with NaN rows for unreadable items, and the (id, reason) failures."""
+    if not hasattr(encoder, "encode_report"):
+        return np.asarray(encoder.encode(items, batch_size=batch_size, progress=False),
+                          dtype=np.float32), []
+    rep = encoder.encode_report(items, batch_size=batch_size, progress=False)
+    vec = np.full((len(items), encoder.dim), np.nan, dtype=np.float32)
+    vec[rep.ok] = rep.vectors
+    bad = sorted(set(range(len(items))) - set(rep.ok))
+    return vec, [(ids[j], reason) for j, (_, reason) in zip(bad, rep.failures, strict=True)]
 
 
 def partial_dir(out: Path) -> Path:
@@ -89,7 +107,8 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
             old = None
         if old is not None and all(old.metadata.get(k) == state[k]
                                    for k in ("encoder_fingerprint", "inputs_sha256")):
-            return EmbedResult(old, out, True, 0, 0)
+            return EmbedResult(old, out, True, 0, 0,
+                               tuple(tuple(f) for f in old.metadata.get("failures", [])))
     pdir = partial_dir(out)
     if force and pdir.exists():
         shutil.rmtree(pdir)
@@ -123,10 +142,11 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
             e = min(n, s + chunk_size)
             if i in done and done[i].shape == (e - s, encoder.dim):
                 continue
-            vec = np.asarray(encoder.encode(manifest.items[s:e], batch_size=batch_size, progress=False),
-                             dtype=np.float32)
+            vec, bad = _encode_chunk(encoder, list(manifest.items[s:e]), manifest.ids[s:e], batch_size)
             if vec.shape != (e - s, encoder.dim):
                 raise ValueError(f"encoder returned shape {vec.shape} for {e - s} items of dim {encoder.dim}")
+            if bad:
+                atomic_write_bytes(pdir / f"failures_{i:06d}.json", json.dumps(bad).encode())
             buf = io.BytesIO()
             np.save(buf, vec, allow_pickle=False)
             atomic_write_bytes(pdir / f"chunk_{i:06d}.npy", buf.getvalue())
@@ -136,12 +156,23 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
     finally:
         bar.close()
     vectors = np.concatenate([done[i] for i in range(len(starts))])
+    failures = [tuple(f) for p in sorted(pdir.glob("failures_*.json"))
+                for f in json.loads(p.read_text())]
+    keep = ~np.isnan(vectors).any(axis=1)
+    if not keep.any():
+        raise ValueError(f"no item could be embedded; first failure: {failures[:1]}")
     meta = {"schema": SCHEMA, "provenance": prov.to_dict(), **state,
-            "source": manifest.source, "kind": manifest.kind}
+            "source": manifest.source, "kind": manifest.kind,
+            "failures": [list(f) for f in failures]}
     cols = dict(manifest.columns)
     if manifest.kind == "path":
         cols.setdefault("path", list(manifest.items))
-    table = EmbeddingTable(manifest.ids, vectors, manifest.labels, meta, cols)
+    rows = np.flatnonzero(keep)
+    table = EmbeddingTable(
+        [manifest.ids[r] for r in rows], vectors[rows],
+        [manifest.labels[r] for r in rows] if manifest.labels is not None else None, meta,
+        {k: [v[r] for r in rows] for k, v in cols.items()},
+    )
     table.save(out)
     shutil.rmtree(pdir, ignore_errors=True)
-    return EmbedResult(table, out, False, encoded, resumed)
+    return EmbedResult(table, out, False, encoded, resumed, tuple(failures))
