@@ -336,7 +336,7 @@ def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: i
     q_rows : numpy.ndarray of int, shape (b,)
         Query row numbers.
     cand : numpy.ndarray of int, shape (b, kk), kk >= k
-        Candidate neighbors (the query itself must not be among them).
+        Candidate neighbors (the query itself must not be among them; ``-1`` marks a missing one).
     k : int
         Neighbors to keep.
     metric : str
@@ -348,36 +348,51 @@ def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: i
     -------
     (indices, distances) : numpy.ndarray of shapes (b, k)
     """
+    missing = cand < 0  # an index may return fewer candidates than asked
+    if missing.any():
+        cand = np.where(missing, 0, cand)
     dist = refined_distances(X0, q_rows, cand, metric) if coarse is None else coarse
+    if missing.any():
+        dist = np.where(missing, np.inf, dist)
+        cand = np.where(missing, np.iinfo(np.int64).max, cand)
     order = np.lexsort((cand, dist), axis=1)[:, :k]  # by distance, then by index
-    return np.take_along_axis(cand, order, axis=1).astype(np.int64), np.take_along_axis(
-        dist, order, axis=1)
+    indices = np.take_along_axis(cand, order, axis=1).astype(np.int64)
+    if missing.any() and (indices == np.iinfo(np.int64).max).any():
+        raise ValueError(f"the index returned fewer than k={k} neighbors for some queries")
+    return indices, np.take_along_axis(dist, order, axis=1)
 
 
-def drop_self(labels: np.ndarray, q_rows: np.ndarray, k: int) -> np.ndarray:
-    """Remove each query's own index from its candidate list (or the last candidate when absent).
+def candidate_width(k: int, n: int, refine: bool = True) -> int:
+    """Candidates kept for the float64 refinement: ``k + max(8, k // 4)`` (at most ``n - 1``)."""
+    return min(n - 1, k + max(8, k // 4)) if refine else k
 
-    ``labels`` has shape (b, m) with ``m > k``; the result has shape (b, m - 1). Negative labels
-    (missing results of an index) are replaced by the row's first label so they never count.
-    """
-    labels = np.asarray(labels, dtype=np.int64)
+
+def self_mask(labels: np.ndarray, q_rows: np.ndarray) -> np.ndarray:
+    """Boolean mask of shape (b, m) that keeps ``m - 1`` entries of every row of ``labels``: all
+    but the query's own index (its first occurrence), or all but the last when it is absent."""
+    labels = np.asarray(labels)
     b, m = labels.shape
     if m < 2:
-        raise ValueError("drop_self needs at least 2 candidates per query")
-    bad = labels < 0
-    if bad.any():
-        labels = np.where(bad, labels[:, :1], labels)
+        raise ValueError("dropping the query itself needs at least 2 candidates per query")
     is_self = labels == np.asarray(q_rows)[:, None]
     first = np.argmax(is_self, axis=1)
     first[~is_self.any(axis=1)] = m - 1
     keep = np.ones((b, m), dtype=bool)
     keep[np.arange(b), first] = False
-    out = labels[keep].reshape(b, m - 1)
-    # a duplicate self (possible in some indexes) is replaced by the row's last kept candidate
-    dup = out == np.asarray(q_rows)[:, None]
-    if dup.any():
-        out = np.where(dup, out[:, -1:], out)
-    return out
+    return keep
+
+
+def drop_self(labels: np.ndarray, q_rows: np.ndarray) -> np.ndarray:
+    """Remove each query's own index from its candidate list (or the last candidate when absent).
+
+    ``labels`` has shape (b, m); the result has shape (b, m - 1). Missing results of an index
+    (negative labels) and repeated self entries become ``-1``, which :func:`finish_candidates`
+    ranks last.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    rows = np.asarray(q_rows)[:, None]
+    out = labels[self_mask(labels, q_rows)].reshape(labels.shape[0], labels.shape[1] - 1)
+    return np.where((out < 0) | (out == rows), -1, out)
 
 
 @dataclass
@@ -421,7 +436,7 @@ class ExactSearcher:
     def __post_init__(self) -> None:
         n = self.X0.shape[0]
         self.dtype = np.dtype(self.dtype)
-        self.kk = min(n - 1, self.k + max(8, self.k // 4)) if self.refine else self.k
+        self.kk = candidate_width(self.k, n, self.refine)
         # the first chunk must hold kk candidates besides the query itself
         self.chunk_rows = int(min(n, max(self.chunk_rows, self.kk + 1)))
         if self.stream is None:
@@ -487,15 +502,23 @@ class ExactSearcher:
 
     def search(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(indices, distances)`` of shape (b, k) for the query rows ``q_rows``."""
+        indices, distances, uncertified = self.search_block(q_rows)
+        self.uncertified += uncertified
+        return indices, distances
+
+    def search_block(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Like :meth:`search`, also returning the number of uncertified rows (thread-safe)."""
         q_rows = np.asarray(q_rows, dtype=np.int64)
         vals, cand = self.candidates(q_rows)
         if self.refine:
-            width = self._window(vals, q_rows)
-            return finish_candidates(self.X0, q_rows, cand[:, :width], self.k, self.metric)
-        dist = _finish_coarse(vals.astype(np.float64), np.asarray(self.X0[q_rows]), self.metric)
-        return finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=dist)
+            width, uncertified = self._window(vals, q_rows)
+            ind, dist = finish_candidates(self.X0, q_rows, cand[:, :width], self.k, self.metric)
+            return ind, dist, uncertified
+        coarse = _finish_coarse(vals.astype(np.float64), np.asarray(self.X0[q_rows]), self.metric)
+        ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=coarse)
+        return ind, dist, 0
 
-    def _window(self, vals: np.ndarray, q_rows: np.ndarray) -> int:
+    def _window(self, vals: np.ndarray, q_rows: np.ndarray) -> tuple[int, int]:
         r"""How many of the sorted coarse candidates need the float64 refinement.
 
         A float32 product of length :math:`m` has error at most :math:`\gamma_m \sum_i |a_i b_i|`
@@ -505,6 +528,7 @@ class ExactSearcher:
         (``s_(k)``: the ``k``-th smallest coarse score), so only that window is refined. A row
         whose window reaches past the ``kk`` selected candidates is counted as uncertified (then
         the margin of ``kk - k`` candidates decides, as in a plain top-``k + margin`` search).
+        Returns ``(width, uncertified rows)``.
         """
         assert self._sq is not None
         b, kk = vals.shape
@@ -521,21 +545,27 @@ class ExactSearcher:
             e = c * qn * xmax
         thr = vals[:, self.k - 1].astype(np.float64) + 2.0 * e
         inside = vals <= thr[:, None]
-        self.uncertified += int(inside[:, -1].sum()) if kk > self.k else 0
-        return int(max(self.k, inside.sum(axis=1).max()))
+        uncertified = int(inside[:, -1].sum()) if kk > self.k else 0
+        return int(max(self.k, inside.sum(axis=1).max())), uncertified
 
     def query_block_rows(self, memory_budget: int) -> int:
-        """Query rows per block under ``memory_budget`` bytes of scratch memory.
+        """Query rows per block under ``memory_budget`` bytes of scratch memory."""
+        return query_block_rows(self.X0.shape[0], self.X0.shape[1], self.kk, self.chunk_rows,
+                                self.dtype.itemsize, bool(self.stream), memory_budget)
 
-        Per query row: a chunk of scores (working dtype) and its mask (1 byte per entry), the
-        prepared query, and the refinement gather (``kk x d`` float64, twice).
-        """
-        d = self.X0.shape[1]
-        per_row = self.chunk_rows * (self.dtype.itemsize + 1) + (d + 1) * self.dtype.itemsize \
-            + 2 * self.kk * d * 8
-        rows = max(1, memory_budget // per_row)
-        cap = MAX_QUERY_BLOCK if not self.stream else 8 * MAX_QUERY_BLOCK
-        return int(min(self.X0.shape[0], rows, cap))
+
+def query_block_rows(n: int, d: int, kk: int, chunk_rows: int, itemsize: int, stream: bool,
+                     memory_budget: int) -> int:
+    """Query rows per block of the exact search under ``memory_budget`` bytes of scratch memory.
+
+    Per query row: a chunk of scores (working dtype) and its mask (1 byte per entry), the prepared
+    query, and the refinement gather (``kk x d`` in the input dtype and float64).
+    """
+    chunk = min(n, max(chunk_rows, kk + 1))
+    per_row = chunk * (itemsize + 1) + (d + 1) * itemsize + 2 * kk * d * 8
+    rows = max(1, memory_budget // per_row)
+    cap = 8 * MAX_QUERY_BLOCK if stream else MAX_QUERY_BLOCK
+    return int(min(n, rows, cap))
 
 
 def _finish_coarse(scores: np.ndarray, Q: np.ndarray, metric: str) -> np.ndarray:
@@ -694,7 +724,7 @@ def _knn_torch_device(X0: np.ndarray, k: int, metric: str, dtype: np.dtype, refi
         raise ValueError(f"device={device!r} was asked for but CUDA is not available")
     n, d = X0.shape
     tdtype = torch.float32 if dtype == np.float32 else torch.float64
-    kk = min(n - 1, k + max(8, k // 4)) if refine else k
+    kk = candidate_width(k, n, refine)
     if metric == "cosine":
         check_nonzero_rows(X0)
     base = torch.cat([torch.from_numpy(_prepare_base(np.asarray(X0[s : s + 65536]), metric, dtype))
