@@ -69,7 +69,7 @@ def test_exact_adversarial_order_uses_the_chunk_fallback() -> None:
     """With the inner product on increasing values, every later chunk beats the current
     threshold for every row (the many-hits path)."""
     X = (np.arange(1, 401, dtype=np.float64) / 400.0)[:, None]
-    res = knn(X, 5, "inner", chunk_rows=20, dtype=np.float64)
+    res = knn(X, 5, "inner", chunk_rows=100, dtype=np.float64)
     np.testing.assert_array_equal(res.indices, oracle(X, 5, "inner")[0])
 
 

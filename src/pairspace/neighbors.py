@@ -42,6 +42,7 @@ import mmap
 import os
 import warnings
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +52,7 @@ from ._progress import progress_bar
 from ._validation import as_matrix, check_metric
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of scratch memory per query block
-DEFAULT_CHUNK_ROWS = 8192  # database rows per matrix product
+DEFAULT_CHUNK_ROWS = 4096  # database rows per matrix product
 FIRST_CHUNK_ROWS = 2048  # database rows of the first product (fully sorted to seed the thresholds)
 MAX_QUERY_BLOCK = 2048  # query rows per block for in-memory inputs (streamed inputs may use more)
 
@@ -295,34 +296,58 @@ def refined_distances(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metr
     computed directly (``||q - x||`` with no expanded form, so no cancellation).
 
     The candidates are gathered in the input dtype and widened to float64 a few query rows at a
-    time, so the work stays in cache (the gather is the refinement's main cost).
+    time, so the work stays in cache (the gather is the refinement's main cost); large blocks are
+    split over the CPU cores (numpy releases the GIL in these loops).
     """
     Q = np.asarray(X0[q_rows], dtype=np.float64)  # (b, d)
     b, kk = cand.shape
     d = X0.shape[1]
-    flat = cand.ravel()
-    if is_out_of_core(X0):  # sorted gathers are friendlier to memmaps
+    if metric == "cosine":
+        Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    if is_out_of_core(X0):  # one sorted gather: friendlier to memmaps
+        flat = cand.ravel()
         order = np.argsort(flat, kind="stable")
         G = np.empty((flat.size, d), dtype=X0.dtype)
         G[order] = X0[flat[order]]
+        G = G.reshape(b, kk, d)
     else:
-        G = np.asarray(X0)[flat]
-    G = G.reshape(b, kk, d)
-    if metric == "cosine":
-        Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+        G = None
+        A = np.asarray(X0)
     out = np.empty((b, kk), dtype=np.float64)
-    for s in range(0, b, rows_per_pass):
-        g = G[s : s + rows_per_pass].astype(np.float64)
-        q = Q[s : s + rows_per_pass, None, :]
-        if metric == "euclidean":
-            g -= q
-            out[s : s + rows_per_pass] = np.sqrt(np.einsum("bkd,bkd->bk", g, g))
-        elif metric == "cosine":
-            g /= np.linalg.norm(g, axis=2, keepdims=True)
-            out[s : s + rows_per_pass] = 1.0 - np.einsum("bkd,bkd->bk", g, q)
-        else:  # inner
-            out[s : s + rows_per_pass] = -np.einsum("bkd,bkd->bk", g, q)
+
+    def rows(lo: int, hi: int) -> None:
+        for s in range(lo, hi, rows_per_pass):
+            e = min(hi, s + rows_per_pass)
+            g = (G[s:e] if G is not None else A[cand[s:e]]).astype(np.float64)
+            q = Q[s:e, None, :]
+            if metric == "euclidean":
+                g -= q
+                out[s:e] = np.sqrt(np.einsum("bkd,bkd->bk", g, g))
+            elif metric == "cosine":
+                g /= np.linalg.norm(g, axis=2, keepdims=True)
+                out[s:e] = 1.0 - np.einsum("bkd,bkd->bk", g, q)
+            else:  # inner
+                out[s:e] = -np.einsum("bkd,bkd->bk", g, q)
+
+    workers = min(os.cpu_count() or 1, max(1, b * kk * d // 2**20), 8)
+    if workers == 1:
+        rows(0, b)
+    else:
+        step = -(-b // workers)
+        list(_pool().map(lambda lo: rows(lo, min(b, lo + step)), range(0, b, step)))
     return out
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """A small thread pool for the refinement (created on first use)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
+                                   thread_name_prefix="pairspace-refine")
+    return _POOL
 
 
 def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: int, metric: str,
@@ -559,10 +584,11 @@ def query_block_rows(n: int, d: int, kk: int, chunk_rows: int, itemsize: int, st
     """Query rows per block of the exact search under ``memory_budget`` bytes of scratch memory.
 
     Per query row: a chunk of scores (working dtype) and its mask (1 byte per entry), the prepared
-    query, and the refinement gather (``kk x d`` in the input dtype and float64).
+    query, the candidates, and for streamed inputs the gathered candidate rows (``kk x d``). The
+    in-memory refinement works a few rows at a time and needs no per-row budget.
     """
     chunk = min(n, max(chunk_rows, kk + 1))
-    per_row = chunk * (itemsize + 1) + (d + 1) * itemsize + 2 * kk * d * 8
+    per_row = chunk * (itemsize + 1) + (d + 1) * itemsize + kk * 24 + (kk * d * 8 if stream else 0)
     rows = max(1, memory_budget // per_row)
     cap = 8 * MAX_QUERY_BLOCK if stream else MAX_QUERY_BLOCK
     return int(min(n, rows, cap))
