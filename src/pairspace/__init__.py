@@ -6,11 +6,13 @@ projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architect
 """
 
 from .measures import NNGSCurve, linear_cka, mutual_knn, nngs, nngs_chance, nngs_curve
-from .neighbors import KNNResult, knn, knn_pair
+from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, register_backend
+from .outofcore import open_matrix
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApproximateSearchWarning",
     "KNNResult",
     "NNGSCurve",
     "__version__",
@@ -21,4 +23,6 @@ __all__ = [
     "nngs",
     "nngs_chance",
     "nngs_curve",
+    "open_matrix",
+    "register_backend",
 ]

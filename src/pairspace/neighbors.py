@@ -52,7 +52,7 @@ from ._progress import progress_bar
 from ._validation import as_matrix, check_metric
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of scratch memory per query block
-DEFAULT_CHUNK_ROWS = 4096  # database rows per matrix product
+DEFAULT_CHUNK_ROWS = 2048  # database rows per matrix product (b x 2048 scores stay in cache)
 FIRST_CHUNK_ROWS = 2048  # database rows of the first product (fully sorted to seed the thresholds)
 MAX_QUERY_BLOCK = 2048  # query rows per block for in-memory inputs (streamed inputs may use more)
 
@@ -121,7 +121,7 @@ class KNNResult:
                 "recall": self.recall, **self.info}
 
 
-def _row_norms_sq(A: np.ndarray, block_rows: int = 65536) -> np.ndarray:
+def _row_norms_sq(A: np.ndarray, block_rows: int = 4096) -> np.ndarray:
     """Squared L2 norms of the rows, in float64, blocked so a memmap is read once."""
     out = np.empty(A.shape[0], dtype=np.float64)
     for s in range(0, A.shape[0], block_rows):
@@ -223,6 +223,21 @@ def _mask_hits(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     sub_r, sub_j = np.nonzero(mask.reshape(-1, 8)[words])
     flat = words[sub_r] * 8 + sub_j
     return flat // w, flat % w
+
+
+def _threshold_hits(S: np.ndarray, t: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero(S < t)`` for a per-row threshold column ``t``, in row slices of about 2 MiB
+    so that the comparison and the word scan of its mask stay in cache."""
+    b = S.shape[0]
+    step = max(1, 2**19 // max(1, S.shape[1]))
+    rs, js = [], []
+    for s in range(0, b, step):
+        e = min(b, s + step)
+        np.less(S[s:e], t[s:e], out=mask[s:e])
+        r, j = _mask_hits(mask[s:e])
+        rs.append(r + s)
+        js.append(j)
+    return np.concatenate(rs), np.concatenate(js)
 
 
 def _merge_hits(best_v: np.ndarray, best_i: np.ndarray, r: np.ndarray, v: np.ndarray,
@@ -507,8 +522,7 @@ class ExactSearcher:
                 best_i = best_i.astype(np.int64)
                 continue
             m = mask if w == self.chunk_rows else np.empty((b, w), dtype=bool)
-            np.less(S, best_v[:, -1:], out=m)
-            r, j = _mask_hits(m)
+            r, j = _threshold_hits(S, best_v[:, -1:], m)
             if r.size == 0:
                 continue
             if r.size > 4 * b * kk:  # many hits (adversarial order): select within the chunk first
