@@ -242,8 +242,9 @@ def _threshold_hits(S: np.ndarray, t: np.ndarray, mask: np.ndarray) -> tuple[np.
 
 def _merge_hits(best_v: np.ndarray, best_i: np.ndarray, r: np.ndarray, v: np.ndarray,
                 j: np.ndarray) -> None:
-    """Merge new candidates ``(row r, value v, index j)`` (sorted by row, then index, all indices
-    larger than the current ones) into the per-row sorted ``(best_v, best_i)``, in place."""
+    """Merge new candidates ``(row r, value v, index j)`` into the per-row sorted
+    ``(best_v, best_i)``, in place. Within a row, the new candidates must come after the current
+    ones in index order and, among equal values, in index order."""
     kk = best_v.shape[1]
     rows, start, counts = np.unique(r, return_index=True, return_counts=True)
     width = kk + int(counts.max())
@@ -259,6 +260,15 @@ def _merge_hits(best_v: np.ndarray, best_i: np.ndarray, r: np.ndarray, v: np.nda
     order = np.argsort(mv, axis=1, kind="stable")[:, :kk]
     best_v[rows] = np.take_along_axis(mv, order, axis=1)
     best_i[rows] = np.take_along_axis(mi, order, axis=1)
+
+
+def _merge_pending(best_v: np.ndarray, best_i: np.ndarray,
+                   pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """Merge hits of several chunks (in chunk order) into ``(best_v, best_i)``, in place."""
+    r = np.concatenate([p[0] for p in pending])
+    order = np.argsort(r, kind="stable")  # by row; chunk (index) order kept within a row
+    _merge_hits(best_v, best_i, r[order], np.concatenate([p[1] for p in pending])[order],
+                np.concatenate([p[2] for p in pending])[order])
 
 
 def _matmul_into(Q: np.ndarray, C: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -511,6 +521,11 @@ class ExactSearcher:
         buf = np.empty((b, self.chunk_rows), dtype=self.dtype)
         mask = np.empty((b, self.chunk_rows), dtype=bool)
         best_v = best_i = None
+        # Hits wait in `pending` and are merged once they rival the kept candidates in number: a
+        # merge re-sorts all kk kept entries, so merging after every chunk would dominate for large
+        # k. Comparing with a stale threshold stays exact (it is never below the current one).
+        pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        n_pending = 0
         for c0, C in self._chunks():
             w = C.shape[0]
             S = buf if w == self.chunk_rows else np.empty((b, w), dtype=self.dtype)
@@ -523,20 +538,23 @@ class ExactSearcher:
                 continue
             m = mask if w == self.chunk_rows else np.empty((b, w), dtype=bool)
             r, j = _threshold_hits(S, best_v[:, -1:], m)
-            if r.size == 0:
-                continue
             if r.size > 4 * b * kk:  # many hits (adversarial order): select within the chunk first
                 cv, ci = select_smallest_sorted(S, min(kk, w))
                 r = np.repeat(np.arange(b), cv.shape[1])
                 v, j = cv.ravel(), ci.ravel().astype(np.int64)
                 keep = v < np.repeat(best_v[:, -1], cv.shape[1])
                 r, v, j = r[keep], v[keep], j[keep]
-                if r.size == 0:
-                    continue
             else:
                 v = S[r, j]
-            _merge_hits(best_v, best_i, r, v, j + c0)
+            if r.size:
+                pending.append((r, v, j + c0))
+                n_pending += r.size
+            if n_pending >= b * kk:
+                _merge_pending(best_v, best_i, pending)
+                pending, n_pending = [], 0
         assert best_v is not None and best_i is not None
+        if pending:
+            _merge_pending(best_v, best_i, pending)
         return best_v, best_i
 
     def search(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
