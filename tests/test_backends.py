@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
 import pairspace
+from pairspace import neighbors
 from pairspace.backends import recall_at_k
 from pairspace.data.table import EmbeddingTable
 from pairspace.neighbors import ApproximateSearchWarning, ExactSearcher, drop_self, knn
@@ -39,9 +40,20 @@ def cloud() -> np.ndarray:
 
 
 # ---------------------------------------------------------------- exact, chunked threshold selection
+@pytest.fixture(params=["torch", "numpy"])
+def blas_path(request, monkeypatch) -> str:
+    """Run a test through torch's products and topk, and through the numpy fallback."""
+    if request.param == "torch":
+        pytest.importorskip("torch")
+    else:
+        monkeypatch.setattr(neighbors, "_torch", lambda load=False: None)
+    return request.param
+
+
 @pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize("chunk_rows", [16, 97, 8192])
-def test_exact_chunked_equals_oracle(cloud: np.ndarray, metric: str, chunk_rows: int) -> None:
+def test_exact_chunked_equals_oracle(cloud: np.ndarray, metric: str, chunk_rows: int,
+                                     blas_path: str) -> None:
     X = cloud.copy()
     X[7] = X[3]  # a duplicated row: the tie goes to the lower index
     X[8] = X[3]
@@ -59,13 +71,21 @@ def test_exact_chunked_equals_oracle(cloud: np.ndarray, metric: str, chunk_rows:
 def test_exact_with_many_ties_matches_oracle(n: int, d: int, k: int, chunk: int, seed: int,
                                             metric: str) -> None:
     """Small integer grids have many exact ties; every one must go to the lower index."""
+    pytest.importorskip("torch")  # the topk path (the numpy path is covered below)
     k = min(k, n - 1)
     X = np.random.default_rng(seed).integers(0, 3, (n, d)).astype(np.float64)
     res = knn(X, k, metric, chunk_rows=chunk, block_size=7)
     np.testing.assert_array_equal(res.indices, oracle(X, k, metric)[0])
 
 
-def test_exact_adversarial_order_uses_the_chunk_fallback() -> None:
+def test_exact_ties_numpy_path(blas_path: str) -> None:
+    X = np.random.default_rng(5).integers(0, 3, (300, 2)).astype(np.float32)
+    for chunk in (7, 40, 300):
+        res = knn(X, 9, "euclidean", chunk_rows=chunk, block_size=50)
+        np.testing.assert_array_equal(res.indices, oracle(X, 9, "euclidean")[0])
+
+
+def test_exact_adversarial_order_uses_the_chunk_fallback(blas_path: str) -> None:
     """With the inner product on increasing values, every later chunk beats the current
     threshold for every row (the many-hits path)."""
     X = (np.arange(1, 401, dtype=np.float64) / 400.0)[:, None]

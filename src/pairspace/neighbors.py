@@ -40,6 +40,7 @@ from __future__ import annotations
 import importlib
 import mmap
 import os
+import sys
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +56,7 @@ DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of scratch memory per query block
 DEFAULT_CHUNK_ROWS = 2048  # database rows per matrix product (b x 2048 scores stay in cache)
 FIRST_CHUNK_ROWS = 2048  # database rows of the first product (fully sorted to seed the thresholds)
 MAX_QUERY_BLOCK = 2048  # query rows per block for in-memory inputs (streamed inputs may use more)
+TORCH_MIN_WORK = 2e10  # n * n * d above which torch is imported (if installed) for the products
 
 
 class ApproximateSearchWarning(UserWarning):
@@ -178,12 +180,16 @@ def is_out_of_core(A: Any) -> bool:
     return False
 
 
-def _torch() -> Any:
-    """The torch module when it is installed (an optional speed-up), else None."""
-    try:
-        return importlib.import_module("torch")
-    except ImportError:  # pragma: no cover - torch is an optional extra
-        return None
+def _torch(load: bool = False) -> Any:
+    """The torch module (an optional speed-up of the products and of ``topk``) when it is already
+    imported, or when ``load`` and it is installed; else None. Small searches never import it."""
+    torch = sys.modules.get("torch")
+    if torch is None and load:
+        try:
+            torch = importlib.import_module("torch")
+        except ImportError:  # pragma: no cover - torch is an optional extra
+            return None
+    return torch
 
 
 def _lex_sorted(vals: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -491,6 +497,8 @@ class ExactSearcher:
         self.chunk_rows = int(min(n, max(self.chunk_rows, self.kk + 1)))
         if self.stream is None:
             self.stream = is_out_of_core(self.X0)
+        if float(n) * n * self.X0.shape[1] > TORCH_MIN_WORK:
+            _torch(load=True)  # worth its import time: faster threaded products and topk
         self._sq = check_nonzero_rows(self.X0) if self.metric == "cosine" else _row_norms_sq(self.X0)
         if not self.stream:
             self._base = _prepare_base(np.asarray(self.X0), self.metric, self.dtype, self._sq)
@@ -774,7 +782,7 @@ def _knn_torch_device(X0: np.ndarray, k: int, metric: str, dtype: np.dtype, refi
     block computes its ``b x n`` scores there and keeps ``kk + 1`` smallest; rows whose boundary is
     tied are redone on the CPU with lower-index tie-breaking; the float64 refinement runs on the CPU.
     """
-    torch = _torch()
+    torch = _torch(load=True)
     if torch is None:
         raise ValueError("device=... needs PyTorch; install pairspace[torch]")
     dev = torch.device(device)
