@@ -210,6 +210,7 @@ def test_memmap_equals_in_memory_and_is_streamed(cloud: np.ndarray, tmp_path) ->
         np.testing.assert_array_equal(res.distances, ref.distances)
     searcher = ExactSearcher(mm, 6, "euclidean")
     assert searcher.stream and searcher._base is None  # no in-memory copy of the data
+    np.testing.assert_array_equal(knn(cloud, 6, "euclidean", stream=True).indices, ref.indices)
 
 
 def test_parquet_read_in_batches_equals_in_memory(cloud: np.ndarray, tmp_path) -> None:

@@ -715,8 +715,9 @@ def knn(
         Show a progress bar (``None``: only on an interactive terminal).
     **backend_options
         Options of the backend. The exact backend takes ``chunk_rows`` (database rows per
-        product) and ``device`` (a torch device such as ``"cuda"``: the products and the
-        selection run there, the float64 refinement on the CPU).
+        product), ``stream`` (``True``: no prepared copy of the data, each block prepares its
+        chunks again; the default for memmaps) and ``device`` (a torch device such as
+        ``"cuda"``: the products and the selection run there, the float64 refinement on the CPU).
 
     Returns
     -------
@@ -744,7 +745,7 @@ def knn(
                 ApproximateSearchWarning, stacklevel=2,
             )
         return res
-    unknown = set(backend_options) - {"chunk_rows", "device"}
+    unknown = set(backend_options) - {"chunk_rows", "device", "stream"}
     if unknown:
         raise TypeError(f"unexpected options for the exact backend: {sorted(unknown)}")
     X0, k, dtype = validate_input(X, k, dtype)
@@ -753,7 +754,8 @@ def knn(
         return _knn_torch_device(X0, k, metric, dtype, refine, memory_budget, block_size,
                                  progress, str(device))
     searcher = ExactSearcher(X0, k, metric, dtype, refine,
-                             int(backend_options.get("chunk_rows", DEFAULT_CHUNK_ROWS)))
+                             int(backend_options.get("chunk_rows", DEFAULT_CHUNK_ROWS)),
+                             backend_options.get("stream"))
     return search_all(searcher, "exact", memory_budget, block_size, progress)
 
 
