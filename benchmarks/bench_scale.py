@@ -13,6 +13,8 @@ Sections (each prints a table and adds to the JSON written with ``--out``):
 ``gflops``   achieved GFLOP/s of the exact search (``2 n^2 d`` flops) against the machine's matmul:
              each query block's search is followed by the plain product of the same shape
              (``torch.mm`` of ``b x d`` by ``d x n``), so both see the same machine load.
+``stream``   NNGS at ``k`` with ``stream=True`` (no prepared copy of the data) and without, in one
+             process after a warm-up: wall time and peak memory.
 ``perm``     1,000 permutations of a permutation test at ``n = 50,000, k = 10`` given the graphs:
              relabel ``Y``'s neighbor lists by the permutation and count overlaps.
 ``ooc``      out-of-core exact search of an ``n = 1,000,000 x d = 256`` float32 memmap (1 GB on
@@ -286,6 +288,35 @@ def section_perm(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return out
 
 
+def section_stream(args: argparse.Namespace, folder: Path) -> list[dict[str, Any]]:
+    """NNGS at k with and without the prepared copy of the data (``stream=True``), in this process
+    after a warm-up, at the largest ``--n``."""
+    import torch  # noqa: F401  (imported before the measurement, as a large search would)
+
+    import pairspace
+    from pairspace.measures.nngs import nngs_from_graphs
+
+    n = max(args.n)
+    px, py = make_pair(n, args.d, folder)
+    X, Y = np.load(px), np.load(py)
+    pairspace.knn(X[:3000], args.k, METRIC)  # warm-up: thread pools, allocator
+    rows = []
+    for stream in (True, False):
+        base = _status()["VmRSS"]
+        _reset_peak()
+        t0 = time.perf_counter()
+        gx, gy = pairspace.knn_pair(X, Y, args.k, METRIC, stream=stream)
+        wall = time.perf_counter() - t0
+        r = {"n": n, "stream": stream, "wall_s": wall,
+             "peak_extra_bytes": _status()["VmHWM"] - base,
+             "nngs_at_k": float(nngs_from_graphs(gx, gy, [args.k])[0])}
+        rows.append(r)
+        del gx, gy
+        print(f"stream={stream!s:5s} n={n}: {wall:.1f} s, peak +{r['peak_extra_bytes'] / 2**20:.0f} MiB, "
+              f"NNGS@k={r['nngs_at_k']:.4f}", flush=True)
+    return rows
+
+
 def ooc_worker(args: argparse.Namespace) -> None:
     """Exact out-of-core search of the first query blocks of a big memmap (fresh process)."""
     from pairspace.neighbors import ExactSearcher
@@ -341,8 +372,8 @@ def section_ooc(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sections", nargs="+", default=["gflops", "compare", "perm", "ooc"],
-                    choices=["gflops", "compare", "perm", "ooc"])
+    ap.add_argument("--sections", nargs="+", default=["gflops", "compare", "stream", "perm", "ooc"],
+                    choices=["gflops", "compare", "stream", "perm", "ooc"])
     ap.add_argument("--n", nargs="+", type=int, default=[5000, 20000, 50000])
     ap.add_argument("--d", type=int, default=512)
     ap.add_argument("--k", type=int, default=10)
@@ -376,8 +407,8 @@ def main() -> None:
     results: dict[str, Any] = {"cpu_count": os.cpu_count(), "d": args.d, "k": args.k,
                                "kmax": args.kmax}
     for section in args.sections:
-        fn = {"gflops": section_gflops, "compare": section_compare, "perm": section_perm,
-              "ooc": section_ooc}[section]
+        fn = {"gflops": section_gflops, "compare": section_compare, "stream": section_stream,
+              "perm": section_perm, "ooc": section_ooc}[section]
         results[section] = fn(args, args.data)
         if args.out is not None:
             args.out.write_text(json.dumps(results, indent=1))
