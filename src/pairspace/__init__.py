@@ -24,11 +24,13 @@ from .measures import (
     procrustes,
     rbf_cka,
 )
-from .neighbors import KNNResult, knn, knn_pair
+from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, register_backend
+from .outofcore import open_matrix
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ApproximateSearchWarning",
     "EmbeddingTable",
     "KNNResult",
     "NNGSCurve",
@@ -51,5 +53,7 @@ __all__ = [
     "permutation_test",
     "procrustes",
     "rbf_cka",
+    "open_matrix",
+    "register_backend",
     "zeroshot",
 ]

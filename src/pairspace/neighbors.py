@@ -1,26 +1,49 @@
-"""Exact k-nearest-neighbor search, blocked over query rows under a memory budget.
+"""Exact k-nearest-neighbor search, blocked under a memory budget, near the machine's matmul speed.
 
 One search of the ``K`` nearest neighbors serves every ``k <= K`` and every kNN measure
 (:func:`pairspace.nngs_curve`, mutual kNN, CKNNA, permutation tests).
 
-The search has two stages per block of query rows:
+The search has two stages per block of ``b`` query rows:
 
-1. **Coarse selection** with one BLAS matrix product in the working dtype (float32 by default):
-   for the euclidean metric ``||x_j||^2 - 2 <q, x_j>`` (the query's own norm is a per-row constant),
-   for cosine ``-<q, x_j> / ||x_j||`` and for inner ``-<q, x_j>``. The ``k + margin`` smallest
-   entries of every row are selected with ties going to the lower index.
+1. **Coarse selection** with BLAS matrix products in the working dtype (float32 by default). The
+   database rows are *prepared* once so that one product gives a score that is smaller for closer
+   rows, with no further pass over the ``b x n`` scores:
+
+   - euclidean: ``s(q, x) = ||x||^2 - 2 <q, x>`` as ``[-2q, 1] . [x, ||x||^2]`` (the query's own
+     norm is a per-row constant);
+   - cosine: ``s(q, x) = -<q/||q||, x/||x||>``;
+   - inner: ``s(q, x) = -<q, x>``.
+
+   The database is walked in chunks of columns. The first chunk gives every query row its
+   ``kk = k + margin`` smallest scores exactly (ties to the lower index). Every later chunk is only
+   *compared* with the row's current ``kk``-th smallest score ``t``: an entry is a candidate iff
+   its score is ``< t`` (strictly: an equal score in a later chunk has a higher index and loses the
+   tie). The few candidates are found through the comparison mask read as 64-bit words and merged
+   with a stable sort, so the selection costs about one comparison pass instead of a partial sort
+   of the ``b x n`` block (``argpartition`` costs about as much as the product itself at d = 512).
 2. **Refinement**: the candidates' distances are recomputed in float64 directly from the input rows
    (``||q - x_j||`` without the cancellation of the expanded form), then sorted by
    ``(distance, index)``. This makes the result independent of the BLAS blocking and breaks exact ties
    (duplicated rows, equidistant points) by the lower index, as the published NNGS code does.
 
 The item itself is always excluded by index, also when it has duplicates. No ``n x n`` matrix is
-built once ``n`` exceeds one block.
+built: the scratch memory is ``b x chunk`` scores plus the ``n x k`` result. An in-memory input gets
+one prepared copy in the working dtype; a :class:`numpy.memmap` input (or a path to a ``.npy`` or
+parquet file, see :mod:`pairspace.outofcore`) is streamed chunk by chunk and never loaded whole.
+
+Other backends (``"faiss"``, ``"hnsw"``, ``"dask"``) are reached through the same :func:`knn` call
+(see :func:`register_backend`); an approximate backend always reports its measured recall.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+import mmap
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +53,14 @@ from ._progress import progress_bar
 from ._validation import as_matrix, check_metric
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # bytes of scratch memory per query block
+DEFAULT_CHUNK_ROWS = 2048  # database rows per matrix product (b x 2048 scores stay in cache)
+FIRST_CHUNK_ROWS = 2048  # database rows of the first product (fully sorted to seed the thresholds)
+MAX_QUERY_BLOCK = 2048  # query rows per block for in-memory inputs (streamed inputs may use more)
+TORCH_MIN_WORK = 2e10  # n * n * d above which torch is imported (if installed) for the products
+
+
+class ApproximateSearchWarning(UserWarning):
+    """An approximate kNN backend was used; the message carries its measured recall."""
 
 
 @dataclass(frozen=True)
@@ -49,8 +80,10 @@ class KNNResult:
     backend : str
         The search backend (``"exact"`` unless another was asked for).
     recall : float or None
-        For approximate backends, the recall measured against exact search on a sample of queries;
-        ``None`` for exact search.
+        For approximate backends, the recall measured against exact search on a sample of queries,
+        ``mean_i |N_approx(i) ∩ N_exact(i)| / k``; ``None`` for exact search.
+    info : dict
+        Backend details (dtype, sample size of the recall, index parameters, ...).
     """
 
     indices: np.ndarray
@@ -90,7 +123,7 @@ class KNNResult:
                 "recall": self.recall, **self.info}
 
 
-def _row_norms_sq(A: np.ndarray, block_rows: int = 65536) -> np.ndarray:
+def _row_norms_sq(A: np.ndarray, block_rows: int = 4096) -> np.ndarray:
     """Squared L2 norms of the rows, in float64, blocked so a memmap is read once."""
     out = np.empty(A.shape[0], dtype=np.float64)
     for s in range(0, A.shape[0], block_rows):
@@ -137,53 +170,506 @@ def select_smallest(S: np.ndarray, kk: int) -> np.ndarray:
     return idx
 
 
-def _refined_distances(
-    X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metric: str
-) -> np.ndarray:
-    """Float64 distances from each query row to its candidate rows, computed directly."""
-    Q = np.asarray(X0[q_rows], dtype=np.float64)  # (b, d)
-    flat = cand.ravel()
-    order = np.argsort(flat, kind="stable")  # sorted gathers are friendlier to memmaps
-    G = np.empty((flat.size, X0.shape[1]), dtype=np.float64)
-    G[order] = np.asarray(X0[flat[order]], dtype=np.float64)
-    G = G.reshape(cand.shape[0], cand.shape[1], X0.shape[1])  # (b, kk, d)
-    if metric == "euclidean":
-        diff = G - Q[:, None, :]
-        return np.sqrt(np.einsum("bkd,bkd->bk", diff, diff))
-    if metric == "cosine":
-        Qn = Q / np.linalg.norm(Q, axis=1, keepdims=True)
-        Gn = G / np.linalg.norm(G, axis=2, keepdims=True)
-        return 1.0 - np.einsum("bkd,bd->bk", Gn, Qn)
-    return -np.einsum("bkd,bd->bk", G, Q)  # inner
+def is_out_of_core(A: Any) -> bool:
+    """Whether ``A`` (or the array it views) is a memory map, to be streamed rather than copied."""
+    obj = A
+    while obj is not None:
+        if isinstance(obj, np.memmap | mmap.mmap):
+            return True
+        obj = getattr(obj, "base", None)
+    return False
 
 
-def _coarse_scores(
-    Qw: np.ndarray, Aw: np.ndarray, metric: str, col_term: np.ndarray | None
-) -> np.ndarray:
-    """Selection scores (smaller is closer) of a query block against all rows."""
-    S = Qw @ Aw.T
-    if metric == "euclidean":
-        S *= -2.0
-        S += col_term  # ||x_j||^2
-    elif metric == "cosine":
-        S *= col_term  # -1 / ||x_j||
-    else:
-        np.negative(S, out=S)
-    return S
+def _torch(load: bool = False) -> Any:
+    """The torch module (an optional speed-up of the products and of ``topk``) when it is already
+    imported, or when ``load`` and it is installed; else None. Small searches never import it."""
+    torch = sys.modules.get("torch")
+    if torch is None and load:
+        try:
+            torch = importlib.import_module("torch")
+        except ImportError:  # pragma: no cover - torch is an optional extra
+            return None
+    return torch
 
 
-def query_blocks(n: int, n_cols: int, kk: int, d: int, itemsize: int, memory_budget: int,
-                 block_size: int | None = None) -> Iterator[tuple[int, int]]:
-    """Yield ``(start, stop)`` query blocks whose scratch memory stays under ``memory_budget``.
+def _lex_sorted(vals: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort every row of ``(vals, idx)`` by value, then by index."""
+    order = np.lexsort((idx, vals), axis=1)
+    return np.take_along_axis(vals, order, axis=1), np.take_along_axis(idx, order, axis=1)
 
-    Per query row the search holds a row of scores (``n_cols`` values in the working dtype), the
-    partition scratch (``n_cols`` int64) and the refinement gather (``kk x d`` float64, twice).
+
+def select_smallest_sorted(S: np.ndarray, kk: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``kk`` smallest entries of every row as ``(values, column indices)``, sorted by
+    ``(value, index)``, ties going to the lower index.
+
+    Uses ``torch.topk`` (several times faster than ``argpartition``) when torch is installed; a row
+    whose ``kk``-th and ``(kk+1)``-th values are equal is redone exactly with :func:`select_smallest`.
     """
-    if block_size is None:
-        per_row = n_cols * (itemsize + 8 + 2) + 2 * kk * d * 8
-        block_size = int(max(1, min(n, memory_budget // max(per_row, 1))))
+    b, n = S.shape
+    torch = _torch()
+    if torch is None or kk >= n or not S.flags.c_contiguous or not S.flags.writeable:
+        idx = select_smallest(S, kk)
+        return _lex_sorted(np.take_along_axis(S, idx, axis=1), idx.astype(np.int64))
+    vals_t, idx_t = torch.topk(torch.from_numpy(S), kk + 1, dim=1, largest=False, sorted=True)
+    vals, idx = vals_t.numpy(), idx_t.numpy()
+    tied = np.flatnonzero(vals[:, kk - 1] == vals[:, kk])
+    vals, idx = vals[:, :kk].copy(), idx[:, :kk].copy()
+    if tied.size:
+        idx[tied] = select_smallest(S[tied], kk)
+        vals[tied] = np.take_along_axis(S[tied], idx[tied], axis=1)
+    return _lex_sorted(vals, idx)
+
+
+def _mask_hits(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a sparse 2-D boolean mask, reading it as 64-bit words (much faster)."""
+    b, w = mask.shape
+    if w % 8 or not mask.flags.c_contiguous:
+        return np.nonzero(mask)
+    words = np.flatnonzero(mask.view(np.uint64).ravel() != 0)  # != 0 first: 3x faster
+    sub_r, sub_j = np.nonzero(mask.reshape(-1, 8)[words])
+    flat = words[sub_r] * 8 + sub_j
+    return flat // w, flat % w
+
+
+def _threshold_hits(S: np.ndarray, t: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero(S < t)`` for a per-row threshold column ``t``, in row slices of about 2 MiB
+    so that the comparison and the word scan of its mask stay in cache."""
+    b = S.shape[0]
+    step = max(1, 2**19 // max(1, S.shape[1]))
+    rs, js = [], []
+    for s in range(0, b, step):
+        e = min(b, s + step)
+        np.less(S[s:e], t[s:e], out=mask[s:e])
+        r, j = _mask_hits(mask[s:e])
+        rs.append(r + s)
+        js.append(j)
+    return np.concatenate(rs), np.concatenate(js)
+
+
+def _merge_hits(best_v: np.ndarray, best_i: np.ndarray, r: np.ndarray, v: np.ndarray,
+                j: np.ndarray) -> None:
+    """Merge new candidates ``(row r, value v, index j)`` into the per-row sorted
+    ``(best_v, best_i)``, in place. Within a row, the new candidates must come after the current
+    ones in index order and, among equal values, in index order."""
+    kk = best_v.shape[1]
+    rows, start, counts = np.unique(r, return_index=True, return_counts=True)
+    width = kk + int(counts.max())
+    mv = np.full((rows.size, width), np.inf, dtype=best_v.dtype)
+    mi = np.zeros((rows.size, width), dtype=np.int64)
+    mv[:, :kk] = best_v[rows]
+    mi[:, :kk] = best_i[rows]
+    slot = kk + np.arange(r.size) - np.repeat(start, counts)
+    pos = np.repeat(np.arange(rows.size), counts)
+    mv[pos, slot] = v
+    mi[pos, slot] = j
+    # A stable sort by value keeps the current entries (lower indices) ahead of equal new ones.
+    order = np.argsort(mv, axis=1, kind="stable")[:, :kk]
+    best_v[rows] = np.take_along_axis(mv, order, axis=1)
+    best_i[rows] = np.take_along_axis(mi, order, axis=1)
+
+
+def _merge_pending(best_v: np.ndarray, best_i: np.ndarray,
+                   pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> None:
+    """Merge hits of several chunks (in chunk order) into ``(best_v, best_i)``, in place."""
+    r = np.concatenate([p[0] for p in pending])
+    order = np.argsort(r, kind="stable")  # by row; chunk (index) order kept within a row
+    _merge_hits(best_v, best_i, r[order], np.concatenate([p[1] for p in pending])[order],
+                np.concatenate([p[2] for p in pending])[order])
+
+
+def _matmul_into(Q: np.ndarray, C: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``out = Q @ C.T`` through torch's BLAS when available (faster threading), else numpy."""
+    torch = _torch()
+    if torch is not None and Q.flags.writeable and C.flags.writeable and C.flags.c_contiguous:
+        torch.mm(torch.from_numpy(Q), torch.from_numpy(C).T, out=torch.from_numpy(out))
+    else:
+        np.matmul(Q, C.T, out=out)
+    return out
+
+
+def _prepare_base(rows: np.ndarray, metric: str, dtype: np.dtype,
+                  sq: np.ndarray | None = None) -> np.ndarray:
+    """Database rows prepared so that ``query_prep @ base_prep.T`` is the selection score.
+
+    ``sq`` are the rows' squared norms (float64) when already known.
+    """
+    if sq is None and metric != "inner":
+        sq = _row_norms_sq(rows)
+    if metric == "cosine":
+        out = np.array(rows, dtype=dtype)
+        out *= (1.0 / np.sqrt(sq)).astype(dtype)[:, None]
+        return out
+    if metric == "euclidean":
+        out = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=dtype)
+        out[:, :-1] = rows
+        out[:, -1] = sq
+        return out
+    return np.ascontiguousarray(rows, dtype=dtype)
+
+
+def _prepare_queries(rows: np.ndarray, metric: str, dtype: np.dtype,
+                     sq: np.ndarray | None = None) -> np.ndarray:
+    """Query rows prepared to pair with :func:`_prepare_base` (smaller score = closer)."""
+    if metric == "cosine":
+        return -_prepare_base(rows, metric, dtype, sq)
+    if metric == "euclidean":
+        out = np.empty((rows.shape[0], rows.shape[1] + 1), dtype=dtype)
+        out[:, :-1] = rows
+        out[:, :-1] *= -2.0
+        out[:, -1] = 1.0
+        return out
+    return -np.asarray(rows, dtype=dtype)
+
+
+def refined_distances(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metric: str,
+                      rows_per_pass: int = 64) -> np.ndarray:
+    """Float64 distances from each query row ``X0[q_rows[i]]`` to its candidate rows ``X0[cand[i]]``,
+    computed directly (``||q - x||`` with no expanded form, so no cancellation).
+
+    The candidates are gathered in the input dtype and widened to float64 a few query rows at a
+    time, so the work stays in cache (the gather is the refinement's main cost); large blocks are
+    split over the CPU cores (numpy releases the GIL in these loops).
+    """
+    Q = np.asarray(X0[q_rows], dtype=np.float64)  # (b, d)
+    b, kk = cand.shape
+    d = X0.shape[1]
+    if metric == "cosine":
+        Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    if is_out_of_core(X0):  # one sorted gather: friendlier to memmaps
+        flat = cand.ravel()
+        order = np.argsort(flat, kind="stable")
+        G = np.empty((flat.size, d), dtype=X0.dtype)
+        G[order] = X0[flat[order]]
+        G = G.reshape(b, kk, d)
+    else:
+        G = None
+        A = np.asarray(X0)
+    out = np.empty((b, kk), dtype=np.float64)
+
+    def rows(lo: int, hi: int) -> None:
+        for s in range(lo, hi, rows_per_pass):
+            e = min(hi, s + rows_per_pass)
+            g = (G[s:e] if G is not None else A[cand[s:e]]).astype(np.float64)
+            q = Q[s:e, None, :]
+            if metric == "euclidean":
+                g -= q
+                out[s:e] = np.sqrt(np.einsum("bkd,bkd->bk", g, g))
+            elif metric == "cosine":
+                g /= np.linalg.norm(g, axis=2, keepdims=True)
+                out[s:e] = 1.0 - np.einsum("bkd,bkd->bk", g, q)
+            else:  # inner
+                out[s:e] = -np.einsum("bkd,bkd->bk", g, q)
+
+    workers = min(os.cpu_count() or 1, max(1, b * kk * d // 2**20), 8)
+    if workers == 1:
+        rows(0, b)
+    else:
+        step = -(-b // workers)
+        list(_pool().map(lambda lo: rows(lo, min(b, lo + step)), range(0, b, step)))
+    return out
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool() -> ThreadPoolExecutor:
+    """A small thread pool for the refinement (created on first use)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, 8),
+                                   thread_name_prefix="pairspace-refine")
+    return _POOL
+
+
+def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: int, metric: str,
+                      coarse: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Refine candidate neighbors in float64 and keep the ``k`` best by ``(distance, index)``.
+
+    Parameters
+    ----------
+    X0 : numpy.ndarray, shape (n, d)
+        The input rows (array or memmap).
+    q_rows : numpy.ndarray of int, shape (b,)
+        Query row numbers.
+    cand : numpy.ndarray of int, shape (b, kk), kk >= k
+        Candidate neighbors (the query itself must not be among them; ``-1`` marks a missing one).
+    k : int
+        Neighbors to keep.
+    metric : str
+        Distance.
+    coarse : numpy.ndarray, optional
+        Distances already known for the candidates (skips the float64 refinement).
+
+    Returns
+    -------
+    (indices, distances) : numpy.ndarray of shapes (b, k)
+    """
+    missing = cand < 0  # an index may return fewer candidates than asked
+    if missing.any():
+        cand = np.where(missing, 0, cand)
+    dist = refined_distances(X0, q_rows, cand, metric) if coarse is None else coarse
+    if missing.any():
+        dist = np.where(missing, np.inf, dist)
+        cand = np.where(missing, np.iinfo(np.int64).max, cand)
+    order = np.lexsort((cand, dist), axis=1)[:, :k]  # by distance, then by index
+    indices = np.take_along_axis(cand, order, axis=1).astype(np.int64)
+    if missing.any() and (indices == np.iinfo(np.int64).max).any():
+        raise ValueError(f"the index returned fewer than k={k} neighbors for some queries")
+    return indices, np.take_along_axis(dist, order, axis=1)
+
+
+def candidate_width(k: int, n: int, refine: bool = True) -> int:
+    """Candidates kept for the float64 refinement: ``k + max(8, k // 4)`` (at most ``n - 1``)."""
+    return min(n - 1, k + max(8, k // 4)) if refine else k
+
+
+def self_mask(labels: np.ndarray, q_rows: np.ndarray) -> np.ndarray:
+    """Boolean mask of shape (b, m) that keeps ``m - 1`` entries of every row of ``labels``: all
+    but the query's own index (its first occurrence), or all but the last when it is absent."""
+    labels = np.asarray(labels)
+    b, m = labels.shape
+    if m < 2:
+        raise ValueError("dropping the query itself needs at least 2 candidates per query")
+    is_self = labels == np.asarray(q_rows)[:, None]
+    first = np.argmax(is_self, axis=1)
+    first[~is_self.any(axis=1)] = m - 1
+    keep = np.ones((b, m), dtype=bool)
+    keep[np.arange(b), first] = False
+    return keep
+
+
+def drop_self(labels: np.ndarray, q_rows: np.ndarray) -> np.ndarray:
+    """Remove each query's own index from its candidate list (or the last candidate when absent).
+
+    ``labels`` has shape (b, m); the result has shape (b, m - 1). Missing results of an index
+    (negative labels) and repeated self entries become ``-1``, which :func:`finish_candidates`
+    ranks last.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    rows = np.asarray(q_rows)[:, None]
+    out = labels[self_mask(labels, q_rows)].reshape(labels.shape[0], labels.shape[1] - 1)
+    return np.where((out < 0) | (out == rows), -1, out)
+
+
+@dataclass
+class ExactSearcher:
+    """Exact blocked search of ``K`` neighbors for any subset of the rows of ``X`` (reusable).
+
+    Build it once, then call :meth:`search` on blocks of query rows (what :func:`knn`, the dask
+    backend and the recall check of approximate backends do).
+
+    Parameters
+    ----------
+    X0 : numpy.ndarray, shape (n, d)
+        Validated input (array or memmap).
+    k : int
+        Neighbors per query.
+    metric : str
+        ``"cosine"``, ``"euclidean"`` or ``"inner"``.
+    dtype : numpy dtype
+        Working dtype of the products.
+    refine : bool
+        Float64 refinement of ``k + margin`` candidates.
+    chunk_rows : int
+        Database rows per matrix product.
+    stream : bool or None
+        Prepare database chunks on the fly instead of keeping a prepared copy (default: only for
+        memmaps, which stay out of core).
+    """
+
+    X0: np.ndarray
+    k: int
+    metric: str
+    dtype: np.dtype = field(default_factory=lambda: np.dtype(np.float32))
+    refine: bool = True
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    stream: bool | None = None
+    kk: int = field(default=0, init=False)
+    uncertified: int = field(default=0, init=False)
+    _base: np.ndarray | None = field(default=None, init=False, repr=False)
+    _sq: np.ndarray | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = self.X0.shape[0]
+        self.dtype = np.dtype(self.dtype)
+        self.kk = candidate_width(self.k, n, self.refine)
+        # the first chunk must hold kk candidates besides the query itself
+        self.chunk_rows = int(min(n, max(self.chunk_rows, self.kk + 1)))
+        if self.stream is None:
+            self.stream = is_out_of_core(self.X0)
+        if float(n) * n * self.X0.shape[1] > TORCH_MIN_WORK:
+            _torch(load=True)  # worth its import time: faster threaded products and topk
+        self._sq = check_nonzero_rows(self.X0) if self.metric == "cosine" else _row_norms_sq(self.X0)
+        if not self.stream:
+            self._base = _prepare_base(np.asarray(self.X0), self.metric, self.dtype, self._sq)
+
+    def _chunks(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Prepared database chunks ``(start, rows)``. The first chunk is small (a partial sort
+        gives the first thresholds, cheaply); the others only need a comparison."""
+        n, c = self.X0.shape[0], self.chunk_rows
+        first = min(n, max(self.kk + 1, min(c, FIRST_CHUNK_ROWS)))
+        bounds = [0, *range(first, n, c), n]
+        for s, e in zip(bounds[:-1], bounds[1:], strict=True):
+            if self._base is not None:
+                yield s, self._base[s:e]
+            else:
+                yield s, _prepare_base(np.asarray(self.X0[s:e]), self.metric, self.dtype,
+                                       self._sq[s:e])
+
+    def candidates(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The ``kk`` smallest selection scores of every query row and their indices, sorted by
+        ``(score, index)``, the query itself excluded."""
+        q_rows = np.asarray(q_rows, dtype=np.int64)
+        b, kk = q_rows.size, self.kk
+        if self._base is not None and self.metric != "euclidean":
+            Qp = -self._base[q_rows]
+        else:
+            Qp = _prepare_queries(np.asarray(self.X0[q_rows]), self.metric, self.dtype,
+                                  self._sq[q_rows])
+        buf = np.empty((b, self.chunk_rows), dtype=self.dtype)
+        mask = np.empty((b, self.chunk_rows), dtype=bool)
+        best_v = best_i = None
+        # Hits wait in `pending` and are merged once they rival the kept candidates in number: a
+        # merge re-sorts all kk kept entries, so merging after every chunk would dominate for large
+        # k. Comparing with a stale threshold stays exact (it is never below the current one).
+        pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        n_pending = 0
+        for c0, C in self._chunks():
+            w = C.shape[0]
+            S = buf if w == self.chunk_rows else np.empty((b, w), dtype=self.dtype)
+            _matmul_into(Qp, C, S)
+            mine = np.flatnonzero((q_rows >= c0) & (q_rows < c0 + w))
+            S[mine, q_rows[mine] - c0] = np.inf  # exclude the item itself by index
+            if best_v is None:
+                best_v, best_i = select_smallest_sorted(S, kk)
+                best_i = best_i.astype(np.int64)
+                continue
+            m = mask if w == self.chunk_rows else np.empty((b, w), dtype=bool)
+            r, j = _threshold_hits(S, best_v[:, -1:], m)
+            if r.size > 4 * b * kk:  # many hits (adversarial order): select within the chunk first
+                cv, ci = select_smallest_sorted(S, min(kk, w))
+                r = np.repeat(np.arange(b), cv.shape[1])
+                v, j = cv.ravel(), ci.ravel().astype(np.int64)
+                keep = v < np.repeat(best_v[:, -1], cv.shape[1])
+                r, v, j = r[keep], v[keep], j[keep]
+            else:
+                v = S[r, j]
+            if r.size:
+                pending.append((r, v, j + c0))
+                n_pending += r.size
+            if n_pending >= b * kk:
+                _merge_pending(best_v, best_i, pending)
+                pending, n_pending = [], 0
+        assert best_v is not None and best_i is not None
+        if pending:
+            _merge_pending(best_v, best_i, pending)
+        return best_v, best_i
+
+    def search(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(indices, distances)`` of shape (b, k) for the query rows ``q_rows``."""
+        indices, distances, uncertified = self.search_block(q_rows)
+        self.uncertified += uncertified
+        return indices, distances
+
+    def search_block(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """Like :meth:`search`, also returning the number of uncertified rows (thread-safe)."""
+        q_rows = np.asarray(q_rows, dtype=np.int64)
+        vals, cand = self.candidates(q_rows)
+        if self.refine:
+            width, uncertified = self._window(vals, q_rows)
+            ind, dist = finish_candidates(self.X0, q_rows, cand[:, :width], self.k, self.metric)
+            return ind, dist, uncertified
+        coarse = _finish_coarse(vals.astype(np.float64), np.asarray(self.X0[q_rows]), self.metric)
+        ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=coarse)
+        return ind, dist, 0
+
+    def _window(self, vals: np.ndarray, q_rows: np.ndarray) -> tuple[int, int]:
+        r"""How many of the sorted coarse candidates need the float64 refinement.
+
+        A float32 product of length :math:`m` has error at most :math:`\gamma_m \sum_i |a_i b_i|`
+        with :math:`\gamma_m = m u / (1 - m u)` and :math:`u` the unit roundoff (Higham, *Accuracy
+        and Stability of Numerical Algorithms*, 2002, §3.1). With that bound ``e`` on every coarse
+        score, any item of the exact top ``k`` has a coarse score at most ``s_(k) + 2e``
+        (``s_(k)``: the ``k``-th smallest coarse score), so only that window is refined. A row
+        whose window reaches past the ``kk`` selected candidates is counted as uncertified (then
+        the margin of ``kk - k`` candidates decides, as in a plain top-``k + margin`` search).
+        Returns ``(width, uncertified rows)``.
+        """
+        assert self._sq is not None
+        b, kk = vals.shape
+        m = self.X0.shape[1] + 1
+        u = float(np.finfo(self.dtype).eps) / 2
+        c = (m * u / (1 - m * u) + 3 * u) * 1.01
+        xmax = float(np.sqrt(self._sq.max()))
+        qn = np.sqrt(self._sq[q_rows])
+        if self.metric == "euclidean":
+            e = c * (2.0 * qn * xmax + xmax * xmax)
+        elif self.metric == "cosine":
+            e = np.full(b, c * 1.01)
+        else:
+            e = c * qn * xmax
+        thr = vals[:, self.k - 1].astype(np.float64) + 2.0 * e
+        inside = vals <= thr[:, None]
+        uncertified = int(inside[:, -1].sum()) if kk > self.k else 0
+        return int(max(self.k, inside.sum(axis=1).max())), uncertified
+
+    def query_block_rows(self, memory_budget: int) -> int:
+        """Query rows per block under ``memory_budget`` bytes of scratch memory."""
+        return query_block_rows(self.X0.shape[0], self.X0.shape[1], self.kk, self.chunk_rows,
+                                self.dtype.itemsize, bool(self.stream), memory_budget)
+
+
+def query_block_rows(n: int, d: int, kk: int, chunk_rows: int, itemsize: int, stream: bool,
+                     memory_budget: int) -> int:
+    """Query rows per block of the exact search under ``memory_budget`` bytes of scratch memory.
+
+    Per query row: a chunk of scores (working dtype) and its mask (1 byte per entry), the prepared
+    query, the candidates, and for streamed inputs the gathered candidate rows (``kk x d``). The
+    in-memory refinement works a few rows at a time and needs no per-row budget.
+    """
+    chunk = min(n, max(chunk_rows, kk + 1))
+    per_row = chunk * (itemsize + 1) + (d + 1) * itemsize + kk * 24 + (kk * d * 8 if stream else 0)
+    rows = max(1, memory_budget // per_row)
+    cap = 8 * MAX_QUERY_BLOCK if stream else MAX_QUERY_BLOCK
+    return int(min(n, rows, cap))
+
+
+def _finish_coarse(scores: np.ndarray, Q: np.ndarray, metric: str) -> np.ndarray:
+    """Turn coarse selection scores into distances (used when ``refine=False``)."""
+    Q = np.asarray(Q, dtype=np.float64)
+    if metric == "euclidean":
+        return np.sqrt(np.maximum(scores + np.einsum("ij,ij->i", Q, Q)[:, None], 0.0))
+    if metric == "cosine":
+        return 1.0 + scores
+    return scores
+
+
+def query_blocks(n: int, block_size: int) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, stop)`` blocks of ``block_size`` query rows."""
     for s in range(0, n, block_size):
         yield s, min(n, s + block_size)
+
+
+def validate_input(X: Any, k: Any, dtype: Any = np.float32) -> tuple[np.ndarray, int, np.dtype]:
+    """Shared argument checks of every backend: ``(X0, k, dtype)``.
+
+    ``X`` may be an array, memmap, torch tensor, nested list, or a path to a ``.npy`` or parquet
+    file (opened out of core by :func:`pairspace.outofcore.open_matrix`).
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
+    if isinstance(X, str | os.PathLike):
+        from .outofcore import open_matrix
+
+        X = open_matrix(X)
+    X0 = as_matrix(X, "X", dtype=None)
+    n = X0.shape[0]
+    if n < 2:
+        raise ValueError(f"kNN search needs at least 2 rows; got {n}")
+    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= n - 1:
+        raise ValueError(f"k={k!r} is out of range: it must be an int in [1, n-1] = [1, {n - 1}]")
+    return X0, int(k), dtype
 
 
 def knn(
@@ -203,8 +689,10 @@ def knn(
 
     Parameters
     ----------
-    X : array-like, shape (n, d)
-        Point cloud: numpy array, memmap, torch tensor or nested list. NaN/inf are rejected.
+    X : array-like or path, shape (n, d)
+        Point cloud: numpy array, memmap (streamed, never loaded whole), torch tensor, nested list,
+        or the path of a ``.npy`` file or a parquet file with a ``vector`` column (read in batches;
+        see :func:`pairspace.outofcore.open_matrix`). NaN/inf are rejected.
     k : int
         Number of neighbors, ``1 <= k <= n - 1``.
     metric : {"cosine", "euclidean", "inner"}
@@ -220,15 +708,22 @@ def knn(
     block_size : int, optional
         Fixed number of query rows per block (overrides the budget).
     backend : str
-        ``"exact"`` (this function), or another registered backend (see
-        :func:`register_backend`).
+        ``"exact"`` (default), ``"faiss"`` (exact flat index), ``"hnsw"`` (approximate, with
+        measured recall), ``"dask"`` (exact, query blocks as tasks on a cluster), or another
+        registered backend (see :func:`register_backend`).
     progress : bool or None
         Show a progress bar (``None``: only on an interactive terminal).
+    **backend_options
+        Options of the backend. The exact backend takes ``chunk_rows`` (database rows per
+        product), ``stream`` (``True``: no prepared copy of the data, each block prepares its
+        chunks again; the default for memmaps) and ``device`` (a torch device such as
+        ``"cuda"``: the products and the selection run there, the float64 refinement on the CPU).
 
     Returns
     -------
     KNNResult
-        ``indices`` and ``distances`` of shape (n, k), nearest first.
+        ``indices`` and ``distances`` of shape (n, k), nearest first. An approximate backend sets
+        ``recall`` and emits an :class:`ApproximateSearchWarning` naming it.
 
     Examples
     --------
@@ -239,72 +734,119 @@ def knn(
     """
     check_metric(metric)
     if backend != "exact":
-        if backend not in _BACKENDS:
-            raise ValueError(f"unknown kNN backend {backend!r}; available: {sorted(_BACKENDS)}")
-        return _BACKENDS[backend](X, k, metric=metric, dtype=dtype, progress=progress,
-                                  **backend_options)
-    if backend_options:
-        raise TypeError(f"unexpected options for the exact backend: {sorted(backend_options)}")
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64; got {dtype}")
-    X0 = as_matrix(X, "X", dtype=None)
+        fn = get_backend(backend)
+        res = fn(X, k, metric=metric, dtype=dtype, refine=refine, memory_budget=memory_budget,
+                 block_size=block_size, progress=progress, **backend_options)
+        if res.recall is not None:
+            warnings.warn(
+                f"approximate kNN search (backend {backend!r}): recall@{res.k} = {res.recall:.4f}, "
+                f"measured against exact search on {res.info.get('recall_sample', '?')} sampled "
+                "queries; every measure built on this search inherits the approximation",
+                ApproximateSearchWarning, stacklevel=2,
+            )
+        return res
+    unknown = set(backend_options) - {"chunk_rows", "device", "stream"}
+    if unknown:
+        raise TypeError(f"unexpected options for the exact backend: {sorted(unknown)}")
+    X0, k, dtype = validate_input(X, k, dtype)
+    device = backend_options.get("device")
+    if device is not None:
+        return _knn_torch_device(X0, k, metric, dtype, refine, memory_budget, block_size,
+                                 progress, str(device))
+    searcher = ExactSearcher(X0, k, metric, dtype, refine,
+                             int(backend_options.get("chunk_rows", DEFAULT_CHUNK_ROWS)),
+                             backend_options.get("stream"))
+    return search_all(searcher, "exact", memory_budget, block_size, progress)
+
+
+def search_all(searcher: ExactSearcher, backend: str, memory_budget: int, block_size: int | None,
+               progress: bool | None) -> KNNResult:
+    """Run ``searcher`` over every query block and assemble the :class:`KNNResult`."""
+    n = searcher.X0.shape[0]
+    b = block_size if block_size is not None else searcher.query_block_rows(memory_budget)
+    indices = np.empty((n, searcher.k), dtype=np.int64)
+    distances = np.empty((n, searcher.k), dtype=np.float64)
+    blocks = list(query_blocks(n, int(b)))
+    for s, e in progress_bar(blocks, desc=f"kNN search ({searcher.metric})", progress=progress,
+                             unit="block"):
+        indices[s:e], distances[s:e] = searcher.search(np.arange(s, e))
+    return KNNResult(indices, distances, searcher.metric, backend, None,
+                     {"dtype": searcher.dtype.name, "refine": searcher.refine,
+                      "uncertified_rows": searcher.uncertified})
+
+
+def _knn_torch_device(X0: np.ndarray, k: int, metric: str, dtype: np.dtype, refine: bool,
+                      memory_budget: int, block_size: int | None, progress: bool | None,
+                      device: str) -> KNNResult:
+    """Exact search with the products and ``topk`` on a torch device (e.g. a GPU).
+
+    The prepared database is copied to the device once (``n x d`` in the working dtype); each query
+    block computes its ``b x n`` scores there and keeps ``kk + 1`` smallest; rows whose boundary is
+    tied are redone on the CPU with lower-index tie-breaking; the float64 refinement runs on the CPU.
+    """
+    torch = _torch(load=True)
+    if torch is None:
+        raise ValueError("device=... needs PyTorch; install pairspace[torch]")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available")
     n, d = X0.shape
-    if n < 2:
-        raise ValueError(f"kNN search needs at least 2 rows; got {n}")
-    if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= n - 1:
-        raise ValueError(f"k={k!r} is out of range: it must be an int in [1, n-1] = [1, {n - 1}]")
-    k = int(k)
-
-    Aw = X0 if X0.dtype == dtype else X0.astype(dtype)
-    if metric == "euclidean":
-        col_term = _row_norms_sq(Aw).astype(dtype)
-    elif metric == "cosine":
-        col_term = (-1.0 / np.sqrt(check_nonzero_rows(X0))).astype(dtype)
-    else:
-        col_term = None
-    kk = min(n - 1, k + max(8, k // 4)) if refine else k
-
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+    kk = candidate_width(k, n, refine)
+    if metric == "cosine":
+        check_nonzero_rows(X0)
+    base = torch.cat([torch.from_numpy(_prepare_base(np.asarray(X0[s : s + 65536]), metric, dtype))
+                      .to(dev) for s in range(0, n, 65536)]).to(tdtype)
+    if block_size is None:
+        block_size = int(max(1, min(n, memory_budget // (n * (dtype.itemsize + 12)))))
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float64)
-    blocks = list(query_blocks(n, n, kk, d, dtype.itemsize, memory_budget, block_size))
-    for s, e in progress_bar(blocks, desc=f"kNN search ({metric})", progress=progress,
-                             unit="block"):
-        b = e - s
-        S = _coarse_scores(np.asarray(Aw[s:e]), Aw, metric, col_term)
-        S[np.arange(b), np.arange(s, e)] = np.inf  # exclude the item itself by index
-        cand = select_smallest(S, kk)
-        if refine:
-            dist = _refined_distances(X0, np.arange(s, e), cand, metric)
-        else:
-            dist = S[np.arange(b)[:, None], cand].astype(np.float64)
-            dist = _finish_coarse(dist, np.asarray(Aw[s:e]), metric)
-        order = np.lexsort((cand, dist), axis=1)[:, :k]  # by distance, then by index
-        indices[s:e] = np.take_along_axis(cand, order, axis=1)
-        distances[s:e] = np.take_along_axis(dist, order, axis=1)
+    for s, e in progress_bar(list(query_blocks(n, block_size)), desc=f"kNN search ({metric}, "
+                             f"{device})", progress=progress, unit="block"):
+        rows = np.arange(s, e)
+        Qp = torch.from_numpy(_prepare_queries(np.asarray(X0[s:e]), metric, dtype)).to(dev)
+        S = Qp @ base.T
+        S[torch.arange(e - s, device=dev), torch.arange(s, e, device=dev)] = float("inf")
+        vals_t, idx_t = torch.topk(S, kk + 1, dim=1, largest=False, sorted=True)
+        vals, cand = vals_t.cpu().numpy(), idx_t.cpu().numpy().astype(np.int64)
+        tied = np.flatnonzero(vals[:, kk - 1] == vals[:, kk])  # kk + 1 <= n always
+        vals, cand = vals[:, :kk].copy(), cand[:, :kk].copy()
+        for r in tied:  # redo on the CPU with ties to the lower index
+            row = S[r].cpu().numpy()[None, :]
+            cand[r] = select_smallest(row, kk)[0]
+            vals[r] = row[0, cand[r]]
+        coarse = None if refine else _finish_coarse(vals.astype(np.float64), X0[s:e], metric)
+        indices[s:e], distances[s:e] = finish_candidates(X0, rows, cand, k, metric, coarse)
     return KNNResult(indices, distances, metric, "exact", None,
-                     {"dtype": dtype.name, "refine": refine})
+                     {"dtype": dtype.name, "refine": refine, "device": device})
 
 
-def _finish_coarse(scores: np.ndarray, Q: np.ndarray, metric: str) -> np.ndarray:
-    """Turn coarse selection scores into distances (used when ``refine=False``)."""
-    Q = Q.astype(np.float64)
-    if metric == "euclidean":
-        return np.sqrt(np.maximum(scores + np.einsum("ij,ij->i", Q, Q)[:, None], 0.0))
-    if metric == "cosine":
-        return 1.0 + scores / np.linalg.norm(Q, axis=1)[:, None]
-    return scores
+_BACKENDS: dict[str, Callable[..., KNNResult]] = {}
+_LAZY_BACKENDS = {
+    "faiss": ("pairspace.backends.faiss_flat", "knn_faiss"),
+    "hnsw": ("pairspace.backends.hnsw", "knn_hnsw"),
+    "dask": ("pairspace.backends.dask_backend", "knn_dask"),
+}
 
 
-_BACKENDS: dict[str, Any] = {}
-
-
-def register_backend(name: str, fn: Any) -> None:
-    """Register a kNN backend ``fn(X, k, metric=..., dtype=..., progress=..., **options)``.
+def register_backend(name: str, fn: Callable[..., KNNResult]) -> None:
+    """Register a kNN backend ``fn(X, k, metric=..., dtype=..., refine=..., memory_budget=...,
+    block_size=..., progress=..., **options)``.
 
     A backend returns a :class:`KNNResult`; approximate backends must set ``recall``.
     """
     _BACKENDS[name] = fn
+
+
+def get_backend(name: str) -> Callable[..., KNNResult]:
+    """The registered backend ``name`` (the built-in ones are imported on first use)."""
+    if name not in _BACKENDS and name in _LAZY_BACKENDS:
+        module, attr = _LAZY_BACKENDS[name]
+        register_backend(name, getattr(importlib.import_module(module), attr))
+    if name not in _BACKENDS:
+        names = sorted(set(_BACKENDS) | set(_LAZY_BACKENDS) | {"exact"})
+        raise ValueError(f"unknown kNN backend {name!r}; available: {names}")
+    return _BACKENDS[name]
 
 
 def knn_pair(

@@ -235,6 +235,8 @@ class NNGSCurve:
         Distances of the two spaces.
     chance_method : str
         ``"exact"`` or ``"approx"``.
+    recall_x, recall_y : float or None
+        Measured recall of an approximate neighbor search of each space (``None``: exact search).
     """
 
     k: np.ndarray
@@ -245,6 +247,8 @@ class NNGSCurve:
     metric: str
     metric_y: str
     chance_method: str
+    recall_x: float | None = None
+    recall_y: float | None = None
 
     def at(self, k: int) -> float:
         """NNGS at one ``k`` of the curve."""
@@ -263,6 +267,7 @@ class NNGSCurve:
             "chance_method": self.chance_method, "k": [int(v) for v in self.k],
             "nngs": clean(self.nngs), "chance": clean(self.chance),
             "normalized": clean(self.normalized),
+            "recall_x": self.recall_x, "recall_y": self.recall_y,
         }
 
 
@@ -291,7 +296,7 @@ def curve_from_graphs(gx: KNNResult, gy: KNNResult, ks: np.ndarray,
     values = nngs_from_graphs(gx, gy, ks)
     ch = nngs_chance(gx.n, ks, method=chance)
     return NNGSCurve(np.asarray(ks), values, ch, normalize(values, ch), gx.n, gx.metric,
-                     gy.metric, chance)
+                     gy.metric, chance, gx.recall, gy.recall)
 
 
 def nngs_curve(

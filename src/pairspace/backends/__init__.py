@@ -1,0 +1,13 @@
+"""kNN backends reached through :func:`pairspace.knn` (``backend="faiss"``, ``"hnsw"``, ``"dask"``).
+
+Each module is imported on first use, so faiss, hnswlib and dask stay optional
+(``pip install 'pairspace[scale]'``). Every backend returns the same :class:`pairspace.KNNResult`
+as exact search: neighbors by ``(float64 distance, index)``, the item itself excluded. The
+approximate ``"hnsw"`` backend also measures its recall against exact search.
+"""
+
+from __future__ import annotations
+
+from ._common import index_search, prepared_rows, recall_at_k
+
+__all__ = ["index_search", "prepared_rows", "recall_at_k"]
