@@ -322,19 +322,34 @@ def _prepare_queries(rows: np.ndarray, metric: str, dtype: np.dtype,
 
 
 def refined_distances(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metric: str,
-                      rows_per_pass: int = 64) -> np.ndarray:
-    """Float64 distances from each query row ``X0[q_rows[i]]`` to its candidate rows ``X0[cand[i]]``,
-    computed directly (``||q - x||`` with no expanded form, so no cancellation).
+                      rows_per_pass: int = 64, sq: np.ndarray | None = None) -> np.ndarray:
+    r"""Float64 distances from each query row ``X0[q_rows[i]]`` to its candidate rows ``X0[cand[i]]``.
 
-    The candidates are gathered in the input dtype and widened to float64 a few query rows at a
-    time, so the work stays in cache (the gather is the refinement's main cost); large blocks are
-    split over the CPU cores (numpy releases the GIL in these loops).
+    Two exact-enough forms, chosen by the input dtype:
+
+    - **float32 input with its float64 squared norms** ``sq``: every product of two float32 numbers
+      is exact in float64, so the dot products :math:`\langle q, x\rangle` are accumulated in float64
+      straight from the float32 rows (no widened copy) and
+      :math:`\|q - x\|^2 = \|q\|^2 + \|x\|^2 - 2\langle q, x\rangle` loses only about
+      :math:`d\,u_{64}(\|q\|^2 + \|x\|^2)` (:math:`u_{64} \approx 10^{-16}`), far below float32
+      resolution; identical rows still give bit-identical values, so exact ties go to the lower index.
+      This is about 2.5x faster than the direct form, whose cost is the float64 copy.
+    - **otherwise** (float64 input): directly, ``||q - x||`` in float64 with no expanded form, so no
+      cancellation for data far from the origin.
+
+    The candidates are gathered a few query rows at a time, so the work stays in cache; large
+    blocks are split over the CPU cores (numpy releases the GIL in these loops).
     """
-    Q = np.asarray(X0[q_rows], dtype=np.float64)  # (b, d)
     b, kk = cand.shape
     d = X0.shape[1]
-    if metric == "cosine":
-        Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    expanded = sq is not None and X0.dtype == np.float32
+    if expanded:
+        Q = np.asarray(X0[q_rows])  # float32; the products are exact in float64
+        qsq, csq = sq[q_rows], sq[cand]
+    else:
+        Q = np.asarray(X0[q_rows], dtype=np.float64)  # (b, d)
+        if metric == "cosine":
+            Q /= np.linalg.norm(Q, axis=1, keepdims=True)
     if is_out_of_core(X0):  # one sorted gather: friendlier to memmaps
         flat = cand.ravel()
         order = np.argsort(flat, kind="stable")
@@ -349,6 +364,16 @@ def refined_distances(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metr
     def rows(lo: int, hi: int) -> None:
         for s in range(lo, hi, rows_per_pass):
             e = min(hi, s + rows_per_pass)
+            if expanded:
+                g = G[s:e] if G is not None else A[cand[s:e]]
+                dot = np.einsum("bkd,bd->bk", g, Q[s:e], dtype=np.float64)
+                if metric == "euclidean":
+                    out[s:e] = np.sqrt(np.maximum(csq[s:e] + qsq[s:e, None] - 2.0 * dot, 0.0))
+                elif metric == "cosine":
+                    out[s:e] = 1.0 - dot / np.sqrt(csq[s:e] * qsq[s:e, None])
+                else:  # inner
+                    out[s:e] = -dot
+                continue
             g = (G[s:e] if G is not None else A[cand[s:e]]).astype(np.float64)
             q = Q[s:e, None, :]
             if metric == "euclidean":
@@ -382,7 +407,8 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: int, metric: str,
-                      coarse: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      coarse: np.ndarray | None = None, sq: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Refine candidate neighbors in float64 and keep the ``k`` best by ``(distance, index)``.
 
     Parameters
@@ -399,6 +425,9 @@ def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: i
         Distance.
     coarse : numpy.ndarray, optional
         Distances already known for the candidates (skips the float64 refinement).
+    sq : numpy.ndarray, optional
+        Float64 squared row norms of ``X0`` (enables the faster refinement of float32 inputs, see
+        :func:`refined_distances`).
 
     Returns
     -------
@@ -407,7 +436,7 @@ def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: i
     missing = cand < 0  # an index may return fewer candidates than asked
     if missing.any():
         cand = np.where(missing, 0, cand)
-    dist = refined_distances(X0, q_rows, cand, metric) if coarse is None else coarse
+    dist = refined_distances(X0, q_rows, cand, metric, sq=sq) if coarse is None else coarse
     if missing.any():
         dist = np.where(missing, np.inf, dist)
         cand = np.where(missing, np.iinfo(np.int64).max, cand)
@@ -577,7 +606,8 @@ class ExactSearcher:
         vals, cand = self.candidates(q_rows)
         if self.refine:
             width, uncertified = self._window(vals, q_rows)
-            ind, dist = finish_candidates(self.X0, q_rows, cand[:, :width], self.k, self.metric)
+            ind, dist = finish_candidates(self.X0, q_rows, cand[:, :width], self.k, self.metric,
+                                          sq=self._sq)
             return ind, dist, uncertified
         coarse = _finish_coarse(vals.astype(np.float64), np.asarray(self.X0[q_rows]), self.metric)
         ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=coarse)
