@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     from ..cli._render import table
     from ..data.templates import load_templates
     from ..encoders import get
-    from ..studies.template_study import template_study
+    from ..studies.template_study import template_study, write_template_report
 
     torch.set_num_threads(1)
     t_start = time.perf_counter()
@@ -268,6 +268,8 @@ def run(args: argparse.Namespace) -> int:
         "timings_s": timings,
     }
     write_json(out / "audio_demo.json", summary)
+    report = write_template_report(study, out / "template-study")
     print(f"\nTimings (s): {timings}")
-    print(f"wrote {out / 'audio_demo.json'}")
+    print(f"wrote {out / 'audio_demo.json'} and the template-study report "
+          f"({', '.join(p.name for p in report.values())}) in {out / 'template-study'}")
     return 0
