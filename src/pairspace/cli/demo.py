@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
     if args.audio:
         from ..studies.audio_demo import run as audio_demo
 
-        return audio_demo(args)
+        return audio_demo(args, log=print)
     return run_default(args)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,11 @@ DEMO_CONFIG = TrainConfig(
 )
 
 
-def audio_encoder(name: str | None = None) -> Any:
+def _quiet(message: str) -> None:
+    """The default ``log``: say nothing."""
+
+
+def audio_encoder(name: str | None = None, log: Callable[[str], None] = _quiet) -> Any:
     """Whisper tiny.en (offline) or, when it cannot be loaded, the weight-free log-mel baseline."""
     from ..encoders import get
 
@@ -52,7 +57,7 @@ def audio_encoder(name: str | None = None) -> Any:
     try:
         return get("whisper")
     except ImportError as exc:
-        print(f"whisper unavailable ({exc}); using the logmel baseline")
+        log(f"whisper unavailable ({exc}); using the logmel baseline")
         return get("logmel")
 
 
@@ -126,8 +131,12 @@ def evaluate_unseen(
     return out
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the demo; ``args.out`` is the output folder. Returns the exit status."""
+def run(args: argparse.Namespace, log: Callable[[str], None] = _quiet) -> int:
+    """Run the demo; ``args.out`` is the output folder. Returns the exit status.
+
+    Every stage's summary goes to ``log`` (the CLI passes ``print``); the study itself does not
+    print. The full results are written to ``audio_demo.json`` and the template-study report.
+    """
     import torch
 
     from ..cli._render import table
@@ -144,17 +153,17 @@ def run(args: argparse.Namespace) -> int:
     ds = render_instruments(progress=True)
     timings["dataset"] = round(time.perf_counter() - t0, 2)
     seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
-    print(
+    log(
         f"Instrument benchmark: {len(ds.clips)} clips, {len(ds.captions)} captions, "
         f"{len(seen)} seen / {len(unseen)} unseen instruments ({ds.root})"
     )
 
     t0 = time.perf_counter()
-    audio_enc = audio_encoder(getattr(args, "audio_encoder", None))
+    audio_enc = audio_encoder(getattr(args, "audio_encoder", None), log)
     text_enc = get("minilm")
     audio, text, emb_info = embed_tables(ds, audio_enc, text_enc)
     timings["embed"] = round(time.perf_counter() - t0, 2)
-    print(
+    log(
         f"Embeddings: audio {audio_enc.name} ({audio.dim}-d, "
         f"{'reused' if emb_info['audio_reused'] else 'computed'}), text {text_enc.name} ({text.dim}-d, "
         f"{'reused' if emb_info['text_reused'] else 'computed'})"
@@ -198,11 +207,11 @@ def run(args: argparse.Namespace) -> int:
                 r["audio_to_text"]["R@10"],
             )
         )
-    print(
+    log(
         f"\nUnseen instruments ({len(unseen)} classes, {results['untrained heads']['zeroshot']['n']} clips; "
         f"{len(templates)} templates ensembled):"
     )
-    print(
+    log(
         table(
             [
                 "model",
@@ -239,11 +248,11 @@ def run(args: argparse.Namespace) -> int:
         progress=False,
     )
     timings["evaluate"] = round(time.perf_counter() - t0, 2)
-    print(f"\nTemplate study on the trained model ({best}; unseen classes, k=3, euclidean):")
+    log(f"\nTemplate study on the trained model ({best}; unseen classes, k=3, euclidean):")
     trows = [(r["template"], r["nngs"], r["accuracy"]) for r in study.per_template]
-    print(table(["template", "nngs@3", "top1"], trows, digits=3))
+    log(table(["template", "nngs@3", "top1"], trows, digits=3))
     corr = study.correlations
-    print(
+    log(
         table(
             ["measure", "pearson", "p", "spearman", "p"],
             [(m, c["pearson"], c["pearson_p"], c["spearman"], c["spearman_p"]) for m, c in corr.items()],
@@ -269,7 +278,7 @@ def run(args: argparse.Namespace) -> int:
     }
     write_json(out / "audio_demo.json", summary)
     report = write_template_report(study, out / "template-study")
-    print(f"\nTimings (s): {timings}")
-    print(f"wrote {out / 'audio_demo.json'} and the template-study report "
+    log(f"\nTimings (s): {timings}")
+    log(f"wrote {out / 'audio_demo.json'} and the template-study report "
           f"({', '.join(p.name for p in report.values())}) in {out / 'template-study'}")
     return 0
