@@ -26,11 +26,13 @@ def integer_clouds(draw, min_rows=4, max_rows=24, max_dim=4, lo=-3, hi=3):
 @settings(max_examples=60, deadline=None)
 @given(X=integer_clouds(), data=st.data())
 def test_euclidean_and_inner_equal_oracle_with_ties(X, data):
+    """float64 input (direct refinement) and float32 input (float64-accumulated dot products)."""
     n = X.shape[0]
     k = data.draw(st.integers(1, n - 1))
     block = data.draw(st.sampled_from([None, 1, 3]))
+    as_input = data.draw(st.sampled_from([np.float64, np.float32]))
     for metric in ("euclidean", "inner"):
-        res = pairspace.knn(X, k, metric, dtype=np.float64, block_size=block)
+        res = pairspace.knn(X.astype(as_input), k, metric, block_size=block)
         idx, dist = knn_oracle(X, k, metric)
         np.testing.assert_array_equal(res.indices, idx)
         np.testing.assert_allclose(res.distances, dist, atol=1e-9)
@@ -59,6 +61,8 @@ def test_cosine_equal_oracle_up_to_ties(X, data):
     k = data.draw(st.integers(1, X.shape[0] - 1))
     res = pairspace.knn(X, k, "cosine", dtype=np.float64)
     _check_tie_robust(res.indices, X, k, "cosine")
+    res32 = pairspace.knn(X.astype(np.float32), k, "cosine")
+    _check_tie_robust(res32.indices, X, k, "cosine", tol=1e-6)
 
 
 @pytest.mark.parametrize("metric", METRICS)
