@@ -23,8 +23,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 130) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
-def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title: str = "",
-                    null_band: dict[str, Any] | None = None) -> Path:
+def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title: str = "") -> Path:
     """NNGS against k for one or more curves, with the chance level.
 
     Parameters
@@ -33,21 +32,16 @@ def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title:
         Label -> :class:`~pairspace.measures.nngs.NNGSCurve`.
     path : path-like
         Output PNG.
-    null_band : dict, optional
-        ``{"k": ..., "low": ..., "high": ...}``: a permutation-null band drawn in grey.
     """
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     chance_drawn = set()
     for label, c in curves.items():
-        (line,) = ax.plot(c.k, c.nngs, lw=1.8, label=label)
+        ax.plot(c.k, c.nngs, lw=1.8, label=label)
         key = (c.n, c.chance_method)
         if key not in chance_drawn:
             ax.plot(c.k, c.chance, ls="--", color="0.4", lw=1,
                     label=f"chance (n={c.n}, {c.chance_method})")
             chance_drawn.add(key)
-    if null_band is not None:
-        ax.fill_between(null_band["k"], null_band["low"], null_band["high"], color="0.6",
-                        alpha=0.3, label=null_band.get("label", "permutation null"))
     ax.set_xlabel("k (neighborhood size)")
     ax.set_ylabel("NNGS")
     ax.set_ylim(0, 1.02)
