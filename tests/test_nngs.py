@@ -170,6 +170,21 @@ def test_chance_exact_equals_enumeration():
     assert pairspace.nngs_chance(n, k) == pytest.approx(mean, abs=1e-14)
 
 
+@pytest.mark.parametrize("n", [3, 8, 101, 2000, 30001])
+def test_chance_equals_the_hypergeometric_sum_of_scipy(n):
+    """The vectorized ratio recurrence against scipy's hypergeometric pmf, k by k, including
+    k > (n - 1) / 2 (where the support starts above 0) and k = n - 1."""
+    from scipy import stats
+
+    ks = np.unique(np.r_[1, 2, np.arange(1, n, max(1, n // 37)), n // 2, (n + 1) // 2, n - 2, n - 1])
+    ks = ks[(ks >= 1) & (ks <= n - 1)]
+    want = []
+    for k in ks:
+        x = np.arange(k + 1)
+        want.append(np.sum(x / (2.0 * k - x) * stats.hypergeom.pmf(x, n - 1, k, k)))
+    np.testing.assert_allclose(pairspace.nngs_chance(n, ks), want, rtol=1e-12, atol=1e-15)
+
+
 def test_chance_matches_random_graphs_and_normalization():
     rng = np.random.default_rng(0)
     n, K = 300, 40

@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .._validation import check_metric, check_pair, resolve_k
 from ..neighbors import KNNResult, knn_pair
@@ -207,17 +206,42 @@ def nngs_chance(n: int, k: int | float | Sequence[int] | np.ndarray,
     if method not in ("exact", "approx"):
         raise ValueError(f"method must be 'exact' or 'approx'; got {method!r}")
     scalar = np.ndim(k) == 0
-    ks = [resolve_k(k, n)] if scalar else [resolve_k(int(v), n) for v in np.ravel(k)]
-    out = np.empty(len(ks), dtype=np.float64)
-    for t, kk in enumerate(ks):
-        if method == "approx":
-            m = kk * kk / (n - 1)
-            out[t] = m / (2 * kk - m)
-        else:
-            x = np.arange(kk + 1)
-            pmf = stats.hypergeom.pmf(x, n - 1, kk, kk)
-            out[t] = float(np.sum(x / (2.0 * kk - x) * pmf))
+    ks = np.array([resolve_k(k, n)] if scalar else [resolve_k(int(v), n) for v in np.ravel(k)],
+                  dtype=np.int64)
+    if method == "approx":
+        m = ks * ks / (n - 1)
+        out = m / (2 * ks - m)
+    else:
+        out = np.empty(ks.size, dtype=np.float64)
+        step = max(1, 2**22 // (int(ks.max()) + 1))
+        for s in range(0, ks.size, step):
+            out[s : s + step] = _expected_jaccard(n - 1, ks[s : s + step])
     return float(out[0]) if scalar else out
+
+
+def _expected_jaccard(N: int, ks: np.ndarray) -> np.ndarray:
+    r""":math:`\sum_x \frac{x}{2k-x}\,\mathrm{Hyp}(x; N, k, k)` for every ``k`` in ``ks`` at once.
+
+    The hypergeometric weights come from the ratio of consecutive terms,
+    :math:`\frac{p(x+1)}{p(x)} = \frac{(k-x)^2}{(x+1)(N-2k+x+1)}`, summed in log space from the
+    bottom of the support :math:`x_0 = \max(0, 2k-N)` and normalized to sum to 1. This is
+    vectorized over ``k`` and accurate to about ``k`` units of roundoff (no log-gamma of ``N``,
+    whose rounding error would grow with ``N``).
+    """
+    kc = ks[:, None].astype(np.float64)
+    x = np.arange(int(ks.max()) + 1, dtype=np.float64)[None, :]
+    lo = np.maximum(0.0, 2.0 * kc - N)
+    support = (x >= lo) & (x <= kc)
+    step = (x >= lo) & (x < kc)  # ratio p(x+1)/p(x) defined
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = 2.0 * np.log(kc - x) - np.log(x + 1.0) - np.log(N - 2.0 * kc + x + 1.0)
+    logp = np.zeros_like(ratio)
+    np.cumsum(np.where(step, ratio, 0.0)[:, :-1], axis=1, out=logp[:, 1:])
+    logp = np.where(support, logp, -np.inf)
+    p = np.exp(logp - logp.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    weight = np.where(support, x, 0.0) / np.maximum(2.0 * kc - x, 1.0)  # x / (2k - x)
+    return np.sum(weight * p, axis=1)
 
 
 @dataclass(frozen=True)
