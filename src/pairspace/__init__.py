@@ -5,7 +5,9 @@ usual baselines), relate that similarity to analogy and zero-shot accuracy, and 
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
 """
 
-from . import analogy, zeroshot
+import importlib
+from typing import Any
+
 from .data import EmbeddingTable, load_pair
 from .measures import (
     NNGSCurve,
@@ -28,6 +30,14 @@ from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, regis
 from .outofcore import open_matrix
 
 __version__ = "0.1.0"
+
+_LAZY_SUBMODULES = ("analogy", "zeroshot")  # they import scipy.stats: loaded on first use
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ApproximateSearchWarning",
