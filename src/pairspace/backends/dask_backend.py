@@ -63,8 +63,8 @@ def _search_task(data: Any, token: str, k: int, metric: str, dtype: str, refine:
             searcher = ExactSearcher(_open_on_worker(data), k, metric, np.dtype(dtype), refine,
                                      chunk_rows)
             _CACHE[token] = searcher
-    ind, dist, uncertified = searcher.search_block(np.arange(start, stop))
-    return start, ind, dist, uncertified
+    ind, dist, widened = searcher.search_block(np.arange(start, stop))
+    return start, ind, dist, widened
 
 
 def _release(token: str) -> None:
@@ -128,7 +128,7 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
     token = uuid.uuid4().hex
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float64)
-    uncertified = 0
+    widened = 0
     try:
         ref = _file_reference(X0)
         data = ref if ref is not None else client.scatter(np.asarray(X0), broadcast=True)
@@ -140,7 +140,7 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
             s, ind, dist, unc = fut.result()
             indices[s : s + ind.shape[0]] = ind
             distances[s : s + ind.shape[0]] = dist
-            uncertified += unc
+            widened += unc
             bar.update(1)
         bar.close()
         client.run(_release, token)
@@ -150,4 +150,4 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
             cluster.close()
     return KNNResult(indices, distances, metric, "dask", None,
                      {"dtype": dtype.name, "refine": refine, "n_tasks": len(blocks),
-                      "uncertified_rows": uncertified})
+                      "widened_rows": widened})
