@@ -195,13 +195,14 @@ def test_masked_refinement_equals_dense_at_the_mask(cloud: np.ndarray) -> None:
 
 def test_whole_rows_are_scored_at_once_when_they_fit(cloud: np.ndarray) -> None:
     pytest.importorskip("torch")
-    n = cloud.shape[0]
-    assert ExactSearcher(cloud, 5, "euclidean", chunk_rows=None).chunk_rows == n
-    small = ExactSearcher(cloud, 5, "euclidean", chunk_rows=None, memory_budget=100 * n)
-    assert small.chunk_rows == min(n, neighbors.DEFAULT_CHUNK_ROWS)
+    X = np.random.default_rng(0).standard_normal((3000, 4)).astype(np.float32)
+    assert ExactSearcher(X, 40, "euclidean", chunk_rows=None).chunk_rows == 3000
+    few = ExactSearcher(X, 5, "euclidean", chunk_rows=None)  # few candidates: chunked passes
+    tight = ExactSearcher(X, 40, "euclidean", chunk_rows=None, memory_budget=100 * 3000)
+    assert few.chunk_rows == tight.chunk_rows == neighbors.DEFAULT_CHUNK_ROWS
     for chunk in (None, 64):
-        res = knn(cloud, 7, "cosine", chunk_rows=chunk)
-        np.testing.assert_array_equal(res.indices, oracle(cloud, 7, "cosine")[0])
+        res = knn(cloud, 30, "cosine", chunk_rows=chunk)
+        np.testing.assert_array_equal(res.indices, oracle(cloud, 30, "cosine")[0])
 
 
 def test_refine_false_is_close_to_oracle(cloud: np.ndarray) -> None:
