@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.spatial.distance import cdist
+from oracles import distance_matrix
 
 import pairspace
 from pairspace import neighbors
@@ -21,14 +21,17 @@ from pairspace.outofcore import open_matrix
 METRICS = ("euclidean", "cosine", "inner")
 
 
+def dense_distances(X: np.ndarray, metric: str) -> np.ndarray:
+    """The n x n float64 distance matrix, with ``inf`` on the diagonal (self excluded)."""
+    D = distance_matrix(X, metric)
+    np.fill_diagonal(D, np.inf)
+    return D
+
+
 def oracle(X: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Dense float64 distances, self excluded, sorted by (distance, index)."""
     A = np.asarray(X, dtype=np.float64)
-    if metric == "inner":
-        D = -(A @ A.T)
-    else:
-        D = cdist(A, A, "euclidean" if metric == "euclidean" else "cosine")
-    np.fill_diagonal(D, np.inf)
+    D = dense_distances(A, metric)
     idx = np.stack([np.lexsort((np.arange(len(A)), row))[:k] for row in D])
     return idx, np.take_along_axis(D, idx, axis=1)
 
@@ -109,19 +112,11 @@ def test_order_only_refinement_matches_oracle_with_ties(n: int, d: int, k: int, 
     res = knn(X.astype(as_input), k, metric, exact_distances=False, chunk_rows=chunk, block_size=9)
     idx, dist = oracle(X, k, metric)
     if metric == "cosine":  # cosine distances of integer vectors are not exact in float64
-        D = distance_matrix_oracle(X, metric)
+        D = dense_distances(X, metric)
         np.testing.assert_allclose(np.take_along_axis(D, res.indices, axis=1), dist, atol=1e-12)
     else:
         np.testing.assert_array_equal(res.indices, idx)
     np.testing.assert_allclose(res.distances, dist, atol=1e-2)  # working-dtype rounding
-
-
-def distance_matrix_oracle(X: np.ndarray, metric: str) -> np.ndarray:
-    A = np.asarray(X, dtype=np.float64)
-    D = -(A @ A.T) if metric == "inner" else cdist(A, A, "euclidean" if metric == "euclidean"
-                                                    else "cosine")
-    np.fill_diagonal(D, np.inf)
-    return D
 
 
 @pytest.mark.parametrize("metric", METRICS)

@@ -213,7 +213,7 @@ def nngs_chance(n: int, k: int | float | Sequence[int] | np.ndarray,
         out = m / (2 * ks - m)
     else:
         out = np.empty(ks.size, dtype=np.float64)
-        step = max(1, 2**22 // (int(ks.max()) + 1))
+        step = max(1, 2**22 // (int(ks.max(initial=0)) + 1))
         for s in range(0, ks.size, step):
             out[s : s + step] = _expected_jaccard(n - 1, ks[s : s + step])
     return float(out[0]) if scalar else out
