@@ -217,6 +217,19 @@ def test_torch_device_path_equals_exact(cloud: np.ndarray, metric: str) -> None:
     ties = np.random.default_rng(1).integers(0, 3, (200, 2)).astype(np.float32)
     np.testing.assert_array_equal(knn(ties, 6, "euclidean", device="cpu").indices,
                                   oracle(ties, 6, "euclidean")[0])
+    copies = cloud[:300].copy()
+    copies[100:140] = copies[5]  # windows wider than k + margin: searched again on the device
+    res = knn(copies, 3, metric, device="cpu", exact_distances=False)
+    assert res.info["widened_rows"] >= 40 and res.info["device"] == "cpu"
+    np.testing.assert_array_equal(res.indices, oracle(copies, 3, metric)[0])
+
+
+def test_cuda_device_without_cuda_is_a_clear_error(cloud: np.ndarray) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        knn(cloud, 3, "cosine", device="cuda")
 
 
 def test_cuda_device_equals_exact(cloud: np.ndarray) -> None:

@@ -218,14 +218,23 @@ def select_smallest_sorted(S: np.ndarray, kk: int) -> tuple[np.ndarray, np.ndarr
         idx = select_smallest(S, kk)
         return _lex_sorted(np.take_along_axis(S, idx, axis=1), idx.astype(np.int64))
     vals_t, idx_t = torch.topk(torch.from_numpy(S), kk + 1, dim=1, largest=False, sorted=True)
-    vals, idx = vals_t.numpy(), idx_t.numpy()
+    return _exact_topk(vals_t.numpy(), idx_t.numpy(), kk, lambda rows: S[rows])
+
+
+def _exact_topk(vals: np.ndarray, idx: np.ndarray, kk: int,
+                score_rows: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``kk`` smallest ``(value, index)`` pairs from a ``topk`` of ``kk + 1`` sorted by value.
+
+    A row whose ``kk``-th and ``(kk+1)``-th values are equal is redone with :func:`select_smallest`
+    on its full scores (``score_rows(rows)``); the rows holding equal values are reordered by index
+    (``topk`` orders ties arbitrarily).
+    """
     tied = np.flatnonzero(vals[:, kk - 1] == vals[:, kk])
-    vals, idx = vals[:, :kk].copy(), idx[:, :kk].copy()
+    vals, idx = vals[:, :kk].copy(), idx[:, :kk].astype(np.int64)
     if tied.size:
-        idx[tied] = select_smallest(S[tied], kk)
-        vals[tied] = np.take_along_axis(S[tied], idx[tied], axis=1)
-        vals[tied], idx[tied] = _lex_sorted(vals[tied], idx[tied])
-    # topk sorts by value only: reorder the rows holding equal values by index
+        S = score_rows(tied)
+        sel = select_smallest(S, kk)
+        vals[tied], idx[tied] = _lex_sorted(np.take_along_axis(S, sel, axis=1), sel)
     equal = np.flatnonzero((vals[:, 1:] == vals[:, :-1]).any(axis=1))
     if equal.size:
         vals[equal], idx[equal] = _lex_sorted(vals[equal], idx[equal])
@@ -572,6 +581,10 @@ class ExactSearcher:
     exact_distances : bool
         Float64 distances for all neighbors (default); otherwise only where the float32 order is
         uncertain (the neighbors and their order are the same; see :meth:`search_block`).
+    device : str or None
+        A torch device (e.g. ``"cuda"``): the prepared database is copied there once and every
+        query block's whole rows of scores and their ``topk`` are computed there; the certified
+        window and the float64 refinement run on the CPU as for the other paths.
     """
 
     X0: np.ndarray
@@ -583,11 +596,13 @@ class ExactSearcher:
     stream: bool | None = None
     memory_budget: int = DEFAULT_MEMORY_BUDGET
     exact_distances: bool = True
+    device: str | None = None
     kk: int = field(default=0, init=False)
     widened: int = field(default=0, init=False)
     _base: np.ndarray | None = field(default=None, init=False, repr=False)
     _sq: np.ndarray | None = field(default=None, init=False, repr=False)
     _scratch: threading.local = field(default_factory=threading.local, init=False, repr=False)
+    _device_base: Any = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = self.X0.shape[0]
@@ -605,7 +620,10 @@ class ExactSearcher:
         # the first chunk must hold kk candidates besides the query itself
         self.chunk_rows = int(min(n, max(self.chunk_rows, self.kk + 1)))
         self._sq = check_nonzero_rows(self.X0) if self.metric == "cosine" else _row_norms_sq(self.X0)
-        if not self.stream:
+        if self.device is not None:
+            self._device_base = _device_copy(self.X0, self.metric, self.dtype, self._sq, self.device)
+            self.chunk_rows = n
+        elif not self.stream:
             self._base = _prepare_base(np.asarray(self.X0), self.metric, self.dtype, self._sq)
 
     def _chunks(self, kk: int) -> Iterator[tuple[int, np.ndarray]]:
@@ -636,6 +654,8 @@ class ExactSearcher:
         indices, sorted by ``(score, index)``, the query itself excluded."""
         q_rows = np.asarray(q_rows, dtype=np.int64)
         b, kk = q_rows.size, self.kk if kk is None else kk
+        if self._device_base is not None:
+            return self._device_candidates(q_rows, kk)
         if self._base is not None and self.metric != "euclidean":
             Qp = -self._base[q_rows]
         else:
@@ -679,6 +699,18 @@ class ExactSearcher:
         if pending:
             _merge_pending(best_v, best_i, pending)
         return best_v, best_i
+
+    def _device_candidates(self, q_rows: np.ndarray, kk: int) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`candidates` with the products and ``topk`` on the torch device."""
+        torch = _torch()
+        base = self._device_base
+        Qp = _prepare_queries(np.asarray(self.X0[q_rows]), self.metric, self.dtype, self._sq[q_rows])
+        S = torch.from_numpy(Qp).to(base.device) @ base.T
+        S[torch.arange(q_rows.size, device=base.device),
+          torch.from_numpy(q_rows).to(base.device)] = float("inf")  # the item itself
+        vals, idx = torch.topk(S, kk + 1, dim=1, largest=False, sorted=True)  # kk + 1 <= n
+        return _exact_topk(vals.cpu().numpy(), idx.cpu().numpy(), kk,
+                           lambda rows: S[torch.from_numpy(rows).to(base.device)].cpu().numpy())
 
     def search(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(indices, distances)`` of shape (b, k) for the query rows ``q_rows``."""
@@ -915,14 +947,11 @@ def knn(
     if unknown:
         raise TypeError(f"unexpected options for the exact backend: {sorted(unknown)}")
     X0, k, dtype = validate_input(X, k, dtype)
-    device = backend_options.get("device")
-    if device is not None:
-        return _knn_torch_device(X0, k, metric, dtype, refine, memory_budget, block_size,
-                                 progress, str(device))
-    chunk_rows = backend_options.get("chunk_rows")
+    chunk_rows, device = backend_options.get("chunk_rows"), backend_options.get("device")
     searcher = ExactSearcher(X0, k, metric, dtype, refine,
                              None if chunk_rows is None else int(chunk_rows),
-                             backend_options.get("stream"), memory_budget, exact_distances)
+                             backend_options.get("stream"), memory_budget, exact_distances,
+                             None if device is None else str(device))
     return search_all(searcher, "exact", memory_budget, block_size, progress)
 
 
@@ -937,56 +966,25 @@ def search_all(searcher: ExactSearcher, backend: str, memory_budget: int, block_
     for s, e in progress_bar(blocks, desc=f"kNN search ({searcher.metric})", progress=progress,
                              unit="block"):
         indices[s:e], distances[s:e] = searcher.search(np.arange(s, e))
-    return KNNResult(indices, distances, searcher.metric, backend, None,
-                     {"dtype": searcher.dtype.name, "refine": searcher.refine,
-                      "widened_rows": searcher.widened})
+    info = {"dtype": searcher.dtype.name, "refine": searcher.refine,
+            "widened_rows": searcher.widened}
+    if searcher.device is not None:
+        info["device"] = searcher.device
+    return KNNResult(indices, distances, searcher.metric, backend, None, info)
 
 
-def _knn_torch_device(X0: np.ndarray, k: int, metric: str, dtype: np.dtype, refine: bool,
-                      memory_budget: int, block_size: int | None, progress: bool | None,
-                      device: str) -> KNNResult:
-    """Exact search with the products and ``topk`` on a torch device (e.g. a GPU).
-
-    The prepared database is copied to the device once (``n x d`` in the working dtype); each query
-    block computes its ``b x n`` scores there and keeps ``kk + 1`` smallest; rows whose boundary is
-    tied are redone on the CPU with lower-index tie-breaking; the float64 refinement runs on the CPU.
-    """
+def _device_copy(X0: np.ndarray, metric: str, dtype: np.dtype, sq: np.ndarray, device: str) -> Any:
+    """The prepared database as a torch tensor on ``device`` (copied in pieces of 65,536 rows)."""
     torch = _torch(load=True)
     if torch is None:
         raise ValueError("device=... needs PyTorch; install pairspace[torch]")
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available")
-    n, d = X0.shape
-    tdtype = torch.float32 if dtype == np.float32 else torch.float64
-    kk = candidate_width(k, n, refine)
-    if metric == "cosine":
-        check_nonzero_rows(X0)
-    base = torch.cat([torch.from_numpy(_prepare_base(np.asarray(X0[s : s + 65536]), metric, dtype))
-                      .to(dev) for s in range(0, n, 65536)]).to(tdtype)
-    if block_size is None:
-        block_size = int(max(1, min(n, memory_budget // (n * (dtype.itemsize + 12)))))
-    indices = np.empty((n, k), dtype=np.int64)
-    distances = np.empty((n, k), dtype=np.float64)
-    for s, e in progress_bar(list(query_blocks(n, block_size)), desc=f"kNN search ({metric}, "
-                             f"{device})", progress=progress, unit="block"):
-        rows = np.arange(s, e)
-        Qp = torch.from_numpy(_prepare_queries(np.asarray(X0[s:e]), metric, dtype)).to(dev)
-        S = Qp @ base.T
-        S[torch.arange(e - s, device=dev), torch.arange(s, e, device=dev)] = float("inf")
-        vals_t, idx_t = torch.topk(S, kk + 1, dim=1, largest=False, sorted=True)
-        vals, cand = vals_t.cpu().numpy(), idx_t.cpu().numpy().astype(np.int64)
-        tied = np.flatnonzero(vals[:, kk - 1] == vals[:, kk])  # kk + 1 <= n always
-        vals, cand = vals[:, :kk].copy(), cand[:, :kk].copy()
-        for r in tied:  # redo on the CPU with ties to the lower index
-            row = S[r].cpu().numpy()[None, :]
-            cand[r] = select_smallest(row, kk)[0]
-            vals[r] = row[0, cand[r]]
-        coarse = None if refine else _finish_coarse(vals.astype(np.float64),
-                                                    _row_norms_sq(X0[s:e]), metric)
-        indices[s:e], distances[s:e] = finish_candidates(X0, rows, cand, k, metric, coarse)
-    return KNNResult(indices, distances, metric, "exact", None,
-                     {"dtype": dtype.name, "refine": refine, "device": device})
+    pieces = [torch.from_numpy(_prepare_base(np.asarray(X0[s : s + 65536]), metric, dtype,
+                                             sq[s : s + 65536])).to(dev)
+              for s in range(0, X0.shape[0], 65536)]
+    return torch.cat(pieces)
 
 
 _BACKENDS: dict[str, Callable[..., KNNResult]] = {}
