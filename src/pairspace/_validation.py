@@ -119,3 +119,74 @@ def resolve_k(k: Any, n: int, name: str = "k") -> int:
             raise ValueError(f"{name}={c} floors to 0 neighbors for n={n}; use a larger fraction")
         return min(kk, n - 1)
     raise ValueError(f"{name} must be an int or a float in (0, 1); got {type(k).__name__}")
+
+
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+"""Default scratch memory (bytes) of every blocked computation; each takes ``memory_budget=``."""
+
+
+def rows_per_block(memory_budget: int, bytes_per_row: int, n_rows: int | None = None,
+                   cap: int | None = None) -> int:
+    r"""Rows of a block whose scratch memory stays within ``memory_budget`` bytes.
+
+    .. math:: b = \max\bigl(1, \min(\lfloor B / r \rfloor, n, \text{cap})\bigr)
+
+    with ``B`` the budget and ``r`` the bytes one row of the block needs. At least one row is
+    always processed, so a tiny budget slows the work down but never stops it.
+
+    Parameters
+    ----------
+    memory_budget : int
+        Scratch bytes allowed (must be positive).
+    bytes_per_row : int
+        Scratch bytes one row of the block needs.
+    n_rows, cap : int, optional
+        Upper bounds on the block (the rows there are, a cache-friendly maximum).
+    """
+    if isinstance(memory_budget, bool) or not isinstance(memory_budget, numbers.Integral) \
+            or memory_budget <= 0:
+        raise ValueError(f"memory_budget must be a positive number of bytes; got {memory_budget!r}")
+    b = int(memory_budget) // max(1, int(bytes_per_row))
+    for bound in (n_rows, cap):
+        if bound is not None:
+            b = min(b, int(bound))
+    return max(1, b)
+
+
+def unit_rows(A: Any, name: str = "X", zero: str = "error",
+              dtype: np.dtype | type = np.float64) -> np.ndarray:
+    r"""Rows scaled to unit L2 norm, :math:`\hat a_i = a_i / \lVert a_i \rVert_2` (a new array).
+
+    The one row normalization of the toolkit. An all-zero row has no direction, so its policy is
+    explicit:
+
+    - ``zero="error"`` (the default): a :class:`ValueError` naming how many rows are zero and
+      the first one;
+    - ``zero="keep"``: the row stays the zero vector, so its cosine with everything is 0. Used
+      only where a zero row is legitimate data that must never win a search (the 3CosAdd
+      vocabulary).
+
+    Parameters
+    ----------
+    A : array-like
+        An (n x d) matrix (a 1-D vector is treated as one row).
+    name : str
+        Name used in the error message.
+    zero : {"error", "keep"}
+        Policy for all-zero rows.
+    dtype : numpy dtype
+        Floating dtype of the result.
+    """
+    if zero not in ("error", "keep"):
+        raise ValueError(f"zero must be 'error' or 'keep'; got {zero!r}")
+    M = np.array(A, dtype=dtype, copy=True)
+    one_d = M.ndim == 1
+    if one_d:
+        M = M[None, :]
+    norms = np.linalg.norm(M, axis=1, keepdims=True)
+    bad = np.flatnonzero(norms[:, 0] == 0)
+    if bad.size and zero == "error":
+        raise ValueError(f"{name} has {bad.size} all-zero row(s) (first row {int(bad[0])}); their "
+                         "direction is undefined, so they cannot be L2-normalized")
+    np.divide(M, norms, out=M, where=norms > 0)
+    return M[0] if one_d else M

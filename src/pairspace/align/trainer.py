@@ -39,9 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._atomic import atomic_write_bytes, write_json
 from .._progress import progress_bar
 from ..data.table import EmbeddingTable
-from ..report.io import atomic_write_bytes, write_json
 from .heads import HEADS, build_head
 from .losses import LogitScale, contrastive_loss, scaled_logits, soft_contrastive_loss
 

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from .._progress import progress_bar
-from ..report.io import atomic_write_bytes
 from .manifests import Manifest
 from .table import FORMATS, EmbeddingTable
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .._deps import require  # noqa: F401 - re-exported for the encoder modules
 from .._progress import progress_bar
 
 
@@ -121,18 +122,6 @@ def file_sha256(paths: Iterable[str], chunk: int = 1 << 20) -> str:
             while block := f.read(chunk):
                 h.update(block)
     return h.hexdigest()
-
-
-def require(module: str, extra: str) -> Any:
-    """Import an optional dependency, or raise an ImportError naming the extra to install."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ImportError(
-            f"this feature needs the optional package {module!r}: pip install 'pairspace[{extra}]'"
-        ) from exc
 
 
 def module_sha256(module: Any) -> str:
