@@ -1,14 +1,18 @@
-"""``pairspace demo``: the main job on an embedded default dataset (no downloads)."""
+"""pairspace demo: the main study on embedded default data (no downloads)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from ._common import add_command, check_out_dir
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the main study on the embedded default data",
-                       description=__doc__)
+    p = add_command(sub, "demo", help="run the main study on the embedded default data",
+                    description="The word-analogy study on the embedded GloVe 6B 50d vectors and "
+                    "the Google analogy set, or (--audio) the offline audio-text alignment demo. "
+                    "Nothing is downloaded.")
     p.add_argument("--out", default="pairspace-demo", help="output folder")
     p.add_argument("--audio", action="store_true",
                    help="run the offline audio-text alignment demo instead")
@@ -16,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_out_dir(args.out)
     if args.audio:
         from ..studies.audio_demo import run as audio_demo
 
