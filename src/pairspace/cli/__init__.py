@@ -3,8 +3,8 @@
 Each subcommand lives in its own module with ``add_parser(subparsers)``, which registers the parser
 (through ``cli._common.add_command``) and sets ``func(args) -> int``. Those modules import only the
 standard library and ``cli._common``/``cli._render`` at their top, and everything heavy inside their
-``run``, so that building every parser (``pairspace --help``) stays instant. Add a module to
-``SUBCOMMANDS`` to expose it.
+``run``, so that ``pairspace <command> --help`` stays instant. ``pairspace --help`` lists the commands
+from the ``COMMANDS`` table without importing their modules. Add an entry there to expose a command.
 """
 
 from __future__ import annotations
@@ -14,39 +14,56 @@ import importlib
 import importlib.util
 import sys
 
-# The command table, in the order of ``pairspace --help``: module -> the command(s) it registers.
-# A module that is not (yet) part of the installed tree is skipped.
-SUBCOMMANDS: tuple[str, ...] = (
-    "pairspace.cli.demo",
-    "pairspace.cli.compare",
-    "pairspace.cli.measures",
-    "pairspace.cli.analogy",
-    "pairspace.cli.template_study",
-    "pairspace.cli.zeroshot",
-    "pairspace.cli.encoders",
-    "pairspace.cli.embed",
-    "pairspace.cli.datasets",
-    "pairspace.cli.train",
-    "pairspace.cli.audit",
-    "pairspace.cli.curate",
-    "pairspace.cli.improve",
-)
+# The command table, in the order of ``pairspace --help``: name -> (module, one-line help). Only the
+# module of the command being run is imported; ``pairspace --help`` imports none of them. A module
+# that is not part of this installation is left out.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("pairspace.cli.demo", "run the main study on the embedded default data"),
+    "compare": ("pairspace.cli.compare", "NNGS and baseline measures of two paired spaces (report)"),
+    "measures": ("pairspace.cli.measures", "list the available similarity measures"),
+    "analogy": ("pairspace.cli.analogy", "word-analogy study: NNGS per category against accuracy"),
+    "template-study": ("pairspace.cli.template_study",
+                       "prompt-template similarity vs zero-shot accuracy"),
+    "zeroshot": ("pairspace.cli.zeroshot", "zero-shot accuracy of a trained run on a labeled table"),
+    "encoders": ("pairspace.cli.encoders", "list the available encoders"),
+    "embed": ("pairspace.cli.embed", "embed a folder or manifest into a table (reuses and resumes)"),
+    "datasets": ("pairspace.cli.datasets", "build offline datasets"),
+    "train": ("pairspace.cli.train", "train audio/text projection heads on frozen embeddings"),
+    "audit": ("pairspace.cli.audit", "leakage audit: zero-shot accuracy the backbones and captions "
+              "already carried"),
+    "curate": ("pairspace.cli.curate", "curate pseudo-pairs from unpaired audio and text with a teacher"),
+    "improve": ("pairspace.cli.improve", "teacher and curated students (DU, DS, ADS) over seeds"),
+}
 
 #: Errors that come from the user's input or environment: a message and exit status 2, no traceback.
 USER_ERRORS = (ValueError, FileNotFoundError, ImportError, OSError)
 
 
-def command_modules() -> list[str]:
-    """The subcommand modules that exist in this installation, in the table's order."""
-    found = []
-    for mod in SUBCOMMANDS:
-        if importlib.util.find_spec(mod) is not None:
-            found.append(mod)
-    return found
+def available_commands() -> dict[str, tuple[str, str]]:
+    """The entries of ``COMMANDS`` whose module exists in this installation."""
+    return {name: entry for name, entry in COMMANDS.items()
+            if importlib.util.find_spec(entry[0]) is not None}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every registered subcommand."""
+def _command_in(argv: list[str], names: dict[str, tuple[str, str]]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option), if any."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in names else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; ``command``'s module adds its full parser, the others a one-line stub.
+
+    Parameters
+    ----------
+    command : str, optional
+        The subcommand about to run. None builds every subcommand's full parser (slower: it imports
+        every command module; used by tests and documentation).
+    """
     from .. import __version__
 
     parser = argparse.ArgumentParser(
@@ -56,8 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"pairspace {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in command_modules():
-        importlib.import_module(mod).add_parser(sub)
+    for name, (module, help_line) in available_commands().items():
+        if command is None or name == command:
+            importlib.import_module(module).add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
 
 
@@ -69,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit status: the subcommand's own, 2 for a usage or input error, 130 on Ctrl-C.
     """
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(argv, available_commands()) or "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
