@@ -12,12 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..data.io import load_pair
 from ..measures.compare import DEFAULT_MEASURES, compare_spaces
 from ..measures.registry import available_measures
-from ..report import write_json
-from ..report.compare import plot_compare_curve, write_results_csv
-from ..report.html import compare_report_html, write_html
 from ._render import table
 
 
@@ -63,6 +59,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.io import load_pair
+    from ..report import write_json
+    from ..report.compare import plot_compare_curve, write_results_csv
+    from ..report.html import compare_report_html, write_html
+
     pair = load_pair(args.x, args.y, getattr(args, "id_column", None),
                      getattr(args, "vector_column", None))
     res = compare_spaces(

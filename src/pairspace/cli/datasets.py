@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..data.datasets.instruments import render_instruments
 from ._render import table
 
 
@@ -26,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    from ..data.datasets.instruments import render_instruments
+
     t0 = time.perf_counter()
     ds = render_instruments(
         args.root,

@@ -7,11 +7,6 @@ import json
 import sys
 from typing import Any
 
-from ..data import datasets
-from ..data.embed import embed_manifest
-from ..data.manifests import read_manifest
-from ..encoders import base as encoders
-
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
     """``KEY=VALUE`` strings to encoder options (values parsed as JSON when possible)."""
@@ -27,9 +22,9 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
-DATASETS = {"cifar100": datasets.load_cifar100, "image-folder": datasets.load_image_folder,
-            "esc50": datasets.load_esc50, "urbansound8k": datasets.load_urbansound8k,
-            "tut2017": datasets.load_tut2017}
+# dataset name -> its loader in pairspace.data.datasets (imported inside run)
+DATASETS = {"cifar100": "load_cifar100", "image-folder": "load_image_folder",
+            "esc50": "load_esc50", "urbansound8k": "load_urbansound8k", "tut2017": "load_tut2017"}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -56,11 +51,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data import datasets
+    from ..data.embed import embed_manifest
+    from ..data.manifests import read_manifest
+    from ..encoders import base as encoders
+
     options = parse_options(args.option)
     modality = next((e["modality"] for e in encoders.available() if e["name"] == args.encoder), None)
     if args.dataset:
         kw = {"class_names": args.class_names} if args.class_names else {}
-        manifest = DATASETS[args.dataset](args.input, **kw).to_manifest()
+        manifest = getattr(datasets, DATASETS[args.dataset])(args.input, **kw).to_manifest()
     else:
         manifest = read_manifest(args.input, modality=modality, item_column=args.item_column,
                                  label_column=args.label_column)

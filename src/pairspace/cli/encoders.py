@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ..encoders import base as encoders
 from ._render import table
 
 
@@ -15,6 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..encoders import base as encoders
+
     rows = [(e["name"], e["modality"], e["description"]) for e in encoders.available()
             if args.modality is None or e["modality"] == args.modality]
     print(table(["name", "modality", "description"], rows))

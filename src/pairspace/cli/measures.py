@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..measures.registry import MEASURES
 from ._render import table
 
 
@@ -17,6 +16,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..measures.registry import MEASURES
+
     infos = [m.to_dict() for m in MEASURES.values()]
     if args.json:
         print(json.dumps(infos, indent=2))

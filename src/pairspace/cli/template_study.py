@@ -12,12 +12,6 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..data.table import EmbeddingTable
-from ..data.templates import clean_class_name, load_class_names, load_templates
-from ..encoders import base as encoders
-from ..studies.template_study import synthetic_zeroshot, template_study, write_template_report
 from ._render import table
 from .embed import parse_options
 
@@ -65,6 +59,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ..data.table import EmbeddingTable
+    from ..data.templates import clean_class_name, load_class_names, load_templates
+    from ..encoders import base as encoders
+    from ..studies.template_study import synthetic_zeroshot, template_study, write_template_report
+
     extra = dict(load_measure(s) for s in args.measure or [])
     common = dict(k=args.k, k_max=args.k_max, metric=args.metric, normalize=not args.no_normalize,
                   extra_measures=extra, shuffle_pairs=args.shuffled_control, seed=args.seed,

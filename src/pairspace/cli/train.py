@@ -6,7 +6,6 @@ import argparse
 
 from ..align.heads import HEADS
 from ..align.trainer import LOSSES, TrainConfig, train
-from ..data.table import EmbeddingTable
 from ._render import table
 
 
@@ -41,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..data.table import EmbeddingTable
+
     cfg = TrainConfig(head=args.head, dim=args.dim, dropout=args.dropout, loss=args.loss, beta=args.beta,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       weight_decay=args.weight_decay, warmup=args.warmup, grad_clip=args.grad_clip,

@@ -6,12 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from ..align.evaluate import projected_prompts, zeroshot_eval
-from ..align.trainer import load_model
-from ..data.table import EmbeddingTable
-from ..data.templates import load_class_names, load_templates
-from ..encoders import get
-from ..report.io import write_json
 from ._render import table
 
 
@@ -29,6 +23,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..align.evaluate import projected_prompts, zeroshot_eval
+    from ..align.trainer import load_model
+    from ..data.table import EmbeddingTable
+    from ..data.templates import load_class_names, load_templates
+    from ..encoders import get
+    from ..report.io import write_json
+
     model, cfg, meta = load_model(args.run)
     table_ = EmbeddingTable.load(args.eval)
     if table_.labels is None:
