@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
@@ -49,7 +50,8 @@ def add_command(subparsers: argparse._SubParsersAction, name: str, help: str,
     return subparsers.add_parser(name, help=help, description=description or help, **kwargs)
 
 
-def _number(text: str, kind: type) -> int | float:
+def _bounded(text: str, kind: type, ok: Callable[[float], bool], requirement: str) -> int | float:
+    """Parse ``text`` as ``kind`` (int or a finite float) and check ``ok(value)``."""
     try:
         value = kind(text)
     except (TypeError, ValueError):
@@ -57,55 +59,39 @@ def _number(text: str, kind: type) -> int | float:
         raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
     if kind is float and not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"must be {requirement}, got {value:g}")
     return value
 
 
 def positive_int(text: str) -> int:
     """An integer >= 1 (an argparse ``type``)."""
-    value = _number(text, int)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer (>= 1), got {value}")
-    return value
+    return _bounded(text, int, lambda v: v >= 1, "a positive integer (>= 1)")
 
 
 def nonneg_int(text: str) -> int:
     """An integer >= 0 (an argparse ``type``)."""
-    value = _number(text, int)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer (>= 0), got {value}")
-    return value
+    return _bounded(text, int, lambda v: v >= 0, "a non-negative integer (>= 0)")
 
 
 def positive_float(text: str) -> float:
     """A finite number > 0 (an argparse ``type``)."""
-    value = _number(text, float)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number (> 0), got {value:g}")
-    return value
+    return _bounded(text, float, lambda v: v > 0, "a positive number (> 0)")
 
 
 def nonneg_float(text: str) -> float:
     """A finite number >= 0 (an argparse ``type``)."""
-    value = _number(text, float)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative number (>= 0), got {value:g}")
-    return value
+    return _bounded(text, float, lambda v: v >= 0, "a non-negative number (>= 0)")
 
 
 def unit_interval(text: str) -> float:
     """A number in the closed interval [0, 1] (an argparse ``type``)."""
-    value = _number(text, float)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must lie in [0, 1], got {value:g}")
-    return value
+    return _bounded(text, float, lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
 
 
 def probability(text: str) -> float:
-    """A probability in [0, 1] (an argparse ``type``; the same check as :func:`unit_interval`)."""
-    value = _number(text, float)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a probability in [0, 1], got {value:g}")
-    return value
+    """A probability in [0, 1] (an argparse ``type``; the same check as ``unit_interval``)."""
+    return _bounded(text, float, lambda v: 0.0 <= v <= 1.0, "a probability in [0, 1]")
 
 
 def check_out_dir(path: str | os.PathLike[str]) -> Path:
