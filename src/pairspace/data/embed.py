@@ -25,8 +25,9 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes
 from .._progress import progress_bar
+from . import formats
 from .manifests import Manifest
-from .table import FORMATS, EmbeddingTable
+from .table import EmbeddingTable
 
 SCHEMA = "pairspace.embed/1"
 
@@ -91,8 +92,7 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
     EmbedResult
     """
     out = Path(out)
-    if out.suffix.lower() not in FORMATS:
-        raise ValueError(f"unsupported table format {out.suffix!r}: use {', '.join(FORMATS)}")
+    formats.format_of(out, table=True)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1; got {chunk_size}")
     manifest.check_files()
