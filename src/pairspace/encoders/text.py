@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from .._deps import require
+from .._validation import unit_rows
 from .base import (
     Provenance,
     encode_in_batches,
@@ -27,7 +29,6 @@ from .base import (
     library_version,
     module_sha256,
     register,
-    require,
     resolve_device,
 )
 
@@ -85,7 +86,7 @@ class TorchEncoder:
             out = encode_in_batches(self._encode_batch, items, batch_size, progress,
                                     f"encode {self.name}")
         if self.preprocessing.get("normalize"):
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+            out = unit_rows(out, f"{self.name} embeddings", dtype=np.float32)
         return out
 
 

@@ -457,7 +457,7 @@ def _render(
 
 def soundfont_path() -> Path:
     """The General MIDI soundfont bundled with pretty_midi (TimGM6mb.sf2)."""
-    from ...encoders.base import require
+    from ..._deps import require
 
     pm = require("pretty_midi", "audio")
     path = Path(pm.__file__).parent / "TimGM6mb.sf2"
