@@ -15,6 +15,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from .._deps import require  # noqa: F401 - the old import path, still used outside encoders/
 from .._progress import progress_bar
 from .._registry import Registry
 
