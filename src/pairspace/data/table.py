@@ -112,6 +112,29 @@ class EmbeddingTable:
         return EmbeddingTable([self.ids[r] for r in rows], np.asarray(self.vectors)[rows], labels,
                               dict(self.metadata), cols)
 
+    def where(self, column: str, values: str | Sequence[str]) -> EmbeddingTable:
+        """The rows whose ``column`` (``label``, ``id`` or an extra column) is one of ``values``.
+
+        Values are compared as strings, so ``where("fold", "1")`` matches an integer fold 1. An
+        unknown column, or a selection with no row, is an error.
+        """
+        wanted = {str(values)} if isinstance(values, str) else {str(v) for v in values}
+        if column == "id":
+            cells: Sequence[Any] = self.ids
+        elif column == "label":
+            if self.labels is None:
+                raise ValueError("this table has no labels")
+            cells = self.labels
+        elif column in self.columns:
+            cells = self.columns[column]
+        else:
+            raise ValueError(f"no column {column!r}; columns: id, label, "
+                             f"{', '.join(sorted(self.columns)) or '(no extra columns)'}")
+        mask = np.fromiter((str(v) in wanted for v in cells), dtype=bool, count=len(self))
+        if not mask.any():
+            raise ValueError(f"no row has {column} in {sorted(wanted)[:5]}")
+        return self.take(mask)
+
     @property
     def provenance(self) -> dict[str, Any] | None:
         """The encoder provenance recorded in the metadata (a dict), if any."""
