@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -74,6 +75,7 @@ class Encoder(Protocol):
 
 ENCODERS = Registry("encoder", builtin_modules=[  # modules that register encoders when imported
     "pairspace.encoders.text",
+    "pairspace.encoders.text_libs",
     "pairspace.encoders.image",
     "pairspace.encoders.audio",
 ])
@@ -269,3 +271,35 @@ def safe_torch_load(path: str | os.PathLike[str]) -> Any:
                          ) from exc
     except (RuntimeError, EOFError, OSError) as exc:
         raise ValueError(f"could not read weights {p}: {exc}") from exc
+
+
+EMBEDDINGS = ("projected", "backbone")
+"""What a two-tower adapter returns: the joint-space embedding, or the backbone's before it."""
+
+
+def check_embedding(embedding: str) -> str:
+    """Validate the ``embedding=`` option of the CLAP adapters (``"projected"``/``"backbone"``)."""
+    if embedding not in EMBEDDINGS:
+        raise ValueError(f"embedding must be 'projected' (the joint space) or 'backbone' (before "
+                         f"the projection); got {embedding!r}")
+    return embedding
+
+
+@contextmanager
+def projection_input(module: Any) -> Iterator[list[Any]]:
+    """Record the input of a torch ``module`` (a projection head) while the block runs.
+
+    The adapters use it to return the backbone embedding exactly as it enters the published
+    model's projection, whatever the library does around it.
+    """
+    seen: list[Any] = []
+    handle = module.register_forward_pre_hook(lambda _m, args: seen.append(args[0].detach()))
+    try:
+        yield seen
+    finally:
+        handle.remove()
+
+
+def embedding_preprocessing(embedding: str) -> dict[str, str]:
+    """The provenance entry of ``embedding`` (empty for the default, so fingerprints stay)."""
+    return {} if check_embedding(embedding) == "projected" else {"embedding": "backbone"}

@@ -8,8 +8,33 @@ from typing import Any
 import numpy as np
 
 from ..._deps import require
-from ..base import Provenance, file_sha256, library_version, module_sha256, register
+from ..base import (
+    Provenance,
+    check_embedding,
+    embedding_preprocessing,
+    file_sha256,
+    library_version,
+    module_sha256,
+    projection_input,
+    register,
+)
 from ._base import CallableAudioEncoder
+
+
+def before_projection(projection: Any, run: Any, name: str) -> Any:
+    """What enters ``projection`` while ``run()`` embeds a batch (the backbone embedding).
+
+    Raises a ValueError when the library never called that module (then the backbone embedding
+    cannot be read this way).
+    """
+    import torch
+
+    with projection_input(projection) as seen:
+        run()
+    if not seen:
+        raise ValueError(f"{name}: the projection module was not called, so the embedding before "
+                         "it cannot be read")
+    return torch.cat([t.reshape(t.shape[0], -1) for t in seen]).float().cpu()
 
 
 def _pooled(out: Any) -> Any:
@@ -28,6 +53,7 @@ def clap_audio(
     feature_extractor: Any = None,
     device: str = "cpu",
     duration: float = 10.0,
+    embedding: str = "projected",
     **clip: Any,
 ) -> CallableAudioEncoder:
     """Audio tower of a transformers ClapModel (LAION CLAP on the hub).
@@ -35,8 +61,11 @@ def clap_audio(
     ``model``/``feature_extractor`` may be given (a model built in memory); otherwise they are loaded
     with ``ClapModel.from_pretrained(model_id)`` and ``ClapFeatureExtractor.from_pretrained(model_id)``.
     Clips are cut to ``duration`` seconds at the extractor's rate (48 kHz) by pairspace, so the
-    extractor's own random truncation never triggers.
+    extractor's own random truncation never triggers. ``embedding="backbone"`` returns the audio
+    model's pooled output before ``audio_projection`` (``audio_model(...).pooler_output``) instead
+    of the joint-space embedding.
     """
+    check_embedding(embedding)
     tr = require("transformers", "text")
     torch = require("torch", "torch")
     if model is None:
@@ -54,6 +83,8 @@ def clap_audio(
         inputs = feature_extractor(list(batch), sampling_rate=sr, return_tensors="pt")
         inputs = {k: v.to(device) for k, v in inputs.items() if k in ("input_features", "is_longer")}
         with torch.no_grad():
+            if embedding == "backbone":
+                return model.audio_model(**inputs).pooler_output
             return _pooled(model.get_audio_features(**inputs))
 
     prov = Provenance(
@@ -65,7 +96,8 @@ def clap_audio(
             "feature_extractor": {
                 "truncation": feature_extractor.truncation,
                 "padding": feature_extractor.padding,
-            }
+            },
+            **embedding_preprocessing(embedding),
         },
     )
     return CallableAudioEncoder("clap-audio", embed, sr, duration, prov, **clip)
@@ -84,20 +116,28 @@ def laion_clap_audio(
     enable_fusion: bool = False,
     model: Any = None,
     duration: float = 10.0,
+    embedding: str = "projected",
     **clip: Any,
 ) -> CallableAudioEncoder:
     """Audio tower of LAION-CLAP (laion_clap package): 48 kHz, 10-s clips, int16-quantized input.
 
     ``checkpoint=None`` loads the package's default checkpoint (downloaded by ``load_ckpt``);
-    ``model`` may be an already built ``CLAP_Module``.
+    ``model`` may be an already built ``CLAP_Module``. ``embedding="backbone"`` returns the audio
+    branch's embedding as it enters ``model.model.audio_projection`` (read with a forward hook).
     """
+    check_embedding(embedding)
     if model is None:
         lc = require("laion_clap", "clap")
         model = lc.CLAP_Module(enable_fusion=enable_fusion, amodel=amodel)
         model.load_ckpt(checkpoint) if checkpoint else model.load_ckpt()
 
     def embed(batch: np.ndarray) -> Any:
-        return model.get_audio_embedding_from_data(x=int16_roundtrip(batch), use_tensor=False)
+        def run() -> Any:
+            return model.get_audio_embedding_from_data(x=int16_roundtrip(batch), use_tensor=False)
+
+        if embedding == "backbone":
+            return before_projection(model.model.audio_projection, run, "laion-clap-audio")
+        return run()
 
     sha = file_sha256([checkpoint]) if checkpoint and Path(checkpoint).exists() else ""
     prov = Provenance(
@@ -105,21 +145,26 @@ def laion_clap_audio(
         checkpoint or f"laion_clap default ({amodel})",
         library_version("laion_clap"),
         sha,
-        {"quantization": "int16 round trip", "enable_fusion": enable_fusion},
+        {"quantization": "int16 round trip", "enable_fusion": enable_fusion,
+         **embedding_preprocessing(embedding)},
     )
     return CallableAudioEncoder("laion-clap-audio", embed, 48000, duration, prov, **clip)
 
 
 @register("msclap-audio", "audio", "Audio tower of Microsoft CLAP (msclap package)")
 def msclap_audio(
-    version: str = "2023", model: Any = None, use_cuda: bool = False, **clip: Any
+    version: str = "2023", model: Any = None, use_cuda: bool = False, embedding: str = "projected",
+    **clip: Any
 ) -> CallableAudioEncoder:
     """Audio tower of Microsoft CLAP (msclap): the sample rate and clip length come from the model.
 
     Microsoft CLAP repeat-pads short clips and crops long ones to ``args.duration`` seconds at
     ``args.sampling_rate`` (44.1 kHz; 5 s for 2022, 7 s for 2023); pairspace applies the same policy
     (centre crop by default, ``crop="random", seed=...`` for the original random crop).
+    ``embedding="backbone"`` returns the audio encoder's embedding as it enters
+    ``model.clap.audio_encoder.projection`` (read with a forward hook).
     """
+    check_embedding(embedding)
     torch = require("torch", "torch")
     if model is None:
         ms = require("msclap", "clap")
@@ -128,11 +173,17 @@ def msclap_audio(
     duration = float(clip.pop("duration", model.args.duration))
 
     def embed(batch: np.ndarray) -> Any:
-        with torch.no_grad():
-            return model._get_audio_embeddings(torch.from_numpy(batch[:, None, :]))
+        def run() -> Any:
+            with torch.no_grad():
+                return model._get_audio_embeddings(torch.from_numpy(batch[:, None, :]))
+
+        if embedding == "backbone":
+            return before_projection(model.clap.audio_encoder.projection, run, "msclap-audio")
+        return run()
 
     prov = Provenance(
-        "msclap-audio", f"msclap {version}", library_version("msclap"), "", {"version": version}
+        "msclap-audio", f"msclap {version}", library_version("msclap"), "",
+        {"version": version, **embedding_preprocessing(embedding)},
     )
     return CallableAudioEncoder("msclap-audio", embed, sr, duration, prov, **clip)
 
