@@ -125,3 +125,15 @@ def test_read_column_and_atomic_writers(tmp_path):
     formats.write_arrow(pa.table({"id": ["a"], "vector": [[1.0, 2.0]]}), tmp_path / "o.arrow")
     assert formats.read_matrix(tmp_path / "o.arrow").vectors.tolist() == [[1.0, 2.0]]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_stream_batches_follow_the_memory_budget(tmp_path):
+    ids, X = _table(n=300, d=8, seed=4)
+    EmbeddingTable(ids, X).save(tmp_path / "t.parquet")
+    # 8 float32 values per row, counted twice (arrow buffer + numpy copy): 64 bytes a row
+    stream = formats.iter_parquet_vectors(tmp_path / "t.parquet", memory_budget=64 * 50)
+    assert stream.batch_rows == 50
+    assert [b.shape[0] for b in stream] == [50] * 6
+    assert formats.iter_parquet_vectors(tmp_path / "t.parquet").batch_rows == 65536
+    with pytest.raises(ValueError, match="memory_budget"):
+        formats.iter_parquet_vectors(tmp_path / "t.parquet", memory_budget=0)
