@@ -13,10 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
+    "FORMATTER",
     "add_command",
     "check_out_dir",
     "nonneg_float",
     "nonneg_int",
+    "open_unit_interval",
     "positive_float",
     "positive_int",
     "probability",
@@ -132,3 +134,12 @@ def check_out_dir(path: str | os.PathLike[str]) -> Path:
         where = "is" if probe == out else f"lies under {probe}, which is"
         raise ValueError(f"--out {out} {where} not writable")
     return out
+
+
+FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+"""The help formatter of every parser (each option's default is shown)."""
+
+
+def open_unit_interval(text: str) -> float:
+    """A number strictly between 0 and 1 (an argparse ``type``)."""
+    return _bounded(text, float, lambda v: 0.0 < v < 1.0, "strictly between 0 and 1")

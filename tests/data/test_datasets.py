@@ -150,3 +150,59 @@ def test_tut2017(tmp_path):
     (tmp_path / "meta.txt").write_text("just one column\n")
     with pytest.raises(ValueError, match="expected"):
         load_tut2017(tmp_path)
+
+
+def test_freesound_source_ids_of_esc50_and_urbansound8k(tmp_path):
+    from pairspace.data.datasets.audio_sets import freesound_id_of_esc50
+
+    assert freesound_id_of_esc50("1-100038-A-14.wav") == "100038"
+    with pytest.raises(ValueError, match="not an ESC-50 file name"):
+        freesound_id_of_esc50("dog.wav")
+    esc = tmp_path / "esc"
+    lines = ["filename,fold,target,category,esc10,src_file,take"]
+    for t in range(50):
+        f = f"{1 + t % 5}-{1000 + t}-A-{t}.wav"
+        lines.append(f"{f},{1 + t % 5},{t},class_{t},False,{1000 + t},A")
+    (esc / "meta").mkdir(parents=True)
+    (esc / "meta" / "esc50.csv").write_text("\n".join(lines) + "\n")
+    ds = load_esc50(esc, check_files=False)
+    assert ds.source_ids[:2] == ["freesound:1000", "freesound:1001"]
+    assert ds.to_manifest().columns["source_id"][49] == "freesound:1049"
+    us = tmp_path / "us"
+    lines = ["slice_file_name,fsID,start,end,salience,fold,classID,class"]
+    for c in range(10):
+        lines.append(f"{7061 + c}-6-0-0.wav,{7061 + c},0.0,1.0,1,1,{c},class_{c}")
+    (us / "metadata").mkdir(parents=True)
+    (us / "metadata" / "UrbanSound8K.csv").write_text("\n".join(lines) + "\n")
+    ds = load_urbansound8k(us, check_files=False)
+    assert ds.extra["fsID"][0] == "7061" and ds.source_ids[9] == "freesound:7070"
+    assert set(ds.to_manifest().columns) == {"fold", "fsID", "source_id"}
+    (us / "metadata" / "UrbanSound8K.csv").write_text("\n".join(lines[:2] + [
+        "x.wav,abc,0,1,1,1,1,class_1"]) + "\n")
+    with pytest.raises(ValueError, match=r"UrbanSound8K.csv:3: fsID 'abc'"):
+        load_urbansound8k(us, check_files=False)
+
+
+def test_tut2017_evaluation_set_layout(tmp_path):
+    # DCASE 2017 task 1 evaluation set: evaluation_setup/evaluate.txt, no meta.txt, no folds
+    rows = [("audio/1.wav", "beach"), ("audio/2.wav", "tram"), ("audio/3.wav", "cafe/restaurant")]
+    (tmp_path / "evaluation_setup").mkdir()
+    (tmp_path / "evaluation_setup" / "evaluate.txt").write_text(
+        "".join(f"{f}\t{s}\n" for f, s in rows))
+    (tmp_path / "evaluation_setup" / "test.txt").write_text("".join(f"{f}\n" for f, _ in rows))
+    for f, _ in rows:
+        write_wav(tmp_path / f)
+    ds = load_tut2017(tmp_path)
+    assert ds.ids == ["audio/1.wav", "audio/2.wav", "audio/3.wav"] and ds.folds is None
+    assert ds.labels == ["beach", "tram", "cafe/restaurant"]
+    assert ds.class_names == ["beach", "cafe/restaurant", "tram"]
+    assert ds.to_manifest().columns == {"subset": ["evaluation"] * 3}
+    # a meta.txt beside it (the evaluation meta package) is read the same way
+    (tmp_path / "meta.txt").write_text("".join(f"{f}\t{s}\t-\n" for f, s in rows))
+    assert load_tut2017(tmp_path).labels == ds.labels
+    (tmp_path / "evaluation_setup" / "evaluate.txt").write_text("audio/1.wav\n")
+    (tmp_path / "meta.txt").unlink()
+    with pytest.raises(ValueError, match=r"evaluate.txt:1: expected"):
+        load_tut2017(tmp_path)
+    with pytest.raises(FileNotFoundError, match="meta.txt .* evaluation_setup/evaluate.txt"):
+        load_tut2017(tmp_path / "nowhere")

@@ -159,7 +159,11 @@ def test_embed_cli_reads_a_dataset_layout(tmp_path, monkeypatch):
         def encode(self, items, batch_size=32, progress=None):
             return np.array([np.asarray(x, np.float32).mean((0, 1)) for x in items])
 
-    monkeypatch.setitem(base._REGISTRY, "mean-pixel", (lambda: Mean(), "image", "test"))
+    from pairspace._registry import Entry
+
+    base.ENCODERS.names()  # load the built-in encoders first
+    monkeypatch.setitem(base.ENCODERS._entries, "mean-pixel",
+                        Entry("mean-pixel", lambda: Mean(), {"modality": "image", "description": "test"}))
     out = tmp_path / "c.parquet"
     assert main(["embed", "--encoder", "mean-pixel", "--dataset", "cifar100", "--input",
                  str(tmp_path / "c"), "--out", str(out)]) == 0

@@ -74,7 +74,8 @@ def test_whisper_offline_encoder(tmp_path):
         get("whisper", model=str(tmp_path))
 
 
-def test_transformers_clap_audio_tower_tiny_random():
+def tiny_clap_audio():
+    """A random-weight transformers ClapModel and its feature extractor (1-s clips at 48 kHz)."""
     tr = pytest.importorskip("transformers")
     ac = dict(
         hidden_size=16,
@@ -109,6 +110,11 @@ def test_transformers_clap_audio_tower_tiny_random():
         hop_length=480,
         truncation="rand_trunc",
     )
+    return model, fe
+
+
+def test_transformers_clap_audio_tower_tiny_random():
+    model, fe = tiny_clap_audio()
     enc = get("clap-audio", model_id="tiny-random", model=model, feature_extractor=fe, duration=1.0)
     assert enc.sample_rate == 48000 and enc.dim == 16 and enc.provenance.weights_sha256
     waves = [tone(440, 48000, 0.5), tone(2000, 48000, 1.5)]  # tiled and centre-cropped to 1 s
@@ -192,3 +198,84 @@ def test_random_crops_are_seeded_per_file(tmp_path):
     np.testing.assert_allclose(full[2], alone[0], rtol=1e-5)  # same crop whatever the batch
     other = get("logmel", duration=0.5, crop="random", seed=8).encode(paths, progress=False)
     assert not np.allclose(full, other)
+
+
+def test_clap_audio_returns_the_backbone_embedding_before_the_projection():
+    model, fe = tiny_clap_audio()
+    proj = get("clap-audio", model_id="tiny-random", model=model, feature_extractor=fe, duration=1.0)
+    back = get("clap-audio", model_id="tiny-random", model=model, feature_extractor=fe, duration=1.0,
+               embedding="backbone")
+    waves = [tone(440, 48000, 1.0), tone(3000, 48000, 1.0)]
+    P, B = proj.encode(waves, progress=False), back.encode(waves, progress=False)
+    assert P.shape == (2, 16) and B.shape == (2, back.dim)
+    ref_in = fe(waves, sampling_rate=48000, return_tensors="pt")
+    with torch.no_grad():
+        ref = model.audio_model(input_features=ref_in["input_features"],
+                                is_longer=ref_in["is_longer"]).pooler_output
+        # the projected embedding is the normalized projection of the backbone one
+        again = torch.nn.functional.normalize(model.audio_projection(torch.from_numpy(B)), dim=-1)
+    np.testing.assert_allclose(B, ref.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(again.numpy(), P, rtol=1e-4, atol=1e-5)
+    assert back.provenance.preprocessing["embedding"] == "backbone"
+    assert "embedding" not in proj.provenance.preprocessing
+    assert back.provenance.fingerprint() != proj.provenance.fingerprint()
+    with pytest.raises(ValueError, match="embedding must be 'projected'.*or 'backbone'"):
+        get("clap-audio", model_id="tiny-random", model=model, feature_extractor=fe,
+            embedding="pooled")
+
+
+class _TwoStage(torch.nn.Module):
+    """A library model stand-in: a backbone, then ``projection`` (a torch module)."""
+
+    def __init__(self, d_in, d_back, d_out):
+        super().__init__()
+        torch.manual_seed(1)
+        self.backbone = torch.nn.Linear(d_in, d_back)
+        self.projection = torch.nn.Linear(d_back, d_out)
+
+    def forward(self, x):
+        return self.projection(torch.tanh(self.backbone(x)))
+
+    def backbone_of(self, x):
+        return torch.tanh(self.backbone(x))
+
+
+def test_laion_and_msclap_audio_backbone_embeddings_via_the_projection_input():
+    net = _TwoStage(8, 6, 4)
+
+    def first8(x):
+        return torch.as_tensor(np.asarray(x, np.float32)[:, :8])
+
+    class FakeLaion:  # CLAP_Module: .model.audio_projection inside get_audio_embedding_from_data
+        model = type("Inner", (), {"audio_projection": net.projection})()
+
+        def get_audio_embedding_from_data(self, x, use_tensor):
+            with torch.no_grad():
+                return net(first8(x)).numpy()
+
+    waves = [tone(300, 48000, 1.0), tone(900, 48000, 1.0), tone(60, 48000, 1.0)]
+    P = laion_clap_audio(model=FakeLaion(), duration=1.0).encode(waves, batch_size=2, progress=False)
+    enc = laion_clap_audio(model=FakeLaion(), duration=1.0, embedding="backbone")
+    B = enc.encode(waves, batch_size=2, progress=False)
+    assert P.shape == (3, 4) and B.shape == (3, 6) and enc.dim == 6
+    from pairspace.encoders.audio import int16_roundtrip as q
+
+    with torch.no_grad():
+        np.testing.assert_allclose(B, net.backbone_of(first8(q(np.stack(waves)))).numpy(), atol=1e-6)
+
+    class Args:
+        sampling_rate, duration = 16000, 1
+
+    class FakeMS:  # msclap.CLAP: .clap.audio_encoder.projection inside _get_audio_embeddings
+        args = Args()
+        clap = type("C", (), {"audio_encoder": type("A", (), {"projection": net.projection})()})()
+
+        def _get_audio_embeddings(self, x):
+            return net(x[:, 0, :8])
+
+    enc = msclap_audio(model=FakeMS(), embedding="backbone")
+    B = enc.encode([tone(440, 16000, 1.0)], progress=False)
+    with torch.no_grad():
+        np.testing.assert_allclose(B, net.backbone_of(torch.from_numpy(tone(440)[None, :8])).numpy(),
+                                   atol=1e-6)
+    assert enc.provenance.preprocessing["embedding"] == "backbone"

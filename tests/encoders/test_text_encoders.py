@@ -148,3 +148,67 @@ def test_minilm_zero_shot_and_template_study_end_to_end(minilm):
     res = zeroshot.template_study(media, ["a photo of a {}.", "{}", "this is about {}.", "not {}"],
                                   names, labels, text_encoder=minilm, k=1, metric="cosine")
     assert len(res.per_template) == 4 and all(r["accuracy"] >= 0.6 for r in res.per_template)
+
+
+@pytest.mark.parametrize("name,factory", [("clip-text", tiny_clip), ("clap-text", tiny_clap)])
+def test_tiny_towers_return_the_backbone_before_the_projection(name, factory, bert_tokenizer):
+    model = factory()
+    back = get(name, model_id="tiny-random", model=model, tokenizer=bert_tokenizer,
+               embedding="backbone")
+    B = back.encode(SENTENCES, batch_size=2)
+    assert B.shape == (3, 32) and back.dim == 32
+    tok = bert_tokenizer(SENTENCES, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        ref = model.text_model(input_ids=tok["input_ids"],
+                               attention_mask=tok["attention_mask"]).pooler_output
+        projected = model.text_projection(torch.from_numpy(B))
+    np.testing.assert_allclose(B, ref.numpy(), atol=1e-5)
+    P = get(name, model_id="tiny-random", model=model, tokenizer=bert_tokenizer).encode(SENTENCES)
+    cos = np.sum(projected.numpy() * P, axis=1) / (np.linalg.norm(projected.numpy(), axis=1)
+                                                  * np.linalg.norm(P, axis=1))
+    np.testing.assert_allclose(cos, 1.0, atol=1e-5)  # same direction: P is the projection of B
+    assert back.provenance.preprocessing["embedding"] == "backbone"
+
+
+def test_library_text_towers_return_the_backbone_before_the_projection():
+    from pairspace.encoders.text_libs import laion_clap_text, msclap_text
+
+    torch.manual_seed(0)
+    proj = torch.nn.Linear(5, 3)
+
+    def backbone(texts):
+        return torch.tensor([[len(t), t.count("a"), t.count(" "), 1.0, -1.0] for t in texts])
+
+    class Inner(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.text_projection = proj
+
+    class FakeLaion(torch.nn.Module):  # CLAP_Module squeezes a batch of one text
+        def __init__(self):
+            super().__init__()
+            self.model = Inner()
+
+        def get_text_embedding(self, texts, use_tensor):
+            assert len(texts) > 1
+            with torch.no_grad():
+                return self.model.text_projection(backbone(texts)).numpy()
+
+    enc = laion_clap_text(model=FakeLaion(), embedding="backbone")
+    np.testing.assert_allclose(enc.encode(["a cat", "two", "b"], batch_size=2),
+                               backbone(["a cat", "two", "b"]).numpy())
+    assert enc.dim == 5 and laion_clap_text(model=FakeLaion()).dim == 3
+
+    class FakeMS:
+        clap = torch.nn.Module()
+
+        def get_text_embeddings(self, texts):
+            return self.clap.caption_encoder.projection(backbone(texts))
+
+    FakeMS.clap.caption_encoder = torch.nn.Module()
+    FakeMS.clap.caption_encoder.projection = proj
+    enc = msclap_text(model=FakeMS(), embedding="backbone")
+    np.testing.assert_allclose(enc.encode(["a cat"]), backbone(["a cat"]).numpy())
+    assert enc.provenance.preprocessing == {"tower": "text", "embedding": "backbone"}
+    with pytest.raises(ValueError, match="embedding must be"):
+        msclap_text(model=FakeMS(), embedding="joint")
