@@ -26,8 +26,7 @@ from .measures import (
     procrustes,
     rbf_cka,
 )
-from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, register_backend
-from .outofcore import open_matrix
+from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, open_matrix, register_backend
 
 __version__ = "0.1.0"
 

@@ -27,19 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from .._progress import progress_bar
-from ..encoders.base import require
-from ..neighbors import (
-    DEFAULT_CHUNK_ROWS,
-    DEFAULT_MEMORY_BUDGET,
-    ExactSearcher,
-    KNNResult,
-    candidate_width,
-    is_out_of_core,
-    query_block_rows,
-    query_blocks,
-    validate_input,
-)
+from ..._deps import require
+from ..._progress import progress_bar
+from ..._validation import DEFAULT_MEMORY_BUDGET
+from .._core import is_out_of_core
+from ..api import BACKENDS, KNNResult, validate_input
+from ..exact import DEFAULT_CHUNK_ROWS, ExactSearcher, query_block_rows, query_blocks
+from ..refine import candidate_width
 
 _CACHE: dict[str, ExactSearcher] = {}
 _LOCK = threading.Lock()
@@ -85,6 +79,7 @@ def _file_reference(X0: np.ndarray) -> tuple[Any, ...] | None:
     return ("npy", str(obj.filename), X0.dtype.str, tuple(X0.shape), int(obj.offset))
 
 
+@BACKENDS.register("dask", description="exact search, query blocks as Dask tasks")
 def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
              refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
              block_size: int | None = None, progress: bool | None = None, client: Any = None,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ._progress import progress_bar
+from .._progress import progress_bar
 
 DEFAULT_BATCH_ROWS = 65536
 

@@ -20,21 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from ..encoders.base import require
-from ..neighbors import (
-    DEFAULT_MEMORY_BUDGET,
-    ExactSearcher,
-    KNNResult,
-    candidate_width,
-    check_nonzero_rows,
-    validate_input,
-)
+from ..._deps import require
+from ..._validation import DEFAULT_MEMORY_BUDGET
+from .._core import check_nonzero_rows
+from ..api import BACKENDS, KNNResult, validate_input
+from ..exact import ExactSearcher
+from ..refine import candidate_width
 from ._common import index_search, prepared_rows, recall_at_k
 
 ADD_BATCH_ROWS = 65536
 _SPACES = {"euclidean": "l2", "cosine": "ip", "inner": "ip"}
 
 
+@BACKENDS.register("hnsw", description="approximate search with an HNSW graph (measured recall)")
 def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
              refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
              block_size: int | None = None, progress: bool | None = None, M: int = 16,

@@ -13,10 +13,10 @@ from oracles import distance_matrix
 
 import pairspace
 from pairspace import neighbors
-from pairspace.backends import recall_at_k
 from pairspace.data.table import EmbeddingTable
-from pairspace.neighbors import ApproximateSearchWarning, ExactSearcher, drop_self, knn
-from pairspace.outofcore import open_matrix
+from pairspace.neighbors import ApproximateSearchWarning, ExactSearcher, _core, drop_self, knn
+from pairspace.neighbors.backends import recall_at_k
+from pairspace.neighbors.outofcore import open_matrix
 
 METRICS = ("euclidean", "cosine", "inner")
 
@@ -49,7 +49,7 @@ def blas_path(request, monkeypatch) -> str:
     if request.param == "torch":
         pytest.importorskip("torch")
     else:
-        monkeypatch.setattr(neighbors, "_torch", lambda load=False: None)
+        monkeypatch.setattr(_core, "_torch", lambda load=False: None)
     return request.param
 
 
