@@ -26,7 +26,15 @@ from .measures import (
     procrustes,
     rbf_cka,
 )
-from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, open_matrix, register_backend
+from .neighbors import (
+    ApproximateSearchWarning,
+    KNNResult,
+    TiedNeighborsWarning,
+    knn,
+    knn_pair,
+    open_matrix,
+    register_backend,
+)
 
 __version__ = "0.1.0"
 
@@ -64,5 +72,6 @@ __all__ = [
     "rbf_cka",
     "open_matrix",
     "register_backend",
+    "TiedNeighborsWarning",
     "zeroshot",
 ]

@@ -342,7 +342,7 @@ def test_parquet_read_in_batches_equals_in_memory(cloud: np.ndarray, tmp_path) -
     res = knn(str(path), 5, "cosine")
     np.testing.assert_array_equal(res.indices, knn(cloud, 5, "cosine").indices)
     cached = open_matrix(path, batch_rows=50, cache_dir=tmp_path / "cache")
-    assert (tmp_path / "cache" / "emb.npy").exists()
+    assert len(list((tmp_path / "cache").glob("emb-*.npy"))) == 1  # keyed by the file (issue 14)
     np.testing.assert_array_equal(np.asarray(cached), cloud)
 
 

@@ -15,11 +15,13 @@ Modules:
 """
 
 from .._validation import DEFAULT_MEMORY_BUDGET
-from ._core import _row_norms_sq, _torch, check_nonzero_rows, is_out_of_core
+from ._core import _row_norms_sq, _torch, check_nonzero_rows, duplicate_rows, is_out_of_core
 from .api import (
     BACKENDS,
+    TIE_WARNING_SHARE,
     ApproximateSearchWarning,
     KNNResult,
+    TiedNeighborsWarning,
     get_backend,
     knn,
     knn_exact,
@@ -43,7 +45,9 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_CHUNK_ROWS",
     "DEFAULT_MEMORY_BUDGET",
+    "TIE_WARNING_SHARE",
     "ApproximateSearchWarning",
+    "TiedNeighborsWarning",
     "ExactSearcher",
     "KNNResult",
     "_row_norms_sq",
@@ -52,6 +56,7 @@ __all__ = [
     "candidate_width",
     "check_nonzero_rows",
     "drop_self",
+    "duplicate_rows",
     "finish_candidates",
     "get_backend",
     "is_out_of_core",

@@ -16,14 +16,55 @@ from typing import Any
 
 import numpy as np
 
+# Largest squared row norms each working dtype handles: the scores (about ||x||^2 + 2 |q| |x|)
+# stay finite, and the products stay far above the underflow threshold, so the error bound of
+# ExactSearcher.score_bound holds (float32 spans about 1e-38 to 3e38, float64 1e-308 to 1e308).
+NORM2_RANGE = {np.dtype(np.float32): (2.0**-60, 2.0**100), np.dtype(np.float64): (2.0**-900, 2.0**1000)}
+
 
 def _row_norms_sq(A: np.ndarray, block_rows: int = 4096) -> np.ndarray:
     """Squared L2 norms of the rows, in float64, blocked so a memmap is read once."""
     out = np.empty(A.shape[0], dtype=np.float64)
-    for s in range(0, A.shape[0], block_rows):
-        blk = np.asarray(A[s : s + block_rows], dtype=np.float64)
-        out[s : s + block_rows] = np.einsum("ij,ij->i", blk, blk)
+    with np.errstate(over="ignore"):  # an overflow gives inf, refused by working_dtype
+        for s in range(0, A.shape[0], block_rows):
+            blk = np.asarray(A[s : s + block_rows], dtype=np.float64)
+            out[s : s + block_rows] = np.einsum("ij,ij->i", blk, blk)
     return out
+
+
+def working_dtype(sq: np.ndarray, dtype: np.dtype, name: str = "X") -> tuple[np.dtype, str | None]:
+    r"""The dtype of the products for data of squared row norms ``sq``, and why it was changed.
+
+    The products are computed in ``dtype`` when the largest squared norm
+    :math:`\max_i \|x_i\|^2` lies in its range (:data:`NORM2_RANGE`); float32 data whose values
+    are too large (near 1e19 the float32 products overflow) or too small (they underflow) is
+    searched in float64 instead, which gives the same neighbors. Beyond float64's range the
+    search is refused: scale the data (neighborhoods do not change under scaling).
+    """
+    dtype = np.dtype(dtype)
+    top = float(sq.max()) if sq.size else 0.0
+    lo64, hi64 = NORM2_RANGE[np.dtype(np.float64)]
+    if not np.isfinite(top) or top > hi64 or 0.0 < top < lo64:
+        raise ValueError(
+            f"{name} has a largest row norm of {np.sqrt(top):.3g}, outside [{np.sqrt(lo64):.1e}, "
+            f"{np.sqrt(hi64):.1e}]: its products overflow or underflow even in float64; rescale "
+            "the data (kNN neighborhoods do not change under scaling)")
+    lo, hi = NORM2_RANGE[dtype]
+    if top == 0.0 or lo <= top <= hi:
+        return dtype, None
+    return np.dtype(np.float64), (
+        f"computed in float64: the largest row norm {np.sqrt(top):.3g} is outside the range "
+        f"[{np.sqrt(lo):.1e}, {np.sqrt(hi):.1e}] where {dtype.name} products neither overflow "
+        "nor underflow")
+
+
+def require_float32_range(sq: np.ndarray, backend: str, name: str = "X") -> None:
+    """Refuse data whose products overflow or underflow float32 in an index that only computes in
+    float32 (faiss, hnswlib)."""
+    dtype, reason = working_dtype(sq, np.dtype(np.float32), name)
+    if reason is not None:
+        raise ValueError(f"backend {backend!r} computes in float32, but {reason.split(': ', 1)[1]}; "
+                         "use backend='exact' (it switches to float64) or rescale the data")
 
 
 def check_nonzero_rows(A: np.ndarray, name: str = "X") -> np.ndarray:
@@ -36,6 +77,25 @@ def check_nonzero_rows(A: np.ndarray, name: str = "X") -> np.ndarray:
             "is undefined for them. Remove them or use metric='euclidean'."
         )
     return sq
+
+def duplicate_rows(A: np.ndarray, sq: np.ndarray | None = None) -> int:
+    """Number of rows equal to an earlier row, :math:`n - |\\{\text{distinct rows}\\}|`.
+
+    Equal rows have bit-identical float64 squared norms ``sq``, so only the rows whose norm is
+    shared are compared (nothing is compared on generic data).
+    """
+    sq = _row_norms_sq(A) if sq is None else sq
+    order = np.argsort(sq, kind="stable")
+    s = sq[order]
+    same = np.zeros(s.size, dtype=bool)
+    same[1:] = s[1:] == s[:-1]
+    same[:-1] |= same[1:]
+    if not same.any():
+        return 0
+    rows = np.sort(order[same])
+    sub = np.asarray(A[rows], dtype=np.float64) + 0.0  # -0.0 becomes 0.0
+    return int(rows.size - np.unique(sub, axis=0).shape[0])
+
 
 def is_out_of_core(A: Any) -> bool:
     """Whether ``A`` (or the array it views) is a memory map, to be streamed rather than copied."""

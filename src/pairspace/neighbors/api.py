@@ -21,6 +21,7 @@ import numpy as np
 from .._progress import progress_bar
 from .._registry import Registry
 from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, check_metric
+from ._core import duplicate_rows
 from .exact import ExactSearcher, query_blocks
 
 BACKENDS = Registry("kNN backend", builtin_modules=[
@@ -34,8 +35,17 @@ block_size=..., progress=..., **options) -> KNNResult``."""
 EXACT_OPTIONS = ("chunk_rows", "device", "stream")
 
 
+TIE_WARNING_SHARE = 0.05
+"""Share of the items above which :func:`knn` warns that ties decide their neighborhoods."""
+
+
 class ApproximateSearchWarning(UserWarning):
     """An approximate kNN backend was used; the message carries its measured recall."""
+
+
+class TiedNeighborsWarning(UserWarning):
+    """Ties at the ``k``-th distance decide the neighborhoods of many items (duplicate rows,
+    points on a grid): which of the tied items count as neighbors is decided by index alone."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +207,33 @@ def knn(
             "queries; every measure built on this search inherits the approximation",
             ApproximateSearchWarning, stacklevel=2,
         )
+    _warn_ties(res)
     return res
+
+
+def _warn_ties(res: KNNResult) -> None:
+    """Warn with :class:`TiedNeighborsWarning` when more than ``TIE_WARNING_SHARE`` of the items
+    have a tie at their ``k``-th distance."""
+    tied = res.info.get("tied_rows")
+    if tied is None or tied <= TIE_WARNING_SHARE * res.n:
+        return
+    dup = res.info.get("duplicate_rows")
+    warnings.warn(
+        f"ties at the k-th distance (k={res.k}, {res.metric}) decide the neighborhoods of {tied} "
+        f"of {res.n} items ({tied / res.n:.1%}"
+        + (f"; {dup} rows duplicate an earlier row" if dup else "")
+        + "): which tied items count as neighbors is decided by their index alone, so every "
+        "measure built on this search partly reflects the tie-breaking. Remove duplicate rows "
+        "or check the data", TiedNeighborsWarning, stacklevel=3)
+
+
+def tie_info(X0: np.ndarray, tied: int | None, sq: np.ndarray | None = None) -> dict[str, int]:
+    """``{"duplicate_rows": ..., "tied_rows": ...}`` for :attr:`KNNResult.info` (``tied_rows``
+    only when known: the number of items whose ``k``-th distance is shared by an item left out)."""
+    info = {"duplicate_rows": duplicate_rows(X0, sq)}
+    if tied is not None:
+        info["tied_rows"] = int(tied)
+    return info
 
 
 @BACKENDS.register("exact", description="exact blocked search (the default)")
@@ -246,6 +282,9 @@ def search_all(searcher: ExactSearcher, backend: str, memory_budget: int, block_
             "widened_rows": searcher.widened}
     if searcher.device is not None:
         info["device"] = searcher.device
+    if searcher.upcast is not None:
+        info["upcast"] = searcher.upcast
+    info.update(tie_info(searcher.X0, searcher.tied if searcher.refine else None, searcher._sq))
     return KNNResult(indices, distances, searcher.metric, backend, None, info)
 
 

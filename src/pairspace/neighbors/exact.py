@@ -48,6 +48,7 @@ from ._core import (
     _row_norms_sq,
     check_nonzero_rows,
     is_out_of_core,
+    working_dtype,
 )
 from .device import device_candidates, device_copy
 from .refine import _finish_coarse, candidate_width, finish_candidates, refined_distances
@@ -114,6 +115,8 @@ class ExactSearcher:
     device: str | None = None
     kk: int = field(default=0, init=False)
     widened: int = field(default=0, init=False)
+    upcast: str | None = field(default=None, init=False)
+    tied: int = field(default=0, init=False)
     _base: np.ndarray | None = field(default=None, init=False, repr=False)
     _sq: np.ndarray | None = field(default=None, init=False, repr=False)
     _scratch: threading.local = field(default_factory=threading.local, init=False, repr=False)
@@ -121,7 +124,8 @@ class ExactSearcher:
 
     def __post_init__(self) -> None:
         n = self.X0.shape[0]
-        self.dtype = np.dtype(self.dtype)
+        self._sq = check_nonzero_rows(self.X0) if self.metric == "cosine" else _row_norms_sq(self.X0)
+        self.dtype, self.upcast = working_dtype(self._sq, self.dtype)
         self.kk = candidate_width(self.k, n, self.refine)
         if self.stream is None:
             self.stream = is_out_of_core(self.X0)
@@ -129,12 +133,11 @@ class ExactSearcher:
             _core._torch(load=True)  # worth its import time: faster threaded products and topk
         if self.chunk_rows is None:
             whole_rows = rows_per_block(self.memory_budget, n * (self.dtype.itemsize + 1))
-            full = (not self.stream and _core._torch() is not None and whole_rows >= FULL_WIDTH_MIN_ROWS
-                    and self.kk >= FULL_WIDTH_MIN_KK)
+            full = (not self.stream and _core._torch() is not None
+                    and whole_rows >= FULL_WIDTH_MIN_ROWS and self.kk >= FULL_WIDTH_MIN_KK)
             self.chunk_rows = n if full else DEFAULT_CHUNK_ROWS
         # the first chunk must hold kk candidates besides the query itself
         self.chunk_rows = int(min(n, max(self.chunk_rows, self.kk + 1)))
-        self._sq = check_nonzero_rows(self.X0) if self.metric == "cosine" else _row_norms_sq(self.X0)
         if self.device is not None:
             self._device_base = device_copy(self.X0, self.metric, self.dtype, self._sq, self.device)
             self.chunk_rows = n
@@ -217,13 +220,15 @@ class ExactSearcher:
 
     def search(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(indices, distances)`` of shape (b, k) for the query rows ``q_rows``."""
-        indices, distances, widened = self.search_block(q_rows)
+        indices, distances, widened, tied = self.search_block(q_rows)
         self.widened += widened
+        self.tied += tied
         return indices, distances
 
-    def search_block(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def search_block(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
         r"""Like :meth:`search`, also returning the number of rows searched again with more
-        candidates (thread-safe).
+        candidates and the number of rows whose ``k``-th distance is tied with an item left out
+        (with ``refine``; else 0), thread-safe.
 
         A float32 product of length :math:`m` has error at most :math:`\gamma_m \sum_i |a_i b_i|`
         with :math:`\gamma_m = m u / (1 - m u)` and :math:`u` the unit roundoff (Higham, *Accuracy
@@ -248,12 +253,13 @@ class ExactSearcher:
             vals, cand = self.candidates(q_rows)
             coarse = _finish_coarse(vals.astype(np.float64), qsq, self.metric)
             ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=coarse)
-            return ind, dist, 0
+            return ind, dist, 0, 0
         gap = 2.0 * self.score_bound(q_rows)[:, None]
         v, cand, inside, widened = self._window(q_rows, gap)
         if self.exact_distances:
-            ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, sq=self._sq)
-            return ind, dist, widened
+            ind, dist, tied = finish_candidates(self.X0, q_rows, cand, self.k, self.metric,
+                                                sq=self._sq, ties=True)
+            return ind, dist, widened, tied
         with np.errstate(invalid="ignore"):  # inf - inf past a row's window
             link = np.diff(v, axis=1) <= gap  # neighbors in the coarse order that may be swapped
         need = np.zeros(v.shape, dtype=bool)
@@ -263,8 +269,9 @@ class ExactSearcher:
         dist = np.where(inside, _finish_coarse(v, qsq, self.metric), np.inf)
         refined = refined_distances(self.X0, q_rows, cand, self.metric, sq=self._sq, mask=need)
         dist[need] = refined[need]
-        ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=dist)
-        return ind, dist, widened
+        ind, dist, tied = finish_candidates(self.X0, q_rows, cand, self.k, self.metric,
+                                            coarse=dist, ties=True)
+        return ind, dist, widened, tied
 
     def _window(self, q_rows: np.ndarray, gap: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

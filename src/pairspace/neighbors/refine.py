@@ -144,8 +144,8 @@ def _refined_masked(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metric
 
 
 def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: int, metric: str,
-                      coarse: np.ndarray | None = None, sq: np.ndarray | None = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+                      coarse: np.ndarray | None = None, sq: np.ndarray | None = None,
+                      ties: bool = False) -> tuple[np.ndarray, ...]:
     """Refine candidate neighbors in float64 and keep the ``k`` best by ``(distance, index)``.
 
     Parameters
@@ -165,10 +165,15 @@ def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: i
     sq : numpy.ndarray, optional
         Float64 squared row norms of ``X0`` (enables the faster refinement of float32 inputs, see
         :func:`refined_distances`).
+    ties : bool
+        Also return the number of query rows whose ``k``-th distance is shared by a candidate left
+        out (the tie at the boundary is broken by index alone). Exact only when ``cand`` holds every
+        item at that distance, as the certified window of the exact search does.
 
     Returns
     -------
     (indices, distances) : numpy.ndarray of shapes (b, k)
+        Followed by the number of tied rows when ``ties``.
     """
     missing = cand < 0  # an index may return fewer candidates than asked
     if missing.any():
@@ -181,7 +186,10 @@ def finish_candidates(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, k: i
     indices = np.take_along_axis(cand, order, axis=1).astype(np.int64)
     if missing.any() and (indices == np.iinfo(np.int64).max).any():
         raise ValueError(f"the index returned fewer than k={k} neighbors for some queries")
-    return indices, np.take_along_axis(dist, order, axis=1)
+    best = np.take_along_axis(dist, order, axis=1)
+    if not ties:
+        return indices, best
+    return indices, best, int(np.count_nonzero((dist <= best[:, -1:]).sum(axis=1) > k))
 
 
 def candidate_width(k: int, n: int, refine: bool = True) -> int:

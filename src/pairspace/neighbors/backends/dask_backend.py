@@ -31,7 +31,7 @@ from ..._deps import require
 from ..._progress import progress_bar
 from ..._validation import DEFAULT_MEMORY_BUDGET
 from .._core import is_out_of_core
-from ..api import BACKENDS, KNNResult, validate_input
+from ..api import BACKENDS, KNNResult, tie_info, validate_input
 from ..exact import DEFAULT_CHUNK_ROWS, ExactSearcher, query_block_rows, query_blocks
 from ..refine import candidate_width
 
@@ -48,7 +48,7 @@ def _open_on_worker(data: Any) -> np.ndarray:
 
 
 def _search_task(data: Any, token: str, k: int, metric: str, dtype: str, refine: bool,
-                 chunk_rows: int, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray, int]:
+                 chunk_rows: int, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray, int, int]:
     """One query block on a worker (the searcher is built once per worker and search)."""
     with _LOCK:
         searcher = _CACHE.get(token)
@@ -57,8 +57,8 @@ def _search_task(data: Any, token: str, k: int, metric: str, dtype: str, refine:
             searcher = ExactSearcher(_open_on_worker(data), k, metric, np.dtype(dtype), refine,
                                      chunk_rows)
             _CACHE[token] = searcher
-    ind, dist, widened = searcher.search_block(np.arange(start, stop))
-    return start, ind, dist, widened
+    ind, dist, widened, tied = searcher.search_block(np.arange(start, stop))
+    return start, ind, dist, widened, tied
 
 
 def _release(token: str) -> None:
@@ -123,7 +123,7 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
     token = uuid.uuid4().hex
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float64)
-    widened = 0
+    widened = tied = 0
     try:
         ref = _file_reference(X0)
         data = ref if ref is not None else client.scatter(np.asarray(X0), broadcast=True)
@@ -132,10 +132,11 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
         bar = progress_bar(total=len(futures), desc=f"kNN search (dask, {metric})",
                            progress=progress, unit="task")
         for fut in distributed.as_completed(futures):
-            s, ind, dist, unc = fut.result()
+            s, ind, dist, unc, tie = fut.result()
             indices[s : s + ind.shape[0]] = ind
             distances[s : s + ind.shape[0]] = dist
             widened += unc
+            tied += tie
             bar.update(1)
         bar.close()
         client.run(_release, token)
@@ -145,4 +146,4 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
             cluster.close()
     return KNNResult(indices, distances, metric, "dask", None,
                      {"dtype": dtype.name, "refine": refine, "n_tasks": len(blocks),
-                      "widened_rows": widened})
+                      "widened_rows": widened, **tie_info(X0, tied if refine else None)})

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..._deps import require
 from ..._validation import DEFAULT_MEMORY_BUDGET, rows_per_block
-from .._core import check_nonzero_rows
+from .._core import _row_norms_sq, check_nonzero_rows, require_float32_range
 from ..api import BACKENDS, KNNResult, validate_input
 from ..refine import candidate_width
 from ._common import index_search, prepared_rows
@@ -50,8 +50,8 @@ def knn_faiss(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
     n, d = X0.shape
     if n_threads is not None:
         faiss.omp_set_num_threads(int(n_threads))
-    if metric == "cosine":
-        check_nonzero_rows(X0)
+    sq = check_nonzero_rows(X0) if metric == "cosine" else _row_norms_sq(X0)
+    require_float32_range(sq, "faiss")
     index = faiss.IndexFlatL2(d) if metric == "euclidean" else faiss.IndexFlatIP(d)
     for s in range(0, n, ADD_BATCH_ROWS):
         index.add(prepared_rows(X0, s, min(n, s + ADD_BATCH_ROWS), metric))

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..._deps import require
 from ..._validation import DEFAULT_MEMORY_BUDGET
-from .._core import check_nonzero_rows
+from .._core import _row_norms_sq, check_nonzero_rows, require_float32_range
 from ..api import BACKENDS, KNNResult, validate_input
 from ..exact import ExactSearcher
 from ..refine import candidate_width
@@ -69,8 +69,8 @@ def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
     hnswlib = require("hnswlib", "scale")
     X0, k, dtype = validate_input(X, k, dtype)
     n, d = X0.shape
-    if metric == "cosine":
-        check_nonzero_rows(X0)
+    sq = check_nonzero_rows(X0) if metric == "cosine" else _row_norms_sq(X0)
+    require_float32_range(sq, "hnsw")
     kk = candidate_width(k, n, refine)
     threads = int(n_threads) if n_threads is not None else (os.cpu_count() or 1)
     index = hnswlib.Index(space=_SPACES[metric], dim=d)
