@@ -32,7 +32,7 @@ BACKENDS = Registry("kNN backend", builtin_modules=[
 """The kNN backends by name: ``fn(X, k, metric=..., dtype=..., refine=..., memory_budget=...,
 block_size=..., progress=..., **options) -> KNNResult``."""
 
-EXACT_OPTIONS = ("chunk_rows", "device", "stream")
+EXACT_OPTIONS = ("chunk_rows", "device", "stream", "symmetric")
 
 
 TIE_WARNING_SHARE = 0.05
@@ -253,7 +253,8 @@ def knn_exact(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
         :class:`ExactSearcher`), ``stream`` (``True``: no prepared copy of the data, each block
         prepares its chunks again; the default for memmaps) and ``device`` (a torch device such
         as ``"cuda"``: the products and the selection run there, the float64 refinement on the
-        CPU).
+        CPU) and ``symmetric`` (``None``: symmetric block products, half the flops, for in-memory
+        data on the CPU with more than one block of rows; ``True``/``False`` to force it).
     """
     unknown = set(options) - set(EXACT_OPTIONS)
     if unknown:
@@ -263,7 +264,7 @@ def knn_exact(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
     searcher = ExactSearcher(X0, k, metric, dtype, refine,
                              None if chunk_rows is None else int(chunk_rows),
                              options.get("stream"), memory_budget, exact_distances,
-                             None if device is None else str(device))
+                             None if device is None else str(device), options.get("symmetric"))
     return search_all(searcher, "exact", memory_budget, block_size, progress)
 
 
@@ -271,15 +272,20 @@ def search_all(searcher: ExactSearcher, backend: str, memory_budget: int, block_
                progress: bool | None) -> KNNResult:
     """Run ``searcher`` over every query block and assemble the :class:`KNNResult`."""
     n = searcher.X0.shape[0]
-    b = block_size if block_size is not None else searcher.query_block_rows(memory_budget)
     indices = np.empty((n, searcher.k), dtype=np.int64)
     distances = np.empty((n, searcher.k), dtype=np.float64)
-    blocks = list(query_blocks(n, int(b)))
-    for s, e in progress_bar(blocks, desc=f"kNN search ({searcher.metric})", progress=progress,
-                             unit="block"):
-        indices[s:e], distances[s:e] = searcher.search(np.arange(s, e))
+    if searcher.symmetric:
+        b = searcher.symmetric_block_rows(memory_budget, block_size)
+        blocks = searcher.symmetric_blocks(b)
+    else:
+        b = block_size if block_size is not None else searcher.query_block_rows(memory_budget)
+        blocks = ((s, e, None) for s, e in query_blocks(n, int(b)))
+    for s, e, *pre in progress_bar(blocks, total=-(-n // int(b)), progress=progress,
+                                   desc=f"kNN search ({searcher.metric})", unit="block"):
+        pair = None if pre[0] is None else (pre[0], pre[1])
+        indices[s:e], distances[s:e] = searcher.search(np.arange(s, e), pair)
     info = {"dtype": searcher.dtype.name, "refine": searcher.refine,
-            "widened_rows": searcher.widened}
+            "widened_rows": searcher.widened, "symmetric": bool(searcher.symmetric)}
     if searcher.device is not None:
         info["device"] = searcher.device
     if searcher.upcast is not None:

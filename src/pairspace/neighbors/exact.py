@@ -52,7 +52,8 @@ from ._core import (
 )
 from .device import device_candidates, device_copy
 from .refine import _finish_coarse, candidate_width, finish_candidates, refined_distances
-from .selection import _merge_pending, _threshold_hits, select_smallest_sorted
+from .selection import RowState
+from .symmetric import symmetric_candidates, symmetric_operands
 
 DEFAULT_CHUNK_ROWS = 2048  # database rows per matrix product (b x 2048 scores stay in cache)
 FIRST_CHUNK_ROWS = 2048  # database rows of the first product (fully sorted to seed the thresholds)
@@ -101,6 +102,11 @@ class ExactSearcher:
         A torch device (e.g. ``"cuda"``): the prepared database is copied there once and every
         query block's whole rows of scores and their ``topk`` are computed there; the certified
         window and the float64 refinement run on the CPU as for the other paths.
+    symmetric : bool or None
+        Self-search with symmetric block products (:mod:`pairspace.neighbors.symmetric`): half
+        the flops, the same neighbors in the same order. ``None``: for in-memory data on the CPU
+        with more than one block of rows (:meth:`symmetric_block_rows`). Only :meth:`search_all`
+        uses it; :meth:`search` of any rows works either way.
     """
 
     X0: np.ndarray
@@ -113,6 +119,7 @@ class ExactSearcher:
     memory_budget: int = DEFAULT_MEMORY_BUDGET
     exact_distances: bool = True
     device: str | None = None
+    symmetric: bool | None = None
     kk: int = field(default=0, init=False)
     widened: int = field(default=0, init=False)
     upcast: str | None = field(default=None, init=False)
@@ -121,6 +128,7 @@ class ExactSearcher:
     _sq: np.ndarray | None = field(default=None, init=False, repr=False)
     _scratch: threading.local = field(default_factory=threading.local, init=False, repr=False)
     _device_base: Any = field(default=None, init=False, repr=False)
+    _operands: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = self.X0.shape[0]
@@ -138,9 +146,16 @@ class ExactSearcher:
             self.chunk_rows = n if full else DEFAULT_CHUNK_ROWS
         # the first chunk must hold kk candidates besides the query itself
         self.chunk_rows = int(min(n, max(self.chunk_rows, self.kk + 1)))
+        if self.symmetric is None:
+            self.symmetric = (self.device is None and not self.stream
+                              and n > self.symmetric_block_rows(self.memory_budget))
+        elif self.symmetric and (self.device is not None or self.stream):
+            raise ValueError("symmetric=True needs in-memory data on the CPU (no device, no stream)")
         if self.device is not None:
             self._device_base = device_copy(self.X0, self.metric, self.dtype, self._sq, self.device)
             self.chunk_rows = n
+        elif self.symmetric:
+            self._operands = symmetric_operands(self.X0, self.metric, self.dtype, self._sq)
         elif not self.stream:
             self._base = _prepare_base(np.asarray(self.X0), self.metric, self.dtype, self._sq)
 
@@ -180,52 +195,29 @@ class ExactSearcher:
             Qp = _prepare_queries(np.asarray(self.X0[q_rows]), self.metric, self.dtype,
                                   self._sq[q_rows])
         buf = self._buffer("scores", b, self.dtype)
-        best_v = best_i = None
-        # Hits wait in `pending` and are merged once they rival the kept candidates in number: a
-        # merge re-sorts all kk kept entries, so merging after every chunk would dominate for large
-        # k. Comparing with a stale threshold stays exact (it is never below the current one).
-        pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        n_pending = 0
+        state = RowState(kk)
         for c0, C in self._chunks(kk):
             w = C.shape[0]
             S = buf if w == self.chunk_rows else np.empty((b, w), dtype=self.dtype)
             _matmul_into(Qp, C, S)
             mine = np.flatnonzero((q_rows >= c0) & (q_rows < c0 + w))
             S[mine, q_rows[mine] - c0] = np.inf  # exclude the item itself by index
-            if best_v is None:
-                best_v, best_i = select_smallest_sorted(S, kk)
-                best_i = best_i.astype(np.int64)
-                continue
             m = self._buffer("mask", b, np.dtype(bool)) if w == self.chunk_rows else \
                 np.empty((b, w), dtype=bool)
-            r, j = _threshold_hits(S, best_v[:, -1:], m)
-            if r.size > 4 * b * kk:  # many hits (adversarial order): select within the chunk first
-                cv, ci = select_smallest_sorted(S, min(kk, w))
-                r = np.repeat(np.arange(b), cv.shape[1])
-                v, j = cv.ravel(), ci.ravel().astype(np.int64)
-                keep = v < np.repeat(best_v[:, -1], cv.shape[1])
-                r, v, j = r[keep], v[keep], j[keep]
-            else:
-                v = S[r, j]
-            if r.size:
-                pending.append((r, v, j + c0))
-                n_pending += r.size
-            if n_pending >= b * kk:
-                _merge_pending(best_v, best_i, pending)
-                pending, n_pending = [], 0
-        assert best_v is not None and best_i is not None
-        if pending:
-            _merge_pending(best_v, best_i, pending)
-        return best_v, best_i
+            state.feed(S, c0, m)
+        return state.result()
 
-    def search(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(indices, distances)`` of shape (b, k) for the query rows ``q_rows``."""
-        indices, distances, widened, tied = self.search_block(q_rows)
+    def search(self, q_rows: np.ndarray, pre: tuple[np.ndarray, np.ndarray] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """``(indices, distances)`` of shape (b, k) for the query rows ``q_rows`` (``pre``: their
+        coarse candidates when already known, see :meth:`search_block`)."""
+        indices, distances, widened, tied = self.search_block(q_rows, pre)
         self.widened += widened
         self.tied += tied
         return indices, distances
 
-    def search_block(self, q_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int]:
+    def search_block(self, q_rows: np.ndarray, pre: tuple[np.ndarray, np.ndarray] | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, int, int]:
         r"""Like :meth:`search`, also returning the number of rows searched again with more
         candidates and the number of rows whose ``k``-th distance is tied with an item left out
         (with ``refine``; else 0), thread-safe.
@@ -246,16 +238,19 @@ class ExactSearcher:
         With ``exact_distances`` every window candidate gets its float64 distance; without it only
         the members of those groups do (about half of them at d = 512), which gives the same
         neighbors in the same order, the other distances keeping the working dtype's rounding.
+
+        ``pre`` are the rows' coarse candidates ``(scores, indices)`` of the symmetric product
+        (:func:`~pairspace.neighbors.symmetric.symmetric_candidates`) when already computed.
         """
         q_rows = np.asarray(q_rows, dtype=np.int64)
         qsq = self._sq[q_rows]
         if not self.refine:
-            vals, cand = self.candidates(q_rows)
-            coarse = _finish_coarse(vals.astype(np.float64), qsq, self.metric)
+            vals, cand = self._coarse(q_rows, pre)
+            coarse = _finish_coarse(vals, qsq, self.metric)
             ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=coarse)
             return ind, dist, 0, 0
         gap = 2.0 * self.score_bound(q_rows)[:, None]
-        v, cand, inside, widened = self._window(q_rows, gap)
+        v, cand, inside, widened = self._window(q_rows, gap, pre)
         if self.exact_distances:
             ind, dist, tied = finish_candidates(self.X0, q_rows, cand, self.k, self.metric,
                                                 sq=self._sq, ties=True)
@@ -273,14 +268,27 @@ class ExactSearcher:
                                             coarse=dist, ties=True)
         return ind, dist, widened, tied
 
-    def _window(self, q_rows: np.ndarray, gap: np.ndarray
+    def _coarse(self, q_rows: np.ndarray, pre: tuple[np.ndarray, np.ndarray] | None
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows' coarse candidates as float64 one-sided scores (``||x||^2 - 2 <q, x>`` for
+        euclidean: the symmetric squared distance less the query's squared norm) and indices."""
+        if pre is None:
+            vals, cand = self.candidates(q_rows)
+            return vals.astype(np.float64), cand
+        vals, cand = pre
+        v = vals.astype(np.float64)
+        if self.metric == "euclidean":
+            v -= self._sq[q_rows][:, None]
+        return v, cand
+
+    def _window(self, q_rows: np.ndarray, gap: np.ndarray,
+                pre: tuple[np.ndarray, np.ndarray] | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Sorted coarse candidates ``(scores in float64, indices, inside the window)``, cut to the
         widest window of the block, and the number of rows searched again with more candidates.
         Missing entries of rows whose window is narrower have index ``-1`` and score ``inf``."""
         n, k = self.X0.shape[0], self.k
-        vals, cand = self.candidates(q_rows)
-        v = vals.astype(np.float64)
+        v, cand = self._coarse(q_rows, pre)
         inside = v <= v[:, k - 1 : k] + gap
         kk = v.shape[1]
         redo = np.flatnonzero(inside[:, -1]) if kk < n - 1 else np.empty(0, dtype=np.int64)
@@ -302,16 +310,34 @@ class ExactSearcher:
         """Bound ``e`` on the error of every coarse score of the query rows (see
         :meth:`search_block`), from the largest row norm of the data."""
         assert self._sq is not None
-        m = self.X0.shape[1] + 1
+        m = self.X0.shape[1] + 2
         u = float(np.finfo(self.dtype).eps) / 2
         c = (m * u / (1 - m * u) + 3 * u) * 1.01
         xmax = float(np.sqrt(self._sq.max()))
         qn = np.sqrt(self._sq[q_rows])
+        if self.metric == "euclidean" and self.symmetric:  # ||q||^2 + ||x||^2 - 2 <q, x>
+            return c * (qn + xmax) ** 2
         if self.metric == "euclidean":
             return c * (2.0 * qn * xmax + xmax * xmax)
         if self.metric == "cosine":
             return np.full(q_rows.size, c * 1.01)
         return c * qn * xmax
+
+    def symmetric_block_rows(self, memory_budget: int, block_size: int | None = None) -> int:
+        """Rows per block of the symmetric products: ``block_size`` when given, else a square
+        block of scores and its mask within ``memory_budget`` (at most ``MAX_QUERY_BLOCK``);
+        always at least ``kk + 1``."""
+        if block_size is None:
+            side = int(np.sqrt(rows_per_block(memory_budget, self.dtype.itemsize + 1)))
+            block_size = min(MAX_QUERY_BLOCK, side)
+        return int(max(block_size, self.kk + 1))
+
+    def symmetric_blocks(self, block_rows: int) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+        """The coarse candidates of every query block of the symmetric search, block by block
+        (see :func:`~pairspace.neighbors.symmetric.symmetric_candidates`)."""
+        if self._operands is None:
+            raise ValueError("this searcher was built with symmetric=False")
+        return symmetric_candidates(*self._operands, self.kk, block_rows)
 
     def query_block_rows(self, memory_budget: int) -> int:
         """Query rows per block under ``memory_budget`` bytes of scratch memory."""

@@ -10,6 +10,7 @@ merges the few hits with a stable sort (:func:`_merge_hits`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -95,14 +96,15 @@ def _mask_hits(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _threshold_hits(S: np.ndarray, t: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``np.nonzero(S < t)`` for a per-row threshold column ``t``, in row slices of about 2 MiB
-    so that the comparison and the word scan of its mask stay in cache."""
+    """``np.nonzero(S < t)`` for a per-row threshold column ``t`` (or a per-column row ``t``), in
+    row slices of about 2 MiB so that the comparison and the word scan of its mask stay in cache."""
     b = S.shape[0]
     step = max(1, 2**19 // max(1, S.shape[1]))
+    per_row = t.shape[0] == b  # else one threshold per column (a row vector)
     rs, js = [], []
     for s in range(0, b, step):
         e = min(b, s + step)
-        np.less(S[s:e], t[s:e], out=mask[s:e])
+        np.less(S[s:e], t[s:e] if per_row else t, out=mask[s:e])
         r, j = _mask_hits(mask[s:e])
         rs.append(r + s)
         js.append(j)
@@ -151,3 +153,64 @@ def _smallest_by_value_then_index(vals: np.ndarray, idx: np.ndarray, k: int) -> 
     if tied.size:
         order[tied] = np.lexsort((idx[tied], vals[tied]), axis=1)
     return order[:, :k]
+
+
+@dataclass
+class RowState:
+    """The running ``kk`` smallest ``(score, index)`` pairs of a block of query rows.
+
+    Chunks of scores against database rows are fed in increasing database order
+    (:meth:`feed`). The first chunk is selected exactly; every later one is only compared with
+    each row's current ``kk``-th score ``t``: an entry is a candidate iff its score is ``< t``
+    (an equal score in a later chunk has a higher index and loses the tie). Hits wait in
+    ``pending`` and are merged once they rival the kept candidates in number (a merge re-sorts
+    all ``kk`` kept entries); comparing with a stale threshold stays exact, as it is never below
+    the current one.
+    """
+
+    kk: int
+    best_v: np.ndarray | None = None
+    best_i: np.ndarray | None = None
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    n_pending: int = 0
+
+    def feed(self, S: np.ndarray, c0: int, mask: np.ndarray, transposed: bool = False) -> None:
+        """Scores ``S`` of the query rows (its rows; its columns when ``transposed``) against the
+        database rows ``c0, c0 + 1, ...``; ``mask`` is boolean scratch of the shape of ``S``."""
+        T = S.T if transposed else S
+        b, w = T.shape
+        kk = self.kk
+        if self.best_v is None:
+            self.best_v, best_i = select_smallest_sorted(np.ascontiguousarray(T), kk)
+            self.best_i = best_i.astype(np.int64) + c0
+            return
+        t = self.best_v[:, -1]
+        if transposed:
+            j, r = _threshold_hits(S, t[None, :], mask)
+        else:
+            r, j = _threshold_hits(S, t[:, None], mask)
+        if r.size > 4 * b * kk:  # many hits (adversarial order): select within the chunk first
+            cv, ci = select_smallest_sorted(np.ascontiguousarray(T), min(kk, w))
+            r = np.repeat(np.arange(b), cv.shape[1])
+            v, j = cv.ravel(), ci.ravel().astype(np.int64)
+            keep = v < np.repeat(t, cv.shape[1])
+            r, v, j = r[keep], v[keep], j[keep]
+        else:
+            v = T[r, j]
+        if r.size:
+            self.pending.append((r, v, j + c0))
+            self.n_pending += r.size
+        if self.n_pending >= b * kk:
+            self.flush()
+
+    def flush(self) -> None:
+        """Merge the pending hits into the kept candidates."""
+        if self.pending:
+            _merge_pending(self.best_v, self.best_i, self.pending)
+        self.pending, self.n_pending = [], 0
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ``kk`` smallest ``(scores, indices)`` of every row, sorted by ``(score, index)``."""
+        assert self.best_v is not None and self.best_i is not None
+        self.flush()
+        return self.best_v, self.best_i

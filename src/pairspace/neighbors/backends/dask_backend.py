@@ -55,7 +55,7 @@ def _search_task(data: Any, token: str, k: int, metric: str, dtype: str, refine:
         if searcher is None:
             _CACHE.clear()  # one search at a time per worker keeps memory bounded
             searcher = ExactSearcher(_open_on_worker(data), k, metric, np.dtype(dtype), refine,
-                                     chunk_rows)
+                                     chunk_rows, symmetric=False)
             _CACHE[token] = searcher
     ind, dist, widened, tied = searcher.search_block(np.arange(start, stop))
     return start, ind, dist, widened, tied
