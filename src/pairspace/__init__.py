@@ -23,7 +23,8 @@ _LAZY_ATTRS: dict[str, str] = {
     "knn": ".neighbors",
     "knn_pair": ".neighbors",
     "register_backend": ".neighbors",
-    "open_matrix": ".outofcore",
+    "TiedNeighborsWarning": ".neighbors",
+    "open_matrix": ".neighbors",
     "EmbeddingTable": ".data",
     "load_pair": ".data",
     "NNGSCurve": ".measures",
@@ -45,7 +46,7 @@ _LAZY_ATTRS: dict[str, str] = {
 
 # Subpackages reachable as attributes after ``import pairspace`` (imported on first access).
 _LAZY_SUBMODULES: frozenset[str] = frozenset({
-    "align", "analogy", "backends", "cli", "data", "encoders", "measures", "neighbors", "outofcore",
+    "align", "analogy", "cli", "data", "encoders", "measures", "neighbors",
     "report", "stats", "studies", "tasks", "zeroshot",
 })
 

@@ -11,6 +11,7 @@ batch at a time, so it is never held in memory whole either.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ._progress import progress_bar
+from .._progress import progress_bar
 
 DEFAULT_BATCH_ROWS = 65536
 
@@ -38,8 +39,12 @@ def open_matrix(path: str | os.PathLike[str], column: str = "vector",
     batch_rows : int
         Rows per parquet record batch.
     cache_dir : str or PathLike, optional
-        Where the parquet data is copied as ``<stem>.npy`` (kept for reuse). By default it goes to
-        an anonymous temporary file that disappears once the memory map is released.
+        Where the parquet data is copied as ``<stem>-<key>.npy`` and kept for reuse. The key hashes
+        the file's resolved path, size, modification time and ``column``, so two files of the same
+        name never share a cache entry and a rewritten file gets a new one. A cache file is written
+        under a temporary name and renamed into place, so a file another memory map reads is never
+        overwritten. By default the data goes to an anonymous temporary file that disappears once
+        the memory map is released.
     progress : bool or None
         Progress bar while converting parquet.
 
@@ -96,6 +101,9 @@ def parquet_to_memmap(path: str | os.PathLike[str], column: str = "vector",
     import pyarrow.parquet as pq
 
     p = Path(path)
+    cached = None if cache_dir is None else Path(cache_dir) / cache_name(p, column)
+    if cached is not None and cached.exists():
+        return np.load(cached, mmap_mode="r")
     pf = pq.ParquetFile(p)
     names = pf.schema_arrow.names
     if column not in names:
@@ -108,13 +116,12 @@ def parquet_to_memmap(path: str | os.PathLike[str], column: str = "vector",
     batches = pf.iter_batches(batch_size=batch_rows, columns=[column])
     first = _batch_matrix(next(batches).column(0), None, p, column)
     d = first.shape[1]
-    if cache_dir is None:
-        fd, tmp = tempfile.mkstemp(suffix=".npy", prefix="pairspace-")
-        os.close(fd)
-        target = Path(tmp)
-    else:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
-        target = Path(cache_dir) / f"{p.stem}.npy"
+    if cached is not None:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".npy.partial", prefix=f"{p.stem}-",
+                               dir=None if cached is None else cached.parent)
+    os.close(fd)
+    target = Path(tmp)
     try:
         out = np.lib.format.open_memmap(target, mode="w+", dtype=dtype, shape=(n, d))
         out[: first.shape[0]] = first
@@ -128,10 +135,21 @@ def parquet_to_memmap(path: str | os.PathLike[str], column: str = "vector",
                 bar.update(blk.shape[0])
         out.flush()
         del out
+        if cached is not None:  # atomic; a map of an earlier file keeps its own (old) inode
+            os.replace(target, cached)
+            return np.load(cached, mmap_mode="r")
         result = np.load(target, mmap_mode="r")
     except BaseException:
         target.unlink(missing_ok=True)
         raise
-    if cache_dir is None:
-        target.unlink()  # the mapping stays valid; the disk space is freed when it is released
+    target.unlink()  # the mapping stays valid; the disk space is freed when it is released
     return result
+
+
+def cache_name(path: str | os.PathLike[str], column: str) -> str:
+    """The cache file name of a parquet matrix: ``<stem>-<key>.npy``, with ``key`` a hash of the
+    resolved path, the size and modification time (ns) of the file, and the column."""
+    p = Path(path).resolve()
+    st = p.stat()
+    ident = f"{p}\0{st.st_size}\0{st.st_mtime_ns}\0{column}".encode()
+    return f"{p.stem}-{hashlib.sha256(ident).hexdigest()[:20]}.npy"

@@ -6,15 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._progress import progress_bar
-from ..neighbors import (
-    _row_norms_sq,
-    candidate_width,
-    drop_self,
-    finish_candidates,
-    query_blocks,
-    self_mask,
-)
+from ..._progress import progress_bar
+from .._core import _row_norms_sq
+from ..exact import query_blocks
+from ..refine import candidate_width, drop_self, finish_candidates, self_mask
 
 
 def prepared_rows(X0: np.ndarray, start: int, stop: int, metric: str) -> np.ndarray:

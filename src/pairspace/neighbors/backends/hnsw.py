@@ -20,21 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from ..encoders.base import require
-from ..neighbors import (
-    DEFAULT_MEMORY_BUDGET,
-    ExactSearcher,
-    KNNResult,
-    candidate_width,
-    check_nonzero_rows,
-    validate_input,
-)
+from ..._deps import require
+from ..._validation import DEFAULT_MEMORY_BUDGET
+from .._core import _row_norms_sq, check_nonzero_rows, require_float32_range
+from ..api import BACKENDS, KNNResult, validate_input
+from ..exact import ExactSearcher
+from ..refine import candidate_width
 from ._common import index_search, prepared_rows, recall_at_k
 
 ADD_BATCH_ROWS = 65536
 _SPACES = {"euclidean": "l2", "cosine": "ip", "inner": "ip"}
 
 
+@BACKENDS.register("hnsw", description="approximate search with an HNSW graph (measured recall)")
 def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
              refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
              block_size: int | None = None, progress: bool | None = None, M: int = 16,
@@ -71,8 +69,8 @@ def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
     hnswlib = require("hnswlib", "scale")
     X0, k, dtype = validate_input(X, k, dtype)
     n, d = X0.shape
-    if metric == "cosine":
-        check_nonzero_rows(X0)
+    sq = check_nonzero_rows(X0) if metric == "cosine" else _row_norms_sq(X0)
+    require_float32_range(sq, "hnsw")
     kk = candidate_width(k, n, refine)
     threads = int(n_threads) if n_threads is not None else (os.cpu_count() or 1)
     index = hnswlib.Index(space=_SPACES[metric], dim=d)
@@ -98,7 +96,7 @@ def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
                                       f"kNN search (hnsw, {metric})")
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, size=min(int(recall_sample), n), replace=False))
-    exact = ExactSearcher(X0, k, metric, dtype)
+    exact = ExactSearcher(X0, k, metric, dtype, symmetric=False)
     exact_idx = np.concatenate([exact.search(sample[s : s + 1024])[0]
                                 for s in range(0, sample.size, 1024)])
     recall = recall_at_k(indices[sample], exact_idx)

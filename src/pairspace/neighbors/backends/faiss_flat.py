@@ -13,13 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from ..encoders.base import require
-from ..neighbors import DEFAULT_MEMORY_BUDGET, KNNResult, candidate_width, validate_input
+from ..._deps import require
+from ..._validation import DEFAULT_MEMORY_BUDGET, rows_per_block
+from .._core import _row_norms_sq, check_nonzero_rows, require_float32_range
+from ..api import BACKENDS, KNNResult, validate_input
+from ..refine import candidate_width
 from ._common import index_search, prepared_rows
 
 ADD_BATCH_ROWS = 65536
 
 
+@BACKENDS.register("faiss", description="exact search with a faiss flat index")
 def knn_faiss(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
               refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
               block_size: int | None = None, progress: bool | None = None,
@@ -46,10 +50,8 @@ def knn_faiss(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
     n, d = X0.shape
     if n_threads is not None:
         faiss.omp_set_num_threads(int(n_threads))
-    if metric == "cosine":
-        from ..neighbors import check_nonzero_rows
-
-        check_nonzero_rows(X0)
+    sq = check_nonzero_rows(X0) if metric == "cosine" else _row_norms_sq(X0)
+    require_float32_range(sq, "faiss")
     index = faiss.IndexFlatL2(d) if metric == "euclidean" else faiss.IndexFlatIP(d)
     for s in range(0, n, ADD_BATCH_ROWS):
         index.add(prepared_rows(X0, s, min(n, s + ADD_BATCH_ROWS), metric))
@@ -64,7 +66,8 @@ def knn_faiss(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
 
     kk = candidate_width(k, n, refine)
     if block_size is None:  # faiss's scratch: a b x n float32 block of scores, plus the gathers
-        block_size = int(max(1, min(n, 4096, memory_budget // (4 * n + 2 * (kk + 1) * d * 8))))
+        block_size = rows_per_block(memory_budget, 4 * n + 2 * (kk + 1) * d * 8, n_rows=n,
+                                    cap=4096)
     indices, distances = index_search(query, X0, k, metric, refine, block_size, progress,
                                       f"kNN search (faiss, {metric})")
     return KNNResult(indices, distances, metric, "faiss", None,

@@ -27,19 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from .._progress import progress_bar
-from ..encoders.base import require
-from ..neighbors import (
-    DEFAULT_CHUNK_ROWS,
-    DEFAULT_MEMORY_BUDGET,
-    ExactSearcher,
-    KNNResult,
-    candidate_width,
-    is_out_of_core,
-    query_block_rows,
-    query_blocks,
-    validate_input,
-)
+from ..._deps import require
+from ..._progress import progress_bar
+from ..._validation import DEFAULT_MEMORY_BUDGET
+from .._core import is_out_of_core
+from ..api import BACKENDS, KNNResult, tie_info, validate_input
+from ..exact import DEFAULT_CHUNK_ROWS, ExactSearcher, query_block_rows, query_blocks
+from ..refine import candidate_width
 
 _CACHE: dict[str, ExactSearcher] = {}
 _LOCK = threading.Lock()
@@ -54,17 +48,17 @@ def _open_on_worker(data: Any) -> np.ndarray:
 
 
 def _search_task(data: Any, token: str, k: int, metric: str, dtype: str, refine: bool,
-                 chunk_rows: int, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray, int]:
+                 chunk_rows: int, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray, int, int]:
     """One query block on a worker (the searcher is built once per worker and search)."""
     with _LOCK:
         searcher = _CACHE.get(token)
         if searcher is None:
             _CACHE.clear()  # one search at a time per worker keeps memory bounded
             searcher = ExactSearcher(_open_on_worker(data), k, metric, np.dtype(dtype), refine,
-                                     chunk_rows)
+                                     chunk_rows, symmetric=False)
             _CACHE[token] = searcher
-    ind, dist, widened = searcher.search_block(np.arange(start, stop))
-    return start, ind, dist, widened
+    ind, dist, widened, tied = searcher.search_block(np.arange(start, stop))
+    return start, ind, dist, widened, tied
 
 
 def _release(token: str) -> None:
@@ -85,6 +79,7 @@ def _file_reference(X0: np.ndarray) -> tuple[Any, ...] | None:
     return ("npy", str(obj.filename), X0.dtype.str, tuple(X0.shape), int(obj.offset))
 
 
+@BACKENDS.register("dask", description="exact search, query blocks as Dask tasks")
 def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
              refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
              block_size: int | None = None, progress: bool | None = None, client: Any = None,
@@ -128,7 +123,7 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
     token = uuid.uuid4().hex
     indices = np.empty((n, k), dtype=np.int64)
     distances = np.empty((n, k), dtype=np.float64)
-    widened = 0
+    widened = tied = 0
     try:
         ref = _file_reference(X0)
         data = ref if ref is not None else client.scatter(np.asarray(X0), broadcast=True)
@@ -137,10 +132,11 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
         bar = progress_bar(total=len(futures), desc=f"kNN search (dask, {metric})",
                            progress=progress, unit="task")
         for fut in distributed.as_completed(futures):
-            s, ind, dist, unc = fut.result()
+            s, ind, dist, unc, tie = fut.result()
             indices[s : s + ind.shape[0]] = ind
             distances[s : s + ind.shape[0]] = dist
             widened += unc
+            tied += tie
             bar.update(1)
         bar.close()
         client.run(_release, token)
@@ -150,4 +146,4 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
             cluster.close()
     return KNNResult(indices, distances, metric, "dask", None,
                      {"dtype": dtype.name, "refine": refine, "n_tasks": len(blocks),
-                      "widened_rows": widened})
+                      "widened_rows": widened, **tie_info(X0, tied if refine else None)})
