@@ -12,22 +12,20 @@ from .data import EmbeddingTable, load_pair
 from .measures import (
     NNGSCurve,
     available_measures,
-    bootstrap_ci,
     cknna,
-    compare_spaces,
     gulp,
-    item_disagreement,
     linear_cka,
     mutual_knn,
     nngs,
     nngs_chance,
     nngs_curve,
-    permutation_test,
     procrustes,
     rbf_cka,
 )
 from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, register_backend
 from .outofcore import open_matrix
+from .stats import bootstrap_ci, item_disagreement, permutation_test
+from .studies.compare import compare_spaces
 
 __version__ = "0.1.0"
 
