@@ -71,10 +71,16 @@ def _draw_band(ax: Any, k: np.ndarray, lo: np.ndarray, hi: np.ndarray, label: st
 
 def plot_compare_curve(curve: Any, path: str | os.PathLike[str], null_band: dict[str, Any] | None = None,
                        title: str = "") -> Path:
+    """Write :func:`compare_curve_figure` as a PNG."""
+    return save_figure(compare_curve_figure(curve, null_band, title), path)
+
+
+def compare_curve_figure(curve: Any, null_band: dict[str, Any] | None = None,
+                         title: str = "") -> Any:
     """Two panels against ``k`` (always a log axis): NNGS with its chance level and the
     permutation-null band on a log scale (the band lies near chance, where a linear axis would
     flatten it), and normalized NNGS ``(NNGS - chance) / (1 - chance)`` with the band normalized
-    the same way."""
+    the same way. Returns the matplotlib figure."""
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.5, 4.0))
     k = np.asarray(curve.k)
     ch = np.asarray(curve.chance, dtype=np.float64)
@@ -101,7 +107,7 @@ def plot_compare_curve(curve: Any, path: str | os.PathLike[str], null_band: dict
         ax.legend(fontsize=8, loc="best")
     if title:
         fig.suptitle(title)
-    return save_figure(fig, path)
+    return fig
 
 
 def write_compare_report(out: str | os.PathLike[str], result: Any, title: str) -> dict[str, Path]:
