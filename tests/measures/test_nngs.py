@@ -112,7 +112,7 @@ def test_overlap_counts_against_sets():
     n, K = 40, 9
     ix = np.array([rng.permutation(n)[:K] for _ in range(n)])
     iy = np.array([rng.permutation(n)[:K] for _ in range(n)])
-    counts = overlap_counts(ix, iy, K, block_items=50)  # several blocks
+    counts = overlap_counts(ix, iy, K, memory_budget=50 * 18)  # several blocks
     for i in range(n):
         for k in range(1, K + 1):
             assert counts[i, k - 1] == len(set(ix[i, :k]) & set(iy[i, :k]))

@@ -4,7 +4,11 @@ r"""The comparison suite: NNGS beside the baseline measures, with significance a
 NNGS curve, every kNN measure at every requested ``k``, the permutation tests of the kNN measures
 (relabeled graphs, no new search), the permutation-null band of the curve, the item-bootstrap
 intervals and the per-item disagreement. Global measures (CKA, GULP, Procrustes) are computed from
-the point clouds. The function is pure (no I/O); :mod:`pairspace.cli.compare` writes the report.
+the point clouds. The study computes only (no I/O); :mod:`pairspace.cli.compare` writes the report.
+
+Every argument and every requested measure's size limits
+(:meth:`pairspace.measures.registry.MeasureInfo.check_limits`) are checked before the search
+starts, so an impossible request (RBF CKA at n = 200,000) is refused at once, not after it.
 
 Result schema
 -------------
@@ -42,6 +46,7 @@ Result schema
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,11 +54,11 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_metric, check_pair, resolve_k
-from ..neighbors import knn_pair
-from .knn_measures import cknna_from_graphs, mutual_knn_from_graphs
-from .nngs import NNGSCurve, curve_from_graphs
-from .registry import get_measure
-from .stats import (
+from ..measures.graph_scores import score
+from ..measures.nngs import NNGSCurve, curve_from_graphs
+from ..measures.registry import MeasureInfo, check_measures, get_measure
+from ..neighbors import KNNResult, knn_pair
+from ..stats import (
     IntervalResult,
     ItemDisagreement,
     PermutationResult,
@@ -62,6 +67,7 @@ from .stats import (
     null_curve,
     permutation_test,
 )
+from ..stats._graphs import prepare_graphs
 
 SCHEMA = "pairspace.compare/2"
 DEFAULT_MEASURES = ("nngs", "mutual_knn", "linear_cka")
@@ -79,6 +85,7 @@ class MeasureRow:
     interval: IntervalResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """One ``results`` row of the document (statistics not requested are None)."""
         p, c = self.permutation, self.interval
         q = p.null_quantiles((0.025, 0.975)) if p is not None else [None, None]
         return {
@@ -116,11 +123,10 @@ class ComparisonResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``pairspace.compare/2`` document (JSON-ready up to numpy scalars)."""
-        from .. import __version__
-
         names = list(dict.fromkeys(r.measure for r in self.rows))
         return {
-            "schema": SCHEMA, "pairspace_version": __version__,
+            "schema": SCHEMA,
+            "pairspace_version": getattr(sys.modules.get("pairspace"), "__version__", None),
             "inputs": {"n": self.n, "dx": self.dx, "dy": self.dy, **self.inputs},
             "settings": self.settings,
             "results": [r.to_dict() for r in self.rows],
@@ -130,6 +136,61 @@ class ComparisonResult:
             "disagreement": self.disagreement.to_dict(self.top),
             "measures_info": {m: get_measure(m).to_dict() for m in names},
         }
+
+
+def _check_count(name: str, v: Any) -> int:
+    if isinstance(v, bool) or not isinstance(v, int | np.integer) or int(v) < 0:
+        raise ValueError(f"{name} must be a non-negative int; got {v!r}")
+    return int(v)
+
+
+def _check_settings(A: np.ndarray, B: np.ndarray, measures: Sequence[str], ks: Sequence[int],
+                    k_max: int | None, counts: dict[str, Any], level: float, top: Any,
+                    ids: Sequence[Any] | None) -> tuple[list[MeasureInfo], list[int], int]:
+    """Every argument and every measure's size limits, before any computation."""
+    n = A.shape[0]
+    infos = check_measures(list(measures), n, A.shape[1], B.shape[1])
+    if not infos:
+        raise ValueError("no measure requested")
+    kvals = sorted({resolve_k(int(k), n) for k in ks}) or [resolve_k(10, n)]
+    K = min(max(max(kvals), 100), n - 1) if k_max is None else resolve_k(int(k_max), n, "k_max")
+    if K < max(kvals):
+        raise ValueError(f"k_max={K} is smaller than the largest k={max(kvals)}")
+    for name, v in counts.items():
+        counts[name] = _check_count(name, v)
+    if counts["bootstrap"] == 1:
+        raise ValueError("bootstrap needs at least 2 resamples (or 0 for no intervals)")
+    if not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must lie in (0, 1); got {level}")
+    _check_count("top", top)
+    if ids is not None and len(ids) != n:
+        raise ValueError(f"{len(ids)} ids for {n} items")
+    return infos, kvals, K
+
+
+def _measure_rows(infos: list[MeasureInfo], A: np.ndarray, B: np.ndarray, kvals: list[int],
+                  graphs: tuple[KNNResult, KNNResult], permutations: int, bootstrap: int,
+                  level: float, seed: int | None, metric: str, metric_y: str | None,
+                  progress: bool | None) -> list[MeasureRow]:
+    """One row per global measure and per kNN measure and ``k``, with its statistics."""
+    common = {"seed": seed, "metric": metric, "metric_y": metric_y, "progress": progress}
+    rows: list[MeasureRow] = []
+    for info in infos:
+        for k in (kvals if info.kind == "knn" else [None]):
+            if k is None:
+                value, kw = float(info.func(A, B)), {}
+            else:
+                ix, iy = prepare_graphs(A, B, k, metric, metric_y, graphs, progress)
+                value, kw = score(info.item_scorer(A, B, ix, iy, k), iy), {"k": k, "graphs": graphs}
+            row = MeasureRow(info.name, k, value, info.higher_is_similar)
+            if permutations:
+                row.permutation = permutation_test(A, B, info.name, n_permutations=permutations,
+                                                   **common, **kw)
+            if bootstrap:
+                row.interval = bootstrap_ci(A, B, info.name, n_resamples=bootstrap, level=level,
+                                            **common, **kw)
+            rows.append(row)
+    return rows
 
 
 def compare_spaces(
@@ -152,7 +213,13 @@ def compare_spaces(
     progress: bool | None = None,
     **knn_options: Any,
 ) -> ComparisonResult:
-    """Compare two paired spaces with NNGS and the baseline measures.
+    r"""Compare two paired spaces with NNGS and the baseline measures.
+
+    .. math:: \mathrm{NNGS}(X, Y, k) = \frac{1}{n} \sum_i
+              \frac{|N_k^X(i) \cap N_k^Y(i)|}{|N_k^X(i) \cup N_k^Y(i)|}
+
+    beside mutual kNN, CKNNA, CKA, GULP and Procrustes (Tavares, Ayres & Smaragdis,
+    arXiv 2411.08687; Huh et al., ICML 2024; Kornblith et al., ICML 2019).
 
     Parameters
     ----------
@@ -173,7 +240,7 @@ def compare_spaces(
         Permutations used for the null band of the curve (at most ``permutations``).
     bootstrap : int
         Resamples of the confidence intervals (0: none); the scheme is chosen per measure as in
-        :func:`pairspace.measures.stats.bootstrap_ci`.
+        :func:`pairspace.stats.bootstrap_ci`.
     level : float
         Coverage of the intervals.
     seed : int or None
@@ -194,49 +261,20 @@ def compare_spaces(
     check_metric(metric)
     if metric_y is not None:
         check_metric(metric_y, "metric_y")
+    if chance not in ("exact", "approx"):
+        raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
     A, B = check_pair(X, Y, dtype=None)
     n = A.shape[0]
-    infos = [get_measure(m) for m in dict.fromkeys(measures)]
-    kvals = sorted({resolve_k(int(k), n) for k in ks}) or [resolve_k(10, n)]
-    K = min(max(max(kvals), 100), n - 1) if k_max is None else resolve_k(int(k_max), n, "k_max")
-    if K < max(kvals):
-        raise ValueError(f"k_max={K} is smaller than the largest k={max(kvals)}")
-    for name, v in (("permutations", permutations), ("bootstrap", bootstrap)):
-        if isinstance(v, bool) or int(v) < 0:
-            raise ValueError(f"{name} must be a non-negative int; got {v}")
-    if ids is not None and len(ids) != n:
-        raise ValueError(f"{len(ids)} ids for {n} items")
+    counts = {"permutations": permutations, "band_permutations": band_permutations,
+              "bootstrap": bootstrap}
+    infos, kvals, K = _check_settings(A, B, measures, ks, k_max, counts, level, top, ids)
 
     gx, gy = knn_pair(A, B, K, metric, metric_y, progress=progress, **knn_options)
     curve = curve_from_graphs(gx, gy, np.arange(1, K + 1), chance)
-    graphs = (gx, gy)
-    common = {"n_permutations": int(permutations), "seed": seed, "metric": metric,
-              "metric_y": metric_y, "progress": progress}
-    rows: list[MeasureRow] = []
-    for info in infos:
-        for k in (kvals if info.kind == "knn" else [None]):
-            if info.name == "nngs":
-                value = float(curve.nngs[k - 1])
-            elif info.name == "mutual_knn":
-                value = mutual_knn_from_graphs(gx, gy, k)
-            elif info.name == "cknna":
-                value = cknna_from_graphs(A, B, gx, gy, k)
-            elif info.kind == "knn":
-                raise ValueError(f"the suite has no graph evaluator for kNN measure {info.name!r}")
-            else:
-                value = float(info.func(A, B))
-            row = MeasureRow(info.name, k, value, info.higher_is_similar)
-            kw = {"k": k, "graphs": graphs} if info.kind == "knn" else {}
-            if permutations:
-                row.permutation = permutation_test(A, B, info.name, **common, **kw)
-            if bootstrap:
-                row.interval = bootstrap_ci(A, B, info.name, n_resamples=int(bootstrap),
-                                            level=level, seed=seed, metric=metric,
-                                            metric_y=metric_y, progress=progress, **kw)
-            rows.append(row)
-
+    rows = _measure_rows(infos, A, B, kvals, (gx, gy), counts["permutations"], counts["bootstrap"],
+                         level, seed, metric, metric_y, progress)
     band = None
-    nb = min(int(permutations), int(band_permutations))
+    nb = min(counts["permutations"], counts["band_permutations"])
     if nb > 0:
         curves = null_curve(gx, gy, curve.k, nb, seed, progress=progress)
         lo, med, hi = np.quantile(curves, [0.025, 0.5, 0.975], axis=0)
@@ -244,10 +282,11 @@ def compare_spaces(
     kd = kvals[0]
     dis = item_disagreement(gx, gy, kd, ids)
     settings = {"metric": metric, "metric_y": metric_y or metric, "ks": kvals, "k_max": K,
-                "measures": [i.name for i in infos], "permutations": int(permutations),
-                "band_permutations": nb, "bootstrap": int(bootstrap), "level": level,
+                "measures": [i.name for i in infos], "permutations": counts["permutations"],
+                "band_permutations": nb, "bootstrap": counts["bootstrap"], "level": level,
                 "seed": seed, "chance": chance, "disagreement_k": kd}
-    return ComparisonResult(n, A.shape[1], B.shape[1], kvals, curve, rows, dis, settings, band, top)
+    return ComparisonResult(n, A.shape[1], B.shape[1], kvals, curve, rows, dis, settings, band,
+                            int(top))
 
 
-__all__ = ["SCHEMA", "ComparisonResult", "MeasureRow", "compare_spaces"]
+__all__ = ["DEFAULT_MEASURES", "SCHEMA", "ComparisonResult", "MeasureRow", "compare_spaces"]

@@ -8,14 +8,14 @@ from pairspace import knn, nngs, nngs_curve
 from pairspace.measures.cka import linear_cka
 from pairspace.measures.gulp import procrustes
 from pairspace.measures.knn_measures import cknna, mutual_knn
-from pairspace.measures.stats import (
+from pairspace.measures.nngs import shared_counts
+from pairspace.stats import (
     bootstrap_ci,
     item_disagreement,
     null_curve,
     p_value,
     permutation_test,
     relabel_graph,
-    shared_counts,
 )
 
 

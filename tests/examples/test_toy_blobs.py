@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "toy_blobs.py"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "toy_blobs.py"
 
 
 def load_example():
