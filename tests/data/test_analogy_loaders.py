@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from pairspace.analogy import load_questions, load_vectors
-from pairspace.analogy.questions import parse_google
-from pairspace.analogy.vectors import WordVectors
+from pairspace.data.datasets.analogy_questions import parse_google
+from pairspace.data.datasets.word_vectors import WordVectors
 
 WORDS = ["the", "Paris", "france", "berlin", "Germany", "ünïcode"]
 

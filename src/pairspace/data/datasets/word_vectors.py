@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_finite
+from ..._validation import check_finite
 
 GLOVE_6B_50D = "glove-6b-50d"
 EMBEDDED_VECTORS = (GLOVE_6B_50D,)

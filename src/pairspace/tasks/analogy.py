@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from .._progress import progress_bar
-from .questions import AnalogySet, load_questions
-from .vectors import WordVectors, load_vectors
+from .._validation import DEFAULT_MEMORY_BUDGET, rows_per_block, unit_rows
+from ..data.datasets.analogy_questions import AnalogySet, load_questions
+from ..data.datasets.word_vectors import WordVectors, load_vectors
 
 METHODS = ("3cosadd", "3cosmul")
 DEFAULT_RESTRICT_VOCAB = 30000
@@ -143,13 +144,6 @@ class AnalogyEvaluation:
                 "categories": [c.to_dict() for c in self.categories]}
 
 
-def _unit_rows(M: np.ndarray) -> np.ndarray:
-    """Float32 rows scaled to unit norm (zero rows stay zero: they never win)."""
-    A = np.asarray(M, dtype=np.float32)
-    norms = np.linalg.norm(A, axis=1, keepdims=True)
-    return np.divide(A, norms, out=np.zeros_like(A), where=norms > 0)
-
-
 def _shifted(C: np.ndarray) -> np.ndarray:
     """Cosines mapped to [0, 1] in place: ``(1 + cos) / 2``."""
     C += 1.0
@@ -165,7 +159,7 @@ def evaluate(
     *,
     case_insensitive: bool = True,
     epsilon: float = 1e-3,
-    memory_budget: int = 128 * 2**20,
+    memory_budget: int = DEFAULT_MEMORY_BUDGET,
     progress: bool | None = None,
 ) -> AnalogyEvaluation:
     """Answer every analogy question with 3CosAdd or 3CosMul.
@@ -220,11 +214,11 @@ def evaluate(
     oov = (Q < 0).any(axis=1)
     alt_keys = [{key_index[fold(w)] for w in a if fold(w) in key_index} for a in alts]
 
-    W = _unit_rows(wv.vectors[:R])
+    W = unit_rows(wv.vectors[:R], "word vectors", zero="keep", dtype=np.float32)  # zero rows never win
     predicted = np.full(len(flat), -1, dtype=np.int64)
     todo = np.flatnonzero(~oov)
     n_mats = 1 if method == "3cosadd" else 3
-    block = max(1, memory_budget // (4 * R * (n_mats + 1)))
+    block = rows_per_block(memory_budget, 4 * R * (n_mats + 1))
     starts = range(0, todo.size, block)
     for s in progress_bar(starts, desc=f"analogies ({method})", progress=progress, unit="block"):
         qi = todo[s : s + block]
@@ -261,3 +255,42 @@ def evaluate(
                                     int(correct[sl].sum())))
         pos += len(cat)
     return AnalogyEvaluation(method, R, case_insensitive, scores, predicted, correct, oov)
+
+
+def paper_accuracy(X: np.ndarray, Y: np.ndarray,
+                   memory_budget: int = DEFAULT_MEMORY_BUDGET) -> tuple[int, int]:
+    r"""Correct answers and questions of the published within-category protocol.
+
+    For every :math:`i < j`: :math:`w = x_i - y_i + x_j`, predicted
+    :math:`\arg\max_{j'} \cos(w, y_{j'})` over the category's second words only, correct iff
+    :math:`j' = j` (the sign of the code of Tavares, Ayres & Smaragdis, arXiv 2411.08687; the
+    textbook offset is :math:`y_i - x_i + x_j`).
+
+    Parameters
+    ----------
+    X, Y : numpy.ndarray, shape (n, d)
+        First and second words' vectors, paired by row.
+    memory_budget : int
+        Scratch bytes of one block of ``i`` rows.
+
+    Returns
+    -------
+    (int, int)
+        ``(n_correct, n * (n - 1) / 2)``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if X.ndim != 2 or Y.shape != X.shape or X.shape[0] < 2:
+        raise ValueError(f"X and Y must have the same shape with n >= 2; got {X.shape} and {Y.shape}")
+    n, d = X.shape
+    Yn = unit_rows(Y, "Y (the second words)")  # a zero vector has no cosine: a clear error
+    D = X - Y
+    correct = 0
+    rows = rows_per_block(memory_budget, 8 * n * (d + n))
+    for s in range(0, n - 1, rows):
+        i = np.arange(s, min(n - 1, s + rows))
+        W = D[i][:, None, :] + X[None, :, :]  # (b, n, d): w for every (i, j)
+        pred = np.argmax(W @ Yn.T, axis=2)  # (b, n); the norm of w does not change the argmax
+        upper = np.arange(n)[None, :] > i[:, None]  # only j > i
+        correct += int(((pred == np.arange(n)[None, :]) & upper).sum())
+    return correct, n * (n - 1) // 2

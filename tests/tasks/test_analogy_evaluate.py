@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pairspace.analogy import evaluate, load_questions, load_vectors
-from pairspace.analogy.questions import AnalogyCategory, AnalogySet
-from pairspace.analogy.vectors import WordVectors
+from pairspace.data.datasets.analogy_questions import AnalogyCategory, AnalogySet
+from pairspace.data.datasets.word_vectors import WordVectors
 
 
 def naive(wv: WordVectors, qs: AnalogySet, method: str, R: int, eps: float = 1e-3) -> list[int]:

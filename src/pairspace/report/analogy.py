@@ -1,11 +1,11 @@
 """Plots and the report of the word-analogy study (results.json, report.html, PNGs).
 
-No computation happens here: everything is read from an :class:`~pairspace.analogy.AnalogyStudy`.
+No computation happens here: everything is read from an
+:class:`~pairspace.studies.analogy.AnalogyStudy`.
 """
 
 from __future__ import annotations
 
-import base64
 import html
 import math
 import os
@@ -14,9 +14,10 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from ..report.io import atomic_write_bytes, write_json
-from ..report.plots import save_figure
-from .study import AnalogyStudy
+from .._atomic import atomic_write_bytes, write_json
+from ..studies.analogy import DISPLAY_COLUMNS, AnalogyStudy
+from .html import png_data_uri
+from .plots import save_figure
 
 _MEASURE_LABELS = {"nngs": "NNGS", "mutual_knn": "mutual kNN", "linear_cka": "linear CKA"}
 _GROUP_COLORS = {"semantic": "tab:blue", "syntactic": "tab:orange"}
@@ -86,26 +87,26 @@ def _fmt(v: Any) -> str:
 
 
 def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img alt="{html.escape(path.name)}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{html.escape(path.name)}" src="{png_data_uri(path)}">'
 
 
 def render_html(result: AnalogyStudy, images: list[Path]) -> str:
     """A self-contained HTML page (the PNGs are embedded)."""
     p = result.params
-    cols = ["category", "group", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka", "accuracy",
+    cols = ["category", "group", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka",
             "accuracy_paper", "accuracy_standard", "n_oov"]
-    head = "".join(f"<th>{c}</th>" for c in cols)
+    corr = "accuracy_paper" if p["protocol"] == "paper" else "accuracy_standard"
+    head = "".join(f"<th>{DISPLAY_COLUMNS[c]}{' *' if c == corr else ''}</th>" for c in cols)
     body = "".join("<tr>" + "".join(f"<td>{_fmt(getattr(r, c))}</td>" for c in cols) + "</tr>"
                    for r in result.categories)
     corr_rows = ""
     for m, d in result.correlations.items():
         for name, c in d.items():
-            corr_rows += (f"<tr><td>{_MEASURE_LABELS.get(m, m)}</td><td>{name}</td>"
+            corr_rows += (f"<tr><td>{html.escape(_MEASURE_LABELS.get(m, m))}</td><td>{name}</td>"
                           f"<td>{c.statistic:.4f}</td><td>{c.pvalue:.2e}</td>"
                           f"<td>[{c.ci_low:.3f}, {c.ci_high:.3f}]</td></tr>")
     ev = result.evaluation
-    evs = "".join(f"<tr><td>{s.name}</td><td>{s.n_questions}</td><td>{s.n_oov}</td>"
+    evs = "".join(f"<tr><td>{html.escape(s.name)}</td><td>{s.n_questions}</td><td>{s.n_oov}</td>"
                   f"<td>{_fmt(s.accuracy)}</td></tr>" for s in (ev.semantic, ev.syntactic, ev.overall))
     skipped = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in result.skipped.items())
     imgs = "".join(f"<p>{_img(i)}</p>" for i in images)
@@ -123,6 +124,9 @@ restrict_vocab = {p['restrict_vocab']}, {p['n_boot']} bootstrap resamples (seed 
 Jaccard overlap of the k-nearest-neighbor sets of each pair in X and in Y (Tavares, Ayres &amp;
 Smaragdis, arXiv 2411.08687); the chance level is its expectation for unrelated spaces.</p>
 <h2>Per category</h2><table><tr>{head}</tr>{body}</table>
+<p>acc_paper: the published within-category protocol; acc_3cosadd: 3CosAdd over the
+{p['restrict_vocab']} most frequent words; n_oov: 3CosAdd questions out of vocabulary.
+* the accuracy correlated below.</p>
 {f'<p>Skipped:</p><ul>{skipped}</ul>' if skipped else ''}
 <h2>Similarity against accuracy, across categories</h2>
 <table><tr><th>measure</th><th>correlation</th><th>coefficient</th><th>p-value</th>

@@ -36,121 +36,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from .._progress import progress_bar
 from .._validation import check_metric, resolve_k
+from ..data.datasets.analogy_questions import AnalogyCategory, AnalogySet, load_questions
+from ..data.datasets.word_vectors import WordVectors, load_vectors
 from ..measures.cka import linear_cka
 from ..measures.knn_measures import mutual_knn_from_graphs
 from ..measures.nngs import NNGSCurve, curve_from_graphs
 from ..neighbors import knn_pair
-from .evaluate import DEFAULT_RESTRICT_VOCAB, AnalogyEvaluation, evaluate
-from .questions import AnalogyCategory, AnalogySet, load_questions
-from .vectors import WordVectors, load_vectors
+from ..stats.correlation import Correlation, correlate
+from ..tasks.analogy import DEFAULT_RESTRICT_VOCAB, AnalogyEvaluation, evaluate, paper_accuracy
 
 PROTOCOLS = ("paper", "standard")
 MEASURES = ("nngs", "mutual_knn", "linear_cka")
-
-
-# ------------------------------------------------------------------------------------ correlation
-
-@dataclass(frozen=True)
-class Correlation:
-    """A correlation across categories with its p-value and bootstrap interval.
-
-    Attributes
-    ----------
-    method : str
-        ``"pearson"`` or ``"spearman"``.
-    statistic, pvalue : float
-        Coefficient and two-sided p-value (``scipy.stats.pearsonr`` / ``spearmanr``).
-    ci_low, ci_high : float
-        Percentile bootstrap interval (categories resampled with replacement; resamples where a
-        variable is constant are skipped and ``n_boot_used`` says how many remained).
-    """
-
-    method: str
-    statistic: float
-    pvalue: float
-    ci_low: float
-    ci_high: float
-    confidence: float
-    n: int
-    n_boot: int
-    n_boot_used: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return {"method": self.method, "statistic": self.statistic, "pvalue": self.pvalue,
-                "ci": [self.ci_low, self.ci_high], "confidence": self.confidence, "n": self.n,
-                "n_boot": self.n_boot, "n_boot_used": self.n_boot_used}
-
-
-def _rowwise_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    xc = x - x.mean(axis=1, keepdims=True)
-    yc = y - y.mean(axis=1, keepdims=True)
-    den = np.sqrt((xc * xc).sum(axis=1) * (yc * yc).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (xc * yc).sum(axis=1) / den, np.nan)
-
-
-def correlate(x: Any, y: Any, n_boot: int = 2000, confidence: float = 0.95,
-              seed: int = 0) -> tuple[Correlation, Correlation]:
-    """Pearson and Spearman correlation of two paired samples, with bootstrap intervals.
-
-    Parameters
-    ----------
-    x, y : array-like, shape (m,)
-        Paired values (e.g. NNGS and accuracy per category), at least 3, finite.
-    n_boot : int
-        Bootstrap resamples of the ``m`` pairs (0: no interval).
-    confidence : float
-        Coverage of the percentile interval.
-    seed : int
-        Seed of the resampling.
-
-    Returns
-    -------
-    (Correlation, Correlation)
-        Pearson and Spearman.
-    """
-    x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    if x.shape != y.shape:
-        raise ValueError(f"x and y must have the same length; got {x.size} and {y.size}")
-    if x.size < 3:
-        raise ValueError(f"a correlation needs at least 3 paired values; got {x.size}")
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError("x and y must be finite (NaN or inf found)")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must lie in (0, 1); got {confidence}")
-    m = x.size
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, m, size=(int(n_boot), m))
-    out = []
-    for method in ("pearson", "spearman"):
-        if np.ptp(x) == 0 or np.ptp(y) == 0:
-            r, p = float("nan"), float("nan")
-        elif method == "pearson":
-            res = stats.pearsonr(x, y)
-            r, p = float(res.statistic), float(res.pvalue)
-        else:
-            res = stats.spearmanr(x, y)
-            r, p = float(res.statistic), float(res.pvalue)
-        lo = hi = float("nan")
-        used = 0
-        if n_boot > 0:
-            bx, by = x[idx], y[idx]
-            if method == "spearman":
-                bx, by = stats.rankdata(bx, axis=1), stats.rankdata(by, axis=1)
-            rb = _rowwise_pearson(bx, by)
-            rb = rb[np.isfinite(rb)]
-            used = int(rb.size)
-            if used:
-                a = (1 - confidence) / 2
-                lo, hi = (float(v) for v in np.quantile(rb, [a, 1 - a]))
-        out.append(Correlation(method, r, p, lo, hi, confidence, m, int(n_boot), used))
-    return out[0], out[1]
 
 
 # ------------------------------------------------------------------------------ pairs and accuracy
@@ -169,43 +68,6 @@ def extract_pairs(category: AnalogyCategory, lowercase: bool = True) -> list[tup
                 seconds.add(v)
                 pairs.append((u, v))
     return pairs
-
-
-def paper_accuracy(X: np.ndarray, Y: np.ndarray, memory_budget: int = 64 * 2**20) -> tuple[int, int]:
-    r"""Correct answers and questions of the published within-category protocol.
-
-    For every :math:`i < j`: :math:`w = x_i - y_i + x_j`, predicted
-    :math:`\arg\max_{j'} \cos(w, y_{j'})`, correct iff :math:`j' = j`.
-
-    Parameters
-    ----------
-    X, Y : numpy.ndarray, shape (n, d)
-        First and second words' vectors, paired by row.
-
-    Returns
-    -------
-    (int, int)
-        ``(n_correct, n * (n - 1) / 2)``.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    Y = np.asarray(Y, dtype=np.float64)
-    n, d = X.shape
-    if Y.shape != X.shape or n < 2:
-        raise ValueError(f"X and Y must have the same shape with n >= 2; got {X.shape} and {Y.shape}")
-    norms = np.linalg.norm(Y, axis=1)
-    if (norms == 0).any():
-        raise ValueError("a second word has a zero vector: its cosine is undefined")
-    Yn = Y / norms[:, None]
-    D = X - Y
-    correct = 0
-    rows = max(1, memory_budget // (8 * n * (d + n)))
-    for s in range(0, n - 1, rows):
-        i = np.arange(s, min(n - 1, s + rows))
-        W = D[i][:, None, :] + X[None, :, :]  # (b, n, d): w for every (i, j)
-        pred = np.argmax(W @ Yn.T, axis=2)  # (b, n); the norm of w does not change the argmax
-        upper = np.arange(n)[None, :] > i[:, None]  # only j > i
-        correct += int(((pred == np.arange(n)[None, :]) & upper).sum())
-    return correct, n * (n - 1) // 2
 
 
 # --------------------------------------------------------------------------------------- the study
@@ -264,6 +126,15 @@ class CategoryResult:
 TABLE_COLUMNS = ("category", "group", "n", "n_missing", "k", "nngs", "chance", "nngs_normalized",
                  "mutual_knn", "linear_cka", "accuracy", "accuracy_paper", "accuracy_standard",
                  "n_questions", "n_oov")
+
+DISPLAY_COLUMNS = {"category": "category", "group": "group", "n": "n", "n_missing": "n_missing",
+                   "k": "k", "nngs": "nngs", "chance": "chance", "nngs_normalized": "nngs_normalized",
+                   "mutual_knn": "mutual_knn", "linear_cka": "linear_cka",
+                   "accuracy_paper": "acc_paper", "accuracy_standard": "acc_3cosadd",
+                   "n_questions": "n_questions", "n_oov": "n_oov"}
+"""The one naming of the table's columns in every output (command line, HTML report): the two
+accuracies are ``acc_paper`` and ``acc_3cosadd``; ``accuracy`` (the correlated one, a copy of
+one of them) is not shown twice."""
 
 
 @dataclass(frozen=True)
