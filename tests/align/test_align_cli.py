@@ -53,7 +53,8 @@ def test_train_then_zeroshot_cli(tmp_path, capsys):
     run = tmp_path / "run"
     assert main(["train", "--audio", str(tmp_path / "audio.parquet"),
                  "--text", str(tmp_path / "text.parquet"), "--pairs", str(tmp_path / "pairs.csv"),
-                 "--loss", "soft", "--out", str(run), "--head", "linear", "--dim", "12",
+                 "--loss", "soft", "--soft-targets", "backbone", "--selection", "val",
+                 "--out", str(run), "--head", "linear", "--dim", "12",
                  "--epochs", "25", "--batch-size", "32", "--lr", "5e-3"]) == 0
     assert (run / "model.safetensors").exists() and (run / "metrics.jsonl").exists()
     assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "eval.npz"), "--classes",

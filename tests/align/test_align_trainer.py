@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from pairspace.align import AlignmentModel, TrainConfig, load_model, load_pairs, save_model, train
-from pairspace.align.trainer import lr_at, split_pairs
+from pairspace.align.schedule import lr_at
+from pairspace.align.split import split_pairs
 from pairspace.data.table import EmbeddingTable
 
 torch.set_num_threads(1)
@@ -63,7 +64,8 @@ def test_training_raises_zero_shot_accuracy_on_unseen_classes(tmp_path):
 def test_resume_equals_uninterrupted(tmp_path, loss):
     audio, text, labels, _ = synthetic(n_classes=8, per_class=8, seed=3)
     pairs = [(a, t) for a, t in zip(audio.ids, text.ids, strict=True)]
-    cfg = TrainConfig(head="clap", dim=8, epochs=6, batch_size=16, loss=loss, dropout=0.2, seed=5)
+    cfg = TrainConfig(head="clap", dim=8, epochs=6, batch_size=16, loss=loss, dropout=0.2, seed=5,
+                      soft_targets="backbone")
     train(audio, text, pairs, tmp_path / "full", cfg, progress=False)
     part = train(audio, text, pairs, tmp_path / "part", cfg, progress=False, stop_after=2)
     assert part.epochs_run == 2 and not (tmp_path / "part" / "model.safetensors").exists()
