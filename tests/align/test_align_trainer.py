@@ -148,3 +148,34 @@ def test_tensorboard_is_optional(tmp_path):
     else:
         train(audio, text, pairs, tmp_path / "tb", cfg, tensorboard=True, progress=False)
         assert any((tmp_path / "tb" / "tensorboard").iterdir())
+
+
+def test_diverging_run_is_marked_failed(tmp_path):
+    from pairspace.align import TrainingDiverged
+
+    audio, text, _, _ = synthetic(n_classes=4, per_class=8)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    cfg = TrainConfig(head="linear", dim=4, epochs=3, batch_size=8, lr=1e30, selection="val")
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch 0.*lower the learning rate"):
+        train(audio, text, pairs, tmp_path / "run", cfg, progress=False)
+    run = tmp_path / "run"
+    assert (run / "FAILED").exists() and not (run / "model.safetensors").exists()
+    assert json.loads((run / "summary.json").read_text())["status"] == "failed"
+    assert json.loads((run / "config.json").read_text())["status"] == "failed"
+    with pytest.raises(ValueError, match="failed run"):  # neither resumed nor loaded as a model
+        train(audio, text, pairs, run, cfg, progress=False)
+    with pytest.raises(ValueError, match="failed run"):
+        load_model(run)
+    ok = TrainConfig(**{**cfg.to_dict(), "lr": 1e-3})
+    assert train(audio, text, pairs, run, ok, progress=False, resume=False).status == "complete"
+    assert not (run / "FAILED").exists() and load_model(run)[1] == ok
+    assert json.loads((run / "config.json").read_text())["status"] == "complete"
+
+
+def test_run_folder_that_is_a_file_is_refused(tmp_path):
+    audio, text, _, _ = synthetic(n_classes=4, per_class=3)
+    (tmp_path / "f").write_text("x")
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    for out in (tmp_path / "f", tmp_path / "f" / "run"):
+        with pytest.raises(ValueError, match="folder"):
+            train(audio, text, pairs, out, TrainConfig(epochs=1, dim=4), progress=False)

@@ -337,9 +337,12 @@ def _epoch(model: AlignmentModel, opt: torch.optim.Optimizer, data: TrainData, c
         for g in opt.param_groups:
             g["lr"] = lr_at(step, total, config.lr, config.warmup)
         ra, rb = (data.tr_a, data.tr_b) if src == 0 else (data.ex_a, data.ex_b)
-        loss = batch_loss(model, data, config, ra[idx], rb[idx])
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(_diverged(epoch, b, config))
+        try:
+            loss = batch_loss(model, data, config, ra[idx], rb[idx])
+            if not torch.isfinite(loss):
+                raise TrainingDiverged("the loss is NaN or infinite")
+        except TrainingDiverged as exc:
+            raise TrainingDiverged(_diverged(epoch, b, config, str(exc))) from None
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if config.grad_clip > 0:
@@ -355,9 +358,9 @@ def _epoch(model: AlignmentModel, opt: torch.optim.Optimizer, data: TrainData, c
     return rec
 
 
-def _diverged(epoch: int, batch: int, config: TrainConfig) -> str:
-    return (f"training diverged at epoch {epoch}, batch {batch}: the loss or the logits became NaN "
-            f"or infinite; lower the learning rate (lr={config.lr:g}) or raise grad_clip")
+def _diverged(epoch: int, batch: int, config: TrainConfig, what: str) -> str:
+    return (f"training diverged at epoch {epoch}, batch {batch} ({what}); lower the learning rate "
+            f"(lr={config.lr:g})" + ("" if config.grad_clip else " or clip the gradients (grad_clip)"))
 
 
 def batch_loss(model: AlignmentModel, data: TrainData, config: TrainConfig, rows_a: torch.Tensor,
@@ -370,8 +373,7 @@ def batch_loss(model: AlignmentModel, data: TrainData, config: TrainConfig, rows
     a, b = data.A[rows_a], data.B[rows_b]
     logits = model(a, b)
     if not torch.isfinite(logits).all():
-        raise TrainingDiverged(f"the logits became NaN or infinite (lr={config.lr:g}); "
-                               "training diverged: lower the learning rate")
+        raise TrainingDiverged("the logits are NaN or infinite")
     entry = LOSSES.entry(config.loss)
     if not entry.meta.get("teacher", False):
         return entry.obj(logits)
