@@ -179,3 +179,21 @@ def test_run_folder_that_is_a_file_is_refused(tmp_path):
     for out in (tmp_path / "f", tmp_path / "f" / "run"):
         with pytest.raises(ValueError, match="folder"):
             train(audio, text, pairs, out, TrainConfig(epochs=1, dim=4), progress=False)
+
+
+def test_threads_auto_measures_and_records_its_choice(tmp_path):
+    from pairspace.align.threads import available_cores
+
+    audio, text, _, _ = synthetic(n_classes=4, per_class=8)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    cfg = TrainConfig(head="linear", dim=4, epochs=1, batch_size=8, selection="last", val_fraction=0.0)
+    before = torch.get_num_threads()
+    train(audio, text, pairs, tmp_path / "auto", cfg, progress=False, threads="auto")
+    assert torch.get_num_threads() == before
+    rt = json.loads((tmp_path / "auto" / "config.json").read_text())["runtime"]
+    if available_cores() >= 2:
+        assert set(rt["seconds_per_step"]) == {"1", "2"}
+        assert rt["threads"] == min((int(k) for k in rt["seconds_per_step"]),
+                                    key=lambda k: rt["seconds_per_step"][str(k)])
+    else:
+        assert rt["threads"] == 1

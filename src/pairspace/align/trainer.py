@@ -67,6 +67,7 @@ from .registry import LOSSES
 from .sampling import epoch_batches, mixed_batches, steps_per_epoch
 from .schedule import lr_at
 from .teacher import init_from, load_teacher, teacher_projections
+from .threads import choose_threads
 
 # AlignmentModel, TrainConfig, load_model, save_model and load_pairs are re-exported for the
 # callers of the single-module trainer (pairspace.align.trainer.*).
@@ -132,7 +133,7 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
           config: TrainConfig | str | os.PathLike[str] | None = None, *,
           oracle: Callable[[AlignmentModel], float] | None = None, resume: bool = True,
           stop_after: int | None = None, tensorboard: bool = False, progress: bool | None = None,
-          threads: int | None = 1,
+          threads: int | str | None = 1,
           extra_pairs: Sequence[tuple[str, str]] | str | os.PathLike[str] | None = None) -> TrainResult:
     """Train projection heads on frozen embeddings of two modalities.
 
@@ -157,8 +158,10 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         Also log to TensorBoard (needs the ``tensorboard`` package).
     progress : bool or None
         Show a progress bar (None: only on a terminal).
-    threads : int or None
-        ``torch.set_num_threads`` during training (None leaves it alone).
+    threads : int, "auto" or None
+        ``torch.set_num_threads`` during training (None leaves it alone; ``"auto"`` measures a few
+        steps at 1 and 2 threads and keeps the faster, :mod:`pairspace.align.threads`; the choice is
+        written to ``config.json``). The count changes the last digits of the weights.
     extra_pairs : sequence of (a_id, b_id) or path, optional
         A second pair set (curated pseudo-pairs) over the same tables; each batch comes from it with
         probability ``config.extra_prob``. Pairs whose ``a`` item is held out for selection are
@@ -191,11 +194,15 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         if config.loss == "soft" and config.soft_targets == "teacher":
             data.targets = teacher_projections(teacher, data.A, data.B)
     old_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(int(threads))
+    runtime: dict[str, Any] = {"threads": threads}
+    if threads == "auto":
+        runtime["threads"], timing = choose_threads(config, data)
+        runtime["seconds_per_step"] = {str(k): round(v, 5) for k, v in timing.items()}
+    if runtime["threads"] is not None:
+        torch.set_num_threads(int(runtime["threads"]))
     try:
         return _fit(config, run_cfg, out, data, teacher, oracle, resume, stop_after, tensorboard,
-                    progress)
+                    progress, runtime)
     except TrainingDiverged as exc:
         _mark_failed(out, run_cfg, str(exc))
         raise
@@ -235,7 +242,7 @@ def _resume(out: Path, run_cfg: dict[str, Any], model: AlignmentModel,
 def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainData,
          teacher: AlignmentModel | None, oracle: Callable[[AlignmentModel], float] | None,
          resume: bool, stop_after: int | None, tensorboard: bool,
-         progress: bool | None) -> TrainResult:
+         progress: bool | None, runtime: dict[str, Any]) -> TrainResult:
     model = _new_model(config, data)
     if teacher is not None and config.init_from_teacher:
         init_from(model, teacher)
@@ -245,7 +252,7 @@ def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainDat
     last_path, metrics_path = out / "last.safetensors", out / "metrics.jsonl"
     if resume and last_path.exists():
         start_epoch, best, history = _resume(out, run_cfg, model, opt)
-    write_json(out / "config.json", {**run_cfg, "status": "running"})
+    write_json(out / "config.json", {**run_cfg, "status": "running", "runtime": runtime})
     atomic_write_bytes(metrics_path, "".join(json.dumps(h) + "\n" for h in history).encode())
 
     writer = _tensorboard(out) if tensorboard else None
@@ -281,7 +288,8 @@ def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainDat
         bar.close()
         if writer is not None:
             writer.close()
-    return _finish(config, run_cfg, out, data, best, history, start_epoch, end_epoch)
+    return _finish(config, {**run_cfg, "runtime": runtime}, out, data, best, history, start_epoch,
+                   end_epoch)
 
 
 def _finish(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainData,

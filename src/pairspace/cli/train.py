@@ -25,6 +25,10 @@ def _fraction_below_one(text: str) -> float:
     return value
 
 
+def _threads(text: str) -> int | str:
+    return "auto" if text == "auto" else positive_int(text)
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..align.config import SOFT_TARGETS, TrainConfig  # light: no torch (only the registries' names)
     from ..align.registry import HEADS, LOSSES
@@ -73,7 +77,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--selection", default=d.selection, choices=_SELECTIONS,
                    help="model selection: auto = heldout_classes when the audio table has labels, "
                    "else val (held-out clips); oracle test-set selection exists only in the Python API")
-    p.add_argument("--threads", type=positive_int, default=1, help="torch threads")
+    p.add_argument("--threads", type=_threads, default=1,
+                   help="torch threads, or auto: time a few steps at 1 and 2 threads and keep the faster "
+                   "(the count changes the last digits of the weights)")
     p.add_argument("--tensorboard", action="store_true", help="also log to TensorBoard")
     p.add_argument("--restart", action="store_true",
                    help="ignore an unfinished (or failed) run in --out and start over")
