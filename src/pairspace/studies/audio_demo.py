@@ -56,6 +56,8 @@ DEMO_CONFIG = TrainConfig(
     grad_clip=1.0,
     seed=0,
     val_fraction=0.1,
+    selection="val",  # held-out seen clips: the published demo numbers
+    soft_targets="backbone",  # the soft run's targets: the frozen backbone embeddings (named variant)
 )
 
 

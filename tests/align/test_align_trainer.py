@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from pairspace.align import AlignmentModel, TrainConfig, load_model, load_pairs, save_model, train
-from pairspace.align.trainer import lr_at, split_pairs
+from pairspace.align.schedule import lr_at
+from pairspace.align.split import split_pairs
 from pairspace.data.table import EmbeddingTable
 
 torch.set_num_threads(1)
@@ -63,7 +64,8 @@ def test_training_raises_zero_shot_accuracy_on_unseen_classes(tmp_path):
 def test_resume_equals_uninterrupted(tmp_path, loss):
     audio, text, labels, _ = synthetic(n_classes=8, per_class=8, seed=3)
     pairs = [(a, t) for a, t in zip(audio.ids, text.ids, strict=True)]
-    cfg = TrainConfig(head="clap", dim=8, epochs=6, batch_size=16, loss=loss, dropout=0.2, seed=5)
+    cfg = TrainConfig(head="clap", dim=8, epochs=6, batch_size=16, loss=loss, dropout=0.2, seed=5,
+                      soft_targets="backbone")
     train(audio, text, pairs, tmp_path / "full", cfg, progress=False)
     part = train(audio, text, pairs, tmp_path / "part", cfg, progress=False, stop_after=2)
     assert part.epochs_run == 2 and not (tmp_path / "part" / "model.safetensors").exists()
@@ -146,3 +148,52 @@ def test_tensorboard_is_optional(tmp_path):
     else:
         train(audio, text, pairs, tmp_path / "tb", cfg, tensorboard=True, progress=False)
         assert any((tmp_path / "tb" / "tensorboard").iterdir())
+
+
+def test_diverging_run_is_marked_failed(tmp_path):
+    from pairspace.align import TrainingDiverged
+
+    audio, text, _, _ = synthetic(n_classes=4, per_class=8)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    cfg = TrainConfig(head="linear", dim=4, epochs=3, batch_size=8, lr=1e30, selection="val")
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch 0.*lower the learning rate"):
+        train(audio, text, pairs, tmp_path / "run", cfg, progress=False)
+    run = tmp_path / "run"
+    assert (run / "FAILED").exists() and not (run / "model.safetensors").exists()
+    assert json.loads((run / "summary.json").read_text())["status"] == "failed"
+    assert json.loads((run / "config.json").read_text())["status"] == "failed"
+    with pytest.raises(ValueError, match="failed run"):  # neither resumed nor loaded as a model
+        train(audio, text, pairs, run, cfg, progress=False)
+    with pytest.raises(ValueError, match="failed run"):
+        load_model(run)
+    ok = TrainConfig(**{**cfg.to_dict(), "lr": 1e-3})
+    assert train(audio, text, pairs, run, ok, progress=False, resume=False).status == "complete"
+    assert not (run / "FAILED").exists() and load_model(run)[1] == ok
+    assert json.loads((run / "config.json").read_text())["status"] == "complete"
+
+
+def test_run_folder_that_is_a_file_is_refused(tmp_path):
+    audio, text, _, _ = synthetic(n_classes=4, per_class=3)
+    (tmp_path / "f").write_text("x")
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    for out in (tmp_path / "f", tmp_path / "f" / "run"):
+        with pytest.raises(ValueError, match="folder"):
+            train(audio, text, pairs, out, TrainConfig(epochs=1, dim=4), progress=False)
+
+
+def test_threads_auto_measures_and_records_its_choice(tmp_path):
+    from pairspace.align.threads import available_cores
+
+    audio, text, _, _ = synthetic(n_classes=4, per_class=8)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    cfg = TrainConfig(head="linear", dim=4, epochs=1, batch_size=8, selection="last", val_fraction=0.0)
+    before = torch.get_num_threads()
+    train(audio, text, pairs, tmp_path / "auto", cfg, progress=False, threads="auto")
+    assert torch.get_num_threads() == before
+    rt = json.loads((tmp_path / "auto" / "config.json").read_text())["runtime"]
+    if available_cores() >= 2:
+        assert set(rt["seconds_per_step"]) == {"1", "2"}
+        assert rt["threads"] == min((int(k) for k in rt["seconds_per_step"]),
+                                    key=lambda k: rt["seconds_per_step"][str(k)])
+    else:
+        assert rt["threads"] == 1
