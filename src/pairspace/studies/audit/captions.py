@@ -55,8 +55,8 @@ class CaptionLeaks:
     Attributes
     ----------
     leaks : list of dict
-        ``{"id", "class", "kind", "score", "words"}`` per flagged (caption, class) pair; ``words``
-        lists the matched normalized words (empty for ``semantic``).
+        ``{"id", "class", "kind", "score", "words", "text"}`` per flagged (caption, class) pair;
+        ``words`` lists the matched normalized words (empty for ``semantic``), ``text`` the caption.
     per_class : dict
         Class -> ``{kind: count, "total": flagged captions, "shared_words": [...],
         "all_words_shared": bool}`` (every content word of the name occurs in some caption).
@@ -247,7 +247,8 @@ def caption_leaks(
                       for t in sweep]
     else:
         threshold = None
-    leaks = [{"id": ids[i], "class": names[c], "kind": k, "score": round(float(s), 6), "words": w}
+    leaks = [{"id": ids[i], "class": names[c], "kind": k, "score": round(float(s), 6), "words": w,
+              "text": texts[i]}
              for (i, c), (k, s, w) in sorted(found.items())]
     return CaptionLeaks(leaks, _per_class(names, leaks), len(texts), sweep_rows, threshold)
 

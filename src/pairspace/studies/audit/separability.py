@@ -26,6 +26,14 @@ import numpy as np
 from ..._validation import unit_rows
 
 
+def _one_thread() -> Any:
+    """Limit BLAS/OpenMP pools to one thread: t-SNE and the probe slow down ~10x on a shared machine
+    when their threads compete."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(1)
+
+
 def _encode(labels: Sequence[Any], X: np.ndarray) -> tuple[np.ndarray, list[str]]:
     labels = [str(v) for v in labels]
     if len(labels) != X.shape[0]:
@@ -66,7 +74,8 @@ def silhouette(X: Any, labels: Sequence[Any]) -> tuple[float, dict[str, float]]:
 
     U = unit_rows(X, "embeddings")
     y, names = _encode(labels, U)
-    s = silhouette_samples(U, y, metric="cosine")
+    with _one_thread():
+        s = silhouette_samples(U, y, metric="cosine")
     return float(s.mean()), _per_class(y, s, names)
 
 
@@ -106,10 +115,11 @@ def probe_accuracy(X: Any, labels: Sequence[Any], folds: int = 4, seed: int = 0,
         raise ValueError(f"a {folds}-fold probe needs >= {folds} items in every class; the smallest has "
                          f"{smallest}")
     pred = np.empty_like(y)
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(A, y):
-        clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
-        clf.fit(A[tr], y[tr])
-        pred[te] = clf.predict(A[te])
+    with _one_thread():
+        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(A, y):
+            clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+            clf.fit(A[tr], y[tr])
+            pred[te] = clf.predict(A[te])
     hit = (pred == y).astype(np.float64)
     return float(hit.mean()), _per_class(y, hit, names)
 
@@ -186,4 +196,5 @@ def tsne_map(X: Any, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
 
     U = unit_rows(X, "embeddings")
     perp = float(min(perplexity, max(2.0, (U.shape[0] - 1) / 3.0)))
-    return TSNE(2, perplexity=perp, metric="cosine", init="pca", random_state=seed).fit_transform(U)
+    with _one_thread():
+        return TSNE(2, perplexity=perp, metric="cosine", init="pca", random_state=seed).fit_transform(U)
