@@ -12,6 +12,7 @@ import sys
 
 SUBCOMMANDS = [
     "pairspace.cli.analogy",
+    "pairspace.cli.audit",
     "pairspace.cli.compare",
     "pairspace.cli.demo",
     "pairspace.cli.measures",

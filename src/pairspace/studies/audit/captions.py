@@ -272,13 +272,22 @@ def _similarities(texts: list[str], names: list[str], encoder: Any, text_embeddi
         return None
     if "{}" not in prompt:
         raise ValueError(f"prompt {prompt!r} needs a '{{}}' placeholder for the class name")
-    T = np.asarray(encoder.encode(texts) if text_embeddings is None else text_embeddings, np.float64)
-    P = np.asarray(encoder.encode([prompt.format(c) for c in names]) if class_embeddings is None
-                   else class_embeddings, np.float64)
-    if T.ndim != 2 or T.shape[0] != len(texts):
-        raise ValueError(f"caption embeddings must have shape ({len(texts)}, d); got {T.shape}")
-    if P.ndim != 2 or P.shape[0] != len(names) or P.shape[1] != T.shape[1]:
-        raise ValueError(f"class embeddings must have shape ({len(names)}, {T.shape[1]}); got {P.shape}")
+    T = encoder.encode(texts) if text_embeddings is None else text_embeddings
+    P = encoder.encode([prompt.format(c) for c in names]) if class_embeddings is None else class_embeddings
+    return caption_class_cosines(T, P, len(texts), len(names))
+
+
+def caption_class_cosines(text_embeddings: Any, class_embeddings: Any, n: int | None = None,
+                          n_classes: int | None = None) -> np.ndarray:
+    r"""Cosine :math:`\cos(t_i, p_c)` between caption and class-prompt embeddings, shape (n, C)."""
     from ..._validation import unit_rows
 
+    T = np.asarray(text_embeddings, dtype=np.float64)
+    P = np.asarray(class_embeddings, dtype=np.float64)
+    n = T.shape[0] if n is None else n
+    n_classes = P.shape[0] if n_classes is None else n_classes
+    if T.ndim != 2 or T.shape[0] != n:
+        raise ValueError(f"caption embeddings must have shape ({n}, d); got {T.shape}")
+    if P.ndim != 2 or P.shape[0] != n_classes or P.shape[1] != T.shape[1]:
+        raise ValueError(f"class embeddings must have shape ({n_classes}, {T.shape[1]}); got {P.shape}")
     return unit_rows(T, "caption embeddings") @ unit_rows(P, "class embeddings").T
