@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ._common import check_out_dir, nonneg_int, positive_int, unit_interval
 
-CONTROL_NAMES = ("full", "clean", "shuffled", "untrained")
+CONTROL_NAMES = ("full", "clean", "matched", "shuffled", "untrained")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

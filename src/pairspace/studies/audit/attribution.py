@@ -109,8 +109,10 @@ def verdict(doc: dict[str, Any]) -> list[str]:
     att = doc.get("attribution", {})
     gap = att.get("clean_gap")
     if gap is not None:
-        out.append(f"Removing the captions that name evaluation classes changes top-1 by {-gap['mean']:+.3f} "
-                   f"(full minus clean {_pm(gap)} over seeds).")
+        out.append(f"Removing the {ctl['full']['n_pairs'] - ctl['clean']['n_pairs']} captions that name "
+                   f"evaluation classes changes top-1 by {-gap['mean']:+.3f} (full minus clean {_pm(gap)} "
+                   "over seeds)" + (f"; a random subset of the same size ({ctl['matched']['n_pairs']} pairs) "
+                                    f"reaches {_pm(ctl['matched'])}." if "matched" in ctl else "."))
     fg = att.get("flagged_vs_unflagged")
     if fg and fg["difference"] is not None:
         out.append(f"Classes named in training captions reach {fg['flagged_mean']:.3f} zero-shot recall "

@@ -5,6 +5,8 @@ Each control isolates one source of zero-shot accuracy (Tavares et al., ICASSP 2
 ``full``       the training pairs as given;
 ``clean``      the pairs whose caption names an evaluation class removed (what is left is what the
                heads learn without being told the evaluation names);
+``matched``    a random subset of the pairs as large as ``clean`` (separates the effect of the
+               removed names from the effect of having fewer pairs);
 ``shuffled``   the captions permuted among the pairs (the pairing broken: accuracy must fall to
                chance, within the interval :math:`1/C \pm 1.96\sqrt{(1/C)(1 - 1/C)/n}`);
 ``untrained``  heads at their random initialization (what the frozen backbones give alone);
@@ -26,7 +28,7 @@ import numpy as np
 
 from ...data.table import EmbeddingTable
 
-CONTROLS = ("full", "clean", "shuffled", "untrained", "logmel")
+CONTROLS = ("full", "clean", "matched", "shuffled", "untrained", "logmel")
 
 
 def _quiet(message: str) -> None:
@@ -102,13 +104,18 @@ class ControlSettings:
 
 def control_pairs(name: str, pairs: Sequence[tuple[str, str]], flagged: set[str], seed: int
                   ) -> list[tuple[str, str]]:
-    """The training pairs of one control (``clean`` drops flagged captions, ``shuffled`` permutes)."""
+    """The training pairs of one control (``clean`` drops flagged captions, ``matched`` keeps as many
+    random pairs, ``shuffled`` permutes the captions)."""
     pairs = [(str(a), str(t)) for a, t in pairs]
     if name == "clean":
         out = [(a, t) for a, t in pairs if t not in flagged]
         if len(out) < 2:
             raise ValueError(f"the clean control keeps {len(out)} of {len(pairs)} pairs; nothing to train")
         return out
+    if name == "matched":
+        n = sum(t not in flagged for _, t in pairs)
+        keep = np.sort(np.random.default_rng([seed, 11]).choice(len(pairs), size=max(n, 2), replace=False))
+        return [pairs[i] for i in keep]
     if name == "shuffled":
         perm = np.random.default_rng([seed, 7]).permutation(len(pairs))
         return [(pairs[i][0], pairs[j][1]) for i, j in enumerate(perm)]

@@ -90,8 +90,9 @@ def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: s
     inp = inputs(b, cfg.val_fraction, cfg.seed)
     log(f"instrument benchmark: {len(inp.pairs)} seen captions, {len(inp.classes)} unseen instruments, "
         f"{len(inp.eval_ids)} clips; audio {b['audio_encoder']}, text minilm")
-    controls = ("full", "clean", "shuffled", "untrained") + (("logmel",) if b["audio_encoder"] != "logmel"
-                                                              else ())
+    controls = ("full", "clean", "matched", "shuffled", "untrained")
+    if b["audio_encoder"] != "logmel":
+        controls += ("logmel",)
     ev_logmel = b["logmel"].select(inp.eval_ids).vectors
     st = ControlSettings(cfg, tuple(seeds), controls, out / "runs", logmel_audio=b["logmel"],
                          logmel_eval=ev_logmel)
