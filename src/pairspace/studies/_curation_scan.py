@@ -140,3 +140,47 @@ def quantiles(scan: Callable[[], Iterator[np.ndarray]], n_total: int, qs: Sequen
         t = h - math.floor(h)
         res.append(hi - (hi - lo) * (1 - t) if t >= 0.5 else lo + (hi - lo) * t)  # numpy's lerp
     return res
+
+
+def parse_threshold(spec: float | str) -> tuple[str, float]:
+    """``0.75`` -> ``("value", 0.75)``; ``"q0.99"`` -> ``("quantile", 0.99)`` (validated)."""
+    if isinstance(spec, str):
+        s = spec.strip().lower()
+        if s.startswith("q"):
+            try:
+                q = float(s[1:])
+            except ValueError:
+                raise ValueError(f"a quantile threshold is written q<fraction>, e.g. q0.99; got {spec!r}") \
+                    from None
+            if not 0.0 <= q <= 1.0:
+                raise ValueError(f"quantile threshold {spec!r} must lie in [0, 1]")
+            return "quantile", q
+        try:
+            spec = float(s)
+        except ValueError:
+            raise ValueError(f"threshold {spec!r} is neither a number nor a quantile like q0.99") from None
+    if isinstance(spec, bool) or not isinstance(spec, int | float) or not np.isfinite(spec):
+        raise ValueError(f"threshold must be a finite number or a quantile like 'q0.99'; got {spec!r}")
+    if not -1.0 <= float(spec) <= 1.0:
+        raise ValueError(f"a cosine threshold must lie in [-1, 1]; got {spec}")
+    return "value", float(spec)
+
+
+def resolve_thresholds(specs: Sequence[float | str], values: Any, n_total: int,
+             memory_budget: int) -> list[float]:
+    """Threshold values: numbers as given; quantiles of ``values`` (an array, or a ``scan`` callable)."""
+    parsed = [parse_threshold(s) for s in specs]
+    qs = [q for kind, q in parsed if kind == "quantile"]
+    if qs:
+        if callable(values):
+            qv = iter(quantiles(values, n_total, qs, memory_budget))
+        else:
+            qv = iter(np.quantile(np.asarray(values, dtype=np.float64), qs).tolist())
+    return [float(next(qv)) if kind == "quantile" else v for kind, v in parsed]
+
+
+def sweep_rows(specs: Sequence[float | str], vals: Sequence[float],
+                counts: Sequence[int]) -> list[dict[str, Any]]:
+    """The rows of a threshold sweep: the threshold as given, its value, the pairs kept."""
+    return [{"threshold": s, "value": v, "n_pairs": int(c)} for s, v, c in zip(specs, vals, counts,
+                                                                               strict=True)]

@@ -33,7 +33,10 @@ from typing import Any
 import numpy as np
 
 from .._validation import DEFAULT_MEMORY_BUDGET
-from ._curation_scan import cosine_blocks, prepare, quantiles
+from ._curation_scan import cosine_blocks, parse_threshold, prepare, resolve_thresholds, sweep_rows
+
+__all__ = ["PRESETS", "PROMPT", "CurationResult", "curate_a2a", "curate_ads", "curate_ds", "curate_du",
+           "parse_threshold"]
 
 PROMPT = "this is a sound of {}"
 """The single prompt of the MS-CLAP/P3 protocol and of DS curation (no ensembling)."""
@@ -128,50 +131,6 @@ class CurationResult:
         return d
 
 
-# ------------------------------------------------------------------ thresholds
-def parse_threshold(spec: float | str) -> tuple[str, float]:
-    """``0.75`` -> ``("value", 0.75)``; ``"q0.99"`` -> ``("quantile", 0.99)`` (validated)."""
-    if isinstance(spec, str):
-        s = spec.strip().lower()
-        if s.startswith("q"):
-            try:
-                q = float(s[1:])
-            except ValueError:
-                raise ValueError(f"a quantile threshold is written q<fraction>, e.g. q0.99; got {spec!r}") \
-                    from None
-            if not 0.0 <= q <= 1.0:
-                raise ValueError(f"quantile threshold {spec!r} must lie in [0, 1]")
-            return "quantile", q
-        try:
-            spec = float(s)
-        except ValueError:
-            raise ValueError(f"threshold {spec!r} is neither a number nor a quantile like q0.99") from None
-    if isinstance(spec, bool) or not isinstance(spec, int | float) or not np.isfinite(spec):
-        raise ValueError(f"threshold must be a finite number or a quantile like 'q0.99'; got {spec!r}")
-    if not -1.0 <= float(spec) <= 1.0:
-        raise ValueError(f"a cosine threshold must lie in [-1, 1]; got {spec}")
-    return "value", float(spec)
-
-
-def _resolve(specs: Sequence[float | str], values: Any, n_total: int,
-             memory_budget: int) -> list[float]:
-    """Threshold values: numbers as given, quantiles of the similarities ``values`` yields."""
-    parsed = [parse_threshold(s) for s in specs]
-    qs = [q for kind, q in parsed if kind == "quantile"]
-    if qs:
-        if callable(values):
-            qv = iter(quantiles(values, n_total, qs, memory_budget))
-        else:
-            qv = iter(np.quantile(np.asarray(values, dtype=np.float64), qs).tolist())
-    return [float(next(qv)) if kind == "quantile" else v for kind, v in parsed]
-
-
-def _sweep_rows(specs: Sequence[float | str], vals: Sequence[float],
-                counts: Sequence[int]) -> list[dict[str, Any]]:
-    return [{"threshold": s, "value": v, "n_pairs": int(c)} for s, v, c in zip(specs, vals, counts,
-                                                                               strict=True)]
-
-
 def _ids(X: Any) -> list[str] | None:
     ids = getattr(X, "ids", None)
     return list(ids) if ids is not None else None
@@ -195,7 +154,7 @@ def _pair_scan(A: Any, B: Any, tau: float | str | None, top_k: int | None,
         for _, S in cosine_blocks(Am, na, Bm, nb, memory_budget, progress, desc + " (quantiles)"):
             yield S.ravel()
 
-    vals = _resolve(specs, scan, Am.shape[0] * Bm.shape[0], memory_budget)
+    vals = resolve_thresholds(specs, scan, Am.shape[0] * Bm.shape[0], memory_budget)
     thr = vals[0] if tau is not None and top_k is None else None
     counts = np.zeros(len(vals), dtype=np.int64)
     ai, ti, sim = [], [], []
@@ -213,7 +172,7 @@ def _pair_scan(A: Any, B: Any, tau: float | str | None, top_k: int | None,
         sim.append(S[r, c])
     cat = (lambda x, dt: np.concatenate(x).astype(dt) if x else np.zeros(0, dt))  # noqa: E731
     return (cat(ai, np.int64), cat(ti, np.int64), cat(sim, np.float64), thr,
-            _sweep_rows(specs, vals, counts)[0 if thr is None else 1:], (Am.shape[0], Bm.shape[0]))
+            sweep_rows(specs, vals, counts)[0 if thr is None else 1:], (Am.shape[0], Bm.shape[0]))
 
 
 def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None = None, *,
@@ -330,11 +289,11 @@ def _filter_by_best(best: np.ndarray, own: np.ndarray, tau: float | str,
                     sweep: Sequence[float | str]) -> tuple[np.ndarray, ...]:
     """Captions (rows) with best >= tau, sorted by own audio then caption; the sweep counts."""
     specs = [tau, *sweep]
-    vals = _resolve(specs, best, best.size, DEFAULT_MEMORY_BUDGET)
+    vals = resolve_thresholds(specs, best, best.size, DEFAULT_MEMORY_BUDGET)
     keep = np.flatnonzero(best >= vals[0])
     keep = keep[np.lexsort((keep, own[keep]))]
     counts = [int(np.count_nonzero(best >= v)) for v in vals]
-    return keep, vals[0], _sweep_rows(specs, vals, counts)[1:]
+    return keep, vals[0], sweep_rows(specs, vals, counts)[1:]
 
 
 def curate_ds(text: Any, prompts: Any, caption_audio: Any, tau: float | str = 0.70, *,
