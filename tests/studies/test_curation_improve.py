@@ -19,8 +19,9 @@ def _fake_set(n_clips=10):
             aid = f"{c['instrument']}-{j}"
             clips.append({"audio_id": aid, "instrument": c["instrument"], "split": c["split"]})
             caps += [{"audio_id": aid, "text_id": f"{aid}-c{k}", "label": c["instrument"]} for k in range(2)]
+    names = {s: [c["instrument"] for c in classes if c["split"] == s] for s in ("seen", "unseen")}
     return SimpleNamespace(root="fake", clips=clips, captions=caps, classes=classes,
-                           class_names=lambda split: [c["instrument"] for c in classes if c["split"] == split])
+                           class_names=names.get)
 
 
 def test_instrument_split_is_disjoint_and_sized():
