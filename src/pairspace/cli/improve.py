@@ -30,7 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_threshold_options(p, ("du", "ds", "ads"))
     p.add_argument("--extra-prob", type=probability, default=0.5,
                    help="probability that a student batch comes from the curated pairs")
-    p.add_argument("--epochs", type=positive_int, default=40, help="epochs of teacher and students")
+    p.add_argument("--epochs", type=positive_int, default=40, help="epochs of the teacher")
+    p.add_argument("--student-epochs", type=positive_int, default=20,
+                   help="epochs of each student (it starts from the teacher)")
     p.add_argument("--teacher-clips", type=positive_int, default=4,
                    help="captioned clips per seen instrument given to the teacher (of 16)")
     p.add_argument("--test-clips", type=positive_int, default=6,
@@ -53,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
     res = instrument_experiment(out, seeds=args.seeds, losses=args.losses, methods=args.methods,
                                 thresholds={**DEMO_THRESHOLDS, **thresholds_from(args, ("du", "ds", "ads"))},
                                 extra_prob=args.extra_prob, epochs=args.epochs,
+                                student_epochs=args.student_epochs,
                                 teacher_clips=args.teacher_clips, test_clips=args.test_clips,
-                                audio_encoder_name=args.audio_encoder, progress=True, log=print)
+                                audio_encoder_name=args.audio_encoder, progress=None, log=print)
     paths = write_improve_report(res, out)
     sizes = res.settings["sizes"]
     print(f"\nTarget task: {sizes['target_classes']} unseen instruments, {sizes['test_audio']} clips; "

@@ -179,7 +179,7 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
                   losses: Sequence[str] = LOSSES, methods: Sequence[str] = STUDENT_METHODS,
                   thresholds: dict[str, float | str] | None = None, extra_prob: float = 0.5,
                   templates: Sequence[str] | None = None, sweep: Sequence[float | str] = DEFAULT_SWEEP,
-                  progress: bool | None = None,
+                  student_epochs: int | None = None, progress: bool | None = None,
                   log: Callable[[str], None] = lambda m: None) -> ImproveResult:
     """Run the experiment (see the module docstring); run folders go under ``out/seed<s>/``.
 
@@ -195,6 +195,8 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
         Folder of the training runs.
     config : TrainConfig
         The teacher's configuration; students copy it with their loss, seed, teacher and mixing.
+        Teacher and students select their epoch on held-out *seen classes*
+        (``selection="heldout_classes"``), never on the target task.
     seeds, losses, methods : what to run (``methods`` from :data:`STUDENT_METHODS`).
     thresholds : dict, optional
         Curation thresholds per method (numbers or ``"q..."`` quantiles).
@@ -202,6 +204,8 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
         Probability that a student's batch comes from the curated pairs.
     templates : sequence of str, optional
         Templates of the ensembled evaluation (default: the shipped ``audio`` set).
+    student_epochs : int, optional
+        Epochs of every student (default: the teacher's); students start from the teacher.
     """
     from ..align.trainer import TrainConfig, load_model, train
     from ..data.templates import load_templates
@@ -216,19 +220,23 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
     ENS = np.asarray(text_encoder.encode([t.format(c) for t in templates for c in classes],
                                          progress=False)).reshape(len(templates), len(classes), -1)
     X = audio.select(data.test_audio).vectors
+
+    def evaluate(run_dir: Path) -> dict[str, float]:
+        return _zeroshot(load_model(run_dir)[0], X, data.test_labels, classes, P3, ENS)
+
     apool, tpool = audio.select(data.audio_pool), text.select(data.text_pool)
     rows, curation, runs, timings = [], [], {}, {"teacher": 0.0, "curate": 0.0, "students": 0.0}
-    base = config.to_dict()
+    base = {**config.to_dict(), "selection": "heldout_classes"}
+    s_epochs = int(student_epochs or base["epochs"])
     for seed in seeds:
         t0 = time.perf_counter()
         tdir = out / f"seed{seed}" / "teacher"
-        tcfg = TrainConfig(**{**base, "seed": int(seed), "loss": "infonce"})
-        train(audio, text, data.teacher_pairs, tdir, tcfg, resume=False, progress=progress)
-        teacher = load_model(tdir)[0]
-        rows.append({"seed": int(seed), "model": "teacher", "loss": "infonce",
-                     "uses_target_labels": False,
-                     **_zeroshot(teacher, X, data.test_labels, classes, P3, ENS)})
+        train(audio, text, data.teacher_pairs, tdir,
+              TrainConfig(**{**base, "seed": int(seed), "loss": "infonce"}), resume=False, progress=progress)
+        rows.append({"seed": int(seed), "model": "teacher", "loss": "infonce", "uses_target_labels": False,
+                     **evaluate(tdir)})
         t1 = time.perf_counter()
+        teacher = load_model(tdir)[0]
         cur = run_curation(teacher_space(teacher, apool, "audio"), teacher_space(teacher, tpool, "text"),
                            [m for m in ("du", "ds", "ads") if m in methods],
                            thresholds=thresholds, class_names=classes,
@@ -240,31 +248,37 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
         timings["teacher"] += t1 - t0
         timings["curate"] += t2 - t1
         for method in methods:
-            extra = [] if method == "replay" else cur.results[method].id_pairs()
-            if method == "ads":  # augmented DS: the DS pairs plus the ADS pairs
-                extra = list(dict.fromkeys(cur.results["ds"].id_pairs() + extra))
+            extra = _student_pairs(cur, method)
             for loss in losses:
                 sdir = out / f"seed{seed}" / f"{method}-{loss}"
-                scfg = TrainConfig(**{**base, "seed": int(seed), "loss": loss, "teacher": str(tdir),
-                                      "init_from_teacher": True, "soft_targets": "teacher",
-                                      "extra_prob": extra_prob if extra else 0.0})
+                scfg = TrainConfig(**{**base, "seed": int(seed), "loss": loss, "epochs": s_epochs,
+                                      "teacher": str(tdir), "init_from_teacher": True,
+                                      "soft_targets": "teacher", "extra_prob": extra_prob if extra else 0.0})
                 train(audio, text, data.teacher_pairs, sdir, scfg, resume=False, progress=progress,
                       extra_pairs=extra)
-                student = load_model(sdir)[0]
                 rows.append({"seed": int(seed), "model": method, "loss": loss, "n_extra": len(extra),
-                             "uses_target_labels": method in ("ds", "ads"),
-                             **_zeroshot(student, X, data.test_labels, classes, P3, ENS)})
+                             "uses_target_labels": method in ("ds", "ads"), **evaluate(sdir)})
                 log(f"seed {seed} {method}-{loss}: P3 top-1 {rows[-1]['top1_p3']:.3f}")
         timings["students"] += time.perf_counter() - t2
     table, gains = summarize(rows)
     settings = {"seeds": list(seeds), "losses": list(losses), "methods": list(methods),
                 "thresholds": cur.settings["thresholds"], "extra_prob": extra_prob,
-                "teacher_config": base, "sizes": data.sizes(), "data": data.description,
-                "prompt_p3": PROMPT, "n_templates_ensembled": len(templates),
+                "teacher_config": base, "student_epochs": s_epochs, "sizes": data.sizes(),
+                "data": data.description, "prompt_p3": PROMPT, "n_templates_ensembled": len(templates),
                 "target_use": {m: TARGET_USE[m] for m in ("du", "ds", "ads")},
                 "target_classes": classes}
     return ImproveResult(rows, table, gains, curation, settings,
                          {k: round(v, 2) for k, v in timings.items()}, runs)
+
+
+def _student_pairs(cur: Any, method: str) -> list[tuple[str, str]]:
+    """The curated (audio_id, text_id) pairs of a student; ADS is augmented DS (DS + ADS pairs)."""
+    if method == "replay":
+        return []
+    extra = cur.results[method].id_pairs()
+    if method == "ads":
+        extra = list(dict.fromkeys(cur.results["ds"].id_pairs() + extra))
+    return extra
 
 
 DEMO_THRESHOLDS: dict[str, float | str] = {"du": "q0.999", "ds": "q0.8", "ads": "q0.995"}
@@ -274,7 +288,8 @@ DEMO_THRESHOLDS: dict[str, float | str] = {"du": "q0.999", "ds": "q0.8", "ads": 
 def instrument_experiment(out: str | Path, *, seeds: Sequence[int] = (0, 1, 2),
                           losses: Sequence[str] = LOSSES, methods: Sequence[str] = STUDENT_METHODS,
                           thresholds: dict[str, float | str] | None = None, extra_prob: float = 0.5,
-                          epochs: int = 40, teacher_clips: int = 4, test_clips: int = 6,
+                          epochs: int = 40, student_epochs: int = 20, teacher_clips: int = 4,
+                          test_clips: int = 6,
                           clips_per_class: int = 16, audio_encoder_name: str | None = None,
                           progress: bool | None = None,
                           log: Callable[[str], None] = lambda m: None) -> ImproveResult:
@@ -283,7 +298,8 @@ def instrument_experiment(out: str | Path, *, seeds: Sequence[int] = (0, 1, 2),
     Renders ``clips_per_class`` clips per instrument (the 8 of the audio demo plus extra renders),
     embeds them with the audio demo's backbones (Whisper tiny.en, else log-mel; MiniLM), splits
     them with :func:`instrument_data` and runs :func:`improve_study` with the audio demo's head
-    configuration (``epochs`` epochs). The target task is the unseen instruments.
+    configuration (``epochs`` epochs for the teacher, ``student_epochs`` for each student, which
+    starts from the teacher). The target task is the unseen instruments.
     """
     import torch
 
@@ -303,7 +319,8 @@ def instrument_experiment(out: str | Path, *, seeds: Sequence[int] = (0, 1, 2),
     cfg = type(DEMO_CONFIG)(**{**DEMO_CONFIG.to_dict(), "epochs": int(epochs)})
     res = improve_study(audio, text, data, t_enc, out, config=cfg, seeds=seeds, losses=losses,
                         methods=methods, thresholds={**DEMO_THRESHOLDS, **(thresholds or {})},
-                        extra_prob=extra_prob, progress=progress, log=log)
+                        extra_prob=extra_prob, student_epochs=student_epochs, progress=progress,
+                        log=log)
     res.timings = {"data_and_embeddings": round(t1 - t0, 2), **res.timings,
                    "total": round(time.perf_counter() - t0, 2)}
     res.settings["encoders"] = {"audio": a_enc.name, "text": t_enc.name}
