@@ -40,7 +40,8 @@ def teacher_space(model: Any, table: EmbeddingTable, modality: str) -> Embedding
         raise ValueError(f"modality must be 'audio' or 'text'; got {modality!r}")
     proj = model.project_audio if modality == "audio" else model.project_text
     meta = {**table.metadata, "projected_by": "teacher heads", "backbone_provenance": table.provenance}
-    return EmbeddingTable(table.ids, proj(table.vectors), table.labels, meta, table.columns)
+    vec = proj(np.array(table.vectors, dtype=np.float32))  # a writable copy (tables may be mmapped)
+    return EmbeddingTable(table.ids, vec, table.labels, meta, table.columns)
 
 
 def teacher_prompts(model: Any, text_encoder: Any, class_names: Sequence[str],
