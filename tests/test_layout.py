@@ -34,35 +34,18 @@ HEAVY = ("torch", "matplotlib", "scipy.stats", "sklearn")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
-# ---- allow-lists of known offenders (the coordinator empties them at the end) -------------------
+# ---- allow-lists of known offenders (empty: every rule holds) ------------------------------------
 #: (importing module, imported module) pairs that break the direction rule today.
 KNOWN_UPWARD_IMPORTS: set[tuple[str, str]] = set()
 #: Modules outside cli/ that import argparse or call print() today.
 KNOWN_ARGPARSE_OR_PRINT: set[str] = set()
 #: Subcommands whose ``--help`` still imports a heavy library (owner: the module's helper).
-KNOWN_HEAVY_HELP: set[str] = {
-    "train",  # align: TrainConfig, HEADS, LOSSES are read at parser time from torch modules
-}
+KNOWN_HEAVY_HELP: set[str] = set()
 #: Subcommand parsers whose help does not show defaults or shows reST markup.
-KNOWN_HELP_FORMAT: set[str] = {
-    "analogy", "template-study", "zeroshot",  # anal
-    "compare", "measures",  # meas
-    "datasets", "embed", "encoders",  # data
-    "train",  # align
-}
+KNOWN_HELP_FORMAT: set[str] = set()
 #: Modules over MAX_MODULE_LINES (data tables excluded) and functions over MAX_FUNCTION_LINES.
-KNOWN_LONG_MODULES: set[str] = {
-    "pairspace.align.trainer",  # align
-    "pairspace.analogy.study",  # anal
-    "pairspace.data.datasets.instruments", "pairspace.encoders.audio",  # data
-    "pairspace.measures.stats",  # meas
-    "pairspace.neighbors",  # the neighbors/ package split
-}
-KNOWN_LONG_FUNCTIONS: set[str] = {
-    "pairspace.align.trainer:_fit",  # align
-    "pairspace.data.datasets.instruments:render_instruments", "pairspace.data.embed:embed_manifest",  # data
-    "pairspace.studies.template_study:template_study",  # anal
-}
+KNOWN_LONG_MODULES: set[str] = set()
+KNOWN_LONG_FUNCTIONS: set[str] = set()
 
 
 def _modules() -> dict[str, Path]:

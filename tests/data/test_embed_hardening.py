@@ -136,7 +136,7 @@ def test_batch_size_zero_is_refused_by_the_parser(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["embed", "--encoder", "minilm", "--input", "x.jsonl", "--out",
               str(tmp_path / "x.parquet"), "--batch-size", "0"])
-    assert "must be >= 1" in capsys.readouterr().err
+    assert "must be a positive integer (>= 1)" in capsys.readouterr().err
 
 
 def test_progress_moves_per_batch_not_per_chunk(tmp_path, monkeypatch):
