@@ -194,10 +194,7 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         if config.loss == "soft" and config.soft_targets == "teacher":
             data.targets = teacher_projections(teacher, data.A, data.B)
     old_threads = torch.get_num_threads()
-    runtime: dict[str, Any] = {"threads": threads}
-    if threads == "auto":
-        runtime["threads"], timing = choose_threads(config, data)
-        runtime["seconds_per_step"] = {str(k): round(v, 5) for k, v in timing.items()}
+    runtime = _runtime(threads, config, data)
     if runtime["threads"] is not None:
         torch.set_num_threads(int(runtime["threads"]))
     try:
@@ -208,6 +205,14 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         raise
     finally:
         torch.set_num_threads(old_threads)
+
+
+def _runtime(threads: int | str | None, config: TrainConfig, data: TrainData) -> dict[str, Any]:
+    """The thread count of the run (measured for ``"auto"``), written to ``config.json``."""
+    if threads != "auto":
+        return {"threads": threads}
+    chosen, timing = choose_threads(config, data)
+    return {"threads": chosen, "seconds_per_step": {str(k): round(v, 5) for k, v in timing.items()}}
 
 
 def _mark_failed(out: Path, run_cfg: dict[str, Any], message: str) -> None:
