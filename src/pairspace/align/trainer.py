@@ -109,19 +109,26 @@ def _out_and_config(a: Any, b: Any) -> tuple[Path, TrainConfig]:
     return Path(a), b or TrainConfig()
 
 
+def _check_out(out: Path, resume: bool) -> None:
+    """Refuse a run folder that cannot be one, before any work (creates nothing)."""
+    probe = out
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        where = "exists and is not a folder" if probe == out else f"lies under the file {probe}"
+        raise ValueError(f"the run folder {out} {where}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"the run folder {out} is not writable ({probe})")
+    if resume and (out / "FAILED").exists():
+        raise ValueError(f"{out} holds a failed run ({(out / 'FAILED').read_text().strip()}); "
+                         "start over with --restart (resume=False) or use another --out folder")
+
+
 def _open_out(out: Path, resume: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"the run folder {out} exists and is not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ValueError(f"cannot create the run folder {out}: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK):
-        raise ValueError(f"the run folder {out} is not writable")
-    if (out / "FAILED").exists():
-        if resume:
-            raise ValueError(f"{out} holds a failed run ({(out / 'FAILED').read_text().strip()}); "
-                             "start over with --restart (resume=False) or use another --out folder")
     if not resume:
         for name in ("FAILED", "model.safetensors", "summary.json"):
             (out / name).unlink(missing_ok=True)
@@ -185,13 +192,14 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         raise ValueError(f"at least 2 pairs are needed; got {len(pair_list)}")
     if config.selection == "oracle" and oracle is None:
         raise ValueError("selection='oracle' needs an oracle(model) -> score callable on the test set")
-    _open_out(out, resume)
+    _check_out(out, resume)
     teacher, teacher_info = load_teacher(config, audio.dim, text.dim)
     data = prepare(audio, text, pair_list, extra_list, config)
+    _open_out(out, resume)  # created only once the inputs were found valid
     run_cfg = data.run_config(config, audio, text)
     if teacher is not None:
         run_cfg["teacher"] = teacher_info
-        if config.loss == "soft" and config.soft_targets == "teacher":
+        if LOSSES.entry(config.loss).meta.get("teacher") and config.soft_targets == "teacher":
             data.targets = teacher_projections(teacher, data.A, data.B)
     old_threads = torch.get_num_threads()
     runtime = _runtime(threads, config, data)
