@@ -64,6 +64,7 @@ from .losses import contrastive_loss
 from .model import AlignmentModel
 from .pairdata import TrainData, prepare
 from .registry import LOSSES
+from .runfolder import check_out, mark_failed, open_out
 from .sampling import epoch_batches, mixed_batches, steps_per_epoch
 from .schedule import lr_at
 from .teacher import init_from, load_teacher, teacher_projections
@@ -107,31 +108,6 @@ def _out_and_config(a: Any, b: Any) -> tuple[Path, TrainConfig]:
     if a is None:
         raise ValueError("train() needs an output folder (out)")
     return Path(a), b or TrainConfig()
-
-
-def _check_out(out: Path, resume: bool) -> None:
-    """Refuse a run folder that cannot be one, before any work (creates nothing)."""
-    probe = out
-    while not probe.exists() and probe.parent != probe:
-        probe = probe.parent
-    if not probe.is_dir():
-        where = "exists and is not a folder" if probe == out else f"lies under the file {probe}"
-        raise ValueError(f"the run folder {out} {where}")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise ValueError(f"the run folder {out} is not writable ({probe})")
-    if resume and (out / "FAILED").exists():
-        raise ValueError(f"{out} holds a failed run ({(out / 'FAILED').read_text().strip()}); "
-                         "start over with --restart (resume=False) or use another --out folder")
-
-
-def _open_out(out: Path, resume: bool) -> None:
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"cannot create the run folder {out}: {exc.strerror or exc}") from None
-    if not resume:
-        for name in ("FAILED", "model.safetensors", "summary.json"):
-            (out / name).unlink(missing_ok=True)
 
 
 def train(audio: EmbeddingTable, text: EmbeddingTable,
@@ -192,10 +168,10 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         raise ValueError(f"at least 2 pairs are needed; got {len(pair_list)}")
     if config.selection == "oracle" and oracle is None:
         raise ValueError("selection='oracle' needs an oracle(model) -> score callable on the test set")
-    _check_out(out, resume)
+    check_out(out, resume)
     teacher, teacher_info = load_teacher(config, audio.dim, text.dim)
     data = prepare(audio, text, pair_list, extra_list, config)
-    _open_out(out, resume)  # created only once the inputs were found valid
+    open_out(out, resume)  # created only once the inputs were found valid
     run_cfg = data.run_config(config, audio, text)
     if teacher is not None:
         run_cfg["teacher"] = teacher_info
@@ -209,7 +185,7 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         return _fit(config, run_cfg, out, data, teacher, oracle, resume, stop_after, tensorboard,
                     progress, runtime)
     except TrainingDiverged as exc:
-        _mark_failed(out, run_cfg, str(exc))
+        mark_failed(out, run_cfg, str(exc))
         raise
     finally:
         torch.set_num_threads(old_threads)
@@ -221,12 +197,6 @@ def _runtime(threads: int | str | None, config: TrainConfig, data: TrainData) ->
         return {"threads": threads}
     chosen, timing = choose_threads(config, data)
     return {"threads": chosen, "seconds_per_step": {str(k): round(v, 5) for k, v in timing.items()}}
-
-
-def _mark_failed(out: Path, run_cfg: dict[str, Any], message: str) -> None:
-    atomic_write_bytes(out / "FAILED", (message + "\n").encode())
-    write_json(out / "config.json", {**run_cfg, "status": "failed"})
-    write_json(out / "summary.json", {"status": "failed", "error": message, "run_dir": str(out)})
 
 
 def _new_model(config: TrainConfig, data: TrainData) -> AlignmentModel:
