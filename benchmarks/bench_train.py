@@ -5,7 +5,8 @@ pair data. Each configuration runs in its own process (clean peak RSS): ``train`
 :func:`pairspace.align.train` (one epoch, CLAP heads, InfoNCE, ``selection="last"``); ``plain`` is a
 hand-written loop with the same model, optimizer and batches that gathers each batch's rows from the
 two tables (the least memory a trainer can use). Memory is the peak RSS above the RSS after the
-tables were built. The synthetic tables have ``n/2`` clips (2 captions each), ``n`` captions and
+tables were built; time excludes imports (the first AdamW imports torch._dynamo, seconds). The
+synthetic tables have ``n/2`` clips (2 captions each), ``n`` captions and
 ``n`` pairs, 384-d on both sides (Whisper tiny.en and MiniLM).
 
 Usage: ``python benchmarks/bench_train.py [--n 100000 20000] [--threads 1 2] [--pythonpath SRC]``.
@@ -35,6 +36,8 @@ pairs = [(f"a{i // 2}", f"t{i}") for i in range(n)]
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 import pairspace.align as al
 cfg = al.TrainConfig(head="clap", dim=256, epochs=1, batch_size=128, selection="last", val_fraction=0.0)
+torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))])  # its first call imports torch._dynamo (seconds)
+import pairspace.align.trainer, safetensors.torch  # noqa: E401 - imports are not training time
 t0 = time.perf_counter()
 if mode == "train":
     with tempfile.TemporaryDirectory() as out:

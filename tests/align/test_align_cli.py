@@ -105,6 +105,9 @@ def test_train_cli_refusals(tmp_path, capsys):
     assert "--out" in capsys.readouterr().err and (tmp_path / "file").read_text() == "x"
     assert main(["train", *bad, "--out", str(tmp_path / "file" / "run"), *small]) == 2
     assert "is a file" in capsys.readouterr().err
+    assert main(["train", *bad, "--out", str(tmp_path / "r"), "--loss", "soft", "--teacher",
+                 str(tmp_path / "no-run"), *small]) == 2
+    assert "no trained model" in capsys.readouterr().err and not (tmp_path / "r").exists()
     # numeric options are validated by the parser
     for opt, value in (("--epochs", "0"), ("--lr", "-1"), ("--extra-prob", "1.5"), ("--dropout", "1")):
         with pytest.raises(SystemExit) as exc:

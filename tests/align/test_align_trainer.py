@@ -197,3 +197,10 @@ def test_threads_auto_measures_and_records_its_choice(tmp_path):
                                     key=lambda k: rt["seconds_per_step"][str(k)])
     else:
         assert rt["threads"] == 1
+
+
+def test_invalid_inputs_leave_no_run_folder(tmp_path):
+    audio, text, _, _ = synthetic(n_classes=4, per_class=3)
+    with pytest.raises(ValueError, match="not in the text table"):
+        train(audio, text, [("x0", "nope"), ("x1", "c1")], tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()

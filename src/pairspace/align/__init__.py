@@ -4,7 +4,8 @@ Modules: :mod:`~pairspace.align.registry` (head and loss names), :mod:`~pairspac
 :mod:`~pairspace.align.losses`, :mod:`~pairspace.align.config` (:class:`TrainConfig`),
 :mod:`~pairspace.align.model` (:class:`AlignmentModel`), :mod:`~pairspace.align.checkpoints`,
 :mod:`~pairspace.align.schedule`, :mod:`~pairspace.align.split`, :mod:`~pairspace.align.sampling`,
-:mod:`~pairspace.align.teacher`, :mod:`~pairspace.align.trainer` and
+:mod:`~pairspace.align.teacher`, :mod:`~pairspace.align.threads`, :mod:`~pairspace.align.runfolder`,
+:mod:`~pairspace.align.pairdata`, :mod:`~pairspace.align.trainer` and
 :mod:`~pairspace.align.evaluate`. Names are imported lazily: ``import pairspace.align`` does not
 import torch until a model, a loss or the trainer is used.
 """

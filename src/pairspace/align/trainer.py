@@ -64,6 +64,7 @@ from .losses import contrastive_loss
 from .model import AlignmentModel
 from .pairdata import TrainData, prepare
 from .registry import LOSSES
+from .runfolder import check_out, mark_failed, open_out
 from .sampling import epoch_batches, mixed_batches, steps_per_epoch
 from .schedule import lr_at
 from .teacher import init_from, load_teacher, teacher_projections
@@ -107,24 +108,6 @@ def _out_and_config(a: Any, b: Any) -> tuple[Path, TrainConfig]:
     if a is None:
         raise ValueError("train() needs an output folder (out)")
     return Path(a), b or TrainConfig()
-
-
-def _open_out(out: Path, resume: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"the run folder {out} exists and is not a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"cannot create the run folder {out}: {exc.strerror or exc}") from None
-    if not os.access(out, os.W_OK):
-        raise ValueError(f"the run folder {out} is not writable")
-    if (out / "FAILED").exists():
-        if resume:
-            raise ValueError(f"{out} holds a failed run ({(out / 'FAILED').read_text().strip()}); "
-                             "start over with --restart (resume=False) or use another --out folder")
-    if not resume:
-        for name in ("FAILED", "model.safetensors", "summary.json"):
-            (out / name).unlink(missing_ok=True)
 
 
 def train(audio: EmbeddingTable, text: EmbeddingTable,
@@ -185,35 +168,35 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         raise ValueError(f"at least 2 pairs are needed; got {len(pair_list)}")
     if config.selection == "oracle" and oracle is None:
         raise ValueError("selection='oracle' needs an oracle(model) -> score callable on the test set")
-    _open_out(out, resume)
+    check_out(out, resume)
     teacher, teacher_info = load_teacher(config, audio.dim, text.dim)
     data = prepare(audio, text, pair_list, extra_list, config)
+    open_out(out, resume)  # created only once the inputs were found valid
     run_cfg = data.run_config(config, audio, text)
     if teacher is not None:
         run_cfg["teacher"] = teacher_info
-        if config.loss == "soft" and config.soft_targets == "teacher":
+        if LOSSES.entry(config.loss).meta.get("teacher") and config.soft_targets == "teacher":
             data.targets = teacher_projections(teacher, data.A, data.B)
     old_threads = torch.get_num_threads()
-    runtime: dict[str, Any] = {"threads": threads}
-    if threads == "auto":
-        runtime["threads"], timing = choose_threads(config, data)
-        runtime["seconds_per_step"] = {str(k): round(v, 5) for k, v in timing.items()}
+    runtime = _runtime(threads, config, data)
     if runtime["threads"] is not None:
         torch.set_num_threads(int(runtime["threads"]))
     try:
         return _fit(config, run_cfg, out, data, teacher, oracle, resume, stop_after, tensorboard,
                     progress, runtime)
     except TrainingDiverged as exc:
-        _mark_failed(out, run_cfg, str(exc))
+        mark_failed(out, run_cfg, str(exc))
         raise
     finally:
         torch.set_num_threads(old_threads)
 
 
-def _mark_failed(out: Path, run_cfg: dict[str, Any], message: str) -> None:
-    atomic_write_bytes(out / "FAILED", (message + "\n").encode())
-    write_json(out / "config.json", {**run_cfg, "status": "failed"})
-    write_json(out / "summary.json", {"status": "failed", "error": message, "run_dir": str(out)})
+def _runtime(threads: int | str | None, config: TrainConfig, data: TrainData) -> dict[str, Any]:
+    """The thread count of the run (measured for ``"auto"``), written to ``config.json``."""
+    if threads != "auto":
+        return {"threads": threads}
+    chosen, timing = choose_threads(config, data)
+    return {"threads": chosen, "seconds_per_step": {str(k): round(v, 5) for k, v in timing.items()}}
 
 
 def _new_model(config: TrainConfig, data: TrainData) -> AlignmentModel:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ._common import (
     add_command,
@@ -94,6 +95,11 @@ def run(args: argparse.Namespace) -> int:
     from ._render import table
 
     check_out_dir(args.out)
+    if args.teacher:
+        t = Path(args.teacher)
+        weights = t / "model.safetensors" if t.is_dir() else t
+        if not weights.is_file():
+            raise FileNotFoundError(f"--teacher {args.teacher}: no trained model at {weights}")
     cfg = TrainConfig(head=args.head, dim=args.dim, dropout=args.dropout, loss=args.loss, beta=args.beta,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       weight_decay=args.weight_decay, warmup=args.warmup, grad_clip=args.grad_clip,
