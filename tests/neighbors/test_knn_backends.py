@@ -88,6 +88,25 @@ def test_exact_ties_numpy_path(blas_path: str) -> None:
         np.testing.assert_array_equal(res.indices, oracle(X, 9, "euclidean")[0])
 
 
+@pytest.mark.parametrize("metric", METRICS)
+def test_symmetric_products_equal_oracle_on_both_blas_paths(metric: str, blas_path: str) -> None:
+    """Ties (a small integer grid), uneven blocks, and the adversarial order of the inner product
+    on increasing values (every later block beats the thresholds: the many-hits path, also on
+    the transposed side)."""
+    X = np.random.default_rng(6).integers(0, 3, (250, 2)).astype(np.float32) + 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pairspace.TiedNeighborsWarning)
+        for block in (13, 64, 251):
+            res = knn(X, 9, metric, symmetric=True, block_size=block)
+            if metric == "cosine":
+                np.testing.assert_array_equal(res.indices, knn(X, 9, metric, symmetric=False).indices)
+            else:
+                np.testing.assert_array_equal(res.indices, oracle(X, 9, metric)[0])
+    line = (np.arange(1, 401, dtype=np.float64) / 400.0)[:, None]
+    res = knn(line, 5, "inner", symmetric=True, block_size=50)
+    np.testing.assert_array_equal(res.indices, oracle(line, 5, "inner")[0])
+
+
 def test_exact_adversarial_order_uses_the_chunk_fallback(blas_path: str) -> None:
     """With the inner product on increasing values, every later chunk beats the current
     threshold for every row (the many-hits path)."""

