@@ -86,7 +86,8 @@ def _describe_columns(pair) -> list[str]:  # noqa: ANN001 - a PairedSpaces
     for side, info in pair.columns.items():
         feats = info.get("features", [])
         shown = ", ".join(feats[:8]) + (f", ... ({len(feats)} in all)" if len(feats) > 8 else "")
-        extra = f"; ignored: {', '.join(info['ignored'])}" if info.get("ignored") else ""
+        ignored = [c if c else "(unnamed index column)" for c in info.get("ignored", [])]
+        extra = f"; ignored: {', '.join(ignored)}" if ignored else ""
         lines.append(f"{side.upper()} features: {shown} (id column: {info.get('id')}){extra}")
     return lines
 
@@ -137,5 +138,6 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         title = f"{Path(args.x).name} vs {Path(args.y).name}"
         write_compare_report(out, res, title)
-        print(f"wrote {out / 'results.json'}, results.csv, curve.png and report.html")
+        print(f"wrote {out / 'results.json'}, results.csv, disagreement.csv, curve.png and "
+              "report.html")
     return 0
