@@ -4,7 +4,7 @@ items whose neighborhoods disagree most.
 Inputs are .npy, .npz, .parquet or .csv; rows are aligned by id when both inputs carry ids. A
 pandas index column (unnamed first column, or integers 0..n-1) is ignored; the columns used as
 features are printed. With --out DIR it writes results.json (schema pairspace.compare/2, documented
-in pairspace.studies.compare), results.csv, curve.png and a self-contained report.html.
+in pairspace.studies.compare), results.csv, disagreement.csv, curve.png and a self-contained report.html.
 """
 
 from __future__ import annotations
@@ -52,14 +52,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     description=__doc__)
     p.add_argument("x", help="first space (.npy, .npz, .parquet or .csv)")
     p.add_argument("y", help="second space, paired with X by id or by row")
-    p.add_argument("--metric", default="cosine", choices=METRICS)
+    p.add_argument("--metric", default="cosine", choices=METRICS, help="distance of the searches")
     p.add_argument("--metric-y", default=None, choices=METRICS,
-                   help="metric of Y when it differs from X's (default: the same)")
+                   help="metric of Y when it differs from X's; unset: the same as --metric")
     p.add_argument("--k", action="append", type=positive_int, default=None,
-                   help="neighborhood size to report (repeatable; default 10)")
+                   help="neighborhood size to report (repeatable); unset: 10")
     p.add_argument("--k-max", type=positive_int, default=None,
-                   help="largest k of the curve (default: max(--k, 100) capped at n-1)")
-    p.add_argument("--chance", default="exact", choices=["exact", "approx"])
+                   help="largest k of the curve; unset: max(--k, 100) capped at n-1")
+    p.add_argument("--chance", default="exact", choices=["exact", "approx"],
+                   help="chance level: the exact hypergeometric expectation or the published "
+                        "approximation")
     p.add_argument("--measures", type=_measure_list, default=DEFAULT_MEASURES,
                    help="comma-separated measures (see pairspace measures)")
     p.add_argument("--permutations", type=nonneg_int, default=0,
@@ -69,15 +71,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bootstrap", type=nonneg_int, default=0,
                    help="resamples for confidence intervals (0: none; else at least 2)")
     p.add_argument("--level", type=_open_unit, default=0.95, help="interval coverage")
-    p.add_argument("--seed", type=nonneg_int, default=0)
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of permutations and resamples")
     p.add_argument("--top", type=nonneg_int, default=20, help="most disagreeing items to report")
-    p.add_argument("--id-column", default=None, help="id column of parquet/CSV inputs")
+    p.add_argument("--id-column", default=None,
+                   help="id column of parquet/CSV inputs; unset: id, else the first text column")
     p.add_argument("--columns", type=_column_list, default=None,
-                   help="comma-separated feature columns of parquet/CSV inputs (default: every "
-                        "numeric column but the id and a pandas index)")
-    p.add_argument("--vector-column", default=None, help="vector column of parquet inputs")
+                   help="comma-separated feature columns of parquet/CSV inputs; unset: every "
+                        "numeric column but the id and a pandas index")
+    p.add_argument("--vector-column", default=None,
+                   help="list column of vectors in parquet inputs; unset: detected")
     p.add_argument("--out", default=None,
-                   help="folder for results.json, results.csv, curve.png and report.html")
+                   help="folder for results.json, results.csv, disagreement.csv, curve.png and "
+                        "report.html; unset: print only")
     p.set_defaults(func=run)
 
 
@@ -86,7 +91,8 @@ def _describe_columns(pair) -> list[str]:  # noqa: ANN001 - a PairedSpaces
     for side, info in pair.columns.items():
         feats = info.get("features", [])
         shown = ", ".join(feats[:8]) + (f", ... ({len(feats)} in all)" if len(feats) > 8 else "")
-        extra = f"; ignored: {', '.join(info['ignored'])}" if info.get("ignored") else ""
+        ignored = [c if c else "(unnamed index column)" for c in info.get("ignored", [])]
+        extra = f"; ignored: {', '.join(ignored)}" if ignored else ""
         lines.append(f"{side.upper()} features: {shown} (id column: {info.get('id')}){extra}")
     return lines
 
@@ -137,5 +143,6 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         title = f"{Path(args.x).name} vs {Path(args.y).name}"
         write_compare_report(out, res, title)
-        print(f"wrote {out / 'results.json'}, results.csv, curve.png and report.html")
+        print(f"wrote {out / 'results.json'}, results.csv, disagreement.csv, curve.png and "
+              "report.html")
     return 0

@@ -36,9 +36,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_matrix, check_metric, check_pair, resolve_k, rows_per_block, unit_rows
+from .._validation import as_matrix, resolve_k, rows_per_block, unit_rows
 from ..neighbors import KNNResult, knn_pair
-from .nngs import overlap_counts
+from .nngs import checked_pair, overlap_counts
 
 PLATONIC_QUANTILE = 0.95
 
@@ -89,8 +89,7 @@ def prepare_knn_pair(X: Any, Y: Any, k: int | float, metric: str, metric_y: str 
                      platonic: bool, **knn_options: Any
                      ) -> tuple[np.ndarray, np.ndarray, int, KNNResult, KNNResult]:
     """Validate a pair, resolve ``k``, optionally preprocess, and search both spaces once."""
-    check_metric(metric)
-    A, B = check_pair(X, Y, dtype=None)
+    A, B = checked_pair(X, Y, metric, metric_y)
     kk = resolve_k(k, A.shape[0])
     A, B, metric, metric_y = maybe_platonic(A, B, metric, metric_y, platonic)
     gx, gy = knn_pair(A, B, kk, metric, metric_y, **knn_options)

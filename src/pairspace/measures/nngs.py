@@ -146,6 +146,17 @@ def shared_counts(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
     return overlap_counts(ix, iy, cumulative=False)
 
 
+def checked_pair(X: Any, Y: Any, metric: str, metric_y: str | None = None,
+                 chance: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Validate the metrics (and the chance method) of a kNN comparison, then the pair itself."""
+    check_metric(metric)
+    if metric_y is not None:
+        check_metric(metric_y, "metric_y")
+    if chance is not None and chance not in ("exact", "approx"):
+        raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
+    return check_pair(X, Y, dtype=None)
+
+
 def jaccard_from_counts(counts: np.ndarray, ks: np.ndarray) -> np.ndarray:
     r"""Per-item Jaccard :math:`J_i(k) = c_i / (2k - c_i)` for the columns ``ks`` (1-based)."""
     ks = np.asarray(ks, dtype=np.int64)
@@ -202,10 +213,7 @@ def nngs(
     ----------
     Tavares, Ayres & Smaragdis, arXiv 2411.08687.
     """
-    check_metric(metric)
-    if metric_y is not None:
-        check_metric(metric_y, "metric_y")
-    A, B = check_pair(X, Y, dtype=None)
+    A, B = checked_pair(X, Y, metric, metric_y)
     kk = resolve_k(k, A.shape[0])
     gx, gy = knn_pair(A, B, kk, metric, metric_y, **knn_options)
     J = jaccard_from_counts(overlap_counts(gx.indices, gy.indices, kk), np.array([kk]))[:, 0]
@@ -245,7 +253,7 @@ def nngs_chance(n: int, k: int | float | Sequence[int] | np.ndarray,
         out = m / (2 * ks - m)
     else:
         out = np.empty(ks.size, dtype=np.float64)
-        step = max(1, 2**22 // (int(ks.max(initial=0)) + 1))
+        step = rows_per_block(2**25, 8 * (int(ks.max(initial=0)) + 1))  # 2**22 float64 terms
         for s in range(0, ks.size, step):
             out[s : s + step] = _expected_jaccard(n - 1, ks[s : s + step])
     return float(out[0]) if scalar else out
@@ -384,12 +392,7 @@ def nngs_curve(
     NNGSCurve
         Arrays ``k``, ``nngs``, ``chance``, ``normalized`` and ``to_dict()``.
     """
-    check_metric(metric)
-    if metric_y is not None:
-        check_metric(metric_y, "metric_y")
-    if chance not in ("exact", "approx"):
-        raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
-    A, B = check_pair(X, Y, dtype=None)
+    A, B = checked_pair(X, Y, metric, metric_y, chance)
     kvals = resolve_ks(ks, A.shape[0])
     gx, gy = knn_pair(A, B, int(kvals.max()), metric, metric_y, **knn_options)
     return curve_from_graphs(gx, gy, kvals, chance)

@@ -65,7 +65,11 @@ def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] |
 
     Every string of the document (file names, ids, column names) is HTML-escaped.
     """
-    inp, st = doc["inputs"], doc["settings"]
+    inp, st = dict(doc["inputs"]), doc["settings"]
+    for side, cols in (inp.pop("columns", None) or {}).items():
+        inp[f"{side}: id column"] = cols.get("id")
+        inp[f"{side}: feature columns"] = cols.get("features", [])
+        inp[f"{side}: ignored columns"] = [c or "(unnamed index)" for c in cols.get("ignored", [])]
     sections: list[tuple[str, str]] = []
     sections.append(("Inputs and settings", html_table(
         ["field", "value"],

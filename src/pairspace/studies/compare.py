@@ -53,9 +53,9 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_metric, check_pair, resolve_k
+from .._validation import resolve_k
 from ..measures.graph_scores import score
-from ..measures.nngs import NNGSCurve, curve_from_graphs
+from ..measures.nngs import NNGSCurve, checked_pair, curve_from_graphs
 from ..measures.registry import MeasureInfo, check_measures, get_measure
 from ..neighbors import KNNResult, knn_pair
 from ..stats import (
@@ -258,12 +258,7 @@ def compare_spaces(
     -------
     ComparisonResult
     """
-    check_metric(metric)
-    if metric_y is not None:
-        check_metric(metric_y, "metric_y")
-    if chance not in ("exact", "approx"):
-        raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
-    A, B = check_pair(X, Y, dtype=None)
+    A, B = checked_pair(X, Y, metric, metric_y, chance)
     n = A.shape[0]
     counts = {"permutations": permutations, "band_permutations": band_permutations,
               "bootstrap": bootstrap}
