@@ -205,3 +205,40 @@ def test_demo_runs_the_study(tmp_path: Path, capsys, glove_study) -> None:
     assert "nngs        pearson" in text
     for name in ("results.json", "report.html", "scatter.png", "curves.png"):
         assert (tmp_path / "demo" / name).exists()
+
+
+@pytest.mark.parametrize("bad", [["--k", "0"], ["--k", "1.5"], ["--k", "-0.2"], ["--k", "x"],
+                                 ["--bootstrap", "-1"], ["--restrict-vocab", "2"], ["--seed", "-1"]])
+def test_cli_numeric_options_are_validated_by_the_parser(bad, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["analogy", "--vectors", str(tmp_path / "v.txt"), "--out", str(tmp_path / "o"), *bad])
+    assert e.value.code == 2 and bad[0] in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_out_is_checked_before_loading(tmp_path: Path, capsys) -> None:
+    (tmp_path / "taken").write_text("x")
+    rc = main(["analogy", "--vectors", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "taken")])
+    assert rc == 2 and "is an existing file" in capsys.readouterr().err  # before the vectors are read
+    rc = main(["analogy", "--out", str(tmp_path / "taken" / "sub")])
+    assert rc == 2 and "is a file" in capsys.readouterr().err
+    assert (tmp_path / "taken").read_text() == "x"
+
+
+def test_report_and_cli_name_the_columns_alike(tmp_path: Path, capsys) -> None:
+    """Issue 14: the report repeated accuracy and accuracy_paper; the CLI said acc_paper."""
+    from pairspace.cli.analogy import render
+
+    wv, qs = synthetic()
+    res = study(wv, qs, k=3, restrict_vocab=None, n_boot=20)
+    write_report(res, tmp_path / "rep")
+    page = (tmp_path / "rep" / "report.html").read_text()
+    head = page[page.index("<h2>Per category</h2>"):].split("</tr>", 1)[0]
+    cols = [c.split("</th>")[0].rstrip(" *") for c in head.split("<th>")[1:]]
+    assert "acc_paper" in cols and "acc_3cosadd" in cols
+    assert "accuracy" not in cols and "accuracy_paper" not in cols and len(cols) == len(set(cols))
+    text_head = render(res).splitlines()[0].split()
+    assert [c for c in text_head if c.startswith("acc")] == ["acc_paper", "acc_3cosadd"]
+    std = study(wv, qs, k=3, protocol="standard", restrict_vocab=None, n_boot=20)
+    assert [c for c in render(std).splitlines()[0].split() if c.startswith("acc")] == ["acc_paper",
+                                                                                       "acc_3cosadd"]
