@@ -200,3 +200,23 @@ def test_embedded_google() -> None:
     assert sum(len(c) for c in qs if c.group == "semantic") == 8869
     assert sum(len(c) for c in qs if c.group == "syntactic") == 10675
     assert "Apache" in qs.license
+
+
+def test_word2vec_header_is_checked_against_the_file_size(tmp_path: Path) -> None:
+    """Issue 14: a 16-byte header claiming 999,999,999 x 99,999 must not allocate 364 TiB."""
+    (tmp_path / "huge.bin").write_bytes(b"999999999 99999\n")
+    with pytest.raises(ValueError, match="only 16 bytes"):
+        load_vectors(tmp_path / "huge.bin")
+    (tmp_path / "zero.bin").write_bytes(b"0 5\n")
+    with pytest.raises(ValueError, match="must be >= 1"):
+        load_vectors(tmp_path / "zero.bin")
+    M = np.ones((3, 4), dtype=np.float32)
+    write_w2v_binary(tmp_path / "ok.bin", ["a", "b", "c"], M)
+    data = (tmp_path / "ok.bin").read_bytes()
+    (tmp_path / "more.bin").write_bytes(b"4" + data[1:])  # announces 4 words, holds 3
+    with pytest.raises(ValueError, match="announces 4 words|truncated"):
+        load_vectors(tmp_path / "more.bin")
+    with gzip.open(tmp_path / "huge.bin.gz", "wb") as f:  # compressed: no size bound, still no crash
+        f.write(b"999999999 99999\n")
+    with pytest.raises(ValueError, match="truncated"):
+        load_vectors(tmp_path / "huge.bin.gz", binary=True)

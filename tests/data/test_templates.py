@@ -47,3 +47,35 @@ def test_user_files(tmp_path):
     (tmp_path / "names.txt").write_text("dog\ncat\n")
     assert load_class_names(tmp_path / "names.txt") == ["dog", "cat"]
     assert clean_class_name("  lawn_mower ") == "lawn mower"
+
+
+def test_shipped_names_are_never_shadowed_by_the_working_folder(tmp_path, monkeypatch):
+    """Issue 14: ./cifar100_clip (a file) and ./audio (a folder) must not replace the shipped sets."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cifar100_clip").write_text("\n".join(f"my {i} {{}}" for i in range(5)) + "\n")
+    (tmp_path / "audio").mkdir()
+    ts = load_templates("cifar100_clip")
+    assert len(ts) == 18 and ts.source == "shipped set 'cifar100_clip'"
+    assert len(load_templates("audio")) == 13
+    assert len(load_templates("cifar100_clip+audio")) == 31
+    mine = load_templates("./cifar100_clip")  # a file is a path: ./ or a suffix
+    assert len(mine) == 5 and mine.source.startswith("file ") and mine.source.endswith("cifar100_clip")
+    with pytest.raises(ValueError, match="is a folder"):
+        load_templates("./audio")
+    with pytest.raises(ValueError, match=r"unknown template set 'mine'.*\./mine"):
+        load_templates("mine")
+    (tmp_path / "cifar100_clip.txt").write_text("dog\ncat\ncow\n")
+    names = load_class_names("cifar100_clip")
+    assert len(names) == 100 and names.source == "shipped list 'cifar100_clip'"
+    assert load_class_names("cifar100_clip.txt") == ["dog", "cat", "cow"]
+    assert load_class_names("./cifar100_clip.txt").source.startswith("file ")
+    with pytest.raises(ValueError, match="unknown class-name list 'names'"):
+        load_class_names("names")
+
+
+def test_template_file_formats_by_suffix(tmp_path):
+    (tmp_path / "t.txt").write_text("{} barks\n")  # starts with '{' but is a .txt: one per line
+    assert load_templates(tmp_path / "t.txt").templates == ("{} barks",)
+    (tmp_path / "plain").write_text('{"templates": [{"text": "a {}", "group": "g"}]}')
+    ts = load_templates(tmp_path / "plain")  # no suffix: sniffed as JSON
+    assert ts.templates == ("a {}",) and ts.groups == ("g",)

@@ -205,3 +205,74 @@ def test_demo_runs_the_study(tmp_path: Path, capsys, glove_study) -> None:
     assert "nngs        pearson" in text
     for name in ("results.json", "report.html", "scatter.png", "curves.png"):
         assert (tmp_path / "demo" / name).exists()
+
+
+@pytest.mark.parametrize("bad", [["--k", "0"], ["--k", "1.5"], ["--k", "-0.2"], ["--k", "x"],
+                                 ["--bootstrap", "-1"], ["--restrict-vocab", "2"], ["--seed", "-1"]])
+def test_cli_numeric_options_are_validated_by_the_parser(bad, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["analogy", "--vectors", str(tmp_path / "v.txt"), "--out", str(tmp_path / "o"), *bad])
+    assert e.value.code == 2 and bad[0] in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_out_is_checked_before_loading(tmp_path: Path, capsys) -> None:
+    (tmp_path / "taken").write_text("x")
+    rc = main(["analogy", "--vectors", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "taken")])
+    assert rc == 2 and "is an existing file" in capsys.readouterr().err  # before the vectors are read
+    rc = main(["analogy", "--out", str(tmp_path / "taken" / "sub")])
+    assert rc == 2 and "is a file" in capsys.readouterr().err
+    assert (tmp_path / "taken").read_text() == "x"
+
+
+def test_report_and_cli_name_the_columns_alike(tmp_path: Path, capsys) -> None:
+    """Issue 14: the report repeated accuracy and accuracy_paper; the CLI said acc_paper."""
+    from pairspace.cli.analogy import render
+
+    wv, qs = synthetic()
+    res = study(wv, qs, k=3, restrict_vocab=None, n_boot=20)
+    write_report(res, tmp_path / "rep")
+    page = (tmp_path / "rep" / "report.html").read_text()
+    head = page[page.index("<h2>Per category</h2>"):].split("</tr>", 1)[0]
+    cols = [c.split("</th>")[0].rstrip(" *") for c in head.split("<th>")[1:]]
+    assert "acc_paper" in cols and "acc_3cosadd" in cols
+    assert "accuracy" not in cols and "accuracy_paper" not in cols and len(cols) == len(set(cols))
+    text_head = render(res).splitlines()[0].split()
+    assert [c for c in text_head if c.startswith("acc")] == ["acc_paper", "acc_3cosadd"]
+    std = study(wv, qs, k=3, protocol="standard", restrict_vocab=None, n_boot=20)
+    assert [c for c in render(std).splitlines()[0].split() if c.startswith("acc")] == ["acc_paper",
+                                                                                       "acc_3cosadd"]
+
+
+def test_scatter_labels_neither_overlap_nor_leave_the_panel() -> None:
+    """Issue 14: analogy scatter.png labels overlapped or were cut at the panel edge."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pairspace.report.analogy import _place_labels
+
+    # the README's table (NNGS, acc_paper), where the labels used to collide
+    table = {"capital-common-countries": (0.5462, 0.8379), "capital-world": (0.4789, 0.5351),
+             "currency": (0.2558, 0.0952), "city-in-state": (0.2334, 0.2080), "family": (0.5975, 0.5099),
+             "gram1-adjective-to-adverb": (0.3670, 0.2863), "gram2-opposite": (0.2741, 0.1970),
+             "gram3-comparative": (0.3995, 0.3649), "gram4-superlative": (0.3730, 0.1622),
+             "gram5-present-participle": (0.5348, 0.6875), "gram6-nationality-adjective": (0.7094, 0.7854),
+             "gram7-past-tense": (0.4972, 0.6782), "gram8-plural": (0.6248, 0.7462),
+             "gram9-plural-verbs": (0.5348, 0.6138), "at-the-corner": (0.71, 0.8379)}
+    pts = [(x, y, name) for name, (x, y) in table.items()]
+    fig, ax = plt.subplots(figsize=(6, 5.2))
+    ax.scatter([p[0] for p in pts], [p[1] for p in pts])
+    ax.margins(x=0.35, y=0.12)
+    _place_labels(ax, pts)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(r)
+    boxes = [t.get_window_extent(r) for t in ax.texts]
+    assert len(boxes) == len(pts)
+    for b in boxes:
+        assert frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
+    overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert overlaps == 0
+    plt.close(fig)

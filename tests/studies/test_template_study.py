@@ -141,3 +141,70 @@ def test_cli_synthetic_and_table(tmp_path, capsys, monkeypatch):
     assert main(args[:-2] + ["--measure", "nonsense"]) == 2
     assert main(["template-study", "--media", str(tmp_path / "media.parquet"), "--templates",
                  str(tmpl)]) == 2
+
+
+def test_report_escapes_user_strings_and_csv_formulas(tmp_path):
+    """Issue 14: template text and group names went raw into report.md."""
+    from pairspace.report.templates import write_template_report
+
+    d = zeroshot.synthetic_zeroshot(n_classes=8, per_class=3, n_templates=4, seed=2)
+    tmpl = ["<script>alert(1)</script> {}", "a `code` | pipe {}", "=HYPERLINK(\"x\") {}", "-1+{}"]
+    groups = ["<b>g</b>", "|", "@risk", "plain"]
+    res = zeroshot.template_study(d["media"], tmpl, d["class_names"], d["labels"],
+                                  text_embeddings=d["text_embeddings"], groups=groups, k=2)
+    files = write_template_report(res, tmp_path / "rep")
+    md = files["markdown"].read_text()
+    assert "<script>" not in md and "&lt;script&gt;" in md and "<b>" not in md
+    table_rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "pipe" in ln]
+    assert len(table_rows) == 1 and table_rows[0].count("|") - table_rows[0].count("\\|") == 7
+    assert "\\`code\\`" in md
+    import csv
+
+    rows = list(csv.reader(files["csv"].open()))
+    assert rows[0][:2] == ["template", "group"] and len(rows) == 5
+    assert rows[3][0] == "'=HYPERLINK(\"x\") {}" and rows[4][0] == "'-1+{}" and rows[3][1] == "'@risk"
+    assert "'" not in rows[1][0][:1]
+
+
+def test_correlations_gain_a_bootstrap_interval():
+    d = zeroshot.synthetic_zeroshot(seed=0)
+    res = run(d, n_boot=300)
+    for c in res.correlations.values():
+        assert c["pearson_ci_low"] <= c["pearson"] <= c["pearson_ci_high"]
+        assert c["spearman_ci_low"] <= c["spearman"] <= c["spearman_ci_high"]
+    assert res.settings["n_boot"] == 300
+
+
+@pytest.mark.parametrize("bad", [["--k", "0"], ["--k", "-3"], ["--k-max", "0"], ["--bootstrap", "-1"],
+                                 ["--seed", "-2"], ["--k", "two"]])
+def test_cli_numeric_options_are_validated_by_the_parser(bad, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["template-study", "--synthetic", "--out", str(tmp_path / "o"), *bad])
+    assert e.value.code == 2 and bad[0] in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_cli_out_is_checked_before_any_work(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["template-study", "--synthetic", "--out", str(tmp_path / "file")]) == 2
+    err = capsys.readouterr()
+    assert "is an existing file" in err.err and "templates" not in err.out  # nothing was computed
+    assert main(["template-study", "--synthetic", "--out", str(tmp_path / "file" / "sub")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_cli_says_which_template_source_was_used(tmp_path, capsys, monkeypatch):
+    d = zeroshot.synthetic_zeroshot(n_classes=6, per_class=3, n_templates=18, seed=1)
+    EmbeddingTable([f"i{i}" for i in range(18)], d["media"],
+                   [d["class_names"][v] for v in d["labels"]]).save(tmp_path / "media.parquet")
+    np.save(tmp_path / "text.npy", d["text_embeddings"])
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cifar100_clip").write_text("{}\nthe {}\na {}\n")  # must not shadow the shipped set
+    assert main(["template-study", "--media", "media.parquet", "--templates", "cifar100_clip",
+                 "--text-embeddings", "text.npy", "--k", "2", "--out", "rep"]) == 0
+    out = capsys.readouterr().out
+    assert "templates: shipped set 'cifar100_clip'; class names: the labels of media.parquet" in out
+    res = json.loads((tmp_path / "rep" / "results.json").read_text())
+    assert res["settings"]["templates_source"] == "shipped set 'cifar100_clip'"
+    assert "shipped set 'cifar100\\_clip'" in (tmp_path / "rep" / "report.md").read_text()

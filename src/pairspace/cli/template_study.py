@@ -73,7 +73,7 @@ def _table_inputs(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
 
     from ..data.table import EmbeddingTable
-    from ..data.templates import clean_class_name, load_class_names, load_templates
+    from ..data.templates import ClassNames, clean_class_name, load_class_names, load_templates
 
     if not args.text_embeddings and not args.text_encoder:
         raise ValueError("pass --text-encoder or --text-embeddings")
@@ -86,7 +86,8 @@ def _table_inputs(args: argparse.Namespace) -> dict[str, Any]:
         labels: Any = media.labels
     else:
         raw = media.class_names()
-        names = [clean_class_name(c) for c in raw]
+        names = ClassNames(clean_class_name(c) for c in raw)
+        names.source = f"the labels of {args.media} (underscores to spaces)"
         pos = {c: i for i, c in enumerate(raw)}
         labels = np.array([pos[v] for v in media.labels])
     if args.text_embeddings:

@@ -23,32 +23,85 @@ _MEASURE_LABELS = {"nngs": "NNGS", "mutual_knn": "mutual kNN", "linear_cka": "li
 _GROUP_COLORS = {"semantic": "tab:blue", "syntactic": "tab:orange"}
 
 
+_OFFSETS = [(dx, dy) for r in (4, 8, 13, 19, 26, 34, 44, 56)
+            for dx, dy in ((r, r), (r, -r - 6), (-r, r), (-r, -r - 6), (r + 2, -3), (-r - 2, -3),
+                           (0, r + 2), (0, -r - 8))]  # offsets (points) tried, near to far
+
+
+def _place_labels(ax: Any, points: list[tuple[float, float, str]], fontsize: float = 6.5) -> None:
+    """Label every point without overlapping another label or point or leaving the panel.
+
+    Greedy: each label, longest first, takes the first offset (near to far) whose box is inside
+    the axes and clear of the boxes already placed and of every marker, with a thin leader line to
+    its point; a label that finds no free place takes the place inside the panel where it
+    overlaps least.
+    """
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    marks = [ax.transData.transform((x, y)) for x, y, _ in points]
+    taken = [(mx - 3.5, my - 3.5, mx + 3.5, my + 3.5) for mx, my in marks]
+    for i in sorted(range(len(points)), key=lambda i: -len(points[i][2])):
+        x, y, text = points[i]
+        chosen, fallback = None, None
+        for dx, dy in _OFFSETS:
+            t = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                            fontsize=fontsize, ha="left" if dx >= 0 else "right")
+            bb = t.get_window_extent(renderer).expanded(1.04, 1.15)
+            t.remove()
+            box = (bb.x0, bb.y0, bb.x1, bb.y1)
+            if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
+                continue
+            clash = sum(max(0.0, min(box[2], o[2]) - max(box[0], o[0]))
+                        * max(0.0, min(box[3], o[3]) - max(box[1], o[1])) for o in taken)
+            if clash == 0:
+                chosen = ((dx, dy), box)
+                break
+            if fallback is None or clash < fallback[0]:
+                fallback = (clash, (dx, dy), box)
+        (dx, dy), box = chosen or (fallback[1:] if fallback else (_OFFSETS[0], taken[i]))
+        taken.append(box)
+        far = abs(dx) + abs(dy) > 10
+        ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize,
+                    ha="left" if dx >= 0 else "right",
+                    arrowprops={"arrowstyle": "-", "color": "0.6", "lw": 0.5, "shrinkA": 0,
+                                "shrinkB": 3} if far else None)
+
+
 def plot_scatter(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
     """Similarity against accuracy, one point per category (labeled), one panel per measure."""
     measures = list(result.correlations)
-    fig, axes = plt.subplots(1, len(measures), figsize=(5.2 * len(measures), 4.6), squeeze=False)
-    acc_label = f"analogy accuracy ({result.params['protocol']} protocol)"
+    fig, axes = plt.subplots(1, len(measures), figsize=(6.0 * len(measures), 5.2), squeeze=False,
+                             sharey=True)
+    corr = "acc_paper" if result.params["protocol"] == "paper" else "acc_3cosadd"
+    acc_label = f"analogy accuracy ({corr}, {result.params['protocol']} protocol)"
+    panels = []
     for ax, m in zip(axes[0], measures, strict=True):
+        pts = []
         for r in result.categories:
             x, y = getattr(r, m), r.accuracy
-            if not (math.isfinite(x) and math.isfinite(y)):
-                continue
-            ax.scatter(x, y, color=_GROUP_COLORS.get(r.group, "tab:gray"), s=28, zorder=3)
-            ax.annotate(r.category, (x, y), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+            if math.isfinite(x) and math.isfinite(y):
+                ax.scatter(x, y, color=_GROUP_COLORS.get(r.group, "tab:gray"), s=28, zorder=3)
+                pts.append((x, y, r.category))
         p, s = result.correlations[m]["pearson"], result.correlations[m]["spearman"]
         label = _MEASURE_LABELS.get(m, m)
         if m in ("nngs", "mutual_knn"):
             label += f" (k = {result.params['k']} n)" if isinstance(result.params["k"], float) \
                 else f" (k = {result.params['k']})"
         ax.set_xlabel(label)
-        ax.set_ylabel(acc_label)
         ax.set_title(f"Pearson r = {p.statistic:.3f} (p = {p.pvalue:.1e})\n"
                      f"Spearman rho = {s.statistic:.3f} (p = {s.pvalue:.1e})", fontsize=9)
         ax.grid(alpha=0.3)
-        ax.margins(x=0.18)
+        ax.margins(x=0.35, y=0.12)  # room for the labels inside the panel
+        panels.append((ax, pts))
+    axes[0][0].set_ylabel(acc_label)
     for g, c in _GROUP_COLORS.items():
         axes[0][0].scatter([], [], color=c, label=g)
-    axes[0][0].legend(fontsize=8, loc="lower right")
+    axes[0][0].legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    for ax, pts in panels:  # after the layout, so that the label boxes are final
+        _place_labels(ax, pts)
     return save_figure(fig, path)
 
 
@@ -69,8 +122,8 @@ def plot_curves(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(cats):]:
         ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("k")
+    for col in range(cols):  # the lowest panel in use of each column carries the axis label
+        axes[(len(cats) - 1 - col) // cols, col].set_xlabel("k")
     for ax in axes[:, 0]:
         ax.set_ylabel("NNGS")
     axes[0][0].legend(fontsize=7)

@@ -255,15 +255,28 @@ def _parse_text(lines: Iterable[str], source: str, limit: int | None,
     return WordVectors(words, M, source)
 
 
-def _load_word2vec_binary(f: io.BufferedIOBase, source: str, limit: int | None) -> WordVectors:
-    header = f.readline().split()
+def _load_word2vec_binary(f: io.BufferedIOBase, source: str, limit: int | None,
+                          size: int | None = None) -> WordVectors:
+    """Read a word2vec binary file; ``size`` (bytes, None for a compressed file) bounds the header.
+
+    Each entry takes at least ``4 d + 2`` bytes (one byte of word, a space, ``d`` float32), so a
+    header announcing more words than the file can hold is refused before anything is allocated.
+    """
+    line = f.readline(256)
+    header = line.split()
     if len(header) != 2 or not all(h.isdigit() for h in header):
         raise ValueError(f"{source} is not a word2vec binary file: the first line must be 'n d'")
     n, d = int(header[0]), int(header[1])
+    if n < 1 or d < 1:
+        raise ValueError(f"{source}: the header announces {n} words of dimension {d}; both must be >= 1")
+    if size is not None and n * (4 * d + 2) > size - len(line):
+        raise ValueError(f"{source}: the header announces {n:,} words x {d:,} dimensions "
+                         f"({n * 4 * d / 2**30:,.1f} GiB of vectors) but the file has only {size:,} "
+                         "bytes (corrupt or truncated header?)")
     if limit is not None:
         n = min(n, int(limit))
     words: list[str] = []
-    M = np.empty((n, d), dtype=np.float32)
+    M = np.empty((min(n, max(1, 2**26 // (4 * d))), d), dtype=np.float32)  # grows as words are read
     nbytes = 4 * d
     for i in range(n):
         wb = bytearray()
@@ -279,6 +292,8 @@ def _load_word2vec_binary(f: io.BufferedIOBase, source: str, limit: int | None) 
         if len(vec) != nbytes:
             raise ValueError(f"{source}: the vector of word {i} is truncated")
         words.append(wb.decode("utf-8", errors="replace"))
+        if i == M.shape[0]:
+            M = np.concatenate([M, np.empty((min(n, 2 * i) - i, d), dtype=np.float32)])
         M[i] = np.frombuffer(vec, dtype="<f4")
     check_finite(M, source)
     return WordVectors(words, M, source)
@@ -364,7 +379,8 @@ def load_vectors(
         elif binary or (binary is None and suffix == ".bin"):
             opener = gzip.open if suffix == ".gz" else open
             with opener(path, "rb") as f:
-                wv = _load_word2vec_binary(f, str(path), limit)  # type: ignore[arg-type]
+                wv = _load_word2vec_binary(f, str(path), limit,  # type: ignore[arg-type]
+                                           None if suffix == ".gz" else path.stat().st_size)
         else:
             f, name = _open_text(path, member)
             with f:
