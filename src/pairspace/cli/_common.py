@@ -3,49 +3,38 @@
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 
 FORMATTER = argparse.ArgumentDefaultsHelpFormatter
 
 
+def _number(text: str, kind: Callable[[str], float], ok: Callable[[float], bool], rule: str) -> float:
+    try:
+        v = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(v):
+        raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+    return v
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1 (argparse type)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {v}")
-    return v
+    return int(_number(text, int, lambda v: v >= 1, ">= 1"))
 
 
 def nonneg_int(text: str) -> int:
     """An integer >= 0 (argparse type)."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
-    return v
+    return int(_number(text, int, lambda v: v >= 0, ">= 0"))
 
 
 def positive_float(text: str) -> float:
     """A finite number > 0 (argparse type)."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return v
+    return _number(text, float, lambda v: v > 0 and math.isfinite(v), "a finite number > 0")
 
 
 def open_unit_interval(text: str) -> float:
     """A number strictly between 0 and 1 (argparse type)."""
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 < v < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
-    return v
+    return _number(text, float, lambda v: 0.0 < v < 1.0, "strictly between 0 and 1")
