@@ -137,3 +137,13 @@ def test_stream_batches_follow_the_memory_budget(tmp_path):
     assert formats.iter_parquet_vectors(tmp_path / "t.parquet").batch_rows == 65536
     with pytest.raises(ValueError, match="memory_budget"):
         formats.iter_parquet_vectors(tmp_path / "t.parquet", memory_budget=0)
+
+
+def test_dtype_conversion_keeps_npy_memory_maps(tmp_path):
+    ids, X = _table(n=5, d=3, seed=5)
+    EmbeddingTable(ids, X).save(tmp_path / "t.parquet")
+    assert formats.read_matrix(tmp_path / "t.parquet").vectors.dtype == np.float32
+    m = formats.read_matrix(tmp_path / "t.parquet", dtype=np.float64)
+    assert m.vectors.dtype == np.float64 and np.array_equal(m.vectors, X.astype(np.float64))
+    formats.write_npy(tmp_path / "t.npy", X)
+    assert isinstance(formats.read_matrix(tmp_path / "t.npy", dtype=np.float64).vectors, np.memmap)

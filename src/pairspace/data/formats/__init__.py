@@ -34,6 +34,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+import numpy as np
+
 from ._common import (
     DEFAULT_BATCH_ROWS,
     FORMATS,
@@ -63,7 +65,8 @@ __all__ = [
 
 def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
                 vector_column: str | None = None, columns: Sequence[str] | None = None,
-                detect_index: bool = True, mmap: bool = True) -> MatrixFile:
+                detect_index: bool = True, mmap: bool = True,
+                dtype: np.dtype | type | None = None) -> MatrixFile:
     """Read an id + vector matrix from any of :data:`FORMATS` and check it.
 
     Parameters
@@ -80,11 +83,15 @@ def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
         Ignore a pandas index column (unnamed first column or integers ``0..n-1``).
     mmap : bool
         Memory-map ``.npy`` and ``.arrow`` files.
+    dtype : numpy dtype, optional
+        Convert the vectors of ``.parquet``, ``.arrow``, ``.csv`` and ``.npz`` inputs to this dtype
+        (a ``.npy`` memory map is left as it is, so it is never copied); None keeps the stored
+        dtype.
 
     Returns
     -------
     MatrixFile
-        ``vectors`` (native dtype; a memmap for ``.npy``), ``ids`` or None, and the columns used.
+        ``vectors`` (a memmap for ``.npy``), ``ids`` or None, and the columns used.
     """
     p = existing_file(path)
     suffix = format_of(p)
@@ -98,6 +105,8 @@ def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
     if mf.ids is not None:
         mf.ids = check_ids(mf.ids, p, mf.vectors.shape[0] if mf.vectors.ndim >= 1 else 0)
     check_vectors(mf.vectors, p, mf.ids)
+    if dtype is not None and suffix != ".npy":
+        mf.vectors = np.asarray(mf.vectors, dtype=dtype)
     return mf
 
 
