@@ -13,10 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
+    "FORMATTER",
     "add_command",
     "check_out_dir",
+    "check_out_file",
     "nonneg_float",
     "nonneg_int",
+    "open_unit_interval",
     "positive_float",
     "positive_int",
     "probability",
@@ -120,6 +123,35 @@ def check_out_dir(path: str | os.PathLike[str]) -> Path:
         raise ValueError("--out is empty: give an output folder")
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder")
+    _check_creatable(out)
+    return out
+
+
+def check_out_file(path: str | os.PathLike[str]) -> Path:
+    """Check that ``path`` can become (or already is) a writable output file, creating nothing.
+
+    Raises
+    ------
+    ValueError
+        When the path is a folder, an unwritable file, lies under a file, or its nearest existing
+        ancestor is not a writable folder.
+    """
+    out = Path(path)
+    if str(path) == "":
+        raise ValueError("--out is empty: give an output file")
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give a file name")
+    if out.exists():
+        if not os.access(out, os.W_OK):
+            raise ValueError(f"--out {out} is not writable")
+        return out
+    _check_creatable(out.parent, target=out)
+    return out
+
+
+def _check_creatable(out: Path, target: Path | None = None) -> None:
+    """Raise unless ``out`` exists as a writable folder or can be created under one."""
+    target = target or out
     probe = out
     while not probe.exists():
         parent = probe.parent
@@ -127,8 +159,16 @@ def check_out_dir(path: str | os.PathLike[str]) -> Path:
             break
         probe = parent
     if probe.exists() and not probe.is_dir():
-        raise ValueError(f"--out {out} lies under {probe}, which is a file, not a folder")
+        raise ValueError(f"--out {target} lies under {probe}, which is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        where = "is" if probe == out else f"lies under {probe}, which is"
-        raise ValueError(f"--out {out} {where} not writable")
-    return out
+        where = "is" if probe == target else f"lies under {probe}, which is"
+        raise ValueError(f"--out {target} {where} not writable")
+
+
+FORMATTER = argparse.ArgumentDefaultsHelpFormatter
+"""The help formatter of every parser (each option's default is shown)."""
+
+
+def open_unit_interval(text: str) -> float:
+    """A number strictly between 0 and 1 (an argparse ``type``)."""
+    return _bounded(text, float, lambda v: 0.0 < v < 1.0, "strictly between 0 and 1")
