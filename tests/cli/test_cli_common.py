@@ -10,8 +10,8 @@ import pytest
 
 from pairspace.cli import main
 from pairspace.cli._common import (
-    add_command,
     FORMATTER,
+    add_command,
     check_out_dir,
     check_out_file,
     nonneg_float,
