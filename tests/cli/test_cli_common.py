@@ -10,10 +10,13 @@ import pytest
 
 from pairspace.cli import main
 from pairspace.cli._common import (
+    FORMATTER,
     add_command,
     check_out_dir,
+    check_out_file,
     nonneg_float,
     nonneg_int,
+    open_unit_interval,
     positive_float,
     positive_int,
     probability,
@@ -24,7 +27,7 @@ from pairspace.cli._common import (
 @pytest.mark.parametrize(("kind", "text", "value"), [
     (positive_int, "3", 3), (nonneg_int, "0", 0), (positive_float, "0.5", 0.5),
     (nonneg_float, "0", 0.0), (unit_interval, "1", 1.0), (unit_interval, "0", 0.0),
-    (probability, "0.25", 0.25),
+    (probability, "0.25", 0.25), (open_unit_interval, "0.5", 0.5),
 ])
 def test_types_accept(kind, text, value) -> None:
     assert kind(text) == value and type(kind(text)) is type(value)
@@ -35,6 +38,7 @@ def test_types_accept(kind, text, value) -> None:
     (positive_int, "x", "integer"), (nonneg_int, "-1", ">= 0"), (positive_float, "0", "> 0"),
     (positive_float, "nan", "finite"), (positive_float, "inf", "finite"), (nonneg_float, "-0.1", ">= 0"),
     (unit_interval, "1.5", "[0, 1]"), (unit_interval, "-0.01", "[0, 1]"), (probability, "2", "[0, 1]"),
+    (open_unit_interval, "0", "strictly between"), (open_unit_interval, "1", "strictly between"),
 ])
 def test_types_refuse(kind, text, message) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -61,7 +65,20 @@ def test_out_dir_checks_create_nothing(tmp_path: Path, monkeypatch) -> None:
         check_out_dir(tmp_path)
 
 
+def test_out_file_checks(tmp_path: Path) -> None:
+    assert check_out_file(tmp_path / "new" / "t.parquet") == tmp_path / "new" / "t.parquet"
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(ValueError, match="is a folder"):
+        check_out_file(tmp_path)
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    assert check_out_file(f) == f  # an existing writable file may be replaced
+    with pytest.raises(ValueError, match="which is a file"):
+        check_out_file(f / "t.parquet")
+
+
 def test_add_command_shows_defaults() -> None:
+    assert FORMATTER is argparse.ArgumentDefaultsHelpFormatter
     parser = argparse.ArgumentParser()
     p = add_command(parser.add_subparsers(), "x", help="one line")
     p.add_argument("--k", type=positive_int, default=7, help="neighbors")

@@ -65,21 +65,31 @@ def _quiet(message: str) -> None:
     """The default ``log``: say nothing."""
 
 
+#: Whisper's options in the demo. float32 rather than CTranslate2's int8 default: the int8 kernels
+#: differ between CPU instruction sets (AVX2, AVX-512, generic) by about 1% of each embedding, the
+#: float32 ones only by float rounding (about 1e-6 relative), at the same speed on this machine.
+WHISPER_OPTIONS: dict[str, Any] = {"compute_type": "float32"}
+
+
 def audio_encoder(name: str | None = None, log: Callable[[str], None] = _quiet,
-                  threads: int | None = 1) -> Any:
+                  threads: int | None = 1, options: dict[str, Any] | None = None) -> Any:
     """Whisper tiny.en (offline) or, when it cannot be loaded, the weight-free log-mel baseline.
 
     ``threads`` fixes CTranslate2's intra-op threads of the Whisper encoder (None: its default, which
-    follows the machine's core count).
+    follows the machine's core count); ``options`` replace :data:`WHISPER_OPTIONS`.
     """
     from ..encoders import get
 
-    options = {} if threads is None else {"threads": int(threads)}
-    if name:
-        return get(name, **options) if name == "whisper" else get(name)
+    whisper_options = dict(WHISPER_OPTIONS if options is None else options)
+    if threads is not None:
+        whisper_options["threads"] = int(threads)
+    if name and name != "whisper":
+        return get(name)
     try:
-        return get("whisper", **options)
+        return get("whisper", **whisper_options)
     except ImportError as exc:
+        if name:
+            raise
         log(f"whisper unavailable ({exc}); using the logmel baseline")
         return get("logmel")
 
@@ -246,6 +256,25 @@ def train_models(audio: EmbeddingTable, text: EmbeddingTable, ds: InstrumentSet,
     return models, run_dirs
 
 
+class _MemoEncoder:
+    """A text encoder that embeds each list of prompts once: every model projects the same backbone
+    embeddings of the prompts, so they are computed for the first model and reused."""
+
+    def __init__(self, encoder: Any) -> None:
+        self.encoder = encoder
+        self._cache: dict[tuple[str, ...], np.ndarray] = {}
+
+    def encode(self, items: list[str], batch_size: int = 32, progress: bool | None = None) -> np.ndarray:
+        key = tuple(items)
+        if key not in self._cache:
+            self._cache[key] = np.asarray(self.encoder.encode(items, batch_size=batch_size,
+                                                              progress=progress))
+        return self._cache[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.encoder, name)
+
+
 def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio: EmbeddingTable,
                     text: EmbeddingTable, text_enc: Any, templates: Any,
                     progress: bool | None = True) -> tuple[dict[str, Any], Any]:
@@ -257,6 +286,7 @@ def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio:
 
     unseen = ds.class_names("unseen")
     families = sorted({c["family"] for c in ds.classes})
+    text_enc = _MemoEncoder(text_enc)
     results: dict[str, Any] = {}
     prompts: dict[str, np.ndarray] = {}
     with progress_bar(total=len(models) + 1, desc="evaluate unseen", progress=progress,
@@ -281,7 +311,8 @@ def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio:
 
 
 def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = None,
-        config: TrainConfig = DEMO_CONFIG, threads: int | None = 1,
+        audio_options: dict[str, Any] | None = None, config: TrainConfig = DEMO_CONFIG,
+        threads: int | None = 1,
         log: Callable[[str], None] = _quiet, progress: bool | None = True) -> AudioDemoResult:
     """Run the audio demo: render, embed, train on the seen instruments, evaluate on the unseen ones.
 
@@ -292,6 +323,8 @@ def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = 
         (:func:`pairspace.report.audio_demo.write_audio_demo`) puts its files there too.
     audio_encoder_name : str, optional
         A registered audio encoder in place of Whisper (``logmel`` for the weight-free baseline).
+    audio_options : dict, optional
+        Whisper's options in place of :data:`WHISPER_OPTIONS` (e.g. ``{"compute_type": "int8"}``).
     config : TrainConfig
         The training configuration shared by both runs (the loss varies).
     threads : int or None
@@ -326,7 +359,7 @@ def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = 
             f"{len(seen)} seen / {len(unseen)} unseen instruments ({ds.root})")
 
         t0 = time.perf_counter()
-        audio_enc = audio_encoder(audio_encoder_name, log, threads)
+        audio_enc = audio_encoder(audio_encoder_name, log, threads, audio_options)
         text_enc = get("minilm")
         audio, text, emb_info = embed_tables(ds, audio_enc, text_enc, progress=progress)
         timings["embed"] = round(time.perf_counter() - t0, 2)
