@@ -46,6 +46,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--leak-share", type=unit_interval, default=0.1,
                    help="demo: share of seen captions rewritten to name unseen instruments")
     p.add_argument("--no-variants", action="store_true", help="demo: skip the leaky caption variant")
+    p.add_argument("--leaky-backbone", action="store_true",
+                   help="demo: also run the leaky-backbone experiment (supervised pre-training incl. unseen)")
     p.add_argument("--audio-encoder", help="demo: audio backbone (whisper, else logmel)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the folds and the maps")
     p.set_defaults(func=run)
@@ -132,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(1)
         res = run_demo(out, seeds=tuple(range(args.seeds)), audio_encoder=args.audio_encoder,
-                       epochs=args.epochs, share=args.leak_share, variants=not args.no_variants, log=print)
+                       epochs=args.epochs, share=args.leak_share, variants=not args.no_variants,
+                       leaky_backbone=args.leaky_backbone, log=print)
     else:
         res = _run_user(args, out)
     if labels:
@@ -165,3 +168,10 @@ def _summary(doc: dict) -> None:
               f"{var['decoys_flagged_by_name']}; clean variant lexical flags {var['clean_lexical_flags']}")
         print(table(["captions", "mean top-1", "sd", "min", "max"],
                     [(k, v["mean"], v["std"], v["min"], v["max"]) for k, v in z.items()], digits=3))
+    lb = doc.get("leaky_backbone")
+    if lb:
+        print("\nLeaky backbone (supervised MLP on log-mel, pre-trained on a separate rendering):")
+        print(table(["pre-training", "classes", "probe", "1-NN", "zero-shot mean", "sd", "shuffled"],
+                    [(k, v["n_pretrain_classes"], v["probe_accuracy"], v["knn_accuracy"],
+                      v["zeroshot"]["mean"], v["zeroshot"]["std"], v["shuffled"]["mean"])
+                     for k, v in lb.items() if k != "n_extra_clips"], digits=3))
