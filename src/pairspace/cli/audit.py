@@ -10,7 +10,6 @@ With --demo it audits the offline rendered-instrument benchmark (pairspace demo 
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 from ._common import check_out_dir, nonneg_int, positive_int, unit_interval
@@ -61,23 +60,9 @@ def _controls(text: str) -> tuple[str, ...]:
     return names
 
 
-def _read_captions(path: str) -> dict[str, str]:
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"caption file {p} does not exist")
-    with open(p, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"caption file {p} is empty")
-    idc = next((c for c in ("text_id", "id") if c in rows[0]), None)
-    txc = next((c for c in ("text", "caption") if c in rows[0]), None)
-    if idc is None or txc is None:
-        raise ValueError(f"{p} needs a text_id (or id) column and a text (or caption) column")
-    return {r[idc]: r[txc] for r in rows}
-
-
 def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, imported lazily
     from ..align import load_pairs
+    from ..data.datasets.captions import read_caption_table
     from ..data.table import EmbeddingTable
     from ..data.templates import load_templates
     from ..encoders import get
@@ -99,7 +84,7 @@ def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, impor
     prompts = text_embeddings_for(enc, load_templates(args.templates).templates, classes, progress=False)
     src = audio.columns.get("source_id")
     return AuditInputs(
-        audio=audio, text=text, pairs=load_pairs(args.pairs), captions=_read_captions(args.captions),
+        audio=audio, text=text, pairs=load_pairs(args.pairs), captions=read_caption_table(args.captions),
         eval_ids=[audio.ids[i] for i in rows], eval_labels=[audio.labels[i] for i in rows],
         classes=classes, prompts=prompts, synonyms=load_synonyms(args.synonyms) if args.synonyms else {},
         eval_sources=[str(src[i]) for i in rows] if src else None)
