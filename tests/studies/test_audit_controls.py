@@ -53,6 +53,9 @@ def test_control_pairs():
     assert [a for a, _ in sh] == [a for a, _ in pairs]
     assert sorted(t for _, t in sh) == sorted(t for _, t in pairs) and sh != pairs
     assert sh == control_pairs("shuffled", pairs, set(), 3)
+    m = control_pairs("matched", pairs, {"t1", "t2", "t3"}, 0)
+    assert len(m) == 7 and set(m) <= set(pairs)
+    assert m == control_pairs("matched", pairs, {"t1", "t2", "t3"}, 0)
     with pytest.raises(ValueError, match="clean control keeps"):
         control_pairs("clean", pairs, {t for _, t in pairs}, 0)
     with pytest.raises(ValueError, match="unknown controls"):

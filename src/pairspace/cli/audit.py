@@ -10,7 +10,6 @@ With --demo it audits the offline rendered-instrument benchmark (pairspace demo 
 from __future__ import annotations
 
 import argparse
-import csv
 from pathlib import Path
 
 from ._common import check_out_dir, nonneg_int, positive_int, unit_interval
@@ -46,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--leak-share", type=unit_interval, default=0.1,
                    help="demo: share of seen captions rewritten to name unseen instruments")
     p.add_argument("--no-variants", action="store_true", help="demo: skip the leaky caption variant")
+    p.add_argument("--leaky-backbone", action="store_true",
+                   help="demo: also run the leaky-backbone experiment (supervised pre-training incl. unseen)")
     p.add_argument("--audio-encoder", help="demo: audio backbone (whisper, else logmel)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the folds and the maps")
     p.set_defaults(func=run)
@@ -59,23 +60,9 @@ def _controls(text: str) -> tuple[str, ...]:
     return names
 
 
-def _read_captions(path: str) -> dict[str, str]:
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"caption file {p} does not exist")
-    with open(p, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"caption file {p} is empty")
-    idc = next((c for c in ("text_id", "id") if c in rows[0]), None)
-    txc = next((c for c in ("text", "caption") if c in rows[0]), None)
-    if idc is None or txc is None:
-        raise ValueError(f"{p} needs a text_id (or id) column and a text (or caption) column")
-    return {r[idc]: r[txc] for r in rows}
-
-
 def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, imported lazily
     from ..align import load_pairs
+    from ..data.datasets.captions import read_caption_table
     from ..data.table import EmbeddingTable
     from ..data.templates import load_templates
     from ..encoders import get
@@ -97,7 +84,7 @@ def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, impor
     prompts = text_embeddings_for(enc, load_templates(args.templates).templates, classes, progress=False)
     src = audio.columns.get("source_id")
     return AuditInputs(
-        audio=audio, text=text, pairs=load_pairs(args.pairs), captions=_read_captions(args.captions),
+        audio=audio, text=text, pairs=load_pairs(args.pairs), captions=read_caption_table(args.captions),
         eval_ids=[audio.ids[i] for i in rows], eval_labels=[audio.labels[i] for i in rows],
         classes=classes, prompts=prompts, synonyms=load_synonyms(args.synonyms) if args.synonyms else {},
         eval_sources=[str(src[i]) for i in rows] if src else None)
@@ -132,7 +119,8 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(1)
         res = run_demo(out, seeds=tuple(range(args.seeds)), audio_encoder=args.audio_encoder,
-                       epochs=args.epochs, share=args.leak_share, variants=not args.no_variants, log=print)
+                       epochs=args.epochs, share=args.leak_share, variants=not args.no_variants,
+                       leaky_backbone=args.leaky_backbone, log=print)
     else:
         res = _run_user(args, out)
     if labels:
@@ -165,3 +153,10 @@ def _summary(doc: dict) -> None:
               f"{var['decoys_flagged_by_name']}; clean variant lexical flags {var['clean_lexical_flags']}")
         print(table(["captions", "mean top-1", "sd", "min", "max"],
                     [(k, v["mean"], v["std"], v["min"], v["max"]) for k, v in z.items()], digits=3))
+    lb = doc.get("leaky_backbone")
+    if lb:
+        print("\nLeaky backbone (supervised MLP on log-mel, pre-trained on a separate rendering):")
+        print(table(["pre-training", "classes", "probe", "1-NN", "zero-shot mean", "sd", "shuffled"],
+                    [(k, v["n_pretrain_classes"], v["probe_accuracy"], v["knn_accuracy"],
+                      v["zeroshot"]["mean"], v["zeroshot"]["std"], v["shuffled"]["mean"])
+                     for k, v in lb.items() if k != "n_extra_clips"], digits=3))

@@ -186,7 +186,36 @@ def report_html(doc: dict[str, Any], figs: dict[str, Path]) -> str:
         sec.append(("Generalized zero-shot", html_table(
             ["seen accuracy", "unseen accuracy", "harmonic mean", "unseen clips predicted as seen"],
             [(g["seen_accuracy"], g["unseen_accuracy"], g["harmonic_mean"], g["unseen_predicted_as_seen"])])))
+    sec += _demo_sections(doc)
     return html_page("pairspace leakage audit", sec, note=f"schema {doc['schema']}. {FAMILY_NOTE}")
+
+
+def _demo_sections(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """The demonstration's caption variants and leaky-backbone experiment, when present."""
+    sec = []
+    var = doc.get("caption_variants")
+    if var:
+        lx = var["lexical_name"]
+        pr = [(r["threshold"], r["precision"], r["recall"], r["tp"], r["fp"]) for r in var["semantic_pr"]]
+        z = [(k, v["mean"], v["std"], v["min"], v["max"], v["n_pairs"]) for k, v in var["zeroshot"].items()]
+        sec.append(("Caption variants (known truth)",
+                    f"<p>{var['n_rewritten']} of {var['n_captions']} seen captions rewritten to name "
+                    f"an unseen instrument, {var['n_decoys']} decoys with near-miss words. "
+                    f"Lexical detector: precision "
+                    f"{lx['precision']:.3f}, recall {lx['recall']:.3f}; decoys flagged "
+                    f"{var['decoys_flagged_by_name']}; lexical flags left in the clean variant "
+                    f"{var['clean_lexical_flags']}.</p>"
+                    + html_table(["semantic threshold", "precision", "recall", "TP", "FP"], pr)
+                    + html_table(["captions", "mean top-1", "sd", "min", "max", "pairs"], z)))
+    lb = doc.get("leaky_backbone")
+    if lb:
+        rows = [(k, v["n_pretrain_classes"], v["probe_accuracy"], v["knn_accuracy"], v["silhouette"],
+                 v["zeroshot"]["mean"], v["zeroshot"]["std"], v["shuffled"]["mean"])
+                for k, v in lb.items() if k != "n_extra_clips"]
+        sec.append(("Leaky backbone", html_table(
+            ["pre-training classes", "n classes", "probe", "1-NN", "silhouette", "zero-shot mean", "sd",
+             "shuffled"], rows)))
+    return sec
 
 
 def write_audit_report(doc: dict[str, Any], out: str | os.PathLike[str]) -> dict[str, Path]:

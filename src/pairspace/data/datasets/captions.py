@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._atomic import atomic_write_bytes
+from .base import require_file
 
 COLUMNS = ("audio_id", "text_id", "text", "path", "source_id", "dataset")
 
@@ -76,17 +77,31 @@ def _row(dataset: str, audio_id: str, k: int, text: str, path: str, source: str)
 
 
 def _csv_rows(path: str | os.PathLike[str], needed: tuple[str, ...]) -> list[dict[str, str]]:
-    p = Path(path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p} does not exist")
-    with open(p, newline="", encoding="utf-8-sig") as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{p} has no rows")
-    missing = [c for c in needed if c not in rows[0]]
-    if missing:
-        raise ValueError(f"{p} lacks the columns {missing}")
-    return rows
+    from .audio_sets import _read_csv
+
+    return _read_csv(require_file(Path(path), "caption table"), needed)
+
+
+def _read_text(path: str | os.PathLike[str], what: str) -> str:
+    return require_file(Path(path), what).read_text(encoding="utf-8")
+
+
+def _entries(doc: Any, key: str, path: Path, what: str) -> list[Any]:
+    """``doc[key]``, which must be a list (a WavCaps file may also be the bare ``data`` list)."""
+    items = doc.get(key) if isinstance(doc, dict) else (doc if key == "data" else None)
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: expected {what}")
+    return items
+
+
+def read_caption_table(path: str | os.PathLike[str]) -> dict[str, str]:
+    """``text_id -> caption`` from a CSV with ``text_id`` (or ``id``) and ``text`` (or ``caption``)."""
+    rows = _csv_rows(path, ())
+    idc = next((c for c in ("text_id", "id") if c in rows[0]), None)
+    txc = next((c for c in ("text", "caption") if c in rows[0]), None)
+    if idc is None or txc is None:
+        raise ValueError(f"{path} needs a text_id (or id) column and a text (or caption) column")
+    return {r[idc]: r[txc] for r in rows}
 
 
 def _path(audio_dir: str | os.PathLike[str] | None, name: str) -> str:
@@ -134,12 +149,8 @@ def load_macs(yaml_path: str | os.PathLike[str], audio_dir: str | os.PathLike[st
     import yaml
 
     p = Path(yaml_path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p} does not exist")
-    doc = yaml.safe_load(p.read_text(encoding="utf-8"))
-    files = doc.get("files") if isinstance(doc, dict) else None
-    if not isinstance(files, list):
-        raise ValueError(f"{p}: expected a top-level 'files' list (the MACS format)")
+    files = _entries(yaml.safe_load(_read_text(p, "MACS annotation file")), "files", p,
+                     "a top-level 'files' list (the MACS format)")
     out = []
     for f in files:
         fn = str(f["filename"])
@@ -164,12 +175,8 @@ def load_wavcaps(json_path: str | os.PathLike[str], audio_dir: str | os.PathLike
     if source not in ("auto", "freesound", "youtube"):
         raise ValueError(f"source must be 'auto', 'freesound' or 'youtube'; got {source!r}")
     p = Path(json_path)
-    if not p.is_file():
-        raise FileNotFoundError(f"{p} does not exist")
-    doc = json.loads(p.read_text(encoding="utf-8"))
-    data = doc.get("data") if isinstance(doc, dict) else doc
-    if not isinstance(data, list):
-        raise ValueError(f"{p}: expected a 'data' list of entries with 'id' and 'caption'")
+    data = _entries(json.loads(_read_text(p, "WavCaps-style JSON")), "data", p,
+                    "a 'data' list of entries with 'id' and 'caption'")
     out = []
     for n, e in enumerate(data):
         if "id" not in e or "caption" not in e:

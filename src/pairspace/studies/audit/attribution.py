@@ -113,6 +113,12 @@ def verdict(doc: dict[str, Any]) -> list[str]:
                    f"evaluation classes changes top-1 by {-gap['mean']:+.3f} (full minus clean {_pm(gap)} "
                    "over seeds)" + (f"; a random subset of the same size ({ctl['matched']['n_pairs']} pairs) "
                                     f"reaches {_pm(ctl['matched'])}." if "matched" in ctl else "."))
+        if "matched" in ctl and ctl["matched"]["std"] is not None and ctl["clean"]["std"] is not None:
+            m, c = ctl["matched"], ctl["clean"]
+            if m["mean"] - c["mean"] > 2 * max(m["std"], c["std"]):
+                out.append("The loss comes from the captions that name the classes, not from having fewer "
+                           f"pairs: {m['mean']:.3f} with as many random pairs against {c['mean']:.3f} "
+                           "without the naming captions.")
     fg = att.get("flagged_vs_unflagged")
     if fg and fg["difference"] is not None:
         out.append(f"Classes named in training captions reach {fg['flagged_mean']:.3f} zero-shot recall "

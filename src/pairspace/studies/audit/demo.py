@@ -5,6 +5,7 @@
 2. Caption variants with a known truth (:func:`~pairspace.studies.audit.instruments.leaky_captions`):
    the detector's precision and recall, the semantic detector's precision-recall curve, and the
    zero-shot top-1 of heads trained on the leaky captions against the clean control.
+3. Optionally the leaky-backbone experiment (:mod:`pairspace.studies.audit.backbone`).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _short(s: dict[str, Any]) -> dict[str, Any]:
 
 def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: str | None = None,
              epochs: int | None = None, share: float = 0.1, variants: bool = True,
-             log: Callable[[str], None] = _quiet) -> AuditResult:
+             leaky_backbone: bool = False, log: Callable[[str], None] = _quiet) -> AuditResult:
     """The whole demonstration; run folders under ``out/runs*`` are reused when unchanged."""
     out = Path(out)
     b = benchmark(audio_encoder, log)
@@ -103,4 +104,9 @@ def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: s
     if variants:
         log("caption variants: leaky (rewritten + decoys) and clean")
         res.doc["caption_variants"] = caption_variants(b, res, st, share, int(seeds[0]), log)
+    if leaky_backbone:
+        from .backbone import leaky_backbone as experiment
+
+        log("leaky backbone: supervised MLP pre-trained on a separate rendering (all classes / seen only)")
+        res.doc["leaky_backbone"] = experiment(b, st, out, log)
     return res
