@@ -128,9 +128,11 @@ def curation_stats_table(result: Any) -> tuple[list[str], list[list[Any]]]:
 
 
 def write_improve_report(result: Any, out: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``improve.json``, ``report.md`` and every seed's curation manifests under ``out``."""
+    """Write ``improve.json``, ``report.md``, ``split.json`` and every seed's manifests under ``out``."""
     out = Path(out)
     paths = {"json": write_json(out / "improve.json", result.to_dict())}
+    if getattr(result, "data", None) is not None:
+        paths["split"] = write_json(out / "split.json", result.data.to_dict())
     for seed, run in result.runs.items():
         for method, res in run.results.items():
             paths[f"{seed}/{method}"] = write_manifest(res, out / seed / "curation" / f"{method}.csv")["csv"]
