@@ -242,14 +242,7 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
         raise ValueError(f"unknown student method or loss {bad}")
     templates = list(templates or load_templates("audio").templates)
     classes = list(data.target_classes)
-    P3 = np.asarray(text_encoder.encode([PROMPT.format(c) for c in classes], progress=False))
-    ENS = np.asarray(text_encoder.encode([t.format(c) for t in templates for c in classes],
-                                         progress=False)).reshape(len(templates), len(classes), -1)
-    X = audio.select(data.test_audio).vectors
-
-    def evaluate(run_dir: Path) -> dict[str, float]:
-        return _zeroshot(load_model(run_dir)[0], X, data.test_labels, classes, P3, ENS)
-
+    evaluate = _evaluator(audio, data, text_encoder, templates)
     apool, tpool = audio.select(data.audio_pool), text.select(data.text_pool)
     rows, curation, runs, timings = [], [], {}, {"teacher": 0.0, "curate": 0.0, "students": 0.0}
     base = {**config.to_dict(), "selection": "heldout_classes"}
@@ -295,6 +288,23 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
                 "target_classes": classes}
     return ImproveResult(rows, table, gains, curation, settings,
                          {k: round(v, 2) for k, v in timings.items()}, runs, data)
+
+
+def _evaluator(audio: EmbeddingTable, data: ImproveData, text_encoder: Any,
+               templates: Sequence[str]) -> Callable[[Path], dict[str, float]]:
+    """``evaluate(run_dir)``: zero-shot metrics of a run on the target task (P3 and ensembled)."""
+    from ..align.trainer import load_model
+
+    classes = list(data.target_classes)
+    P3 = np.asarray(text_encoder.encode([PROMPT.format(c) for c in classes], progress=False))
+    ENS = np.asarray(text_encoder.encode([t.format(c) for t in templates for c in classes],
+                                         progress=False)).reshape(len(templates), len(classes), -1)
+    X = audio.select(data.test_audio).vectors
+
+    def evaluate(run_dir: Path) -> dict[str, float]:
+        return _zeroshot(load_model(run_dir)[0], X, data.test_labels, classes, P3, ENS)
+
+    return evaluate
 
 
 def _student_pairs(cur: Any, method: str) -> list[tuple[str, str]]:
