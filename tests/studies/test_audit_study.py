@@ -1,0 +1,92 @@
+"""A small end-to-end audit on synthetic tables, its files, and escaping in HTML and CSV."""
+
+import csv
+import json
+
+import pytest
+
+from pairspace.studies.audit import SCHEMA, ControlSettings, run
+from pairspace.studies.audit.synthetic import synthetic_inputs
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    from pairspace.align import TrainConfig
+
+    inp = synthetic_inputs(n_seen=12, n_unseen=6, clips=8, noise=1.0, leak_fraction=0.3, seed=2)
+    bad = "<script>alert(1)</script> & =SUM(A1)"
+    tid = inp.pairs[0][1]
+    inp.captions[tid] = f"{bad} like a {inp.classes[0]}"
+    inp.label_sets = {"tags": ["Mike", "sierra tango", "rock"]}
+    cfg = TrainConfig(head="linear", dim=16, epochs=4, batch_size=32, lr=3e-3, val_fraction=0.1)
+    out = tmp_path_factory.mktemp("audit")
+    res = run(inp, controls=ControlSettings(cfg, seeds=(0, 1), out=out / "runs"))
+    return inp, res, out, bad
+
+
+def test_document_sections(audited):
+    inp, res, _, _ = audited
+    d = res.to_dict()
+    assert d["schema"] == SCHEMA == "pairspace.audit/1"
+    for key in ("caption_leaks", "source_overlap", "label_overlap", "separability", "nngs", "controls",
+                "attribution", "verdict", "gzsl", "zeroshot", "maps"):
+        assert key in d, key
+    truth = {t for _, t in inp.pairs if " like a " in inp.captions[t]}
+    assert d["caption_leaks"]["n_flagged_lexical_texts"] == len(truth)
+    assert {r["id"] for r in d["caption_leaks"]["leaks"] if r["kind"] == "exact"} == truth
+    assert set(d["controls"]["controls"]) == {"full", "clean", "shuffled", "untrained"}
+    assert set(d["separability"]) == {"audio backbone", "projected"}
+    assert len(d["maps"]["audio backbone"]) == len(inp.eval_ids)
+    assert d["label_overlap"]["tags"]["n_equal"] == 1  # mike
+    assert 0 <= d["gzsl"]["harmonic_mean"] <= 1
+    assert any("chance interval" in s for s in d["verdict"])
+
+
+def test_report_files_and_escaping(audited):
+    from pairspace.report.audit import write_audit_report
+
+    _, res, out, bad = audited
+    files = write_audit_report(res.to_dict(), out / "report")
+    for name in ("audit.json", "report.html", "caption_leaks.csv", "per_class.csv", "controls.csv",
+                 "controls.png", "map_audio_backbone.png", "map_projected.png",
+                 "separability_vs_zeroshot.png"):
+        assert (out / "report" / name).stat().st_size > 0, name
+    assert json.loads(files["json"].read_text())["schema"] == "pairspace.audit/1"
+    page = files["html"].read_text()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; =SUM(A1)" in page
+    with open(files["caption_leaks"], newline="") as f:
+        texts = [r["text"] for r in csv.DictReader(f)]
+    assert any(t.startswith("<script>") for t in texts)  # CSV keeps the text, quoted by csv
+
+
+def test_html_escapes_class_names(audited):
+    from pairspace.report.audit import report_html
+
+    _, res, _, _ = audited
+    d = json.loads(json.dumps(res.to_dict()))
+    evil = '<b onmouseover="x">'
+    d["caption_leaks"]["per_class"][evil] = d["caption_leaks"]["per_class"].pop(d["classes"][0])
+    d["classes"][0] = evil
+    page = report_html(d, {})
+    assert evil not in page and "&lt;b onmouseover=&quot;x&quot;&gt;" in page
+
+
+def test_csv_defuses_formulas(tmp_path):
+    from pairspace.report.audit import write_csv
+
+    p = write_csv(tmp_path / "t.csv", ("a", "b"), [{"a": "=1+1", "b": "plain, with comma"}])
+    rows = list(csv.DictReader(open(p, newline="")))
+    assert rows == [{"a": "'=1+1", "b": "plain, with comma"}]
+
+
+def test_bad_inputs():
+    inp = synthetic_inputs()
+    inp.captions.pop(inp.pairs[0][1])
+    with pytest.raises(ValueError, match="no caption text"):
+        run(inp)
+    inp = synthetic_inputs()
+    inp.eval_ids = inp.eval_ids + ["nope"]
+    inp.eval_labels = inp.eval_labels + [inp.classes[0]]
+    with pytest.raises(ValueError, match="not in the table"):
+        run(inp)
