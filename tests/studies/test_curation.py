@@ -185,7 +185,7 @@ def test_manifest_with_tables_has_ids_and_loads_as_pairs(tmp_path):
     T = EmbeddingTable([f"=t{i}" for i in range(9)], _ints(rng, 9), [str(i % 2) for i in range(9)])
     res = curate_du(A, T, tau=0.5)
     paths = write_manifest(res, tmp_path / "du.csv", extra={"teacher": "run"})
-    assert load_pairs(paths["csv"]) == [(a, "'" + t) for a, t in res.id_pairs()]  # formula-safe
+    assert load_pairs(paths["csv"]) == res.id_pairs()  # ids verbatim: the manifest is read back
     side = json.loads(paths["json"].read_text())
     assert side["uses_target_labels"] is False and side["settings"]["tau"] == 0.5
     assert side["n_pairs"] == len(res) and side["teacher"] == "run"
@@ -203,6 +203,9 @@ def test_ds_manifest_says_labels_are_used(tmp_path):
         rows = list(csv.DictReader(f))
     assert rows and {r["uses_target_labels"] for r in rows} == {"True"}
     assert rows[0]["audio_id"].startswith("clip") and "matched_class" in rows[0]
+    res.columns["matched_class"] = np.array(["=cmd()"] * len(res), dtype=object)
+    with open(write_manifest(res, tmp_path / "ds2.csv")["csv"], newline="") as f:
+        assert {r["matched_class"] for r in csv.DictReader(f)} == {"'=cmd()"}  # no formula
     assert json.loads(paths["json"].read_text())["settings"]["class_names"] == ["a", "b", "c"]
 
 

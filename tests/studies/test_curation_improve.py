@@ -89,3 +89,26 @@ def test_improve_report_files(tmp_path):
     md = paths["md"].read_text()
     assert "0.140 ± 0.010" in md and "3/3" in md and "label names" in md
     assert (tmp_path / "seed0" / "curation" / "du.csv").exists()
+
+
+def test_split_round_trip_and_validation():
+    from pairspace.studies.improve import ImproveData
+
+    d = instrument_data(_fake_set(), teacher_clips=2, test_clips=3)
+    assert ImproveData.from_dict(json_round(d.to_dict())) == d
+    bad = d.to_dict()
+    bad["owners"] = bad["owners"][:-1]
+    with pytest.raises(ValueError, match="owners"):
+        ImproveData.from_dict(bad)
+    bad = d.to_dict()
+    bad["test_labels"] = ["zebra"] * len(bad["test_audio"])
+    with pytest.raises(ValueError, match="not target classes"):
+        ImproveData.from_dict(bad)
+    with pytest.raises(ValueError, match="lacks"):
+        ImproveData.from_dict({"teacher_pairs": []})
+
+
+def json_round(d):
+    import json
+
+    return json.loads(json.dumps(d))

@@ -131,10 +131,12 @@ def run(args: argparse.Namespace) -> int:
     write_json(out / "curation.json", {**res.to_dict(), "inputs": inputs})
     rows = [(s["method"], s["threshold"] if s["top_k"] is None else f"top-{s['top_k']}",
              s["threshold_value"], s["n_pairs"], s["n_audio"], s["n_text"], s["precision"],
-             "yes" if s["uses_target_labels"] else "no", "yes" if s["transductive"] else "no")
-            for s in res.stats]
+             s["target_precision"], "yes" if s["uses_target_labels"] else "no",
+             "yes" if s["transductive"] else "no") for s in res.stats]
     print(table(["method", "threshold", "value", "pairs", "clips", "captions", "precision",
-                 "uses target labels", "transductive"], rows, digits=3))
+                 "target precision", "uses target labels", "transductive"], rows, digits=3))
+    print("precision: clip and caption share their true label (tables with labels); target "
+          "precision: the caption's label is a target class")
     h, srows = sweep_table(list(res.results.values()))
     atomic_write_bytes(out / "sweep.md", (markdown_table(h, srows) + "\n").encode())
     print(f"\npairs kept per threshold: {out / 'sweep.md'}")

@@ -12,6 +12,8 @@ the curation statistics and every curated manifest. DS and ADS use the target ta
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+from typing import Any
 
 from ._common import add_command, check_out_dir, nonneg_int, positive_int, probability
 from .curate import add_threshold_options, thresholds_from
@@ -38,7 +40,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--test-clips", type=positive_int, default=6,
                    help="clips per unseen instrument in the zero-shot test set (of 16)")
     p.add_argument("--audio-encoder", default=None,
-                   help="audio backbone (default: whisper, else the weight-free logmel)")
+                   help="audio backbone of the instrument benchmark (default: whisper, else logmel)")
+    g = p.add_argument_group("your own data (instead of the instrument benchmark)")
+    g.add_argument("--audio", default=None, help="audio backbone embedding table")
+    g.add_argument("--text", default=None, help="text backbone embedding table")
+    g.add_argument("--split", default=None,
+                   help="split JSON (teacher_pairs, audio_pool, text_pool, owners, test_audio, "
+                   "test_labels, target_classes), the format of the split.json this command writes")
+    g.add_argument("--text-encoder", default=None,
+                   help="text encoder of the prompts (default: the one recorded in the text table)")
     p.add_argument("--out", default="pairspace-improve", help="output folder")
     p.set_defaults(func=run)
 
@@ -52,12 +62,19 @@ def run(args: argparse.Namespace) -> int:
     if args.teacher_clips + 2 > 16 or args.test_clips + 2 > 16:
         raise ValueError("--teacher-clips and --test-clips must leave at least 2 of the 16 clips "
                          "for the pools")
-    res = instrument_experiment(out, seeds=args.seeds, losses=args.losses, methods=args.methods,
-                                thresholds={**DEMO_THRESHOLDS, **thresholds_from(args, ("du", "ds", "ads"))},
-                                extra_prob=args.extra_prob, epochs=args.epochs,
-                                student_epochs=args.student_epochs,
-                                teacher_clips=args.teacher_clips, test_clips=args.test_clips,
-                                audio_encoder_name=args.audio_encoder, progress=None, log=print)
+    thresholds = {**DEMO_THRESHOLDS, **thresholds_from(args, ("du", "ds", "ads"))}
+    common = {"seeds": args.seeds, "losses": args.losses, "methods": args.methods,
+              "thresholds": thresholds, "extra_prob": args.extra_prob,
+              "student_epochs": args.student_epochs, "progress": None, "log": print}
+    own = [args.audio, args.text, args.split]
+    if any(own):
+        if not all(own):
+            raise ValueError("your own data needs all of --audio, --text and --split")
+        res = _own_data(args, out, common)
+    else:
+        res = instrument_experiment(out, epochs=args.epochs, teacher_clips=args.teacher_clips,
+                                    test_clips=args.test_clips, audio_encoder_name=args.audio_encoder,
+                                    **common)
     paths = write_improve_report(res, out)
     sizes = res.settings["sizes"]
     print(f"\nTarget task: {sizes['target_classes']} unseen instruments, {sizes['test_audio']} clips; "
@@ -69,3 +86,30 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nTimings (s): {res.timings}")
     print(f"wrote {paths['json']}, {paths['md']} and the manifests under {out}/seed*/curation/")
     return 0
+
+
+def _own_data(args: argparse.Namespace, out: Path, common: dict[str, Any]) -> Any:
+    """The experiment on the user's tables and split (the audio demo's head configuration)."""
+    import json
+
+    import torch
+
+    from ..data.table import EmbeddingTable
+    from ..encoders import get
+    from ..studies.audio_demo import DEMO_CONFIG
+    from ..studies.improve import ImproveData, improve_study
+
+    torch.set_num_threads(1)
+    split_path = Path(args.split)
+    if not split_path.exists():
+        raise FileNotFoundError(f"split file not found: {split_path}")
+    try:
+        data = ImproveData.from_dict(json.loads(split_path.read_text()))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{split_path} is not valid JSON: {exc}") from exc
+    audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
+    enc = args.text_encoder or (text.provenance or {}).get("encoder")
+    if not enc:
+        raise ValueError("the text table does not record its encoder; pass --text-encoder")
+    cfg = type(DEMO_CONFIG)(**{**DEMO_CONFIG.to_dict(), "epochs": args.epochs})
+    return improve_study(audio, text, data, get(enc), out, config=cfg, **common)

@@ -3,7 +3,9 @@
 A manifest is a CSV with a header (``audio_id, text_id, similarity, method, uses_target_labels,
 transductive, target_use``, then the method's extra columns), readable by
 :func:`pairspace.align.trainer.load_pairs`, and a JSON sidecar (same stem) with the method, every
-setting, the flags and the threshold sweep. Both are written atomically.
+setting, the flags and the threshold sweep. Both are written atomically. The ids are written
+verbatim (the manifest is data that ``pairspace train`` reads back); every other string cell that a
+spreadsheet would run as a formula gets a leading apostrophe.
 """
 
 from __future__ import annotations
@@ -16,15 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write_bytes, write_json
+from .compare import csv_cell
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(v: Any) -> Any:
-    """A CSV cell; strings that a spreadsheet would run as a formula get a leading quote."""
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return v
+_VERBATIM = ("audio_id", "text_id")
 
 
 def manifest_rows(result: Any) -> list[dict[str, Any]]:
@@ -70,7 +66,7 @@ def write_manifest(result: Any, path: str | os.PathLike[str],
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
     w.writeheader()
-    w.writerows({k: _cell(v) for k, v in r.items()} for r in rows)
+    w.writerows({k: v if k in _VERBATIM else csv_cell(v) for k, v in r.items()} for r in rows)
     atomic_write_bytes(path, buf.getvalue().encode())
     side = path.with_suffix(".json")
     write_json(side, {"schema": "pairspace.curation/1", **result.to_dict(), "manifest": path.name,
@@ -128,9 +124,11 @@ def curation_stats_table(result: Any) -> tuple[list[str], list[list[Any]]]:
 
 
 def write_improve_report(result: Any, out: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``improve.json``, ``report.md`` and every seed's curation manifests under ``out``."""
+    """Write ``improve.json``, ``report.md``, ``split.json`` and every seed's manifests under ``out``."""
     out = Path(out)
     paths = {"json": write_json(out / "improve.json", result.to_dict())}
+    if getattr(result, "data", None) is not None:
+        paths["split"] = write_json(out / "split.json", result.data.to_dict())
     for seed, run in result.runs.items():
         for method, res in run.results.items():
             paths[f"{seed}/{method}"] = write_manifest(res, out / seed / "curation" / f"{method}.csv")["csv"]

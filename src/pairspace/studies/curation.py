@@ -137,9 +137,13 @@ def _ids(X: Any) -> list[str] | None:
 
 
 # ------------------------------------------------------------------ DU / ADS: pair thresholds
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+
 def _pair_scan(A: Any, B: Any, tau: float | str | None, top_k: int | None,
                sweep: Sequence[float | str], memory_budget: int, progress: bool | None,
-               names: tuple[str, str], desc: str) -> tuple[np.ndarray, ...] | Any:
+               names: tuple[str, str], desc: str) -> tuple[Any, ...]:
     """Pairs of rows of ``A`` and ``B`` with cosine >= tau (or each A row's top_k), and the sweep."""
     Am, na = prepare(A, names[0])
     Bm, nb = prepare(B, names[1])
@@ -170,8 +174,7 @@ def _pair_scan(A: Any, B: Any, tau: float | str | None, top_k: int | None,
         ai.append(r + s)
         ti.append(c)
         sim.append(S[r, c])
-    cat = (lambda x, dt: np.concatenate(x).astype(dt) if x else np.zeros(0, dt))  # noqa: E731
-    return (cat(ai, np.int64), cat(ti, np.int64), cat(sim, np.float64), thr,
+    return (_cat(ai, np.int64), _cat(ti, np.int64), _cat(sim, np.float64), thr,
             sweep_rows(specs, vals, counts)[0 if thr is None else 1:], (Am.shape[0], Bm.shape[0]))
 
 

@@ -64,7 +64,32 @@ class ImproveData:
     target_classes: list[str]
     description: dict[str, Any] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the format of ``pairspace improve --split``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ImproveData:
+        """Read :meth:`to_dict` output; every list is checked for length and type."""
+        need = ("teacher_pairs", "audio_pool", "text_pool", "owners", "test_audio", "test_labels",
+                "target_classes")
+        missing = [k for k in need if k not in d]
+        if missing:
+            raise ValueError(f"the split lacks {', '.join(missing)}")
+        if len(d["text_pool"]) != len(d["owners"]) or len(d["test_audio"]) != len(d["test_labels"]):
+            raise ValueError("owners must match text_pool and test_labels must match test_audio, "
+                             "one entry each")
+        pairs = [tuple(map(str, p)) for p in d["teacher_pairs"]]
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError("teacher_pairs must be [audio_id, text_id] pairs")
+        unknown = sorted(set(d["test_labels"]) - set(d["target_classes"]))
+        if unknown:
+            raise ValueError(f"test labels {unknown[:5]} are not target classes")
+        return cls(pairs, *([str(x) for x in d[k]] for k in need[1:]),  # type: ignore[arg-type]
+                   description=dict(d.get("description", {})))
+
     def sizes(self) -> dict[str, int]:
+        """How many items each part of the split holds."""
         return {"teacher_pairs": len(self.teacher_pairs),
                 "teacher_clips": len({a for a, _ in self.teacher_pairs}),
                 "audio_pool": len(self.audio_pool), "text_pool": len(self.text_pool),
@@ -123,10 +148,11 @@ class ImproveResult:
     settings: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     runs: dict[str, Any] = field(default_factory=dict)
+    data: ImproveData | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d.pop("runs")
+        """JSON-ready form (without the curation runs and the split, written beside it)."""
+        d = {k: v for k, v in asdict(self).items() if k not in ("runs", "data")}
         return {"schema": "pairspace.improve/1", **d}
 
 
@@ -216,14 +242,7 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
         raise ValueError(f"unknown student method or loss {bad}")
     templates = list(templates or load_templates("audio").templates)
     classes = list(data.target_classes)
-    P3 = np.asarray(text_encoder.encode([PROMPT.format(c) for c in classes], progress=False))
-    ENS = np.asarray(text_encoder.encode([t.format(c) for t in templates for c in classes],
-                                         progress=False)).reshape(len(templates), len(classes), -1)
-    X = audio.select(data.test_audio).vectors
-
-    def evaluate(run_dir: Path) -> dict[str, float]:
-        return _zeroshot(load_model(run_dir)[0], X, data.test_labels, classes, P3, ENS)
-
+    evaluate = _evaluator(audio, data, text_encoder, templates)
     apool, tpool = audio.select(data.audio_pool), text.select(data.text_pool)
     rows, curation, runs, timings = [], [], {}, {"teacher": 0.0, "curate": 0.0, "students": 0.0}
     base = {**config.to_dict(), "selection": "heldout_classes"}
@@ -268,7 +287,24 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
                 "target_use": {m: TARGET_USE[m] for m in ("du", "ds", "ads")},
                 "target_classes": classes}
     return ImproveResult(rows, table, gains, curation, settings,
-                         {k: round(v, 2) for k, v in timings.items()}, runs)
+                         {k: round(v, 2) for k, v in timings.items()}, runs, data)
+
+
+def _evaluator(audio: EmbeddingTable, data: ImproveData, text_encoder: Any,
+               templates: Sequence[str]) -> Callable[[Path], dict[str, float]]:
+    """``evaluate(run_dir)``: zero-shot metrics of a run on the target task (P3 and ensembled)."""
+    from ..align.trainer import load_model
+
+    classes = list(data.target_classes)
+    P3 = np.asarray(text_encoder.encode([PROMPT.format(c) for c in classes], progress=False))
+    ENS = np.asarray(text_encoder.encode([t.format(c) for t in templates for c in classes],
+                                         progress=False)).reshape(len(templates), len(classes), -1)
+    X = audio.select(data.test_audio).vectors
+
+    def evaluate(run_dir: Path) -> dict[str, float]:
+        return _zeroshot(load_model(run_dir)[0], X, data.test_labels, classes, P3, ENS)
+
+    return evaluate
 
 
 def _student_pairs(cur: Any, method: str) -> list[tuple[str, str]]:

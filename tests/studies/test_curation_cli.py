@@ -1,0 +1,112 @@
+"""pairspace curate and pairspace improve at the command line (tiny tables, a tiny teacher run)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from pairspace.cli import main  # noqa: E402
+from pairspace.data.table import EmbeddingTable  # noqa: E402
+
+ANIMALS = ["dog", "cat", "cow", "owl"]
+
+
+@pytest.fixture(scope="module")
+def teacher_setup(tmp_path_factory):
+    from pairspace.align import TrainConfig, train
+    from pairspace.encoders import get
+
+    root = tmp_path_factory.mktemp("curate")
+    enc = get("wordllama")
+    rng = np.random.default_rng(0)
+    centers = {a: rng.normal(size=16) for a in ANIMALS}
+    a_ids, a_vec, a_lab, caps = [], [], [], []
+    for a in ANIMALS:
+        for j in range(6):
+            a_ids.append(f"{a}{j}")
+            a_vec.append(centers[a] + 0.2 * rng.normal(size=16))
+            a_lab.append(a)
+            caps.append((f"{a}{j}-t", f"a {a} makes a sound, take {j}", a, f"{a}{j}"))
+    T = np.asarray(enc.encode([c[1] for c in caps], progress=False))
+    audio = EmbeddingTable(a_ids, np.array(a_vec), a_lab)
+    text = EmbeddingTable([c[0] for c in caps], T, [c[2] for c in caps],
+                          {"provenance": {"encoder": "wordllama"}}, {"audio_id": [c[3] for c in caps]})
+    audio.save(root / "audio.parquet")
+    text.save(root / "text.parquet")
+    pairs = [(c[3], c[0]) for c in caps if c[3][-1] in "012"]
+    train(audio, text, pairs, root / "teacher",
+          TrainConfig(head="linear", dim=8, dropout=0.0, epochs=3, batch_size=8, selection="last",
+                      val_fraction=0.0), progress=False)
+    (root / "classes.txt").write_text("cow\nowl\n")
+    return root
+
+
+def test_curate_writes_flagged_manifests(teacher_setup, capsys):
+    r = teacher_setup
+    out = r / "out"
+    rc = main(["curate", "--teacher", str(r / "teacher"), "--audio", str(r / "audio.parquet"),
+               "--text", str(r / "text.parquet"), "--method", "du", "ds", "ads",
+               "--classes", str(r / "classes.txt"), "--tau-du", "q0.9", "--tau-ds", "q0.5",
+               "--tau-ads", "0.0", "--text-encoder", "wordllama", "--sweep", "0.5", "q0.99",
+               "--out", str(out)])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "uses target labels" in printed and "not label-free" in printed
+    with open(out / "ds.csv", newline="") as f:
+        ds = list(csv.DictReader(f))
+    assert ds and {row["uses_target_labels"] for row in ds} == {"True"}
+    assert all(row["audio_id"] == row["text_id"][:-2] for row in ds)  # paired with their own clip
+    side = json.loads((out / "du.json").read_text())
+    assert side["uses_target_labels"] is False and side["settings"]["tau"] == "q0.9"
+    assert [s["threshold"] for s in side["sweep"]] == [0.5, "q0.99"]
+    assert side["inputs"]["teacher"] == str(r / "teacher")
+    doc = json.loads((out / "curation.json").read_text())
+    assert {s["method"] for s in doc["stats"]} == {"du", "ds", "ads"}
+    assert (out / "sweep.md").read_text().count("\n") > 4
+
+
+def test_curate_user_errors(teacher_setup, capsys, tmp_path):
+    r = teacher_setup
+    common = ["curate", "--teacher", str(r / "teacher"), "--audio", str(r / "audio.parquet"),
+              "--text", str(r / "text.parquet")]
+    assert main(common + ["--method", "ds", "--out", str(tmp_path / "o")]) == 2
+    assert "label names: pass --classes" in capsys.readouterr().err
+    assert main(common + ["--method", "a2a", "--out", str(tmp_path / "o")]) == 2
+    assert "transductive" in capsys.readouterr().err
+    (tmp_path / "file").write_text("x")
+    assert main(common + ["--out", str(tmp_path / "file")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(common + ["--tau-du", "1.5", "--out", str(tmp_path / "o")])
+    assert "[-1, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_improve_rejects_bad_options_before_work(tmp_path, capsys):
+    (tmp_path / "file").write_text("x")
+    assert main(["improve", "--out", str(tmp_path / "file")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["improve", "--extra-prob", "1.5", "--out", str(tmp_path / "o")])
+    assert main(["improve", "--teacher-clips", "15", "--out", str(tmp_path / "o")]) == 2
+    assert "pools" in capsys.readouterr().err
+
+
+def test_improve_own_data_needs_tables_and_a_valid_split(teacher_setup, tmp_path, capsys):
+    r = teacher_setup
+    assert main(["improve", "--audio", str(r / "audio.parquet"), "--out", str(tmp_path / "o")]) == 2
+    assert "--audio, --text and --split" in capsys.readouterr().err
+    own = ["improve", "--audio", str(r / "audio.parquet"), "--text", str(r / "text.parquet")]
+    assert main(own + ["--split", str(tmp_path / "none.json"), "--out", str(tmp_path / "o")]) == 2
+    assert "split file not found" in capsys.readouterr().err
+    (tmp_path / "bad.json").write_text("{not json")
+    assert main(own + ["--split", str(tmp_path / "bad.json"), "--out", str(tmp_path / "o")]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    (tmp_path / "short.json").write_text('{"teacher_pairs": []}')
+    assert main(own + ["--split", str(tmp_path / "short.json"), "--out", str(tmp_path / "o")]) == 2
+    assert "lacks" in capsys.readouterr().err
