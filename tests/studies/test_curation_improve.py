@@ -112,3 +112,11 @@ def json_round(d):
     import json
 
     return json.loads(json.dumps(d))
+
+
+def test_markdown_cells_are_inert():
+    from pairspace.report.curation import markdown_table
+
+    md = markdown_table(["name", "x"], [["a|b <i>\n`c`", 0.25], ["n", float("nan")]])
+    assert "a\\|b &lt;i&gt; \\`c\\`" in md and "| 0.250 |" in md and "| - |" in md
+    assert md.count("\n") == 3

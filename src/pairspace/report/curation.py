@@ -11,6 +11,7 @@ spreadsheet would run as a formula gets a leading apostrophe.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import os
 from collections.abc import Sequence
@@ -83,11 +84,12 @@ def sweep_table(results: Sequence[Any]) -> tuple[list[str], list[list[Any]]]:
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 3) -> str:
-    """A Markdown table; ``|`` and newlines in cells are escaped."""
+    """A Markdown table; cells are HTML-escaped, on one line, with ``|`` and backticks escaped."""
     def cell(v: Any) -> str:
         if isinstance(v, float):
             return "-" if v != v else f"{v:.{digits}f}"
-        return str(v).replace("|", r"\|").replace("\n", " ")
+        text = html.escape(" ".join(str(v).split()), quote=False)
+        return text.replace("|", r"\|").replace("`", r"\`")
 
     out = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
