@@ -219,7 +219,7 @@ def test_cli_numeric_options_are_validated_by_the_parser(bad, tmp_path, capsys) 
 def test_cli_out_is_checked_before_loading(tmp_path: Path, capsys) -> None:
     (tmp_path / "taken").write_text("x")
     rc = main(["analogy", "--vectors", str(tmp_path / "missing.txt"), "--out", str(tmp_path / "taken")])
-    assert rc == 2 and "is an existing file" in capsys.readouterr().err  # before the vectors are read
+    assert rc == 2 and "is not a folder" in capsys.readouterr().err  # before the vectors are read
     rc = main(["analogy", "--out", str(tmp_path / "taken" / "sub")])
     assert rc == 2 and "is a file" in capsys.readouterr().err
     assert (tmp_path / "taken").read_text() == "x"

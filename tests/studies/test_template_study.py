@@ -188,7 +188,7 @@ def test_cli_out_is_checked_before_any_work(tmp_path, capsys):
     (tmp_path / "file").write_text("x")
     assert main(["template-study", "--synthetic", "--out", str(tmp_path / "file")]) == 2
     err = capsys.readouterr()
-    assert "is an existing file" in err.err and "templates" not in err.out  # nothing was computed
+    assert "is not a folder" in err.err and "templates" not in err.out  # nothing was computed
     assert main(["template-study", "--synthetic", "--out", str(tmp_path / "file" / "sub")]) == 2
     assert "is a file" in capsys.readouterr().err
     assert (tmp_path / "file").read_text() == "x"
