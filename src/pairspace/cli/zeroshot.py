@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from ._common import FORMATTER, check_out_file
 from ._render import table
@@ -79,8 +80,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_protocol(args: argparse.Namespace, out: Path, model, table_, classes, templates, prompts,
-                  meta: dict, enc_name: str) -> int:
+def _run_protocol(args: argparse.Namespace, out: Path, model: Any, table_: Any, classes: Any,
+                  templates: Any, prompts: Any, meta: dict, enc_name: str) -> int:
     """Evaluate under a non-default protocol (folds or the evaluation subset) and write the summary."""
     from .._atomic import write_json
     from ..tasks.protocols import evaluate_protocol
