@@ -22,6 +22,8 @@ _EXPORTS = {
     "template_study": "pairspace.studies.templates",
     "write_template_report": "pairspace.report.templates",
     "retrieval_metrics": "pairspace.tasks.retrieval",
+    "PROTOCOLS": "pairspace.tasks.protocols",
+    "evaluate_protocol": "pairspace.tasks.protocols",
     "build_classifier": "pairspace.tasks.zeroshot",
     "classifier_weights": "pairspace.tasks.zeroshot",
     "evaluate": "pairspace.tasks.zeroshot",
