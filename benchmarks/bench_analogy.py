@@ -28,7 +28,7 @@ def main() -> None:
     ap.add_argument("--no-gensim", action="store_true")
     args = ap.parse_args()
     from pairspace.analogy import evaluate, load_questions, load_vectors, study
-    from pairspace.analogy.questions import google_questions_path
+    from pairspace.data.datasets.analogy_questions import google_questions_path
 
     print(f"cores visible: {os.cpu_count()}, affinity: {len(os.sched_getaffinity(0))}")
     wv = timed("load_vectors('glove-6b-50d')", load_vectors, "glove-6b-50d")

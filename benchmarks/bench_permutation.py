@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from pairspace import knn
-from pairspace.measures.stats import permutation_test
+from pairspace.stats import permutation_test
 
 
 def random_graph(n: int, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -153,8 +153,8 @@ def worker(args: argparse.Namespace) -> None:
     import torch
 
     import pairspace  # noqa: F401
-    import pairspace.backends.faiss_flat  # noqa: F401
-    import pairspace.backends.hnsw  # noqa: F401
+    import pairspace.neighbors.backends.faiss_flat  # noqa: F401
+    import pairspace.neighbors.backends.hnsw  # noqa: F401
 
     torch.set_num_threads(os.cpu_count() or 1)
     X = np.load(args.x)

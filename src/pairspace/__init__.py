@@ -3,67 +3,66 @@
 Measure how alike two paired spaces are and at which scale (NNGS with its chance level, beside the
 usual baselines), relate that similarity to analogy and zero-shot accuracy, and train and audit
 projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
+
+``import pairspace`` is instant: every public function and every subpackage is loaded on first use
+(a module ``__getattr__``), so ``import pairspace`` imports none of torch, matplotlib, scipy.stats or
+scikit-learn, and ``pairspace.encoders.get("minilm")`` works right after it.
 """
+
+from __future__ import annotations
 
 import importlib
 from typing import Any
 
-from .data import EmbeddingTable, load_pair
-from .measures import (
-    NNGSCurve,
-    available_measures,
-    bootstrap_ci,
-    cknna,
-    compare_spaces,
-    gulp,
-    item_disagreement,
-    linear_cka,
-    mutual_knn,
-    nngs,
-    nngs_chance,
-    nngs_curve,
-    permutation_test,
-    procrustes,
-    rbf_cka,
-)
-from .neighbors import ApproximateSearchWarning, KNNResult, knn, knn_pair, register_backend
-from .outofcore import open_matrix
-
 __version__ = "0.1.0"
 
-_LAZY_SUBMODULES = ("analogy", "zeroshot")  # they import scipy.stats: loaded on first use
+# Public name -> the module that defines it (imported on first access).
+_LAZY_ATTRS: dict[str, str] = {
+    "ApproximateSearchWarning": ".neighbors",
+    "KNNResult": ".neighbors",
+    "knn": ".neighbors",
+    "knn_pair": ".neighbors",
+    "register_backend": ".neighbors",
+    "TiedNeighborsWarning": ".neighbors",
+    "open_matrix": ".neighbors",
+    "EmbeddingTable": ".data",
+    "load_pair": ".data",
+    "NNGSCurve": ".measures",
+    "available_measures": ".measures",
+    "bootstrap_ci": ".stats",
+    "cknna": ".measures",
+    "compare_spaces": ".studies.compare",
+    "gulp": ".measures",
+    "item_disagreement": ".stats",
+    "linear_cka": ".measures",
+    "mutual_knn": ".measures",
+    "nngs": ".measures",
+    "nngs_chance": ".measures",
+    "nngs_curve": ".measures",
+    "permutation_test": ".stats",
+    "procrustes": ".measures",
+    "rbf_cka": ".measures",
+}
+
+# Subpackages reachable as attributes after ``import pairspace`` (imported on first access).
+_LAZY_SUBMODULES: frozenset[str] = frozenset({
+    "align", "analogy", "cli", "data", "encoders", "measures", "neighbors",
+    "report", "stats", "studies", "tasks", "zeroshot",
+})
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY_ATTRS:
+        value = getattr(importlib.import_module(_LAZY_ATTRS[name], __name__), name)
+        globals()[name] = value
+        return value
     if name in _LAZY_SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-__all__ = [
-    "ApproximateSearchWarning",
-    "EmbeddingTable",
-    "KNNResult",
-    "NNGSCurve",
-    "__version__",
-    "analogy",
-    "available_measures",
-    "bootstrap_ci",
-    "cknna",
-    "compare_spaces",
-    "gulp",
-    "item_disagreement",
-    "knn",
-    "knn_pair",
-    "linear_cka",
-    "load_pair",
-    "mutual_knn",
-    "nngs",
-    "nngs_chance",
-    "nngs_curve",
-    "permutation_test",
-    "procrustes",
-    "rbf_cka",
-    "open_matrix",
-    "register_backend",
-    "zeroshot",
-]
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_ATTRS) | _LAZY_SUBMODULES)
+
+
+__all__ = sorted([*_LAZY_ATTRS, "__version__", "analogy", "zeroshot"])

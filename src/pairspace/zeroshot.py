@@ -1,47 +1,47 @@
 """Zero-shot evaluation: classifiers from prompt templates, metrics, retrieval, the template study.
 
-A convenience namespace: ``pairspace.zeroshot.classifier_weights(...)``,
-``pairspace.zeroshot.zeroshot_metrics(...)``, ``pairspace.zeroshot.retrieval_metrics(...)`` and
-``pairspace.zeroshot.template_study(...)``. The implementations live in :mod:`pairspace.tasks` and
-:mod:`pairspace.studies`.
+A thin, lazy convenience namespace (the README uses it): ``pairspace.zeroshot.build_classifier``,
+``classifier_weights``, ``zeroshot_metrics``, ``retrieval_metrics``, ``template_study``, ... The
+implementations live in :mod:`pairspace.tasks.zeroshot`, :mod:`pairspace.tasks.retrieval`,
+:mod:`pairspace.data.templates`, :mod:`pairspace.studies.templates` and
+:mod:`pairspace.report.templates`.
 """
 
-from .data.templates import TemplateSet, load_class_names, load_templates
-from .studies.template_study import (
-    TemplateStudyResult,
-    class_centroids,
-    synthetic_zeroshot,
-    template_study,
-    write_template_report,
-)
-from .tasks.retrieval import retrieval_metrics
-from .tasks.zeroshot import (
-    build_classifier,
-    classifier_weights,
-    evaluate,
-    fold_metrics,
-    format_prompts,
-    text_embeddings_for,
-    zeroshot_metrics,
-    zeroshot_scores,
-)
+from __future__ import annotations
 
-__all__ = [
-    "TemplateSet",
-    "TemplateStudyResult",
-    "class_centroids",
-    "synthetic_zeroshot",
-    "template_study",
-    "write_template_report",
-    "build_classifier",
-    "classifier_weights",
-    "evaluate",
-    "fold_metrics",
-    "format_prompts",
-    "load_class_names",
-    "load_templates",
-    "retrieval_metrics",
-    "text_embeddings_for",
-    "zeroshot_metrics",
-    "zeroshot_scores",
-]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "TemplateSet": "pairspace.data.templates",
+    "load_class_names": "pairspace.data.templates",
+    "load_templates": "pairspace.data.templates",
+    "TemplateStudyResult": "pairspace.studies.templates",
+    "class_centroids": "pairspace.studies.templates",
+    "synthetic_zeroshot": "pairspace.studies.templates",
+    "template_study": "pairspace.studies.templates",
+    "write_template_report": "pairspace.report.templates",
+    "retrieval_metrics": "pairspace.tasks.retrieval",
+    "build_classifier": "pairspace.tasks.zeroshot",
+    "classifier_weights": "pairspace.tasks.zeroshot",
+    "evaluate": "pairspace.tasks.zeroshot",
+    "fold_metrics": "pairspace.tasks.zeroshot",
+    "format_prompts": "pairspace.tasks.zeroshot",
+    "text_embeddings_for": "pairspace.tasks.zeroshot",
+    "zeroshot_metrics": "pairspace.tasks.zeroshot",
+    "zeroshot_scores": "pairspace.tasks.zeroshot",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pairspace.zeroshot' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,28 +1,53 @@
-"""Projection heads, contrastive losses and a trainer for aligning frozen backbones."""
+"""Projection heads, contrastive losses and a trainer for aligning frozen backbones.
 
-from .evaluate import projected_prompts, retrieval_eval, zeroshot_eval
-from .heads import ClapProjection, LinearHead, MLPHead, build_head
-from .losses import LogitScale, contrastive_loss, scaled_logits, soft_contrastive_loss, soft_targets
-from .trainer import AlignmentModel, TrainConfig, TrainResult, load_model, load_pairs, save_model, train
+Modules: :mod:`~pairspace.align.registry` (head and loss names), :mod:`~pairspace.align.heads`,
+:mod:`~pairspace.align.losses`, :mod:`~pairspace.align.config` (:class:`TrainConfig`),
+:mod:`~pairspace.align.model` (:class:`AlignmentModel`), :mod:`~pairspace.align.checkpoints`,
+:mod:`~pairspace.align.schedule`, :mod:`~pairspace.align.split`, :mod:`~pairspace.align.sampling`,
+:mod:`~pairspace.align.teacher`, :mod:`~pairspace.align.threads`, :mod:`~pairspace.align.runfolder`,
+:mod:`~pairspace.align.pairdata`, :mod:`~pairspace.align.trainer` and
+:mod:`~pairspace.align.evaluate`. Names are imported lazily: ``import pairspace.align`` does not
+import torch until a model, a loss or the trainer is used.
+"""
 
-__all__ = [
-    "AlignmentModel",
-    "ClapProjection",
-    "LinearHead",
-    "LogitScale",
-    "MLPHead",
-    "TrainConfig",
-    "TrainResult",
-    "build_head",
-    "contrastive_loss",
-    "load_model",
-    "load_pairs",
-    "projected_prompts",
-    "retrieval_eval",
-    "save_model",
-    "scaled_logits",
-    "soft_contrastive_loss",
-    "soft_targets",
-    "train",
-    "zeroshot_eval",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AlignmentModel": "model",
+    "ClapProjection": "heads",
+    "HEADS": "registry",
+    "LOSSES": "registry",
+    "LinearHead": "heads",
+    "LogitScale": "losses",
+    "MLPHead": "heads",
+    "TrainConfig": "config",
+    "TrainResult": "trainer",
+    "TrainingDiverged": "trainer",
+    "build_head": "heads",
+    "contrastive_loss": "losses",
+    "load_model": "checkpoints",
+    "load_pairs": "trainer",
+    "projected_prompts": "evaluate",
+    "retrieval_eval": "evaluate",
+    "save_model": "checkpoints",
+    "scaled_logits": "losses",
+    "soft_contrastive_loss": "losses",
+    "soft_targets": "losses",
+    "train": "trainer",
+    "zeroshot_eval": "evaluate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

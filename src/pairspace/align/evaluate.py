@@ -1,7 +1,7 @@
 """Evaluate trained heads: zero-shot classification and cross-modal retrieval in the shared space.
 
 Both compose the task functions of :mod:`pairspace.tasks` with an
-:class:`~pairspace.align.trainer.AlignmentModel`: media and text backbone embeddings are projected by
+:class:`~pairspace.align.model.AlignmentModel`: media and text backbone embeddings are projected by
 their heads (L2-normalized), then scored exactly as for a pretrained CLIP/CLAP model.
 """
 
@@ -12,21 +12,25 @@ from typing import Any
 
 import numpy as np
 
+from ..encoders.projected import ProjectedEncoder
 from ..tasks.retrieval import retrieval_metrics
-from ..tasks.zeroshot import classifier_weights, format_prompts, zeroshot_metrics, zeroshot_scores
-from .trainer import AlignmentModel
+from ..tasks.zeroshot import classifier_weights, text_embeddings_for, zeroshot_metrics, zeroshot_scores
+from .model import AlignmentModel
 
 
 def projected_prompts(model: AlignmentModel, text_encoder: Any, class_names: Sequence[str],
                       templates: Sequence[str], batch_size: int = 64,
                       progress: bool | None = None) -> np.ndarray:
-    """Embed every (template, class) prompt and project it: shape (T, C, d_shared)."""
-    prompts = format_prompts(templates, class_names)
-    E = np.asarray(text_encoder.encode(prompts, batch_size=batch_size, progress=progress))
-    if E.ndim != 2 or E.shape[0] != len(prompts):
-        raise ValueError(f"text encoder returned shape {E.shape} for {len(prompts)} prompts")
-    P = model.project_text(E)
-    return P.reshape(len(templates), len(class_names), P.shape[1])
+    """Every (template, class) prompt embedded by ``text_encoder`` and projected by the model's
+    ``b`` head: shape (T, C, d_shared), L2-normalized rows.
+
+    The prompts go through the zero-shot task's one builder
+    (:func:`pairspace.tasks.zeroshot.text_embeddings_for`) with the backbone wrapped in a
+    :class:`~pairspace.encoders.projected.ProjectedEncoder`; :func:`zeroshot_eval` ensembles them with
+    :func:`pairspace.tasks.zeroshot.classifier_weights`.
+    """
+    return text_embeddings_for(ProjectedEncoder(text_encoder, model, side="b"), templates,
+                               class_names, batch_size=batch_size, progress=progress)
 
 
 def zeroshot_eval(model: AlignmentModel, audio: Any, labels: Sequence[str], class_names: Sequence[str],
@@ -53,7 +57,7 @@ def zeroshot_eval(model: AlignmentModel, audio: Any, labels: Sequence[str], clas
         ``balanced_accuracy``, ``chance``, ...).
     """
     W = classifier_weights(prompt_embeddings)
-    S = zeroshot_scores(model.project_audio(audio), W)
+    S = zeroshot_scores(model.project_a(audio), W)
     return zeroshot_metrics(S, list(labels), list(class_names))
 
 
@@ -64,6 +68,6 @@ def retrieval_eval(model: AlignmentModel, audio: Any, text: Any, text_to_audio: 
     ``text_to_audio[j]`` is the row of ``audio`` that caption ``j`` describes (several captions may
     describe one clip; every clip needs at least one caption).
     """
-    return retrieval_metrics(model.project_text(text), model.project_audio(audio),
+    return retrieval_metrics(model.project_b(text), model.project_a(audio),
                              np.asarray(text_to_audio, dtype=np.int64), metric="cosine", ks=ks,
                              names=("text_to_audio", "audio_to_text"))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-HEADS = ("linear", "mlp", "clap")
+from .registry import HEADS
 
 
 class LinearHead(nn.Module):
@@ -64,15 +64,11 @@ class ClapProjection(nn.Module):
 
 
 def build_head(kind: str, d_in: int, d_out: int, dropout: float = 0.1) -> nn.Module:
-    """Build a head by name (``"linear"``, ``"mlp"`` or ``"clap"``)."""
-    if kind not in HEADS:
-        raise ValueError(f"unknown head {kind!r}; choose one of {', '.join(HEADS)}")
+    """Build a head registered in :data:`pairspace.align.registry.HEADS` (``"linear"``, ``"mlp"``,
+    ``"clap"``, or one a user registered), after checking the dimensions and the dropout."""
+    HEADS.entry(kind)  # an unknown name is an error that lists the registered ones
     if d_in < 1 or d_out < 1:
         raise ValueError(f"head dimensions must be positive; got d_in={d_in}, d_out={d_out}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must lie in [0, 1); got {dropout}")
-    if kind == "linear":
-        return LinearHead(d_in, d_out)
-    if kind == "mlp":
-        return MLPHead(d_in, d_out, dropout=dropout)
-    return ClapProjection(d_in, d_out, dropout=dropout)
+    return HEADS.build(kind, d_in, d_out, dropout=dropout)

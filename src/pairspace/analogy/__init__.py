@@ -1,22 +1,47 @@
 """Word analogies as paired embedding spaces (the first case study of arXiv 2411.08687).
 
-``load_vectors`` and ``load_questions`` read word vectors and analogy sets (paths or the embedded
-defaults ``"glove-6b-50d"`` and ``"google"``); ``evaluate`` answers analogies with 3CosAdd or
-3CosMul; ``study`` relates each category's kNN-graph similarity (NNGS) to its analogy accuracy.
+A thin, lazy namespace kept for the README and older code; the implementations live in
+:mod:`pairspace.data.datasets.word_vectors` (``load_vectors``, ``WordVectors``),
+:mod:`pairspace.data.datasets.analogy_questions` (``load_questions``),
+:mod:`pairspace.tasks.analogy` (``evaluate``: 3CosAdd/3CosMul, ``paper_accuracy``),
+:mod:`pairspace.studies.analogy` (``study``), :mod:`pairspace.stats.correlation` (``correlate``)
+and :mod:`pairspace.report.analogy` (``write_report``).
 """
 
-from .evaluate import AnalogyEvaluation, CategoryScore, evaluate
-from .questions import AnalogyCategory, AnalogySet, load_questions
-from .study import AnalogyStudy, CategoryResult, Correlation, correlate, extract_pairs, paper_accuracy, study
-from .vectors import WordVectors, load_vectors
+from __future__ import annotations
 
-__all__ = ["AnalogyCategory", "AnalogyEvaluation", "AnalogySet", "AnalogyStudy", "CategoryResult",
-           "CategoryScore", "Correlation", "WordVectors", "correlate", "evaluate", "extract_pairs",
-           "load_questions", "load_vectors", "paper_accuracy", "study", "write_report"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "WordVectors": "pairspace.data.datasets.word_vectors",
+    "load_vectors": "pairspace.data.datasets.word_vectors",
+    "AnalogyCategory": "pairspace.data.datasets.analogy_questions",
+    "AnalogySet": "pairspace.data.datasets.analogy_questions",
+    "load_questions": "pairspace.data.datasets.analogy_questions",
+    "AnalogyEvaluation": "pairspace.tasks.analogy",
+    "CategoryScore": "pairspace.tasks.analogy",
+    "evaluate": "pairspace.tasks.analogy",
+    "paper_accuracy": "pairspace.tasks.analogy",
+    "AnalogyStudy": "pairspace.studies.analogy",
+    "CategoryResult": "pairspace.studies.analogy",
+    "extract_pairs": "pairspace.studies.analogy",
+    "study": "pairspace.studies.analogy",
+    "Correlation": "pairspace.stats.correlation",
+    "correlate": "pairspace.stats.correlation",
+    "write_report": "pairspace.report.analogy",  # matplotlib is imported only when reporting
+}
+
+__all__ = sorted(_EXPORTS)
 
 
-def write_report(result: AnalogyStudy, out: str) -> dict:
-    """Write the study's report (see :func:`pairspace.analogy.report.write_report`)."""
-    from .report import write_report as _write  # matplotlib is imported only when reporting
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pairspace.analogy' has no attribute {name!r}")
 
-    return _write(result, out)
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,57 +1,111 @@
-"""The ``pairspace`` command: one subcommand per study. It parses, calls, and renders; no math.
+"""The pairspace command: one subcommand per study. It parses, calls a study, and renders; no math.
 
 Each subcommand lives in its own module with ``add_parser(subparsers)``, which registers the parser
-and sets ``func(args) -> int``. Add a module to ``SUBCOMMANDS`` to expose it.
+(through ``cli._common.add_command``) and sets ``func(args) -> int``. Those modules import only the
+standard library and ``cli._common``/``cli._render`` at their top, and everything heavy inside their
+``run``, so that ``pairspace <command> --help`` stays instant. ``pairspace --help`` lists the commands
+from the ``COMMANDS`` table without importing their modules. Add an entry there to expose a command.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
-SUBCOMMANDS = [
-    "pairspace.cli.analogy",
-    "pairspace.cli.audit",
-    "pairspace.cli.compare",
-    "pairspace.cli.demo",
-    "pairspace.cli.measures",
-    "pairspace.cli.embed",
-    "pairspace.cli.encoders",
-    "pairspace.cli.template_study",
-    "pairspace.cli.datasets",
-    "pairspace.cli.train",
-    "pairspace.cli.zeroshot",
-]
+# The command table, in the order of ``pairspace --help``: name -> (module, one-line help). Only the
+# module of the command being run is imported; ``pairspace --help`` imports none of them. A module
+# that is not part of this installation is left out.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("pairspace.cli.demo", "run the main study on the embedded default data"),
+    "compare": ("pairspace.cli.compare", "NNGS and baseline measures of two paired spaces (report)"),
+    "measures": ("pairspace.cli.measures", "list the available similarity measures"),
+    "analogy": ("pairspace.cli.analogy", "word-analogy study: NNGS per category against accuracy"),
+    "template-study": ("pairspace.cli.template_study",
+                       "prompt-template similarity vs zero-shot accuracy"),
+    "zeroshot": ("pairspace.cli.zeroshot", "zero-shot accuracy of a trained run on a labeled table"),
+    "encoders": ("pairspace.cli.encoders", "list the available encoders"),
+    "embed": ("pairspace.cli.embed", "embed a folder or manifest into a table (reuses and resumes)"),
+    "datasets": ("pairspace.cli.datasets", "build offline datasets"),
+    "train": ("pairspace.cli.train", "train audio/text projection heads on frozen embeddings"),
+    "audit": ("pairspace.cli.audit", "leakage audit: zero-shot accuracy the backbones and captions "
+              "already carried"),
+    "curate": ("pairspace.cli.curate", "curate pseudo-pairs from unpaired audio and text with a teacher"),
+    "improve": ("pairspace.cli.improve", "teacher and curated students (DU, DS, ADS) over seeds"),
+}
+
+#: Errors that come from the user's input or environment: a message and exit status 2, no traceback.
+USER_ERRORS = (ValueError, FileNotFoundError, ImportError, OSError)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every registered subcommand."""
+def available_commands() -> dict[str, tuple[str, str]]:
+    """The entries of ``COMMANDS`` whose module exists in this installation."""
+    return {name: entry for name, entry in COMMANDS.items()
+            if importlib.util.find_spec(entry[0]) is not None}
+
+
+def _command_in(argv: list[str], names: dict[str, tuple[str, str]]) -> str | None:
+    """The subcommand named in ``argv`` (the first word that is not an option), if any."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in names else None
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser; ``command``'s module adds its full parser, the others a one-line stub.
+
+    Parameters
+    ----------
+    command : str, optional
+        The subcommand about to run. None builds every subcommand's full parser (slower: it imports
+        every command module; used by tests and documentation).
+    """
     from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog="pairspace",
         description="Paired embedding spaces: NNGS, baselines, zero-shot audits, alignment.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pairspace {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for mod in SUBCOMMANDS:
-        importlib.import_module(mod).add_parser(sub)
+    for name, (module, help_line) in available_commands().items():
+        if command is None or name == command:
+            importlib.import_module(module).add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_line, add_help=False)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
-    parser = build_parser()
+    """Entry point of the console script: parse, run the subcommand, turn user errors into messages.
+
+    Returns
+    -------
+    int
+        The exit status: the subcommand's own, 2 for a usage or input error, 130 on Ctrl-C.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_command_in(argv, available_commands()) or "")
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
-        print(f"pairspace {args.command}: error: {exc}", file=sys.stderr)
+    except USER_ERRORS as exc:
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, FileNotFoundError) and exc.filename and str(exc.filename) not in message:
+            message = f"{message}: {exc.filename}"
+        print(f"pairspace {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"pairspace {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,40 +1,57 @@
-"""``pairspace analogy``: the word-analogy study (NNGS of paired spaces against analogy accuracy)."""
+"""pairspace analogy: the word-analogy study (NNGS of paired spaces against analogy accuracy)."""
 
 from __future__ import annotations
 
 import argparse
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+from ._common import FORMATTER, check_out_dir, nonneg_int
 from ._render import table
-
-if TYPE_CHECKING:
-    from ..analogy import AnalogyStudy
 
 
 def _k(value: str) -> int | float:
-    """``--k``: an int (neighbors) or a float in (0, 1) (fraction of n)."""
+    """--k: an int >= 1 (neighbors) or a float in (0, 1) (a fraction of n)."""
     try:
-        return int(value)
+        k: int | float = int(value)
     except ValueError:
+        k = float("nan")
+    if k != k:
         try:
-            return float(value)
+            k = float(value)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"--k must be an int or a float in (0, 1); got {value!r}") from None
+                f"must be an int >= 1 or a float in (0, 1); got {value!r}") from None
+        if not 0.0 < k < 1.0:
+            raise argparse.ArgumentTypeError(f"a float k is a fraction of n in (0, 1); got {value}")
+        return k
+    if k < 1:
+        raise argparse.ArgumentTypeError(f"an int k must be >= 1; got {value}")
+    return k
+
+
+def _vocab(value: str) -> int:
+    """--restrict-vocab: at least 4 words (three question words and one candidate)."""
+    try:
+        v = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer; got {value!r}") from None
+    if v < 4:
+        raise argparse.ArgumentTypeError(f"must be at least 4 words; got {value}")
+    return v
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analogy", help="word-analogy study: NNGS per category against accuracy",
-                       description=__doc__)
+                       description=__doc__, formatter_class=FORMATTER)
     add_study_arguments(p)
-    p.add_argument("--out", default="pairspace-analogy", help="report folder (default %(default)s)")
+    p.add_argument("--out", default="pairspace-analogy", help="report folder")
     p.set_defaults(func=run)
 
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
-    """The study's options (shared with ``pairspace demo``)."""
+    """The study's options (shared with pairspace demo)."""
     p.add_argument("--vectors", default="glove-6b-50d",
                    help="word vectors: 'glove-6b-50d' (embedded), a GloVe/word2vec .txt/.txt.gz/.vec, "
                         "'archive.zip::member.txt', a word2vec .bin or a .npy with --words")
@@ -43,29 +60,34 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                    help="lower-case the vocabulary of the vectors")
     p.add_argument("--questions", default="google",
                    help="analogy set: 'google' (embedded), a Google-format file or a BATS folder")
-    p.add_argument("--metric", default="cosine", choices=["cosine", "euclidean", "inner"])
+    p.add_argument("--metric", default="cosine", choices=["cosine", "euclidean", "inner"],
+                   help="distance of the kNN graphs")
     p.add_argument("--k", type=_k, default=0.2,
-                   help="neighborhood size: an int, or a float fraction of n (default 0.2)")
+                   help="neighborhood size: an int >= 1, or a float fraction of n in (0, 1)")
     p.add_argument("--protocol", default="paper", choices=["paper", "standard"],
-                   help="accuracy to correlate: the published within-category protocol or 3CosAdd")
-    p.add_argument("--restrict-vocab", type=int, default=30000,
-                   help="candidate words of 3CosAdd (default %(default)s)")
-    p.add_argument("--bootstrap", type=int, default=2000, help="bootstrap resamples (default 2000)")
-    p.add_argument("--seed", type=int, default=0)
+                   help="accuracy to correlate: the published within-category protocol (acc_paper) "
+                        "or 3CosAdd (acc_3cosadd)")
+    p.add_argument("--restrict-vocab", type=_vocab, default=30000,
+                   help="candidate words of 3CosAdd (the most frequent)")
+    p.add_argument("--bootstrap", type=nonneg_int, default=2000,
+                   help="bootstrap resamples of the categories")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the bootstrap")
 
 
-def render(result: AnalogyStudy) -> str:
+def render(result: Any) -> str:
     """The per-category table, the correlations and the 3CosAdd summary as text."""
-    cols = ["category", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka", "accuracy",
+    from ..studies.analogy import DISPLAY_COLUMNS
+
+    cols = ["category", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka", "accuracy_paper",
             "accuracy_standard"]
     rows = [[getattr(r, c) for c in cols] for r in result.categories]
-    heads = [*cols[:-2], f"acc_{result.params['protocol']}", "acc_3cosadd"]
-    lines = [table(heads, rows)]
+    lines = [table([DISPLAY_COLUMNS[c] for c in cols], rows)]
     for name, why in result.skipped.items():
         lines.append(f"skipped {name}: {why}")
     lines.append("")
+    proto = result.params["protocol"]
     lines.append(f"Across {result.pearson.n} categories, similarity against accuracy "
-                 f"({result.params['protocol']} protocol):")
+                 f"({proto} protocol{'' if proto == 'paper' else ': acc_3cosadd'}):")
     crow = []
     for m, d in result.correlations.items():
         for kind, c in d.items():
@@ -83,9 +105,12 @@ def render(result: AnalogyStudy) -> str:
 
 
 def run_study(args: argparse.Namespace, out: Path) -> int:
-    """Load, run the study, print and write the report (used by ``analogy`` and ``demo``)."""
-    from ..analogy import load_questions, load_vectors, study
-    from ..analogy.report import write_report
+    """Load, run the study, print and write the report (used by analogy and demo)."""
+    check_out_dir(out)  # before any work
+    from ..data.datasets.analogy_questions import load_questions
+    from ..data.datasets.word_vectors import load_vectors
+    from ..report.analogy import write_report
+    from ..studies.analogy import study
 
     t0 = time.perf_counter()
     vectors = load_vectors(args.vectors, words=args.words, lowercase=args.lowercase_vectors)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import check_out_dir, nonneg_int, positive_int, unit_interval
+from ._common import add_command, check_out_dir, nonneg_int, positive_int, unit_interval
 
 CONTROL_NAMES = ("full", "clean", "matched", "shuffled", "untrained")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="leakage audit: what the backbones and captions already carried",
-                       description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = add_command(sub, "audit", help="leakage audit: what the backbones and captions already carried",
+                    description=__doc__)
     p.add_argument("--out", default="pairspace-audit", help="output folder")
     p.add_argument("--demo", action="store_true", help="audit the offline rendered-instrument benchmark")
     p.add_argument("--audio", help="audio backbone table (training and evaluation clips, with labels)")
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="demo: share of seen captions rewritten to name unseen instruments")
     p.add_argument("--no-variants", action="store_true", help="demo: skip the leaky caption variant")
     p.add_argument("--leaky-backbone", action="store_true",
-                   help="demo: also run the leaky-backbone experiment (supervised pre-training incl. unseen)")
+                   help="demo: also run the leaky-backbone experiment (class-supervised pre-training)")
     p.add_argument("--audio-encoder", help="demo: audio backbone (whisper, else logmel)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the folds and the maps")
     p.set_defaults(func=run)

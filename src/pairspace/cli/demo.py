@@ -1,25 +1,38 @@
-"""``pairspace demo``: the main job on an embedded default dataset (no downloads)."""
+"""pairspace demo: the main study on embedded default data (no downloads)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
+
+from ._common import add_command, check_out_dir, nonneg_int
+from ._render import table
+
+ZEROSHOT_HEADERS = ["model", "top1", "top5", "bal.acc", "chance", "family top1", "family chance",
+                    "t2a R@1", "t2a R@10", "a2t R@1", "a2t R@10"]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the main study on the embedded default data",
-                       description=__doc__)
+    p = add_command(sub, "demo", help="run the main study on the embedded default data",
+                    description="The word-analogy study on the embedded GloVe 6B 50d vectors and "
+                    "the Google analogy set, or (--audio) the offline audio-text alignment demo. "
+                    "Nothing is downloaded.")
     p.add_argument("--out", default="pairspace-demo", help="output folder")
     p.add_argument("--audio", action="store_true",
                    help="run the offline audio-text alignment demo instead")
+    p.add_argument("--audio-encoder", default=None,
+                   help="audio backbone of --audio in place of Whisper (e.g. logmel)")
+    p.add_argument("--threads", type=nonneg_int, default=1,
+                   help="CPU threads of the --audio demo's backbones and training (0: the libraries' "
+                        "defaults, which follow the core count and can change the last digits)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_out_dir(args.out)
     if args.audio:
-        from ..studies.audio_demo import run as audio_demo
-
-        return audio_demo(args, log=print)
+        return run_audio(args)
     return run_default(args)
 
 
@@ -33,3 +46,50 @@ def run_default(args: argparse.Namespace) -> int:
     print("Word analogies as paired embedding spaces: per category, do the first words and the "
           "second words have alike kNN graphs, and does that explain analogy accuracy?")
     return run_study(ns, Path(args.out))
+
+
+def zeroshot_rows(results: dict[str, Any]) -> list[tuple]:
+    """One table row per model: zero-shot, family zero-shot and retrieval on the unseen classes."""
+    rows = []
+    for name, res in results.items():
+        z, f, r = res["zeroshot"], res["zeroshot_family"], res["retrieval"]
+        rows.append((name, z["top1"], z["top5"], z["balanced_accuracy"], z["chance"], f["top1"],
+                     f["chance"], r["text_to_audio"]["R@1"], r["text_to_audio"]["R@10"],
+                     r["audio_to_text"]["R@1"], r["audio_to_text"]["R@10"]))
+    return rows
+
+
+def render_audio_demo(result: Any) -> str:
+    """The demo's tables as printed."""
+    from ..studies.audio_demo import BEST
+
+    doc = result.to_dict()
+    first = next(iter(result.results.values()))["zeroshot"]
+    lines = [f"\nUnseen instruments ({len(doc['unseen_classes'])} classes, {first['n']} clips; "
+             f"{result.n_templates} templates ensembled):",
+             table(ZEROSHOT_HEADERS, zeroshot_rows(result.results), digits=3),
+             f"\nTemplate study on the trained model ({BEST}; unseen classes, k=3, euclidean):"]
+    study = result.template_study
+    lines.append(table(["template", "nngs@3", "top1"],
+                       [(r["template"], r["nngs"], r["accuracy"]) for r in study.per_template], digits=3))
+    lines.append(table(["measure", "pearson", "p", "spearman", "p"],
+                       [(m, c["pearson"], c["pearson_p"], c["spearman"], c["spearman_p"])
+                        for m, c in study.correlations.items()], digits=3))
+    lines.append(f"\nTimings (s): {result.timings_s}")
+    return "\n".join(lines)
+
+
+def run_audio(args: argparse.Namespace) -> int:
+    """The offline audio-text alignment demo: run the study, write its files, print its tables."""
+    from ..report.audio_demo import write_audio_demo
+    from ..studies.audio_demo import run as audio_demo
+
+    threads = args.threads or None
+    result = audio_demo(args.out, audio_encoder_name=args.audio_encoder, threads=threads, log=print)
+    print(render_audio_demo(result))
+    files = write_audio_demo(result, args.out)
+    out = Path(args.out)
+    report = [p.name for role, p in files.items() if role.startswith("template-study/")]
+    print(f"wrote {out / 'audio_demo.json'} and the template-study report ({', '.join(report)}) "
+          f"in {out / 'template-study'}")
+    return 0

@@ -1,4 +1,4 @@
-"""``pairspace embed``: embed a folder or a CSV/JSONL manifest into an embedding table."""
+"""pairspace embed: embed a folder or a CSV/JSONL manifest into an embedding table."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import json
 import sys
 from typing import Any
 
-from ..data import datasets
-from ..data.embed import embed_manifest
-from ..data.manifests import read_manifest
-from ..encoders import base as encoders
+from ._common import FORMATTER, positive_int
+
+DATASETS = ("cifar100", "esc50", "image-folder", "tut2017", "urbansound8k")
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -27,18 +26,13 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
-DATASETS = {"cifar100": datasets.load_cifar100, "image-folder": datasets.load_image_folder,
-            "esc50": datasets.load_esc50, "urbansound8k": datasets.load_urbansound8k,
-            "tut2017": datasets.load_tut2017}
-
-
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("embed", help="embed a folder or manifest into a table (reuses and resumes)",
-                       description=__doc__)
-    p.add_argument("--encoder", required=True, help="registered encoder name (see `pairspace encoders`)")
+                       description=__doc__, formatter_class=FORMATTER)
+    p.add_argument("--encoder", required=True, help="registered encoder name (see pairspace encoders)")
     p.add_argument("--input", required=True,
                    help="folder, .csv, .tsv or .jsonl manifest (or the dataset root with --dataset)")
-    p.add_argument("--dataset", default=None, choices=sorted(DATASETS),
+    p.add_argument("--dataset", default=None, choices=DATASETS,
                    help="read --input as this dataset's own layout (labels, folds, class names)")
     p.add_argument("--class-names", default=None,
                    help="class-name override for --dataset (shipped list name or file)")
@@ -46,25 +40,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--option", action="append", metavar="KEY=VALUE",
                    help="encoder option, e.g. model_id=openai/clip-vit-base-patch32 (repeatable)")
     p.add_argument("--item-column", default=None, help="manifest column holding paths or texts")
-    p.add_argument("--label-column", default="label")
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--chunk-size", type=int, default=1024, help="items per resumable checkpoint")
+    p.add_argument("--label-column", default="label", help="manifest column holding the labels")
+    p.add_argument("--batch-size", type=positive_int, default=32, help="items per encoder call")
+    p.add_argument("--chunk-size", type=positive_int, default=1024,
+                   help="items per resumable checkpoint")
     p.add_argument("--force", action="store_true", help="re-embed even when the table is up to date")
     p.add_argument("--hash-content", action="store_true",
                    help="fingerprint input files by content instead of size and modification time")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    options = parse_options(args.option)
-    modality = next((e["modality"] for e in encoders.available() if e["name"] == args.encoder), None)
+def _manifest(args: argparse.Namespace, modality: str) -> Any:
+    from ..data import datasets
+    from ..data.manifests import read_manifest
+
     if args.dataset:
+        loaders = {"cifar100": datasets.load_cifar100, "image-folder": datasets.load_image_folder,
+                   "esc50": datasets.load_esc50, "urbansound8k": datasets.load_urbansound8k,
+                   "tut2017": datasets.load_tut2017}
         kw = {"class_names": args.class_names} if args.class_names else {}
-        manifest = DATASETS[args.dataset](args.input, **kw).to_manifest()
-    else:
-        manifest = read_manifest(args.input, modality=modality, item_column=args.item_column,
-                                 label_column=args.label_column)
-    encoder = encoders.get(args.encoder, **options)
+        return loaders[args.dataset](args.input, **kw).to_manifest()
+    return read_manifest(args.input, modality=modality, item_column=args.item_column,
+                         label_column=args.label_column)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..data.embed import check_output_file, embed_manifest
+    from ..encoders import get, modality_of
+
+    check_output_file(args.out)  # before reading inputs or loading a model
+    options = parse_options(args.option)
+    modality = modality_of(args.encoder)
+    manifest = _manifest(args, modality)
+    encoder = get(args.encoder, **options)
     res = embed_manifest(encoder, manifest, args.out, batch_size=args.batch_size,
                          chunk_size=args.chunk_size, force=args.force, progress=True,
                          hash_content=args.hash_content)

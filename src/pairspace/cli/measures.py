@@ -1,23 +1,27 @@
-"""``pairspace measures``: list the similarity measures with range, direction, invariances, cost."""
+"""pairspace measures: list the similarity measures with range, direction, invariances and cost."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from ..measures.registry import MEASURES
+from ._common import add_command
 from ._render import table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("measures", help="list the available similarity measures",
-                       description=__doc__)
+    """Register the measures subcommand."""
+    p = add_command(sub, "measures", help="list the available similarity measures",
+                    description=__doc__)
     p.add_argument("--json", action="store_true", help="print the registry as JSON")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    infos = [m.to_dict() for m in MEASURES.values()]
+    """Print the measure registry (a table, or JSON with --json)."""
+    from ..measures.registry import MEASURES
+
+    infos = [e.obj.to_dict() for e in MEASURES.entries()]
     if args.json:
         print(json.dumps(infos, indent=2))
         return 0

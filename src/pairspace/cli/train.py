@@ -1,56 +1,120 @@
-"""``pairspace train``: train projection heads on two frozen embedding tables from a pair manifest."""
+"""pairspace train: train projection heads on two frozen embedding tables from a pair manifest."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from ..align.heads import HEADS
-from ..align.trainer import LOSSES, TrainConfig, train
-from ..data.table import EmbeddingTable
-from ._render import table
+from ._common import (
+    add_command,
+    check_out_dir,
+    nonneg_float,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    unit_interval,
+)
+
+# Names listed without importing torch; pairspace.align.registry is light (tested).
+_SELECTIONS = ["auto", "heldout_classes", "val", "last"]
+
+
+def _fraction_below_one(text: str) -> float:
+    value = unit_interval(text)
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"must lie in [0, 1), got {value:g}")
+    return value
+
+
+def _threads(text: str) -> int | str:
+    return "auto" if text == "auto" else positive_int(text)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train audio/text projection heads on frozen embeddings",
-                       description=__doc__)
+    from ..align.config import SOFT_TARGETS, TrainConfig  # light: no torch (only the registries' names)
+    from ..align.registry import HEADS, LOSSES
+
+    d = TrainConfig()
+
+    p = add_command(sub, "train", help="train audio/text projection heads on frozen embeddings",
+                    description="Train projection heads on two frozen embedding tables (audio and "
+                    "text backbones) from a pair manifest. The soft loss takes its targets from a "
+                    "trained teacher run (--teacher RUN); --soft-targets backbone names the variant "
+                    "whose targets are the raw backbone embeddings of the batch.")
     p.add_argument("--audio", required=True, help="audio embedding table (.parquet/.npz)")
     p.add_argument("--text", required=True, help="text embedding table (.parquet/.npz)")
     p.add_argument("--pairs", required=True, help="pair manifest (CSV/JSONL with audio_id, text_id)")
-    p.add_argument("--loss", default="infonce", choices=list(LOSSES))
     p.add_argument("--out", required=True, help="run folder (an unfinished run there is resumed)")
-    d = TrainConfig()
-    p.add_argument("--head", default=d.head, choices=list(HEADS))
-    p.add_argument("--dim", type=int, default=d.dim, help="shared embedding dimension")
-    p.add_argument("--dropout", type=float, default=d.dropout)
-    p.add_argument("--beta", type=float, default=d.beta, help="soft-label weight of --loss soft")
-    p.add_argument("--epochs", type=int, default=d.epochs)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--lr", type=float, default=d.lr)
-    p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--warmup", type=float, default=d.warmup, help="warm-up fraction of the steps")
-    p.add_argument("--grad-clip", type=float, default=d.grad_clip)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--val-fraction", type=float, default=d.val_fraction,
-                   help="fraction of training audio items held out for model selection")
-    p.add_argument("--selection", default=d.selection, choices=["val", "last"],
-                   help="model selection (oracle test-set selection exists only in the Python API)")
-    p.add_argument("--threads", type=int, default=1, help="torch threads")
+    p.add_argument("--loss", default=d.loss, choices=LOSSES.names(),
+                   help="; ".join(f"{e.name}: {e.description}" for e in LOSSES.entries()))
+    p.add_argument("--head", default=d.head, choices=HEADS.names(),
+                   help="; ".join(f"{e.name}: {e.description}" for e in HEADS.entries()))
+    p.add_argument("--teacher", default=None,
+                   help="trained run folder (or checkpoint): the frozen teacher of --loss soft")
+    p.add_argument("--init-from-teacher", action="store_true",
+                   help="start from the teacher's heads and logit scale")
+    p.add_argument("--soft-targets", default=d.soft_targets, choices=list(SOFT_TARGETS),
+                   help="where --loss soft takes its targets: the teacher's projections, or the raw "
+                   "backbone embeddings of the batch (named variant)")
+    p.add_argument("--extra-pairs", default=None,
+                   help="a second pair manifest (curated pseudo-pairs over the same tables)")
+    p.add_argument("--extra-prob", type=unit_interval, default=d.extra_prob,
+                   help="probability that a batch comes from --extra-pairs")
+    p.add_argument("--dim", type=positive_int, default=d.dim, help="shared embedding dimension")
+    p.add_argument("--dropout", type=_fraction_below_one, default=d.dropout, help="dropout in the heads")
+    p.add_argument("--beta", type=unit_interval, default=d.beta, help="soft-label weight of --loss soft")
+    p.add_argument("--epochs", type=positive_int, default=d.epochs, help="training epochs")
+    p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help="pairs per batch (>= 2)")
+    p.add_argument("--lr", type=positive_float, default=d.lr, help="peak learning rate of AdamW")
+    p.add_argument("--weight-decay", type=nonneg_float, default=d.weight_decay, help="AdamW weight decay")
+    p.add_argument("--warmup", type=_fraction_below_one, default=d.warmup,
+                   help="warm-up fraction of the steps")
+    p.add_argument("--grad-clip", type=nonneg_float, default=d.grad_clip,
+                   help="largest gradient norm (0: off)")
+    p.add_argument("--seed", type=nonneg_int, default=d.seed, help="seed of init, split and shuffling")
+    p.add_argument("--val-fraction", type=_fraction_below_one, default=d.val_fraction,
+                   help="fraction of training classes (heldout_classes) or clips (val) held out "
+                   "for model selection")
+    p.add_argument("--selection", default=d.selection, choices=_SELECTIONS,
+                   help="model selection: auto = heldout_classes when the audio table has labels, "
+                   "else val (held-out clips); oracle test-set selection exists only in the Python API")
+    p.add_argument("--threads", type=_threads, default=1,
+                   help="torch threads, or auto: time a few steps at 1 and 2 threads and keep the faster "
+                   "(the count changes the last digits of the weights)")
     p.add_argument("--tensorboard", action="store_true", help="also log to TensorBoard")
-    p.add_argument("--restart", action="store_true", help="ignore an unfinished run in --out")
+    p.add_argument("--restart", action="store_true",
+                   help="ignore an unfinished (or failed) run in --out and start over")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..align.config import TrainConfig
+    from ..align.trainer import train
+    from ..data.pairs import load_pairs
+    from ..data.table import EmbeddingTable
+    from ._render import table
+
+    check_out_dir(args.out)
+    if args.teacher:
+        t = Path(args.teacher)
+        weights = t / "model.safetensors" if t.is_dir() else t
+        if not weights.is_file():
+            raise FileNotFoundError(f"--teacher {args.teacher}: no trained model at {weights}")
     cfg = TrainConfig(head=args.head, dim=args.dim, dropout=args.dropout, loss=args.loss, beta=args.beta,
                       epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                       weight_decay=args.weight_decay, warmup=args.warmup, grad_clip=args.grad_clip,
-                      seed=args.seed, val_fraction=args.val_fraction, selection=args.selection)
+                      seed=args.seed, val_fraction=args.val_fraction, selection=args.selection,
+                      teacher=args.teacher, init_from_teacher=args.init_from_teacher,
+                      soft_targets=args.soft_targets, extra_prob=args.extra_prob)
+    pairs = load_pairs(args.pairs)
+    extra = load_pairs(args.extra_pairs) if args.extra_pairs else None
     audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
-    res = train(audio, text, args.pairs, args.out, cfg, resume=not args.restart,
-                tensorboard=args.tensorboard, progress=True, threads=args.threads)
+    res = train(audio, text, pairs, args.out, cfg, resume=not args.restart,
+                tensorboard=args.tensorboard, progress=True, threads=args.threads, extra_pairs=extra)
     last = res.history[-1] if res.history else {}
     print(f"trained {cfg.head} heads ({audio.dim}/{text.dim} -> {cfg.dim}) with {cfg.loss} on "
-          f"{res.n_train} pairs ({res.n_val} held out)"
+          f"{res.n_train} pairs ({res.n_val} held out"
+          + (f", {res.n_extra} extra" if res.n_extra else "") + ")"
           + (f", resumed at epoch {res.resumed_from}" if res.resumed_from else ""))
     print(table(["selection", "best epoch", "final train loss", "final val loss", "val R@1 a->t"],
                 [(res.selection, res.best_epoch, last.get("train_loss"), last.get("val_loss"),

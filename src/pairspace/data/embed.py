@@ -6,9 +6,15 @@
   ``.<out name>.partial/`` folder beside the output together with the fingerprints. A later run with
   the same encoder and inputs loads the finished chunks and embeds only the rest. The folder is
   removed once the table is written (atomically).
-- **Bad inputs**: an encoder with ``encode_report`` (the audio encoders) reports unreadable items
-  instead of raising; they are left out of the table, listed in ``EmbedResult.failures`` and in the
-  table's metadata, and the job goes on.
+- **Bad inputs**: an encoder with ``encode_report`` (the audio and image encoders) reports
+  unreadable items instead of raising; they are left out of the table, listed in
+  ``EmbedResult.failures`` and in the table's metadata, and the job goes on. A job in which every
+  item failed ends with an error and writes no table.
+- **One writer**: the output is locked while a job runs (``.<out name>.lock`` beside it, holding
+  the writer's pid); a second job on the same output is refused with an error naming that pid. A
+  lock left by a process that no longer runs is taken over.
+- **Checked first**: the output name (format, not a folder, not under a file, a writable folder)
+  is checked before any work (:func:`check_output_file`).
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ import io
 import json
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +34,9 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes
 from .._progress import progress_bar
+from . import formats
 from .manifests import Manifest
-from .table import FORMATS, EmbeddingTable
+from .table import EmbeddingTable
 
 SCHEMA = "pairspace.embed/1"
 
@@ -44,17 +54,108 @@ class EmbedResult:
     failures: tuple[tuple[str, str], ...] = ()
 
 
-def _encode_chunk(encoder: Any, items: list[Any], ids: list[str], batch_size: int
+def _encode_chunk(encoder: Any, items: list[Any], ids: list[str], batch_size: int, bar: Any
                   ) -> tuple[np.ndarray, list[tuple[str, str]]]:
-    """Vectors of a chunk with NaN rows for unreadable items, and the (id, reason) failures."""
-    if not hasattr(encoder, "encode_report"):
-        return np.asarray(encoder.encode(items, batch_size=batch_size, progress=False),
-                          dtype=np.float32), []
-    rep = encoder.encode_report(items, batch_size=batch_size, progress=False)
+    """Vectors of a chunk with NaN rows for unreadable items, and the (id, reason) failures.
+
+    The encoder is called once per batch, so the progress bar moves per batch, not per chunk.
+    """
     vec = np.full((len(items), encoder.dim), np.nan, dtype=np.float32)
-    vec[rep.ok] = rep.vectors
-    bad = sorted(set(range(len(items))) - set(rep.ok))
-    return vec, [(ids[j], reason) for j, (_, reason) in zip(bad, rep.failures, strict=True)]
+    failures: list[tuple[str, str]] = []
+    for s in range(0, len(items), batch_size):
+        batch = items[s : s + batch_size]
+        if not hasattr(encoder, "encode_report"):
+            out = np.asarray(encoder.encode(batch, batch_size=batch_size, progress=False),
+                             dtype=np.float32)
+            if out.shape != (len(batch), encoder.dim):
+                raise ValueError(f"encoder returned shape {out.shape} for {len(batch)} items of "
+                                 f"dim {encoder.dim}")
+            vec[s : s + len(batch)] = out
+        else:
+            rep = encoder.encode_report(batch, batch_size=batch_size, progress=False)
+            vec[[s + j for j in rep.ok]] = rep.vectors
+            bad = sorted(set(range(len(batch))) - set(rep.ok))
+            failures += [(ids[s + j], reason)
+                         for j, (_, reason) in zip(bad, rep.failures, strict=True)]
+        bar.update(len(batch))
+    return vec, failures
+
+
+def check_output_file(out: str | os.PathLike[str]) -> Path:
+    """Check an output table name before any work: its format, and that it can be written.
+
+    Raises a ValueError when ``out`` has no table suffix, is a folder, lies under a file, or its
+    folder cannot be written (tested by creating and removing a temporary file there).
+    """
+    out = Path(out)
+    formats.format_of(out, table=True)
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give a table file name (.parquet, .arrow, .npz)")
+    anc = out.parent
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        raise ValueError(f"cannot write {out}: {anc} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=anc):
+            pass
+    except OSError as exc:
+        raise ValueError(f"cannot write {out}: the folder {anc} is not writable ({exc.strerror})"
+                         ) from exc
+    return out
+
+
+def lock_path(out: Path) -> Path:
+    """The lock file of ``out`` (it holds the pid of the job writing it)."""
+    return out.parent / f".{out.name}.lock"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def output_lock(out: Path) -> Iterator[Path]:
+    """Hold the exclusive lock of ``out`` for the duration of the block.
+
+    The lock file is created atomically with its content (a hard link to a file holding the pid),
+    so another job sees either no lock or a lock with a pid. A lock whose pid no longer runs is
+    stale and is replaced; a live one raises a ValueError naming the pid.
+    """
+    lock = lock_path(out)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=lock.parent, prefix=f".{out.name}.", suffix=".pid")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{os.getpid()}\n")
+    try:
+        for _ in range(3):
+            try:
+                os.link(tmp, lock)
+                break
+            except FileExistsError:
+                try:
+                    pid = int(lock.read_text().strip() or 0)
+                except (OSError, ValueError):
+                    pid = 0
+                if pid > 0 and _pid_alive(pid):
+                    raise ValueError(
+                        f"{out} is being written by another pairspace job (pid {pid}); wait for "
+                        f"it to finish, or delete {lock} if that process is gone") from None
+                lock.unlink(missing_ok=True)  # stale: its writer is gone
+        else:
+            raise ValueError(f"could not take the lock {lock} of {out}")
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    try:
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)
 
 
 def partial_dir(out: Path) -> Path:
@@ -90,26 +191,20 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
     -------
     EmbedResult
     """
-    out = Path(out)
-    if out.suffix.lower() not in FORMATS:
-        raise ValueError(f"unsupported table format {out.suffix!r}: use {', '.join(FORMATS)}")
+    out = check_output_file(out)
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1; got {chunk_size}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
     manifest.check_files()
-    prov = encoder.provenance
-    state = {"schema": SCHEMA, "encoder_fingerprint": prov.fingerprint(),
-             "inputs_sha256": manifest.fingerprint(content=hash_content), "n": len(manifest),
-             "chunk_size": int(chunk_size)}
-    if out.exists() and not force:
-        try:
-            old = EmbeddingTable.load(out)
-        except ValueError:
-            old = None
-        if old is not None and all(old.metadata.get(k) == state[k]
-                                   for k in ("encoder_fingerprint", "inputs_sha256")):
-            return EmbedResult(old, out, True, 0, 0,
-                               tuple(tuple(f) for f in old.metadata.get("failures", [])))
-    pdir = partial_dir(out)
+    with output_lock(out):
+        return _embed_locked(encoder, manifest, out, batch_size, chunk_size, force, progress,
+                             hash_content)
+
+
+def _finished_chunks(pdir: Path, state: dict[str, Any], force: bool) -> dict[int, np.ndarray]:
+    """The chunks a previous run of the same job finished (none when the job changed or
+    ``force``); the partial folder is (re)started with this job's state."""
     if force and pdir.exists():
         shutil.rmtree(pdir)
     done: dict[int, np.ndarray] = {}
@@ -129,7 +224,27 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
             shutil.rmtree(pdir)
     pdir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(state_file, json.dumps(state, sort_keys=True).encode())
+    return done
 
+
+def _embed_locked(encoder: Any, manifest: Manifest, out: Path, batch_size: int, chunk_size: int,
+                  force: bool, progress: bool | None, hash_content: bool) -> EmbedResult:
+    """:func:`embed_manifest` once the output is checked and locked."""
+    prov = encoder.provenance
+    state = {"schema": SCHEMA, "encoder_fingerprint": prov.fingerprint(),
+             "inputs_sha256": manifest.fingerprint(content=hash_content), "n": len(manifest),
+             "chunk_size": int(chunk_size)}
+    if out.exists() and not force:
+        try:
+            old = EmbeddingTable.load(out)
+        except ValueError:
+            old = None
+        if old is not None and all(old.metadata.get(k) == state[k]
+                                   for k in ("encoder_fingerprint", "inputs_sha256")):
+            return EmbedResult(old, out, True, 0, 0,
+                               tuple(tuple(f) for f in old.metadata.get("failures", [])))
+    pdir = partial_dir(out)
+    done = _finished_chunks(pdir, state, force)
     n = len(manifest)
     starts = list(range(0, n, chunk_size))
     resumed = sum(min(chunk_size, n - s) for i, s in enumerate(starts) if i in done
@@ -142,9 +257,8 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
             e = min(n, s + chunk_size)
             if i in done and done[i].shape == (e - s, encoder.dim):
                 continue
-            vec, bad = _encode_chunk(encoder, list(manifest.items[s:e]), manifest.ids[s:e], batch_size)
-            if vec.shape != (e - s, encoder.dim):
-                raise ValueError(f"encoder returned shape {vec.shape} for {e - s} items of dim {encoder.dim}")
+            vec, bad = _encode_chunk(encoder, list(manifest.items[s:e]), manifest.ids[s:e],
+                                     batch_size, bar)
             if bad:
                 atomic_write_bytes(pdir / f"failures_{i:06d}.json", json.dumps(bad).encode())
             buf = io.BytesIO()
@@ -152,7 +266,6 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
             atomic_write_bytes(pdir / f"chunk_{i:06d}.npy", buf.getvalue())
             done[i] = vec
             encoded += e - s
-            bar.update(e - s)
     finally:
         bar.close()
     vectors = np.concatenate([done[i] for i in range(len(starts))])
@@ -160,7 +273,10 @@ def embed_manifest(encoder: Any, manifest: Manifest, out: str | os.PathLike[str]
                 for f in json.loads(p.read_text())]
     keep = ~np.isnan(vectors).any(axis=1)
     if not keep.any():
-        raise ValueError(f"no item could be embedded; first failure: {failures[:1]}")
+        shutil.rmtree(pdir, ignore_errors=True)
+        first = f"; first: {failures[0][0]}: {failures[0][1]}" if failures else ""
+        raise ValueError(f"none of the {n} items could be embedded, so no table was written "
+                         f"({len(failures)} failures{first})")
     meta = {"schema": SCHEMA, "provenance": prov.to_dict(), **state,
             "source": manifest.source, "kind": manifest.kind,
             "failures": [list(f) for f in failures]}

@@ -15,6 +15,14 @@ Formats
 ``.csv``
     A header row, an optional id column chosen as for parquet, and numeric feature columns.
 
+Index columns
+-------------
+An index column written by pandas (``df.to_csv()`` without ``index=False``) is not a feature: a
+first column with an empty name or named ``Unnamed: 0`` / ``index`` / ``__index_level_0__``, or
+a first integer column holding exactly ``0..n-1``, is ignored (rows are then paired by the other
+input's ids or by position, as the index says). ``columns`` names the feature columns
+explicitly; :attr:`Space.columns` records which columns were used, so the CLI can print them.
+
 Alignment
 ---------
 When both inputs carry ids, the rows of Y are reordered to X's id order; an id on one side only is
@@ -29,7 +37,9 @@ where possible, the row and id.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,11 +54,16 @@ _VECTOR_COLUMNS = ("vector", "vectors", "embedding", "embeddings")
 
 @dataclass
 class Space:
-    """One loaded input: vectors (n x d), optional ids, and where they came from."""
+    """One loaded input: vectors (n x d), optional ids, and where they came from.
+
+    ``columns`` (table inputs): ``id`` (the id column or None), ``features`` (the feature columns,
+    or the vector column) and ``ignored`` (columns read but not used, e.g. an index).
+    """
 
     vectors: np.ndarray
     ids: list[str] | None
     path: str
+    columns: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -66,11 +81,14 @@ class PairedSpaces:
     aligned_by: str
     sources: dict[str, str] = field(default_factory=dict)
 
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description of the inputs (no arrays)."""
         return {"x": self.sources.get("x"), "y": self.sources.get("y"), "n": int(self.X.shape[0]),
                 "dx": int(self.X.shape[1]), "dy": int(self.Y.shape[1]),
-                "aligned_by": self.aligned_by, "has_ids": self.ids is not None}
+                "aligned_by": self.aligned_by, "has_ids": self.ids is not None,
+                "columns": self.columns}
 
 
 def _check_numeric(A: np.ndarray, path: Path, ids: list[str] | None) -> np.ndarray:
@@ -141,84 +159,135 @@ def _load_npz(path: Path) -> tuple[np.ndarray, list[str] | None]:
     return A, ids
 
 
-def _table_to_arrays(t: Any, path: Path, id_column: str | None,
-                     vector_column: str | None) -> tuple[np.ndarray, list[str] | None]:
+_INDEX_NAMES = re.compile(r"^(|Unnamed: \d+|index|__index_level_\d+__)$")
+
+
+def _index_column(t: Any, names: list[str], types: dict[str, Any]) -> str | None:
+    """The name of a pandas index column at position 0, or None."""
     import pyarrow as pa
+
+    if not names:
+        return None
+    first = names[0]
+    if _INDEX_NAMES.match(first):
+        return first
+    if pa.types.is_integer(types[first]) and first != "id":
+        v = np.asarray(t.column(first).to_numpy(zero_copy_only=False))
+        if v.size > 1 and np.array_equal(v, np.arange(v.size)):
+            return first
+    return None
+
+
+def _pick_id_column(path: Path, names: list[str], types: dict[str, Any],
+                    id_column: str | None) -> str | None:
+    import pyarrow as pa
+
+    if id_column is not None:
+        if id_column not in names:
+            raise ValueError(f"{path}: no id column {id_column!r} (columns: {names[:10]})")
+        return id_column
+    if "id" in names:
+        return "id"
+    return next((c for c in names if pa.types.is_string(types[c])
+                 or pa.types.is_large_string(types[c])), None)
+
+
+def _vector_matrix(t: Any, path: Path, vector_column: str) -> np.ndarray:
     import pyarrow.compute as pc
 
-    names = t.column_names
-    types = {c: t.schema.field(c).type for c in names}
-    if id_column is not None and id_column not in names:
-        raise ValueError(f"{path}: no id column {id_column!r} (columns: {names[:10]})")
-    if id_column is None:
-        if "id" in names:
-            id_column = "id"
-        else:
-            id_column = next((c for c in names if pa.types.is_string(types[c])
-                              or pa.types.is_large_string(types[c])), None)
-    ids = None
-    if id_column is not None:
-        ids = [None if v is None else str(v) for v in t.column(id_column).to_pylist()]
-    is_list = {c: pa.types.is_list(types[c]) or pa.types.is_fixed_size_list(types[c])
-               or pa.types.is_large_list(types[c]) for c in names}
-    if vector_column is not None and vector_column not in names:
-        raise ValueError(f"{path}: no vector column {vector_column!r} (columns: {names[:10]})")
-    if vector_column is None:
-        lists = [c for c in names if is_list[c]]
-        vector_column = next((c for c in _VECTOR_COLUMNS if c in lists), None)
-        if vector_column is None and len(lists) == 1:
-            vector_column = lists[0]
-    if vector_column is not None:
-        col = t.column(vector_column).combine_chunks()
-        if col.null_count:
-            raise ValueError(f"{path}: {col.null_count} row(s) have no vector in {vector_column!r}")
-        lengths = np.asarray(pc.list_value_length(col).to_numpy(zero_copy_only=False))
-        if lengths.size and (lengths != lengths[0]).any():
-            row = int(np.argmax(lengths != lengths[0]))
-            raise ValueError(f"{path}: ragged vectors in {vector_column!r}: row 0 has {lengths[0]} "
-                             f"values, row {row} has {lengths[row]}")
-        flat = np.asarray(col.flatten().to_numpy(zero_copy_only=False))
-        try:
-            A = flat.astype(np.float64).reshape(len(col), int(lengths[0]) if lengths.size else 0)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: the vector column {vector_column!r} is not numeric") from exc
-        return A, ids
-    feats = [c for c in names if c != id_column]
+    col = t.column(vector_column).combine_chunks()
+    if col.null_count:
+        raise ValueError(f"{path}: {col.null_count} row(s) have no vector in {vector_column!r}")
+    lengths = np.asarray(pc.list_value_length(col).to_numpy(zero_copy_only=False))
+    if lengths.size and (lengths != lengths[0]).any():
+        row = int(np.argmax(lengths != lengths[0]))
+        raise ValueError(f"{path}: ragged vectors in {vector_column!r}: row 0 has {lengths[0]} "
+                         f"values, row {row} has {lengths[row]}")
+    flat = np.asarray(col.flatten().to_numpy(zero_copy_only=False))
+    try:
+        return flat.astype(np.float64).reshape(len(col), int(lengths[0]) if lengths.size else 0)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: the vector column {vector_column!r} is not numeric") from exc
+
+
+def _feature_matrix(t: Any, path: Path, feats: list[str], types: dict[str, Any]) -> np.ndarray:
+    import pyarrow as pa
+
     bad = [c for c in feats if not (pa.types.is_integer(types[c]) or pa.types.is_floating(types[c])
                                     or pa.types.is_boolean(types[c]) or pa.types.is_null(types[c]))]
     if bad:
         raise ValueError(f"{path}: non-numeric feature column(s) {bad[:5]}; give an id column "
-                         "named 'id' and numeric features")
+                         "named 'id' (or --id-column) and numeric features (or --columns)")
     if not feats:
         raise ValueError(f"{path}: no feature columns")
-    A = np.column_stack([np.asarray(t.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
-                         for c in feats])  # nulls become NaN and are reported below
-    return A, ids
+    return np.column_stack([np.asarray(t.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
+                            for c in feats])  # nulls become NaN and are reported later
 
 
-def _load_parquet(path: Path, id_column: str | None,
-                  vector_column: str | None) -> tuple[np.ndarray, list[str] | None]:
+def _table_to_arrays(t: Any, path: Path, id_column: str | None, vector_column: str | None,
+                     columns: Sequence[str] | None = None
+                     ) -> tuple[np.ndarray, list[str] | None, dict[str, Any]]:
+    import pyarrow as pa
+
+    names = t.column_names
+    types = {c: t.schema.field(c).type for c in names}
+    index = _index_column(t, names, types)
+    id_column = _pick_id_column(path, names, types, id_column)
+    ids = None
+    if id_column is not None:
+        ids = [None if v is None else str(v) for v in t.column(id_column).to_pylist()]
+    ignored = [index] if index is not None and index != id_column else []
+    if vector_column is not None and vector_column not in names:
+        raise ValueError(f"{path}: no vector column {vector_column!r} (columns: {names[:10]})")
+    if columns is not None:
+        missing = [c for c in columns if c not in names]
+        if missing or not columns:
+            raise ValueError(f"{path}: no column(s) {missing} (columns: {names[:10]})")
+        feats = list(columns)
+        if id_column in feats:
+            raise ValueError(f"{path}: the id column {id_column!r} is also listed in columns")
+        info = {"id": id_column, "features": feats,
+                "ignored": [c for c in names if c not in feats and c != id_column]}
+        return _feature_matrix(t, path, feats, types), ids, info
+    if vector_column is None:
+        lists = [c for c in names if pa.types.is_list(types[c]) or pa.types.is_large_list(types[c])
+                 or pa.types.is_fixed_size_list(types[c])]
+        vector_column = next((c for c in _VECTOR_COLUMNS if c in lists), None)
+        if vector_column is None and len(lists) == 1:
+            vector_column = lists[0]
+    if vector_column is not None:
+        info = {"id": id_column, "features": [vector_column],
+                "ignored": [c for c in names if c not in (vector_column, id_column)]}
+        return _vector_matrix(t, path, vector_column), ids, info
+    feats = [c for c in names if c != id_column and c not in ignored]
+    info = {"id": id_column, "features": feats, "ignored": ignored}
+    return _feature_matrix(t, path, feats, types), ids, info
+
+
+def _load_parquet(path: Path, id_column: str | None, vector_column: str | None,
+                  columns: Sequence[str] | None) -> tuple[np.ndarray, list[str] | None, dict]:
     import pyarrow.parquet as pq
 
     try:
         t = pq.read_table(path)
     except Exception as exc:
         raise ValueError(f"{path}: not a readable parquet file ({exc})") from exc
-    return _table_to_arrays(t, path, id_column, vector_column)
+    return _table_to_arrays(t, path, id_column, vector_column, columns)
 
 
-def _load_csv(path: Path, id_column: str | None) -> tuple[np.ndarray, list[str] | None]:
+def _load_csv(path: Path, id_column: str | None,
+              columns: Sequence[str] | None) -> tuple[np.ndarray, list[str] | None, dict]:
     import pyarrow.csv as pcsv
 
     try:
         t = pcsv.read_csv(path)
     except Exception as exc:
         raise ValueError(f"{path}: not a readable CSV file ({str(exc).splitlines()[0]})") from exc
-    return _table_to_arrays(t, path, id_column, None)
+    return _table_to_arrays(t, path, id_column, None, columns)
 
 
 def load_space(path: str | os.PathLike[str], id_column: str | None = None,
-               vector_column: str | None = None) -> Space:
+               vector_column: str | None = None, columns: Sequence[str] | None = None) -> Space:
     """Load one space from ``.npy``, ``.npz``, ``.parquet`` or ``.csv`` (see the module docstring).
 
     Parameters
@@ -227,6 +296,9 @@ def load_space(path: str | os.PathLike[str], id_column: str | None = None,
         The input file.
     id_column, vector_column : str, optional
         Column names for parquet/CSV inputs (default: detected).
+    columns : sequence of str, optional
+        Feature columns of parquet/CSV inputs (default: every numeric column but the id and a
+        pandas index).
 
     Returns
     -------
@@ -239,20 +311,23 @@ def load_space(path: str | os.PathLike[str], id_column: str | None = None,
     if p.is_dir():
         raise ValueError(f"{p} is a folder; expected a file ({', '.join(FORMATS)})")
     suffix = p.suffix.lower()
+    info: dict[str, Any] = {}
+    if suffix in (".npy", ".npz") and (columns is not None or id_column is not None):
+        raise ValueError(f"{p}: id and feature columns apply to parquet and CSV inputs only")
     if suffix == ".npy":
         A, ids = _load_npy(p)
     elif suffix == ".npz":
         A, ids = _load_npz(p)
     elif suffix == ".parquet":
-        A, ids = _load_parquet(p, id_column, vector_column)
+        A, ids, info = _load_parquet(p, id_column, vector_column, columns)
     elif suffix == ".csv":
-        A, ids = _load_csv(p, id_column)
+        A, ids, info = _load_csv(p, id_column, columns)
     else:
         raise ValueError(f"unsupported input format {p.suffix!r} for {p}; use one of "
                          f"{', '.join(FORMATS)}")
     if ids is not None:
         ids = _check_ids(ids, p, A.shape[0] if A.ndim >= 1 else 0)
-    return Space(_check_numeric(A, p, ids), ids, str(p))
+    return Space(_check_numeric(A, p, ids), ids, str(p), info)
 
 
 def align_ids(ids_x: list[str], ids_y: list[str], show: int = 5) -> np.ndarray:
@@ -272,7 +347,8 @@ def align_ids(ids_x: list[str], ids_y: list[str], show: int = 5) -> np.ndarray:
 
 
 def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],
-              id_column: str | None = None, vector_column: str | None = None) -> PairedSpaces:
+              id_column: str | None = None, vector_column: str | None = None,
+              columns: Sequence[str] | None = None) -> PairedSpaces:
     """Load two paired spaces and align their rows (by id when both have ids).
 
     Parameters
@@ -280,7 +356,9 @@ def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],
     path_x, path_y : path-like
         The two inputs (any of the formats of :func:`load_space`).
     id_column, vector_column : str, optional
-        Column names for parquet/CSV inputs.
+        Column names for parquet/CSV inputs (a ``.npy``/``.npz`` side ignores them).
+    columns : sequence of str, optional
+        Feature columns of the parquet/CSV inputs.
 
     Returns
     -------
@@ -288,14 +366,23 @@ def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],
         ``X``, ``Y`` with matching rows, ``ids`` (or None) and ``aligned_by``
         (``"id"`` or ``"position"``).
     """
-    sx = load_space(path_x, id_column, vector_column)
-    sy = load_space(path_y, id_column, vector_column)
+    sx, sy = (load_space(p, *(_table_options(p, id_column, vector_column, columns)))
+              for p in (path_x, path_y))
     sources = {"x": sx.path, "y": sy.path}
+    cols = {k: s.columns for k, s in (("x", sx), ("y", sy)) if s.columns}
     if sx.ids is not None and sy.ids is not None:
         order = align_ids(sx.ids, sy.ids)
         Y = sy.vectors if np.array_equal(order, np.arange(order.size)) else np.asarray(sy.vectors)[order]
-        return PairedSpaces(sx.vectors, Y, sx.ids, "id", sources)
+        return PairedSpaces(sx.vectors, Y, sx.ids, "id", sources, cols)
     if sx.n != sy.n:
         raise ValueError(f"{sx.path} has {sx.n} rows and {sy.path} has {sy.n}; without ids on both "
                          "sides the rows are paired by position, so the counts must match")
-    return PairedSpaces(sx.vectors, sy.vectors, sx.ids or sy.ids, "position", sources)
+    return PairedSpaces(sx.vectors, sy.vectors, sx.ids or sy.ids, "position", sources, cols)
+
+
+def _table_options(path: str | os.PathLike[str], id_column: str | None, vector_column: str | None,
+                   columns: Sequence[str] | None) -> tuple[Any, Any, Any]:
+    """The column options for one side of a pair (numpy inputs have no columns)."""
+    if Path(path).suffix.lower() in (".npy", ".npz"):
+        return None, None, None
+    return id_column, vector_column, columns

@@ -7,6 +7,9 @@ other columns (``fold``, ``caption``...), which travel into the embedding table.
   label is the first sub-folder (the "one folder per class" layout) when files sit in sub-folders.
 - **CSV / JSONL**: one row per item with a ``path`` or ``text`` column (or ``--item-column``); relative
   paths are resolved against the manifest's folder. ``id`` defaults to the path or the row number.
+  Every row is checked, not only the first: a CSV row with too few or too many fields, a JSONL row
+  that lacks a field the other rows have, and an empty item, id or label are errors that name the
+  file, the line and the column (never a missing cell read as the label ``"None"``).
 """
 
 from __future__ import annotations
@@ -121,26 +124,80 @@ def _from_folder(root: Path, modality: str | None) -> Manifest:
     return Manifest(ids, [str(p.resolve()) for p in files], "path", labels, {}, str(root))
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        rows = []
-        with open(path, encoding="utf-8") as f:
-            for ln, line in enumerate(f, 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as exc:
-                        raise ValueError(f"{path}:{ln}: invalid JSON ({exc})") from exc
-        return rows
+Row = tuple[int, dict[str, Any]]
+_EXTRA = "\0extra"
+
+
+def _jsonl_rows(path: Path) -> tuple[list[str], list[Row]]:
+    rows: list[Row] = []
+    keys: dict[str, None] = {}
+    with open(path, encoding="utf-8") as f:
+        for ln, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{ln}: invalid JSON ({exc})") from exc
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}:{ln}: expected a JSON object, got {type(row).__name__}")
+            keys.update(dict.fromkeys(row))
+            rows.append((ln, row))
+    for ln, row in rows:  # every row has every field: none is silently missing
+        missing = [k for k in keys if k not in row]
+        if missing:
+            raise ValueError(f"{path}:{ln}: no {missing[0]!r} field (other rows have it); every "
+                             "row needs the same fields")
+    return list(keys), rows
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[Row]]:
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
+    rows: list[Row] = []
     with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f, delimiter=delim))
+        reader = csv.DictReader(f, delimiter=delim, restkey=_EXTRA, restval=None)
+        keys = list(reader.fieldnames or [])
+        if len(set(keys)) != len(keys):
+            dup = sorted({k for k in keys if keys.count(k) > 1})
+            raise ValueError(f"{path}:1: the header repeats the column(s) {dup}")
+        for row in reader:
+            ln = reader.line_num
+            if _EXTRA in row:
+                raise ValueError(f"{path}:{ln}: {len(keys) + len(row[_EXTRA])} fields, but the "
+                                 f"header has {len(keys)}")
+            missing = [k for k in keys if row[k] is None]
+            if missing:
+                raise ValueError(f"{path}:{ln}: no value for column {missing[0]!r} (the row has "
+                                 f"{len(keys) - len(missing)} of the header's {len(keys)} fields)")
+            rows.append((ln, row))
+    return keys, rows
+
+
+def _rows(path: Path) -> tuple[list[str], list[Row]]:
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return _jsonl_rows(path)
+    return _csv_rows(path)
+
+
+def _column(rows: list[Row], col: str, path: Path) -> list[str]:
+    """The cells of a required column as strings; an empty or null cell names its line."""
+    out = []
+    for ln, row in rows:
+        v = row[col]
+        if v is None or str(v).strip() == "":
+            raise ValueError(f"{path}:{ln}: empty {col!r}")
+        out.append(str(v))
+    return out
 
 
 def read_manifest(path: str | os.PathLike[str], modality: str | None = None,
                   item_column: str | None = None, label_column: str | None = "label",
                   id_column: str = "id") -> Manifest:
-    """Read a folder, CSV/TSV or JSONL manifest (see the module docstring)."""
+    """Read a folder, CSV/TSV or JSONL manifest (see the module docstring).
+
+    Every row is validated: a ragged CSV row, a JSONL row that lacks a field other rows have, and
+    an empty item, id or label cell are errors that name the file, the line and the column.
+    """
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"manifest not found: {p}")
@@ -148,25 +205,20 @@ def read_manifest(path: str | os.PathLike[str], modality: str | None = None,
         return _from_folder(p, modality)
     if p.suffix.lower() not in (".csv", ".tsv", ".jsonl", ".ndjson"):
         raise ValueError(f"unsupported manifest {p.name}: use a folder, .csv, .tsv or .jsonl")
-    rows = _rows(p)
+    keys, rows = _rows(p)
     if not rows:
         raise ValueError(f"the manifest {p} has no rows")
-    keys = list(rows[0])
     col = item_column or ("path" if "path" in keys else "text" if "text" in keys else None)
     if col is None or col not in keys:
         raise ValueError(f"{p} needs a 'path' or 'text' column (or --item-column); columns: {keys}")
     kind = "text" if (item_column is None and col == "text") or modality == "text" else "path"
-    items: list[str] = []
-    for r, row in enumerate(rows):
-        v = row.get(col)
-        if v is None or str(v) == "":
-            raise ValueError(f"{p}: row {r + 1} has an empty {col!r}")
-        items.append(str(v) if kind == "text" else str((p.parent / str(v)).resolve()))
+    values = _column(rows, col, p)
+    items = values if kind == "text" else [str((p.parent / v).resolve()) for v in values]
     if id_column in keys:
-        ids = [str(row[id_column]) for row in rows]
+        ids = _column(rows, id_column, p)
     else:
-        ids = [str(row[col]) for row in rows] if kind == "path" else [str(i) for i in range(len(rows))]
-    labels = [str(row[label_column]) for row in rows] if label_column and label_column in keys else None
+        ids = values if kind == "path" else [str(i) for i in range(len(rows))]
+    labels = _column(rows, label_column, p) if label_column and label_column in keys else None
     skip = {col, id_column, label_column}
-    columns = {k: [row.get(k) for row in rows] for k in keys if k not in skip}
+    columns = {k: [row[k] for _, row in rows] for k in keys if k not in skip}
     return Manifest(ids, items, kind, labels, columns, str(p))

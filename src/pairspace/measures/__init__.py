@@ -1,24 +1,18 @@
-"""Similarity measures of paired embedding spaces (pure functions of arrays)."""
+"""Similarity measures of paired embedding spaces (pure functions of arrays).
+
+The statistics of the measures (permutation tests, intervals, item disagreement) live in
+:mod:`pairspace.stats`; the comparison suite in :mod:`pairspace.studies.compare`.
+"""
 
 from .cka import linear_cka, rbf_cka
-from .compare import ComparisonResult, compare_spaces
-from .gulp import gulp, procrustes
+from .gulp import gulp
 from .knn_measures import cknna, mutual_knn, platonic_preprocess
-from .nngs import NNGSCurve, nngs, nngs_chance, nngs_curve
+from .nngs import NNGSCurve, nngs, nngs_chance, nngs_curve, overlap_counts
+from .procrustes import procrustes
 from .registry import MeasureInfo, available_measures, get_measure
-from .stats import (
-    IntervalResult,
-    ItemDisagreement,
-    PermutationResult,
-    bootstrap_ci,
-    item_disagreement,
-    null_curve,
-    permutation_test,
-)
 
 __all__ = [
-    "ComparisonResult", "IntervalResult", "ItemDisagreement", "MeasureInfo", "NNGSCurve",
-    "PermutationResult", "available_measures", "bootstrap_ci", "cknna", "compare_spaces",
-    "get_measure", "gulp", "item_disagreement", "linear_cka", "mutual_knn", "nngs", "nngs_chance",
-    "nngs_curve", "null_curve", "permutation_test", "platonic_preprocess", "procrustes", "rbf_cka",
+    "MeasureInfo", "NNGSCurve", "available_measures", "cknna", "get_measure", "gulp", "linear_cka",
+    "mutual_knn", "nngs", "nngs_chance", "nngs_curve", "overlap_counts", "platonic_preprocess",
+    "procrustes", "rbf_cka",
 ]

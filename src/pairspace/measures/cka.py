@@ -50,21 +50,48 @@ RBF_MAX_N = 5000
 RBF_SIGMA_FRACTION = 0.8
 
 
-def _column_means(A: np.ndarray, block_rows: int = 65536) -> np.ndarray:
+def _scale_of(A: np.ndarray, block_rows: int = 65536) -> float:
+    r"""A power of two :math:`2^{-e}` that brings ``max |A|`` into :math:`[1/2, 1)`.
+
+    Every measure of this module and of :mod:`pairspace.measures.gulp` is invariant to isotropic
+    scaling, so it is computed on :math:`2^{-e} A`: the fourth powers of the entries (the norms of
+    :math:`X^\top X`) then neither overflow for values near 1e100 nor underflow for tiny ones, and
+    multiplying by a power of two is exact, so ordinary inputs give bit-identical results.
+    """
+    m = 0.0
+    for s in range(0, A.shape[0], block_rows):
+        m = max(m, float(np.max(np.abs(np.asarray(A[s : s + block_rows], dtype=np.float64)))))
+    if m == 0.0 or not np.isfinite(m):
+        return 1.0
+    return float(2.0 ** -np.frexp(m)[1])
+
+
+def _column_means(A: np.ndarray, block_rows: int = 65536, scale: float = 1.0) -> np.ndarray:
     m = np.zeros(A.shape[1])
     for s in range(0, A.shape[0], block_rows):
-        m += np.asarray(A[s : s + block_rows], dtype=np.float64).sum(0)
+        m += np.asarray(A[s : s + block_rows], dtype=np.float64).sum(0) * scale
     return m / A.shape[0]
 
 
-def _centered_cross(A: np.ndarray, B: np.ndarray, block_rows: int = 65536) -> np.ndarray:
-    """:math:`(A - \\bar A)^\\top (B - \\bar B)` in float64, accumulated over row blocks."""
-    ma, mb = _column_means(A, block_rows), _column_means(B, block_rows)
+def _centered_block(A: np.ndarray, s: int, block_rows: int, mean: np.ndarray,
+                    scale: float) -> np.ndarray:
+    return np.asarray(A[s : s + block_rows], dtype=np.float64) * scale - mean
+
+
+def _centered_cross(A: np.ndarray, B: np.ndarray, block_rows: int = 65536,
+                    scaled: bool = True) -> np.ndarray:
+    """:math:`(A - \bar A)^\top (B - \bar B)` in float64, accumulated over row blocks.
+
+    With ``scaled`` (the default) each space is first multiplied by its :func:`_scale_of`, so the
+    result is that of the rescaled spaces (for scale-invariant measures only).
+    """
+    sa = _scale_of(A, block_rows) if scaled else 1.0
+    sb = (sa if B is A else _scale_of(B, block_rows)) if scaled else 1.0
+    ma, mb = _column_means(A, block_rows, sa), _column_means(B, block_rows, sb)
     cross = np.zeros((A.shape[1], B.shape[1]))
     for s in range(0, A.shape[0], block_rows):
-        a = np.asarray(A[s : s + block_rows], dtype=np.float64) - ma
-        b = np.asarray(B[s : s + block_rows], dtype=np.float64) - mb
-        cross += a.T @ b
+        cross += (_centered_block(A, s, block_rows, ma, sa).T
+                  @ _centered_block(B, s, block_rows, mb, sb))
     return cross
 
 
@@ -83,15 +110,16 @@ def _debiased_linear_cka(A: np.ndarray, B: np.ndarray, block_rows: int = 65536) 
     n = A.shape[0]
     if n < 4:
         raise ValueError(f"debiased CKA needs at least 4 items; got {n}")
-    ma, mb = _column_means(A, block_rows), _column_means(B, block_rows)
+    fa, fb = _scale_of(A, block_rows), _scale_of(B, block_rows)
+    ma, mb = _column_means(A, block_rows, fa), _column_means(B, block_rows, fb)
     dx, dy = A.shape[1], B.shape[1]
     xy, xx, yy = np.zeros((dx, dy)), np.zeros((dx, dx)), np.zeros((dy, dy))
     s, t = np.zeros(dx), np.zeros(dy)
     xa, xb, ya, yb = np.zeros(dx), np.zeros(dx), np.zeros(dy), np.zeros(dy)
     aa = bb = ab = sa = sb = 0.0
     for r in range(0, n, block_rows):
-        x = np.asarray(A[r : r + block_rows], dtype=np.float64) - ma
-        y = np.asarray(B[r : r + block_rows], dtype=np.float64) - mb
+        x = _centered_block(A, r, block_rows, ma, fa)
+        y = _centered_block(B, r, block_rows, mb, fb)
         a = np.einsum("ij,ij->i", x, x)
         b = np.einsum("ij,ij->i", y, y)
         xy += x.T @ y
@@ -152,6 +180,16 @@ def linear_cka(X: Any, Y: Any, debiased: bool = False) -> float:
     if den == 0.0:
         raise ValueError("linear CKA is undefined when a space is constant (zero variance)")
     return float(np.sum(xy * xy) / den)
+
+
+def check_rbf_size(n: int, max_n: int = RBF_MAX_N) -> None:
+    """Refuse ``n > max_n`` items for RBF CKA (two float64 ``n x n`` Gram matrices)."""
+    if n > max_n:
+        raise ValueError(
+            f"rbf_cka builds two n x n Gram matrices; n={n} exceeds max_n={max_n} "
+            f"(~{2 * 8 * n * n / 2**30:.1f} GiB). Subsample the items, raise max_n, or use "
+            "linear_cka (feature space, no size limit)."
+        )
 
 
 def median_distance(A: np.ndarray) -> float:
@@ -215,16 +253,13 @@ def rbf_cka(X: Any, Y: Any, sigma: float | None = None, sigma_y: float | None = 
     """
     A, B = check_pair(X, Y)
     n = A.shape[0]
-    if n > max_n:
-        raise ValueError(
-            f"rbf_cka builds two n x n Gram matrices; n={n} exceeds max_n={max_n} "
-            f"(~{2 * 8 * n * n / 2**30:.1f} GiB). Subsample the items, raise max_n, or use "
-            "linear_cka (feature space, no size limit)."
-        )
+    check_rbf_size(n, max_n)
     if sigma_fraction <= 0:
         raise ValueError(f"sigma_fraction must be positive; got {sigma_fraction}")
-    sx = sigma if sigma is not None else sigma_fraction * median_distance(A)
-    sy = sigma_y if sigma_y is not None else sigma_fraction * median_distance(B)
+    sa, sb = _scale_of(A), _scale_of(B)  # exact powers of two: no overflow in the distances
+    A, B = A * sa, B * sb
+    sx = sigma * sa if sigma is not None else sigma_fraction * median_distance(A)
+    sy = sigma_y * sb if sigma_y is not None else sigma_fraction * median_distance(B)
     for name, v in (("sigma", sx), ("sigma_y", sy)):
         if not np.isfinite(v) or v <= 0.0:
             raise ValueError(f"{name} must be a positive width; got {v} (are most rows identical?)")

@@ -1,4 +1,4 @@
-r"""Distances between representations by what a linear read-out can do with them.
+r"""GULP: the distance between representations by what a linear read-out can do with them.
 
 **GULP** (Boix-Adsera, Lawrence, Stepaniants & Rigollet, "GULP: a prediction-based metric between
 representations", NeurIPS 2022). With column-centered features, covariances
@@ -17,13 +17,8 @@ which equals :math:`\|P_X - P_Y\|_F^2` for the in-sample ridge hat matrices
 similar), invariant to orthogonal transforms; as :math:`\lambda \to 0` it becomes invariant to
 every invertible linear map (CCA-like). It costs :math:`O(n d^2 + d^3)`.
 
-**Orthogonal Procrustes distance** (Schönemann 1966; Ding, Denain & Steinhardt, NeurIPS 2021): after
-centering the columns and scaling each space to unit Frobenius norm,
-
-.. math:: d_P(X, Y) = \min_{Q^\top Q = I} \|X - Y Q\|_F = \sqrt{2 - 2\|X^\top Y\|_*},
-
-with :math:`\|\cdot\|_*` the nuclear norm (the narrower space is implicitly zero-padded). In
-:math:`[0, \sqrt 2]`, 0 iff the spaces agree up to rotation, translation and scale.
+The orthogonal Procrustes distance lives in :mod:`pairspace.measures.procrustes` (re-exported
+here).
 """
 
 from __future__ import annotations
@@ -34,6 +29,7 @@ import numpy as np
 
 from .._validation import check_pair
 from .cka import _centered_cross
+from .procrustes import procrustes
 
 
 def _total_variance(xx: np.ndarray) -> float:
@@ -76,7 +72,10 @@ def gulp(X: Any, Y: Any, lam: float = 1e-2, normalize: bool = True) -> float:
         raise ValueError(f"lam must be a finite number >= 0; got {lam}")
     A, B = check_pair(X, Y, dtype=None)
     n = A.shape[0]
-    sxx, syy, sxy = _centered_cross(A, A) / n, _centered_cross(B, B) / n, _centered_cross(A, B) / n
+    sc = normalize  # the rescaling to unit total variance makes the power-of-two prescaling exact
+    sxx = _centered_cross(A, A, scaled=sc) / n
+    syy = _centered_cross(B, B, scaled=sc) / n
+    sxy = _centered_cross(A, B, scaled=sc) / n
     if normalize:
         fx, fy = _total_variance(sxx), _total_variance(syy)
         sxx, syy, sxy = sxx / fx, syy / fy, sxy / np.sqrt(fx * fy)
@@ -98,31 +97,4 @@ def gulp(X: Any, Y: Any, lam: float = 1e-2, normalize: bool = True) -> float:
     return float(np.sqrt(max(t1 + t2 - 2.0 * t3, 0.0)))
 
 
-def procrustes(X: Any, Y: Any) -> float:
-    r"""Orthogonal Procrustes distance after centering and scaling to unit Frobenius norm.
-
-    .. math:: d_P(X, Y) = \sqrt{2 - 2\|X^\top Y\|_*}
-
-    Parameters
-    ----------
-    X, Y : array-like, shapes (n, dx) and (n, dy)
-        Paired point clouds; ``dx`` may differ from ``dy``.
-
-    Returns
-    -------
-    float
-        In ``[0, sqrt(2)]`` (lower = more similar); 0 iff Y is a rotation/reflection of X up to
-        translation and isotropic scale.
-
-    References
-    ----------
-    Schönemann, Psychometrika 1966; Ding, Denain & Steinhardt, "Grounding representation
-    similarity with statistical testing", NeurIPS 2021.
-    """
-    A, B = check_pair(X, Y, dtype=None)
-    nx = float(np.trace(_centered_cross(A, A)))
-    ny = float(np.trace(_centered_cross(B, B)))
-    if nx <= 0.0 or ny <= 0.0:
-        raise ValueError("a space is constant (zero variance); the Procrustes distance is undefined")
-    nuc = float(np.linalg.svd(_centered_cross(A, B), compute_uv=False).sum()) / np.sqrt(nx * ny)
-    return float(np.sqrt(max(2.0 - 2.0 * nuc, 0.0)))
+__all__ = ["gulp", "procrustes"]

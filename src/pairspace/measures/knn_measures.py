@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_matrix, check_metric, check_pair, resolve_k
+from .._validation import as_matrix, check_metric, check_pair, resolve_k, rows_per_block, unit_rows
 from ..neighbors import KNNResult, knn_pair
 from .nngs import overlap_counts
 
@@ -74,12 +74,7 @@ def platonic_preprocess(X: Any, q: float = PLATONIC_QUANTILE, name: str = "X") -
     if q < 1.0:
         t = float(np.quantile(np.abs(A), q, axis=1).mean())
         A = np.clip(A, -t, t)
-    norms = np.linalg.norm(A, axis=1, keepdims=True)
-    zero = np.flatnonzero(norms[:, 0] == 0.0)
-    if zero.size:
-        raise ValueError(f"{name} has {zero.size} all-zero row(s) after clamping (first row "
-                         f"{int(zero[0])}); they cannot be L2-normalized")
-    return A / norms
+    return unit_rows(A, f"{name} after clamping")
 
 
 def maybe_platonic(A: np.ndarray, B: np.ndarray, metric: str, metric_y: str | None,
@@ -104,7 +99,7 @@ def prepare_knn_pair(X: Any, Y: Any, k: int | float, metric: str, metric_y: str 
 
 def mutual_knn_per_item(gx: KNNResult | np.ndarray, gy: KNNResult | np.ndarray, k: int) -> np.ndarray:
     """Per-item fraction of shared ``k`` nearest neighbors, from two searches of width ``>= k``."""
-    return overlap_counts(_indices(gx), _indices(gy), k)[:, k - 1] / float(k)
+    return overlap_counts(_indices(gx)[:, :k], _indices(gy)[:, :k], cumulative=False) / float(k)
 
 
 def mutual_knn_from_graphs(gx: KNNResult | np.ndarray, gy: KNNResult | np.ndarray,
@@ -160,7 +155,7 @@ def centered_kernel_on_graph(A: Any, idx: np.ndarray, memory_budget: int = 64 * 
         ``out[i, s] = <a_i, a_{idx[i, s]}> - <a_i, mean(a)>``.
     """
     n, k = idx.shape
-    block_rows = max(1, memory_budget // (8 * k * A.shape[1]))
+    block_rows = rows_per_block(memory_budget, 8 * k * A.shape[1], n)
     mean = np.zeros(A.shape[1])
     for s in range(0, n, 65536):
         mean += np.asarray(A[s : s + 65536], dtype=np.float64).sum(0)
@@ -187,14 +182,15 @@ def cknna_terms(A: Any, B: Any, ix: np.ndarray, iy: np.ndarray
 
 
 def cknna_per_item_from_terms(kx: np.ndarray, ky: np.ndarray, ix: np.ndarray, iy: np.ndarray,
-                              block_elems: int = 4_000_000) -> np.ndarray:
+                              memory_budget: int = 4 * 2**20) -> np.ndarray:
     r"""Per-item numerators :math:`\sum_j \alpha_{ij} \bar K_{ij} \bar L_{ij}` (length n).
 
     ``kx`` and ``ky`` hold the centered kernels on the lists ``ix`` and ``iy`` (same shapes); the
-    matches are found by comparing the lists in row blocks of at most ``block_elems`` pairs.
+    matches are found by comparing the lists in row blocks of at most ``memory_budget`` bytes of
+    boolean match table.
     """
     n = ix.shape[0]
-    block_rows = max(1, block_elems // (ix.shape[1] * iy.shape[1]))
+    block_rows = rows_per_block(memory_budget, ix.shape[1] * iy.shape[1], n)
     out = np.empty(n)
     for s in range(0, n, block_rows):
         e = min(n, s + block_rows)

@@ -36,25 +36,48 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_metric, check_pair, resolve_k
+from .._validation import check_metric, check_pair, resolve_k, rows_per_block
 from ..neighbors import KNNResult, knn_pair
 
+OVERLAP_MEMORY_BUDGET = 4 * 2**20
+"""Scratch bytes of one block of :func:`overlap_counts` (small, so a block stays in cache)."""
 
-def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None,
-                   block_items: int = 65536) -> np.ndarray:
-    r"""Overlap counts :math:`c_i(k) = |N_k^X(i) \cap N_k^Y(i)|` for every item and every ``k <= K``.
+_BROADCAST_MAX_K = 32
+
+
+def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None, *,
+                   cumulative: bool = True,
+                   memory_budget: int = OVERLAP_MEMORY_BUDGET) -> np.ndarray:
+    r"""Overlap counts :math:`c_i(k) = |N_k^X(i) \cap N_k^Y(i)|` of two neighbor lists.
+
+    The one overlap counter of the toolkit (NNGS, mutual kNN, the permutation tests and the
+    per-item disagreement all count shared neighbors here).
 
     Parameters
     ----------
     ix, iy : numpy.ndarray of int, shape (n, >= K)
-        Neighbor lists of the two spaces, nearest first (from :func:`pairspace.knn`).
+        Neighbor lists of the two spaces, nearest first (from :func:`pairspace.knn`); the entries
+        of a row are distinct.
     K : int, optional
         Largest neighborhood size (default: the common width of the lists).
+    cumulative : bool
+        ``True``: the counts for every ``k <= K`` (the curve); ``False``: only :math:`c_i(K)`.
+    memory_budget : int
+        Scratch bytes of one row block (see :func:`pairspace._validation.rows_per_block`).
 
     Returns
     -------
-    numpy.ndarray of int32, shape (n, K)
-        ``counts[i, k - 1] = c_i(k)``.
+    numpy.ndarray
+        ``cumulative=True``: int32, shape (n, K), ``counts[i, k - 1] = c_i(k)``.
+        ``cumulative=False``: int64, shape (n,), ``c_i(K)``.
+
+    Notes
+    -----
+    For ``K <= 32`` the lists are compared column by column (``K`` vectorized comparisons,
+    :math:`O(nK^2)`); for wider lists a sort and a binary search per row block find the shared
+    items and their ranks (:math:`O(nK \log K)`). An item ``j`` is shared by both
+    ``k``-neighborhoods iff :math:`\max(r_X(i, j), r_Y(i, j)) < k`, so a bincount of that maximum,
+    accumulated, gives every ``k`` at once.
     """
     ix = np.asarray(ix)
     iy = np.asarray(iy)
@@ -64,54 +87,63 @@ def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None,
     if not 1 <= K <= min(ix.shape[1], iy.shape[1]):
         raise ValueError(f"K={K} exceeds the neighbor lists' width {min(ix.shape[1], iy.shape[1])}")
     n = ix.shape[0]
-    out = np.empty((n, K), dtype=np.int32)
-    if K <= _BROADCAST_MAX_K:
-        _overlap_counts_broadcast(ix[:, :K], iy[:, :K], out, block_items)
-        return out
-    rank = np.arange(K)
-    rows_per_block = max(1, block_items // K)
-    for s in range(0, n, rows_per_block):
-        e = min(n, s + rows_per_block)
-        b = e - s
-        row = np.repeat(np.arange(b, dtype=np.int64), K)
-        key_x = row * n + ix[s:e, :K].ravel()
-        key_y = row * n + iy[s:e, :K].ravel()
-        order = np.argsort(key_y, kind="stable")
-        sorted_y = key_y[order]
-        pos = np.minimum(np.searchsorted(sorted_y, key_x), sorted_y.size - 1)
-        hit = sorted_y[pos] == key_x
-        r_x = np.tile(rank, b)[hit]
-        r_y = order[pos[hit]] % K
-        last = np.maximum(r_x, r_y)  # j is shared by both k-neighborhoods iff last < k
-        hist = np.bincount(row[hit] * K + last, minlength=b * K).reshape(b, K)
-        np.cumsum(hist, axis=1, out=out[s:e])
+    out = np.empty((n, K) if cumulative else n, dtype=np.int32 if cumulative else np.int64)
+    small = K <= _BROADCAST_MAX_K
+    rows = rows_per_block(memory_budget, (18 if small else 40) * K, n)
+    count = _counts_broadcast if small else _counts_sorted
+    for s in range(0, n, rows):
+        count(ix[s : s + rows, :K], iy[s : s + rows, :K], n, out[s : s + rows], cumulative)
     return out
 
 
-_BROADCAST_MAX_K = 32
-
-
-def _overlap_counts_broadcast(ix: np.ndarray, iy: np.ndarray, out: np.ndarray,
-                              block_items: int) -> None:
-    """Small-``K`` path of :func:`overlap_counts`: ``K`` vectorized column comparisons.
+def _counts_broadcast(a: np.ndarray, b: np.ndarray, n: int, out: np.ndarray,
+                      cumulative: bool) -> None:
+    """Small-``K`` block of :func:`overlap_counts`: ``K`` vectorized column comparisons.
 
     ``q[i, p]`` is the position in Y's list of the item at position ``p`` of X's list (``K`` if
-    absent); the item enters both neighborhoods at ``k = max(p, q) + 1``, so a bincount of
-    ``max(p, q)`` per row, accumulated, gives the counts.
+    absent); the item enters both neighborhoods at ``k = max(p, q) + 1``.
     """
-    n, K = ix.shape
-    rows = max(1, block_items // K)
-    p = np.arange(K, dtype=np.int64)[None, :]
-    for s in range(0, n, rows):
-        a, b = ix[s : s + rows], iy[s : s + rows]
-        m = a.shape[0]
-        q = np.full(a.shape, K, dtype=np.int64)
-        for j in range(K - 1, -1, -1):
-            q[a == b[:, j : j + 1]] = j
-        last = np.maximum(p, q)  # K where absent
-        hist = np.bincount((np.arange(m)[:, None] * (K + 1) + last).ravel(),
-                           minlength=m * (K + 1)).reshape(m, K + 1)[:, :K]
-        np.cumsum(hist, axis=1, out=out[s : s + rows])
+    m, K = a.shape
+    if not cumulative:
+        hit = a == b[:, :1]
+        for j in range(1, K):
+            hit |= a == b[:, j : j + 1]
+        out[:] = np.count_nonzero(hit, axis=1)
+        return
+    q = np.full(a.shape, K, dtype=np.int64)
+    for j in range(K - 1, -1, -1):
+        q[a == b[:, j : j + 1]] = j
+    last = np.maximum(np.arange(K, dtype=np.int64)[None, :], q)  # K where absent
+    hist = np.bincount((np.arange(m)[:, None] * (K + 1) + last).ravel(),
+                       minlength=m * (K + 1)).reshape(m, K + 1)[:, :K]
+    np.cumsum(hist, axis=1, out=out)
+
+
+def _counts_sorted(a: np.ndarray, b: np.ndarray, n: int, out: np.ndarray,
+                   cumulative: bool) -> None:
+    """Wide-``K`` block of :func:`overlap_counts`: sort Y's keys, binary-search X's."""
+    m, K = a.shape
+    row = np.repeat(np.arange(m, dtype=np.int64), K)
+    key_x = row * n + a.ravel()
+    key_y = row * n + b.ravel()
+    order = np.argsort(key_y, kind="stable")
+    sorted_y = key_y[order]
+    pos = np.minimum(np.searchsorted(sorted_y, key_x), sorted_y.size - 1)
+    hit = sorted_y[pos] == key_x
+    if not cumulative:
+        out[:] = np.bincount(row[hit], minlength=m)
+        return
+    r_x = np.tile(np.arange(K), m)[hit]
+    r_y = order[pos[hit]] % K
+    last = np.maximum(r_x, r_y)  # j is shared by both k-neighborhoods iff last < k
+    hist = np.bincount(row[hit] * K + last, minlength=m * K).reshape(m, K)
+    np.cumsum(hist, axis=1, out=out)
+
+
+def shared_counts(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+    """Per-item ``|ix[i] ∩ iy[i]|`` for neighbor lists of the same width (``overlap_counts`` at
+    ``cumulative=False``)."""
+    return overlap_counts(ix, iy, cumulative=False)
 
 
 def jaccard_from_counts(counts: np.ndarray, ks: np.ndarray) -> np.ndarray:

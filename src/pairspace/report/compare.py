@@ -1,60 +1,127 @@
-"""Files of the ``compare`` report: the curve figure and the CSV table (no computation here)."""
+"""Files of the ``compare`` report: the curve figure, the CSV tables and the whole folder.
+
+No computation happens here: everything comes from a
+:class:`~pairspace.studies.compare.ComparisonResult` or its ``pairspace.compare/2`` document.
+Every user string (ids, file names) is escaped: HTML through :mod:`html`, CSV cells through
+:func:`csv_cell` (a cell starting with ``=``, ``+``, ``-`` or ``@`` is never a spreadsheet formula).
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .io import atomic_write_bytes
-from .plots import plt, save_figure
+from .io import atomic_write_bytes, write_json
+from .plots import k_axis, plt, save_figure
 
 CSV_COLUMNS = ("measure", "k", "value", "higher_is_similar", "p_value", "n_permutations",
                "null_mean", "null_q025", "null_q975", "ci_low", "ci_high", "ci_level", "ci_scheme")
+ITEM_COLUMNS = ("rank", "id", "jaccard", "shared", "neighbors_x", "neighbors_y")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(v: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: strings starting with ``= + - @`` (or a tab or
+    carriage return) get a leading apostrophe (the OWASP rule); None becomes empty; numbers stay."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
+    return v
+
+
+def _csv_bytes(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: csv_cell(r.get(c)) for c in columns})
+    return buf.getvalue().encode()
 
 
 def write_results_csv(path: str | os.PathLike[str], rows: list[dict[str, Any]]) -> Path:
     """One CSV line per measure and ``k`` (the ``results`` rows of ``results.json``)."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({c: ("" if r.get(c) is None else r.get(c)) for c in CSV_COLUMNS})
-    return atomic_write_bytes(path, buf.getvalue().encode())
+    return atomic_write_bytes(path, _csv_bytes(CSV_COLUMNS, rows))
+
+
+def write_items_csv(path: str | os.PathLike[str], items: list[dict[str, Any]]) -> Path:
+    """The most disagreeing items (``disagreement.most_disagreeing``), neighbors joined by ``;``."""
+    rows = [{**t, "rank": i + 1, "neighbors_x": ";".join(t["neighbors_x"]),
+             "neighbors_y": ";".join(t["neighbors_y"])} for i, t in enumerate(items)]
+    return atomic_write_bytes(path, _csv_bytes(ITEM_COLUMNS, rows))
+
+
+def _normalized(values: Any, chance: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.asarray(values, dtype=np.float64) - chance) / (1.0 - chance)
+
+
+def _draw_band(ax: Any, k: np.ndarray, lo: np.ndarray, hi: np.ndarray, label: str) -> None:
+    """The band as a filled region with solid edges, above the grid (visible even when thin)."""
+    ax.fill_between(k, lo, hi, color="C2", alpha=0.35, lw=0, zorder=2, label=label)
+    ax.plot(k, lo, color="C2", lw=1.0, zorder=3)
+    ax.plot(k, hi, color="C2", lw=1.0, zorder=3)
 
 
 def plot_compare_curve(curve: Any, path: str | os.PathLike[str], null_band: dict[str, Any] | None = None,
                        title: str = "") -> Path:
-    """Two panels against ``k``: NNGS with its chance level and permutation-null band, and
-    normalized NNGS ``(NNGS - chance) / (1 - chance)`` with the band normalized the same way."""
+    """Write :func:`compare_curve_figure` as a PNG."""
+    return save_figure(compare_curve_figure(curve, null_band, title), path)
+
+
+def compare_curve_figure(curve: Any, null_band: dict[str, Any] | None = None,
+                         title: str = "") -> Any:
+    """Two panels against ``k`` (always a log axis): NNGS with its chance level and the
+    permutation-null band on a log scale (the band lies near chance, where a linear axis would
+    flatten it), and normalized NNGS ``(NNGS - chance) / (1 - chance)`` with the band normalized
+    the same way. Returns the matplotlib figure."""
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10.5, 4.0))
     k = np.asarray(curve.k)
-    ax0.plot(k, curve.nngs, lw=1.8, color="C0", label="NNGS")
-    ax0.plot(k, curve.chance, ls="--", lw=1, color="0.4", label=f"chance ({curve.chance_method})")
-    ax1.plot(k, curve.normalized, lw=1.8, color="C1", label="normalized NNGS")
-    ax1.axhline(0.0, ls="--", lw=1, color="0.4", label="chance")
+    ch = np.asarray(curve.chance, dtype=np.float64)
+    ax0.plot(k, curve.nngs, lw=1.8, color="C0", label="NNGS", zorder=4)
+    ax0.plot(k, ch, ls="--", lw=1, color="0.3", label=f"chance ({curve.chance_method})", zorder=4)
+    ax1.plot(k, curve.normalized, lw=1.8, color="C1", label="normalized NNGS", zorder=4)
+    ax1.axhline(0.0, ls="--", lw=1, color="0.3", label="chance", zorder=4)
+    positive = [np.asarray(curve.nngs, dtype=np.float64), ch]
     if null_band is not None:
         lab = f"permutation null 95% ({null_band['n_permutations']} perms)"
-        ax0.fill_between(null_band["k"], null_band["low"], null_band["high"], color="0.55",
-                         alpha=0.35, label=lab)
-        ch = np.asarray(curve.chance)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lo = (np.asarray(null_band["low"]) - ch) / (1.0 - ch)
-            hi = (np.asarray(null_band["high"]) - ch) / (1.0 - ch)
-        ax1.fill_between(null_band["k"], lo, hi, color="0.55", alpha=0.35, label=lab)
-    ax0.set_ylim(0, 1.02)
-    ax0.set_ylabel("NNGS")
+        bk = np.asarray(null_band["k"])
+        lo, hi = np.asarray(null_band["low"]), np.asarray(null_band["high"])
+        _draw_band(ax0, bk, lo, hi, lab)
+        _draw_band(ax1, bk, _normalized(lo, ch[bk - 1]), _normalized(hi, ch[bk - 1]), lab)
+        positive.append(lo)
+    vals = np.concatenate(positive)
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    ax0.set_yscale("log")
+    ax0.set_ylim(max(0.5 * vals.min(), 1e-6) if vals.size else 1e-3, 1.5)
+    ax0.set_ylabel("NNGS (log scale)")
     ax1.set_ylabel("normalized NNGS")
     for ax in (ax0, ax1):
-        ax.set_xlabel("k (neighborhood size)")
-        if k.max() > 50:
-            ax.set_xscale("log")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        k_axis(ax, k)
+        ax.legend(fontsize=8, loc="best")
     if title:
         fig.suptitle(title)
-    return save_figure(fig, path)
+    return fig
+
+
+def write_compare_report(out: str | os.PathLike[str], result: Any, title: str) -> dict[str, Path]:
+    """Write ``results.json``, ``results.csv``, ``disagreement.csv``, ``curve.png`` and
+    ``report.html`` for a :class:`~pairspace.studies.compare.ComparisonResult` into ``out``."""
+    from .html import compare_report_html, write_html
+
+    out = Path(out)
+    doc = result.to_dict()
+    files = {"curve": plot_compare_curve(result.curve, out / "curve.png", result.null_band,
+                                         title=title)}
+    files["json"] = write_json(out / "results.json", doc)
+    files["csv"] = write_results_csv(out / "results.csv", doc["results"])
+    files["items"] = write_items_csv(out / "disagreement.csv",
+                                     doc["disagreement"]["most_disagreeing"])
+    files["html"] = write_html(out / "report.html", compare_report_html(doc, files["curve"], title))
+    return files

@@ -59,8 +59,12 @@ def html_page(title: str, sections: Sequence[tuple[str, str]], note: str = "") -
             f"<h1>{html.escape(title)}</h1>\n{body}\n{foot}</body></html>\n")
 
 
-def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] | None) -> str:
-    """The ``compare`` report page from a ``pairspace.compare/2`` document and its curve figure."""
+def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] | None,
+                        title: str = "") -> str:
+    """The ``compare`` report page from a ``pairspace.compare/2`` document and its curve figure.
+
+    Every string of the document (file names, ids, column names) is HTML-escaped.
+    """
     inp, st = doc["inputs"], doc["settings"]
     sections: list[tuple[str, str]] = []
     sections.append(("Inputs and settings", html_table(
@@ -95,7 +99,7 @@ def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] |
         ["measure", "range", "more similar", "invariances", "cost", "reference"],
         [(m, f"[{v['range'][0]}, {v['range'][1]}]", "higher" if v["higher_is_similar"] else "lower",
           "; ".join(v["invariances"]), v["cost"], v["reference"]) for m, v in info.items()])))
-    return html_page("pairspace compare", sections,
+    return html_page(f"pairspace compare: {title}" if title else "pairspace compare", sections,
                      note=f"schema {doc['schema']}, pairspace {doc.get('pairspace_version', '')}")
 
 

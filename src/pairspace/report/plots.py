@@ -23,6 +23,19 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 130) -> Path:
     return atomic_write_bytes(path, buf.getvalue())
 
 
+def k_axis(ax: Any, k: Any) -> None:
+    """The neighborhood-size axis of every curve: always logarithmic (k spans decades, and the
+    scale must not switch with the largest k), labeled, with a light grid."""
+    import numpy as np
+
+    kk = np.asarray(k)
+    ax.set_xscale("log")
+    if kk.size:
+        ax.set_xlim(max(0.8, 0.9 * kk.min()), 1.1 * kk.max() if kk.max() > kk.min() else kk.max() + 1)
+    ax.set_xlabel("k (neighborhood size, log scale)")
+    ax.grid(alpha=0.3, which="both")
+
+
 def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title: str = "") -> Path:
     """NNGS against k for one or more curves, with the chance level.
 
@@ -42,12 +55,9 @@ def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title:
             ax.plot(c.k, c.chance, ls="--", color="0.4", lw=1,
                     label=f"chance (n={c.n}, {c.chance_method})")
             chance_drawn.add(key)
-    ax.set_xlabel("k (neighborhood size)")
     ax.set_ylabel("NNGS")
     ax.set_ylim(0, 1.02)
-    if len(next(iter(curves.values())).k) > 1 and max(c.k.max() for c in curves.values()) > 50:
-        ax.set_xscale("log")
-    ax.grid(alpha=0.3)
+    k_axis(ax, [int(v) for c in curves.values() for v in c.k])
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)

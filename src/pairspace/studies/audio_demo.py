@@ -11,23 +11,38 @@
    from the shipped ``audio`` template set, ensembled), caption<->clip retrieval R@1/R@10, and the
    template study (NNGS of class centroids vs per-template text embeddings, correlated with the
    per-template accuracy) on the trained model. Untrained heads give the floor.
+
+:func:`run` takes plain arguments and returns an :class:`AudioDemoResult` (``to_dict()`` is the
+``pairspace.audio_demo/1`` document); it reports stages through ``log`` and progress bars, and never
+prints. :mod:`pairspace.report.audio_demo` writes the files and ``pairspace demo --audio`` renders the
+tables.
+
+Determinism: the backbone embeddings, the training and the evaluation run with a fixed number of CPU
+threads (``threads``, 1 by default, for CTranslate2 and torch alike), so that the numbers do not follow
+the machine's core count.
 """
 
 from __future__ import annotations
 
-import argparse
+import inspect
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._progress import progress_bar
 from ..align.evaluate import projected_prompts, retrieval_eval, zeroshot_eval
 from ..align.trainer import AlignmentModel, TrainConfig, load_model, train
 from ..data.datasets.instruments import InstrumentSet, render_instruments
 from ..data.table import EmbeddingTable
-from ..report.io import write_json
+
+SCHEMA = "pairspace.audio_demo/1"
+#: The models compared, in the order of the table: label -> training loss (None: untrained heads).
+MODELS = {"untrained heads": None, "trained, infonce": "infonce", "trained, soft": "soft"}
+BEST = "trained, infonce"
 
 DEMO_CONFIG = TrainConfig(
     head="clap",
@@ -41,6 +56,8 @@ DEMO_CONFIG = TrainConfig(
     grad_clip=1.0,
     seed=0,
     val_fraction=0.1,
+    selection="val",  # held-out seen clips: the published demo numbers
+    soft_targets="backbone",  # the soft run's targets: the frozen backbone embeddings (named variant)
 )
 
 
@@ -48,14 +65,20 @@ def _quiet(message: str) -> None:
     """The default ``log``: say nothing."""
 
 
-def audio_encoder(name: str | None = None, log: Callable[[str], None] = _quiet) -> Any:
-    """Whisper tiny.en (offline) or, when it cannot be loaded, the weight-free log-mel baseline."""
+def audio_encoder(name: str | None = None, log: Callable[[str], None] = _quiet,
+                  threads: int | None = 1) -> Any:
+    """Whisper tiny.en (offline) or, when it cannot be loaded, the weight-free log-mel baseline.
+
+    ``threads`` fixes CTranslate2's intra-op threads of the Whisper encoder (None: its default, which
+    follows the machine's core count).
+    """
     from ..encoders import get
 
+    options = {} if threads is None else {"threads": int(threads)}
     if name:
-        return get(name)
+        return get(name, **options) if name == "whisper" else get(name)
     try:
-        return get("whisper")
+        return get("whisper", **options)
     except ImportError as exc:
         log(f"whisper unavailable ({exc}); using the logmel baseline")
         return get("logmel")
@@ -131,154 +154,202 @@ def evaluate_unseen(
     return out
 
 
-def run(args: argparse.Namespace, log: Callable[[str], None] = _quiet) -> int:
-    """Run the demo; ``args.out`` is the output folder. Returns the exit status.
 
-    Every stage's summary goes to ``log`` (the CLI passes ``print``); the study itself does not
-    print. The full results are written to ``audio_demo.json`` and the template-study report.
+@dataclass
+class AudioDemoResult:
+    """Everything the audio demo measured; ``to_dict()`` is the ``pairspace.audio_demo/1`` document.
+
+    Attributes
+    ----------
+    dataset : dict
+        ``root``, ``n_clips``, ``n_captions``, ``seen_classes``, ``unseen_classes``.
+    encoders : dict
+        ``audio`` and ``text`` provenance, and ``embeddings`` (tables, reuse, seconds).
+    train_config : dict
+        The shared training configuration (the loss varies per run).
+    results : dict
+        Model label (:data:`MODELS`) -> ``zeroshot``, ``zeroshot_family`` and ``retrieval`` metrics on
+        the unseen instruments.
+    template_study : TemplateStudyResult
+        The template study on the trained InfoNCE model.
+    n_templates : int
+        The number of ensembled prompt templates.
+    run_dirs : dict
+        Loss -> the training run folder.
+    timings_s : dict
+        Seconds per stage (``dataset``, ``embed``, ``train``, ``evaluate``, ``total``).
+    threads : int or None
+        CPU threads used by CTranslate2 and torch.
+    """
+
+    dataset: dict[str, Any]
+    encoders: dict[str, Any]
+    train_config: dict[str, Any]
+    results: dict[str, dict[str, Any]]
+    template_study: Any
+    n_templates: int
+    run_dirs: dict[str, str] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+    threads: int | None = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON document (schema ``pairspace.audio_demo/1``; the keys of earlier versions kept)."""
+        return {
+            "schema": SCHEMA,
+            "dataset": self.dataset["root"],
+            "n_clips": self.dataset["n_clips"],
+            "n_captions": self.dataset["n_captions"],
+            "seen_classes": self.dataset["seen_classes"],
+            "unseen_classes": self.dataset["unseen_classes"],
+            "audio_encoder": self.encoders["audio"],
+            "text_encoder": self.encoders["text"],
+            "embeddings": self.encoders["embeddings"],
+            "train_config": self.train_config,
+            "threads": self.threads,
+            "n_templates": self.n_templates,
+            "run_dirs": self.run_dirs,
+            "results": self.results,
+            "template_study": self.template_study.to_dict(),
+            "timings_s": self.timings_s,
+        }
+
+
+def _train_kwargs(loss: str, progress: bool | None, threads: int | None) -> dict[str, Any]:
+    """Options of :func:`pairspace.align.trainer.train` for one demo run (its own progress label)."""
+    kw: dict[str, Any] = {"resume": False, "progress": progress, "threads": threads}
+    params = inspect.signature(train).parameters
+    for name in ("desc", "label"):  # the progress label, where the trainer takes one
+        if name in params:
+            kw[name] = f"train heads ({loss})"
+    return kw
+
+
+def train_models(audio: EmbeddingTable, text: EmbeddingTable, ds: InstrumentSet, out: Path,
+                 config: TrainConfig = DEMO_CONFIG, log: Callable[[str], None] = _quiet,
+                 progress: bool | None = True, threads: int | None = 1,
+                 ) -> tuple[dict[str, AlignmentModel], dict[str, str]]:
+    """The untrained floor and one trained model per loss of :data:`MODELS` (runs in ``out/run-LOSS``)."""
+    import torch
+
+    torch.manual_seed(config.seed)
+    models = {label: AlignmentModel(audio.dim, text.dim, config.head, config.dim).eval()
+              for label, loss in MODELS.items() if loss is None}
+    losses = [(label, loss) for label, loss in MODELS.items() if loss is not None]
+    run_dirs = {}
+    for i, (label, loss) in enumerate(losses, 1):
+        cfg = TrainConfig.from_dict({**config.to_dict(), "loss": loss})
+        run_dir = out / f"run-{loss}"
+        log(f"training {i}/{len(losses)}: {loss} heads, {cfg.epochs} epochs -> {run_dir}")
+        train(audio, text, ds.pairs("seen"), run_dir, cfg, **_train_kwargs(loss, progress, threads))
+        models[label] = load_model(run_dir)[0]
+        run_dirs[loss] = str(run_dir)
+    return models, run_dirs
+
+
+def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio: EmbeddingTable,
+                    text: EmbeddingTable, text_enc: Any, templates: Any,
+                    progress: bool | None = True) -> tuple[dict[str, Any], Any]:
+    """Every model on the unseen instruments, then the template study on :data:`BEST`.
+
+    Returns the per-model results and the :class:`~pairspace.studies.template_study.TemplateStudyResult`.
+    """
+    from ..studies.template_study import template_study
+
+    unseen = ds.class_names("unseen")
+    families = sorted({c["family"] for c in ds.classes})
+    results: dict[str, Any] = {}
+    prompts: dict[str, np.ndarray] = {}
+    with progress_bar(total=len(models) + 1, desc="evaluate unseen", progress=progress,
+                      unit="step") as bar:
+        for name, model in models.items():
+            bar.set_postfix_str(name)
+            prompts[name] = projected_prompts(model, text_enc, unseen, templates.templates, progress=False)
+            fam = projected_prompts(model, text_enc, families, templates.templates, progress=False)
+            results[name] = evaluate_unseen(model, ds, audio, text, prompts[name], unseen, fam)
+            bar.update()
+        bar.set_postfix_str("template study")
+        clips = [c for c in ds.clips if c["split"] == "unseen"]
+        media = EmbeddingTable(
+            [c["audio_id"] for c in clips],
+            models[BEST].project_audio(audio.select([c["audio_id"] for c in clips]).vectors),
+            [c["instrument"] for c in clips],
+        )
+        study = template_study(media, templates, class_names=unseen, text_embeddings=prompts[BEST],
+                               k=3, metric="euclidean", progress=False)
+        bar.update()
+    return results, study
+
+
+def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = None,
+        config: TrainConfig = DEMO_CONFIG, threads: int | None = 1,
+        log: Callable[[str], None] = _quiet, progress: bool | None = True) -> AudioDemoResult:
+    """Run the audio demo: render, embed, train on the seen instruments, evaluate on the unseen ones.
+
+    Parameters
+    ----------
+    out : str or Path
+        Folder of the training runs (``run-infonce/``, ``run-soft/``); the report writer
+        (:func:`pairspace.report.audio_demo.write_audio_demo`) puts its files there too.
+    audio_encoder_name : str, optional
+        A registered audio encoder in place of Whisper (``logmel`` for the weight-free baseline).
+    config : TrainConfig
+        The training configuration shared by both runs (the loss varies).
+    threads : int or None
+        CPU threads of CTranslate2 (Whisper) and torch (MiniLM, training, evaluation); None leaves
+        both libraries' defaults, which follow the machine's core count.
+    log : callable
+        Receives one line per stage; the study itself never prints.
+    progress : bool or None
+        Progress bars (None: only on a terminal).
+
+    Returns
+    -------
+    AudioDemoResult
     """
     import torch
 
-    from ..cli._render import table
     from ..data.templates import load_templates
     from ..encoders import get
-    from ..studies.template_study import template_study, write_template_report
 
-    torch.set_num_threads(1)
-    t_start = time.perf_counter()
-    out = Path(args.out)
-    timings: dict[str, float] = {}
+    old_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(int(threads))
+    try:
+        t_start = time.perf_counter()
+        out = Path(out)
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        ds = render_instruments(progress=progress)
+        timings["dataset"] = round(time.perf_counter() - t0, 2)
+        seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
+        log(f"Instrument benchmark: {len(ds.clips)} clips, {len(ds.captions)} captions, "
+            f"{len(seen)} seen / {len(unseen)} unseen instruments ({ds.root})")
 
-    t0 = time.perf_counter()
-    ds = render_instruments(progress=True)
-    timings["dataset"] = round(time.perf_counter() - t0, 2)
-    seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
-    log(
-        f"Instrument benchmark: {len(ds.clips)} clips, {len(ds.captions)} captions, "
-        f"{len(seen)} seen / {len(unseen)} unseen instruments ({ds.root})"
-    )
+        t0 = time.perf_counter()
+        audio_enc = audio_encoder(audio_encoder_name, log, threads)
+        text_enc = get("minilm")
+        audio, text, emb_info = embed_tables(ds, audio_enc, text_enc, progress=progress)
+        timings["embed"] = round(time.perf_counter() - t0, 2)
+        log(f"Embeddings: audio {audio_enc.name} ({audio.dim}-d, "
+            f"{'reused' if emb_info['audio_reused'] else 'computed'}), text {text_enc.name} "
+            f"({text.dim}-d, {'reused' if emb_info['text_reused'] else 'computed'})")
 
-    t0 = time.perf_counter()
-    audio_enc = audio_encoder(getattr(args, "audio_encoder", None), log)
-    text_enc = get("minilm")
-    audio, text, emb_info = embed_tables(ds, audio_enc, text_enc)
-    timings["embed"] = round(time.perf_counter() - t0, 2)
-    log(
-        f"Embeddings: audio {audio_enc.name} ({audio.dim}-d, "
-        f"{'reused' if emb_info['audio_reused'] else 'computed'}), text {text_enc.name} ({text.dim}-d, "
-        f"{'reused' if emb_info['text_reused'] else 'computed'})"
-    )
+        t0 = time.perf_counter()
+        models, run_dirs = train_models(audio, text, ds, out, config, log, progress, threads)
+        timings["train"] = round(time.perf_counter() - t0, 2)
 
-    templates = load_templates("audio")
-    results: dict[str, Any] = {}
-    models: dict[str, AlignmentModel] = {}
-    t0 = time.perf_counter()
-    torch.manual_seed(DEMO_CONFIG.seed)
-    models["untrained heads"] = AlignmentModel(audio.dim, text.dim, DEMO_CONFIG.head, DEMO_CONFIG.dim).eval()
-    for loss in ("infonce", "soft"):
-        cfg = TrainConfig.from_dict({**DEMO_CONFIG.to_dict(), "loss": loss})
-        run_dir = out / f"run-{loss}"
-        train(audio, text, ds.pairs("seen"), run_dir, cfg, resume=False, progress=True)
-        models[f"trained, {loss}"] = load_model(run_dir)[0]
-    timings["train"] = round(time.perf_counter() - t0, 2)
-
-    t0 = time.perf_counter()
-    rows = []
-    families = sorted({c["family"] for c in ds.classes})
-    prompt_cache: dict[str, np.ndarray] = {}
-    for name, model in models.items():
-        prompt_cache[name] = projected_prompts(model, text_enc, unseen, templates.templates, progress=False)
-        fam_prompts = projected_prompts(model, text_enc, families, templates.templates, progress=False)
-        res = evaluate_unseen(model, ds, audio, text, prompt_cache[name], unseen, fam_prompts)
-        results[name] = res
-        z, r, f = res["zeroshot"], res["retrieval"], res["zeroshot_family"]
-        rows.append(
-            (
-                name,
-                z["top1"],
-                z["top5"],
-                z["balanced_accuracy"],
-                z["chance"],
-                f["top1"],
-                f["chance"],
-                r["text_to_audio"]["R@1"],
-                r["text_to_audio"]["R@10"],
-                r["audio_to_text"]["R@1"],
-                r["audio_to_text"]["R@10"],
-            )
-        )
-    log(
-        f"\nUnseen instruments ({len(unseen)} classes, {results['untrained heads']['zeroshot']['n']} clips; "
-        f"{len(templates)} templates ensembled):"
+        t0 = time.perf_counter()
+        templates = load_templates("audio")
+        results, study = evaluate_models(models, ds, audio, text, text_enc, templates, progress)
+        timings["evaluate"] = round(time.perf_counter() - t0, 2)
+        timings["total"] = round(time.perf_counter() - t_start, 2)
+    finally:
+        torch.set_num_threads(old_threads)
+    return AudioDemoResult(
+        dataset={"root": str(ds.root), "n_clips": len(ds.clips), "n_captions": len(ds.captions),
+                 "seen_classes": seen, "unseen_classes": unseen},
+        encoders={"audio": audio_enc.provenance.to_dict(), "text": text_enc.provenance.to_dict(),
+                  "embeddings": emb_info},
+        train_config=config.to_dict(), results=results, template_study=study,
+        n_templates=len(templates), run_dirs=run_dirs, timings_s=timings, threads=threads,
     )
-    log(
-        table(
-            [
-                "model",
-                "top1",
-                "top5",
-                "bal.acc",
-                "chance",
-                "family top1",
-                "family chance",
-                "t2a R@1",
-                "t2a R@10",
-                "a2t R@1",
-                "a2t R@10",
-            ],
-            rows,
-            digits=3,
-        )
-    )
-
-    best = "trained, infonce"
-    clips = [c for c in ds.clips if c["split"] == "unseen"]
-    media = EmbeddingTable(
-        [c["audio_id"] for c in clips],
-        models[best].project_audio(audio.select([c["audio_id"] for c in clips]).vectors),
-        [c["instrument"] for c in clips],
-    )
-    study = template_study(
-        media,
-        templates,
-        class_names=unseen,
-        text_embeddings=prompt_cache[best],
-        k=3,
-        metric="euclidean",
-        progress=False,
-    )
-    timings["evaluate"] = round(time.perf_counter() - t0, 2)
-    log(f"\nTemplate study on the trained model ({best}; unseen classes, k=3, euclidean):")
-    trows = [(r["template"], r["nngs"], r["accuracy"]) for r in study.per_template]
-    log(table(["template", "nngs@3", "top1"], trows, digits=3))
-    corr = study.correlations
-    log(
-        table(
-            ["measure", "pearson", "p", "spearman", "p"],
-            [(m, c["pearson"], c["pearson_p"], c["spearman"], c["spearman_p"]) for m, c in corr.items()],
-            digits=3,
-        )
-    )
-
-    timings["total"] = round(time.perf_counter() - t_start, 2)
-    summary = {
-        "schema": "pairspace.audio_demo/1",
-        "dataset": str(ds.root),
-        "n_clips": len(ds.clips),
-        "n_captions": len(ds.captions),
-        "seen_classes": seen,
-        "unseen_classes": unseen,
-        "audio_encoder": audio_enc.provenance.to_dict(),
-        "text_encoder": text_enc.provenance.to_dict(),
-        "embeddings": emb_info,
-        "train_config": DEMO_CONFIG.to_dict(),
-        "results": results,
-        "template_study": study.to_dict(),
-        "timings_s": timings,
-    }
-    write_json(out / "audio_demo.json", summary)
-    report = write_template_report(study, out / "template-study")
-    log(f"\nTimings (s): {timings}")
-    log(f"wrote {out / 'audio_demo.json'} and the template-study report "
-          f"({', '.join(p.name for p in report.values())}) in {out / 'template-study'}")
-    return 0

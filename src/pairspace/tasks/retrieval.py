@@ -25,10 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .._validation import as_matrix, check_metric
-from .zeroshot import l2_normalize
-
-_DEFAULT_BUDGET = 128 * 2**20
+from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, check_metric, rows_per_block, unit_rows
 
 
 def relevance_matrix(relevance: Any, n_query: int, n_gallery: int) -> sparse.csr_matrix:
@@ -102,7 +99,7 @@ def _one_direction(Q: np.ndarray, G: np.ndarray, R: sparse.csr_matrix, ks: Seque
     ap = np.empty(nq, dtype=np.float64)
     n_rel = np.diff(R.indptr)
     m = int(n_rel.max())
-    rows = max(1, memory_budget // (8 * ng * 3))
+    rows = rows_per_block(memory_budget, 8 * ng * 3)
     for s in range(0, nq, rows):
         e = min(nq, s + rows)
         rel_idx = np.full((e - s, m), -1, dtype=np.int64)
@@ -127,7 +124,7 @@ def _one_direction(Q: np.ndarray, G: np.ndarray, R: sparse.csr_matrix, ks: Seque
 def retrieval_metrics(query: Any, gallery: Any, relevance: Any, metric: str = "cosine",
                       ks: Sequence[int] = (1, 5, 10), map_k: int = 10,
                       names: tuple[str, str] = ("query_to_gallery", "gallery_to_query"),
-                      memory_budget: int = _DEFAULT_BUDGET) -> dict[str, Any]:
+                      memory_budget: int = DEFAULT_MEMORY_BUDGET) -> dict[str, Any]:
     r"""Recall@K, mAP@K and median rank of retrieval in both directions.
 
     Parameters
@@ -167,8 +164,8 @@ def retrieval_metrics(query: Any, gallery: Any, relevance: Any, metric: str = "c
     if int(map_k) < 1 or any(int(k) < 1 for k in ks):
         raise ValueError("ks and map_k must be positive")
     if metric == "cosine":
-        Q = l2_normalize(Q, name="query embeddings")
-        G = l2_normalize(G, name="gallery embeddings")
+        Q = unit_rows(Q, "query embeddings")
+        G = unit_rows(G, "gallery embeddings")
     R = relevance_matrix(relevance, Q.shape[0], G.shape[0])
     RT = R.T.tocsr()
     _check_nonempty(R, "query")

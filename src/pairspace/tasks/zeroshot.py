@@ -28,18 +28,17 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_matrix, check_finite
-
-_BLOCK_ROWS = 8192
+from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, check_finite, rows_per_block, unit_rows
 
 
-def l2_normalize(A: np.ndarray, axis: int = -1, name: str = "embeddings") -> np.ndarray:
-    """Divide by the L2 norm along ``axis``; an all-zero vector is an error (its direction is undefined)."""
+def l2_normalize(A: Any, name: str = "embeddings") -> np.ndarray:
+    r"""Unit vectors along the last axis, :math:`\hat a = a / \lVert a \rVert_2` (float64, any rank).
+
+    :func:`pairspace._validation.unit_rows` on the rows of the last axis: an all-zero vector is a
+    ``ValueError`` (its direction is undefined).
+    """
     A = np.asarray(A, dtype=np.float64)
-    norms = np.linalg.norm(A, axis=axis, keepdims=True)
-    if np.any(norms == 0):
-        raise ValueError(f"{name} contain an all-zero vector; it cannot be L2-normalized")
-    return A / norms
+    return unit_rows(A.reshape(-1, A.shape[-1]), name).reshape(A.shape)
 
 
 def classifier_weights(text_embeddings: Any) -> np.ndarray:
@@ -99,9 +98,35 @@ def format_prompts(templates: Sequence[str], class_names: Sequence[str]) -> list
 
 def text_embeddings_for(encoder: Any, templates: Sequence[str], class_names: Sequence[str],
                         batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
-    """Embed every (template, class) prompt with ``encoder``: an array of shape (T, C, d)."""
+    r"""Embed every (template, class) prompt with ``encoder``: :math:`e_{t,c}`, shape (T, C, d).
+
+    The one path from a text encoder to zero-shot prompt embeddings. ``encoder`` is anything with
+    ``encode(texts, batch_size=..., progress=...) -> (n, d)``: a pretrained text tower, or a
+    backbone wrapped with trained projection heads (the projected prompts of an aligned model).
+
+    Parameters
+    ----------
+    encoder : object with ``encode``
+        Text encoder.
+    templates : sequence of str
+        Prompt templates, each with one ``{}`` placeholder.
+    class_names : sequence of str
+        The ``C`` class names.
+    batch_size : int
+        Passed to ``encode``.
+    progress : bool or None
+        Passed to ``encode``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (T, C, d)
+        Template-major prompt embeddings (:func:`classifier_weights` ensembles them).
+    """
+    if not callable(getattr(encoder, "encode", None)):
+        raise ValueError(f"the text encoder must have an encode(texts) method; got {type(encoder).__name__}")
     prompts = format_prompts(templates, class_names)
-    E = np.asarray(encoder.encode(prompts, batch_size=batch_size, progress=progress))
+    E = encoder.encode(prompts, batch_size=batch_size, progress=progress)
+    E = np.asarray(E.detach().cpu().numpy() if hasattr(E, "detach") else E)
     if E.ndim != 2 or E.shape[0] != len(prompts):
         raise ValueError(f"encoder returned shape {E.shape} for {len(prompts)} prompts")
     return E.reshape(len(templates), len(class_names), E.shape[1])
@@ -109,12 +134,17 @@ def text_embeddings_for(encoder: Any, templates: Sequence[str], class_names: Seq
 
 def build_classifier(encoder: Any, class_names: Sequence[str], templates: Sequence[str],
                      batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
-    """Ensemble classifier weights (C x d) of ``templates`` embedded by a text ``encoder``."""
+    r"""The zero-shot classifier of a text ``encoder``: unit class weights :math:`w_c` (C x d).
+
+    :func:`classifier_weights` of :func:`text_embeddings_for` (embed every prompt, L2-normalize,
+    average over the templates, re-normalize; Radford et al., ICML 2021).
+    """
     return classifier_weights(text_embeddings_for(encoder, templates, class_names, batch_size,
                                                   progress))
 
 
-def zeroshot_scores(media: Any, weights: Any, normalize: bool = True) -> np.ndarray:
+def zeroshot_scores(media: Any, weights: Any, normalize: bool = True,
+                    memory_budget: int = DEFAULT_MEMORY_BUDGET) -> np.ndarray:
     r"""Class scores :math:`s_{ic} = \langle x_i / \|x_i\|, w_c \rangle` (n x C).
 
     Parameters
@@ -126,6 +156,8 @@ def zeroshot_scores(media: Any, weights: Any, normalize: bool = True) -> np.ndar
     normalize : bool
         L2-normalize the media rows and the weights first (cosine scores). ``False`` gives the plain
         inner product.
+    memory_budget : int
+        Scratch bytes of one block of media rows (converted to float64 block by block).
 
     Returns
     -------
@@ -141,8 +173,9 @@ def zeroshot_scores(media: Any, weights: Any, normalize: bool = True) -> np.ndar
     if normalize:
         W = l2_normalize(W, name="classifier weights")
     out = np.empty((X.shape[0], W.shape[0]), dtype=np.float64)
-    for s in range(0, X.shape[0], _BLOCK_ROWS):
-        blk = np.asarray(X[s : s + _BLOCK_ROWS], dtype=np.float64)
+    step = rows_per_block(memory_budget, 8 * (X.shape[1] + W.shape[0]), cap=8192)
+    for s in range(0, X.shape[0], step):
+        blk = np.asarray(X[s : s + step], dtype=np.float64)
         if normalize:
             blk = l2_normalize(blk, name="media embeddings")
         out[s : s + blk.shape[0]] = blk @ W.T

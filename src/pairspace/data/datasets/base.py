@@ -34,6 +34,9 @@ class LabeledDataset:
         Official fold of each item (ESC-50: 1-5, UrbanSound8K: 1-10, TUT 2017: 1-4).
     root : str
         Where the files were read.
+    extra : dict of str to list
+        Other per-item columns (``source_id``: where the recording came from, such as
+        ``"freesound:<id>"``; ``fsID``; ``subset``), carried into the manifest and the table.
     """
 
     name: str
@@ -47,6 +50,12 @@ class LabeledDataset:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def source_ids(self) -> list[str] | None:
+        """Where each item's recording came from (``extra["source_id"]``), when the set says."""
+        ids = self.extra.get("source_id")
+        return None if ids is None else [str(v) for v in ids]
 
     def label_indices(self) -> np.ndarray:
         """Class index of each item (into ``class_names``)."""

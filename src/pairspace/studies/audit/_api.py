@@ -4,7 +4,7 @@ When the layout moves one of them, only this module changes.
 """
 
 from ...align import AlignmentModel, TrainConfig, load_model, train
-from ...align.trainer import split_pairs
+from ...align.split import split_pairs
 from ...measures import nngs_curve
 from ...tasks.zeroshot import classifier_weights, zeroshot_metrics, zeroshot_scores
 

@@ -1,0 +1,48 @@
+"""The run folder of a training run: checked before any work, created late, marked when it failed.
+
+A run that diverged keeps its ``config.json`` and ``metrics.jsonl`` for diagnosis but says so: a
+``FAILED`` file holds the error, ``config.json`` and ``summary.json`` carry ``status: failed``, and
+no ``model.safetensors`` is written. Such a folder is neither resumed nor loaded as a model until
+the run is started over (``resume=False``, ``pairspace train --restart``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .._atomic import atomic_write_bytes, write_json
+
+
+def check_out(out: Path, resume: bool) -> None:
+    """Refuse a run folder that cannot be one, before any work (creates nothing)."""
+    probe = out
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        where = "exists and is not a folder" if probe == out else f"lies under the file {probe}"
+        raise ValueError(f"the run folder {out} {where}")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError(f"the run folder {out} is not writable ({probe})")
+    if resume and (out / "FAILED").exists():
+        raise ValueError(f"{out} holds a failed run ({(out / 'FAILED').read_text().strip()}); "
+                         "start over with --restart (resume=False) or use another --out folder")
+
+
+def open_out(out: Path, resume: bool) -> None:
+    """Create the folder; starting over (``resume=False``) removes a failed run's marker and the old model."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot create the run folder {out}: {exc.strerror or exc}") from None
+    if not resume:
+        for name in ("FAILED", "model.safetensors", "summary.json"):
+            (out / name).unlink(missing_ok=True)
+
+
+def mark_failed(out: Path, run_cfg: dict[str, Any], message: str) -> None:
+    """Write ``FAILED`` and the failed status into ``config.json`` and ``summary.json``."""
+    atomic_write_bytes(out / "FAILED", (message + "\n").encode())
+    write_json(out / "config.json", {**run_cfg, "status": "failed"})
+    write_json(out / "summary.json", {"status": "failed", "error": message, "run_dir": str(out)})

@@ -1,0 +1,145 @@
+"""pairspace curate: pseudo-pairs from unpaired audio and text, scored in a trained teacher's space.
+
+Methods (Wang et al., WASPAA 2023, arXiv 2305.01864): du (label-free: pool pairs with cosine at
+least tau, or each clip's top-k texts); ds (captions close to a "this is a sound of LABEL" prompt
+of the target classes, with their own audio); ads (pool audio against the DS captions); a2a (pool
+clips near the target task's audio, with their captions; transductive). ds, ads and a2a use the
+target task's label names, and every output says so. Thresholds are numbers or quantiles of the
+pool's similarities written q0.99; the published thresholds are in the MS-CLAP space, so in another
+space prefer quantiles and read the sweep of pairs kept per threshold.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import add_command, check_out_dir, positive_int
+
+METHODS = ("du", "ds", "ads", "a2a")
+PRESET_NAMES = ("esc50", "us8k", "tut2017")
+DEFAULT_MEMORY_BUDGET = 256 * 2**20  # the value of pairspace._validation.DEFAULT_MEMORY_BUDGET
+
+
+def threshold(text: str) -> float | str:
+    """A cosine threshold in [-1, 1], or a quantile written q0.99 (an argparse type)."""
+    s = text.strip().lower()
+    try:
+        if s.startswith("q"):
+            q = float(s[1:])
+            if not 0.0 <= q <= 1.0:
+                raise argparse.ArgumentTypeError(f"a quantile threshold must lie in q0..q1, got {text!r}")
+            return s
+        v = float(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a cosine in [-1, 1] or a quantile like q0.99, "
+                                         f"got {text!r}") from None
+    if not -1.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"a cosine threshold must lie in [-1, 1], got {text!r}")
+    return v
+
+
+def add_threshold_options(p: argparse.ArgumentParser, methods: tuple[str, ...] = METHODS) -> None:
+    """The --preset and --tau-METHOD options shared by curate and improve."""
+    p.add_argument("--preset", choices=PRESET_NAMES, default=None,
+                   help="published thresholds of a target task (MS-CLAP space); --tau-* override them")
+    for m in methods:
+        p.add_argument(f"--tau-{m}", type=threshold, default=None,
+                       help=f"{m} threshold: a cosine or a quantile like q0.99 (default: the preset, "
+                       "else the published ESC-50 value)")
+
+
+def thresholds_from(args: argparse.Namespace, methods: tuple[str, ...] = METHODS) -> dict[str, float | str]:
+    """The thresholds of the preset, overridden by every --tau-METHOD given."""
+    from ..studies.curation import PRESETS
+
+    thr: dict[str, float | str] = dict(PRESETS[args.preset]) if args.preset else {}
+    for m in methods:
+        v = getattr(args, f"tau_{m}", None)
+        if v is not None:
+            thr[m] = v
+    return thr
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = add_command(sub, "curate", help="curate pseudo-pairs from unpaired audio and text with a teacher",
+                    description=__doc__)
+    p.add_argument("--teacher", required=True, help="teacher run folder written by pairspace train")
+    p.add_argument("--audio", required=True, help="unpaired audio pool (backbone embedding table)")
+    p.add_argument("--text", required=True, help="text pool (backbone embedding table of captions)")
+    p.add_argument("--method", nargs="+", choices=METHODS, default=["du"], help="curation methods")
+    p.add_argument("--classes", default=None,
+                   help="target task's class names (file, one per line, or a shipped list); ds, ads, a2a")
+    add_threshold_options(p)
+    p.add_argument("--top-k", type=positive_int, default=None,
+                   help="du keeps each clip's top-k texts instead of a threshold")
+    p.add_argument("--caption-pairs", default=None,
+                   help="pair manifest (audio_id, text_id) naming each caption's own clip (ds, a2a); "
+                   "default: the text table's audio_id column")
+    p.add_argument("--target-audio", default=None,
+                   help="the target task's audio table (a2a only; transductive)")
+    p.add_argument("--text-encoder", default=None,
+                   help="text encoder of the prompts (default: the one recorded with the teacher run)")
+    p.add_argument("--sweep", nargs="*", type=threshold, default=None,
+                   help="thresholds at which to count kept pairs (default: a grid and q0.9 q0.99 q0.999)")
+    p.add_argument("--memory-budget", type=positive_int, default=DEFAULT_MEMORY_BUDGET,
+                   help="bytes of one block of similarities")
+    p.add_argument("--out", required=True, help="output folder (METHOD.csv + METHOD.json, curation.json)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = check_out_dir(args.out)
+    from ..align.trainer import load_model, load_pairs
+    from ..data.table import EmbeddingTable
+    from ..data.templates import load_class_names
+    from ..encoders import get
+    from ..report.curation import markdown_table, sweep_table, write_manifest
+    from ..report.io import atomic_write_bytes, write_json
+    from ..studies.curation import DEFAULT_SWEEP
+    from ..studies.curation_run import caption_owners, run_curation, teacher_prompts, teacher_space
+    from ._render import table
+
+    methods = list(dict.fromkeys(args.method))
+    needs_labels = [m for m in methods if m in ("ds", "ads")]
+    if needs_labels and not args.classes:
+        raise ValueError(f"{', '.join(needs_labels)} use the target task's label names: pass --classes")
+    if "a2a" in methods and not args.target_audio:
+        raise ValueError("a2a needs the target task's audio: pass --target-audio (it is transductive)")
+    model, _, meta = load_model(args.teacher)
+    audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
+    classes = load_class_names(args.classes) if args.classes else None
+    owners = None
+    if any(m in ("ds", "ads", "a2a") for m in methods):
+        owners = caption_owners(text, load_pairs(args.caption_pairs) if args.caption_pairs else None)
+    prompts = None
+    if needs_labels:
+        enc = args.text_encoder or meta.get("text_encoder")
+        if not enc:
+            raise ValueError("the teacher run does not record its text encoder; pass --text-encoder")
+        prompts = teacher_prompts(model, get(enc), classes)
+    target = (teacher_space(model, EmbeddingTable.load(args.target_audio), "audio")
+              if "a2a" in methods else None)
+    res = run_curation(teacher_space(model, audio, "audio"), teacher_space(model, text, "text"), methods,
+                       thresholds=thresholds_from(args), top_k=args.top_k, class_names=classes,
+                       prompts=prompts, owners=owners, target_audio=target,
+                       sweep=DEFAULT_SWEEP if args.sweep is None else args.sweep,
+                       memory_budget=args.memory_budget, progress=True)
+    inputs = {"teacher": str(args.teacher), "audio_table": str(args.audio), "text_table": str(args.text),
+              "target_audio_table": args.target_audio, "classes": args.classes}
+    for m, r in res.results.items():
+        write_manifest(r, out / f"{m}.csv", extra={"inputs": inputs})
+    write_json(out / "curation.json", {**res.to_dict(), "inputs": inputs})
+    rows = [(s["method"], s["threshold"] if s["top_k"] is None else f"top-{s['top_k']}",
+             s["threshold_value"], s["n_pairs"], s["n_audio"], s["n_text"], s["precision"],
+             "yes" if s["uses_target_labels"] else "no", "yes" if s["transductive"] else "no")
+            for s in res.stats]
+    print(table(["method", "threshold", "value", "pairs", "clips", "captions", "precision",
+                 "uses target labels", "transductive"], rows, digits=3))
+    h, srows = sweep_table(list(res.results.values()))
+    atomic_write_bytes(out / "sweep.md", (markdown_table(h, srows) + "\n").encode())
+    print(f"\npairs kept per threshold: {out / 'sweep.md'}")
+    for s in res.stats:
+        if s["uses_target_labels"]:
+            print(f"note: {s['method']} uses {s['target_use']}; it is not label-free for this task")
+    print(f"wrote {', '.join(m + '.csv' for m in res.results)} (+ .json), curation.json in {out}")
+    return 0

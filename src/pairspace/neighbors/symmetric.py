@@ -1,0 +1,92 @@
+r"""Symmetric self-search: each block product of :math:`X X^\top` serves two query blocks.
+
+A self-search compares every row with every other, and the scores are symmetric. With the rows
+prepared as two factors :math:`A, B` whose product is a symmetric score,
+
+- euclidean: :math:`a_i = [x_i, \|x_i\|^2, 1]`, :math:`b_j = [-2 x_j, 1, \|x_j\|^2]`, so
+  :math:`a_i \cdot b_j = \|x_i - x_j\|^2 = a_j \cdot b_i`;
+- cosine: :math:`a_i = x_i / \|x_i\|`, :math:`b_j = -a_j` (score :math:`-\cos`);
+- inner: :math:`a_i = x_i`, :math:`b_j = -x_j`,
+
+the rows are cut into blocks :math:`I_0, \dots, I_{m-1}` and only the blocks on and above the
+diagonal are multiplied: :math:`S_{ab} = A_{I_a} B_{I_b}^\top` for :math:`a \le b` gives the
+scores of the queries :math:`I_a` against the database rows :math:`I_b` (its rows) and of the
+queries :math:`I_b` against :math:`I_a` (its columns). That is :math:`m(m+1)/2` products instead of
+:math:`m^2`: about half the flops of the full product that a flat index (faiss ``IndexFlat``)
+computes.
+
+The blocks are visited row block by row block, ``a = 0, 1, ...`` and ``b = a, a + 1, ...``, so
+every query row receives its database chunks in increasing index order (first the columns of the
+blocks above it, then its own row of blocks); the threshold selection of
+:class:`pairspace.neighbors.selection.RowState` then breaks ties to the lower index exactly as
+the one-sided search does. Query block ``a`` is complete once its row of blocks is done: its
+candidates go through the same certified float64 window and refinement
+(:meth:`pairspace.neighbors.ExactSearcher.search_block`), with the error bound of this product
+(:meth:`~pairspace.neighbors.ExactSearcher.score_bound`). The item itself is excluded by index on
+the diagonal blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from ._core import _matmul_into
+from .selection import RowState
+
+
+def symmetric_operands(X0: np.ndarray, metric: str, dtype: np.dtype,
+                       sq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The factors ``(A, B)`` of the symmetric score ``A B^T`` (smaller is closer), in ``dtype``.
+
+    ``sq`` are the float64 squared row norms of ``X0``.
+    """
+    X = np.asarray(X0)
+    n, d = X.shape
+    if metric == "euclidean":
+        A = np.empty((n, d + 2), dtype=dtype)
+        B = np.empty((n, d + 2), dtype=dtype)
+        A[:, :d] = X
+        A[:, d] = sq
+        A[:, d + 1] = 1.0
+        np.multiply(X, -2.0, out=B[:, :d], casting="unsafe")
+        B[:, d] = 1.0
+        B[:, d + 1] = sq
+        return A, B
+    A = np.array(X, dtype=dtype)
+    if metric == "cosine":
+        A *= (1.0 / np.sqrt(sq)).astype(dtype)[:, None]
+    return A, np.negative(A)
+
+
+def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
+                         ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """Yield ``(start, stop, scores, indices)`` for every query block of ``block_rows`` rows, as
+    soon as it is complete: the ``kk`` smallest scores of each row of the block and their
+    indices, sorted by ``(score, index)``, the row itself excluded.
+
+    Needs ``block_rows >= kk + 1`` (the first chunk of the first block holds ``kk`` candidates
+    besides the query itself).
+    """
+    n = A.shape[0]
+    if block_rows < kk + 1:
+        raise ValueError(f"symmetric blocks of {block_rows} rows cannot seed {kk} candidates")
+    bounds = [(s, min(n, s + block_rows)) for s in range(0, n, block_rows)]
+    states: list[RowState | None] = [RowState(kk) for _ in bounds]
+    scores = np.empty(block_rows * block_rows, dtype=A.dtype)
+    masks = np.empty(block_rows * block_rows, dtype=bool)
+    for a, (s0, e0) in enumerate(bounds):
+        for b in range(a, len(bounds)):
+            s1, e1 = bounds[b]
+            h, w = e0 - s0, e1 - s1
+            S = _matmul_into(A[s0:e0], B[s1:e1], scores[: h * w].reshape(h, w))
+            mask = masks[: h * w].reshape(h, w)
+            if a == b:
+                np.fill_diagonal(S, np.inf)  # the item itself, excluded by index
+            states[a].feed(S, s1, mask)
+            if a != b:
+                states[b].feed(S, s0, mask, transposed=True)
+        vals, idx = states[a].result()
+        states[a] = None  # its memory goes as soon as the block is done
+        yield s0, e0, vals, idx

@@ -1,0 +1,149 @@
+"""Plots and the report of the word-analogy study (results.json, report.html, PNGs).
+
+No computation happens here: everything is read from an
+:class:`~pairspace.studies.analogy.AnalogyStudy`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+
+from .._atomic import atomic_write_bytes, write_json
+from ..studies.analogy import DISPLAY_COLUMNS, AnalogyStudy
+from .html import png_data_uri
+from .plots import save_figure
+
+_MEASURE_LABELS = {"nngs": "NNGS", "mutual_knn": "mutual kNN", "linear_cka": "linear CKA"}
+_GROUP_COLORS = {"semantic": "tab:blue", "syntactic": "tab:orange"}
+
+
+def plot_scatter(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
+    """Similarity against accuracy, one point per category (labeled), one panel per measure."""
+    measures = list(result.correlations)
+    fig, axes = plt.subplots(1, len(measures), figsize=(5.2 * len(measures), 4.6), squeeze=False)
+    acc_label = f"analogy accuracy ({result.params['protocol']} protocol)"
+    for ax, m in zip(axes[0], measures, strict=True):
+        for r in result.categories:
+            x, y = getattr(r, m), r.accuracy
+            if not (math.isfinite(x) and math.isfinite(y)):
+                continue
+            ax.scatter(x, y, color=_GROUP_COLORS.get(r.group, "tab:gray"), s=28, zorder=3)
+            ax.annotate(r.category, (x, y), fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+        p, s = result.correlations[m]["pearson"], result.correlations[m]["spearman"]
+        label = _MEASURE_LABELS.get(m, m)
+        if m in ("nngs", "mutual_knn"):
+            label += f" (k = {result.params['k']} n)" if isinstance(result.params["k"], float) \
+                else f" (k = {result.params['k']})"
+        ax.set_xlabel(label)
+        ax.set_ylabel(acc_label)
+        ax.set_title(f"Pearson r = {p.statistic:.3f} (p = {p.pvalue:.1e})\n"
+                     f"Spearman rho = {s.statistic:.3f} (p = {s.pvalue:.1e})", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.margins(x=0.18)
+    for g, c in _GROUP_COLORS.items():
+        axes[0][0].scatter([], [], color=c, label=g)
+    axes[0][0].legend(fontsize=8, loc="lower right")
+    return save_figure(fig, path)
+
+
+def plot_curves(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
+    """The NNGS curve of every category with its chance level (one small panel per category)."""
+    cats = result.categories
+    cols = min(4, max(1, len(cats)))
+    rows = math.ceil(len(cats) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), squeeze=False,
+                             sharey=True)
+    for ax, r in zip(axes.ravel(), cats, strict=False):
+        c = r.curve
+        ax.plot(c.k, c.nngs, lw=1.6, color=_GROUP_COLORS.get(r.group, "tab:gray"), label="NNGS")
+        ax.plot(c.k, c.chance, ls="--", lw=1, color="0.4", label="chance")
+        ax.axvline(r.k, color="0.7", lw=0.8)
+        ax.set_title(f"{r.category} (n={r.n}, acc={r.accuracy:.2f})", fontsize=7.5)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(cats):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel("k")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("NNGS")
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"NNGS against k per category ({result.params['metric']}); grey line: k of the "
+                 "table", fontsize=9)
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "-" if not math.isfinite(v) else f"{v:.4f}"
+    return html.escape(str(v))
+
+
+def _img(path: Path) -> str:
+    return f'<img alt="{html.escape(path.name)}" src="{png_data_uri(path)}">'
+
+
+def render_html(result: AnalogyStudy, images: list[Path]) -> str:
+    """A self-contained HTML page (the PNGs are embedded)."""
+    p = result.params
+    cols = ["category", "group", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka",
+            "accuracy_paper", "accuracy_standard", "n_oov"]
+    corr = "accuracy_paper" if p["protocol"] == "paper" else "accuracy_standard"
+    head = "".join(f"<th>{DISPLAY_COLUMNS[c]}{' *' if c == corr else ''}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(getattr(r, c))}</td>" for c in cols) + "</tr>"
+                   for r in result.categories)
+    corr_rows = ""
+    for m, d in result.correlations.items():
+        for name, c in d.items():
+            corr_rows += (f"<tr><td>{html.escape(_MEASURE_LABELS.get(m, m))}</td><td>{name}</td>"
+                          f"<td>{c.statistic:.4f}</td><td>{c.pvalue:.2e}</td>"
+                          f"<td>[{c.ci_low:.3f}, {c.ci_high:.3f}]</td></tr>")
+    ev = result.evaluation
+    evs = "".join(f"<tr><td>{html.escape(s.name)}</td><td>{s.n_questions}</td><td>{s.n_oov}</td>"
+                  f"<td>{_fmt(s.accuracy)}</td></tr>" for s in (ev.semantic, ev.syntactic, ev.overall))
+    skipped = "".join(f"<li>{html.escape(k)}: {html.escape(v)}</li>" for k, v in result.skipped.items())
+    imgs = "".join(f"<p>{_img(i)}</p>" for i in images)
+    return f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>pairspace word-analogy study</title>
+<style>body{{font-family:sans-serif;max-width:1200px;margin:2em auto;}} table{{border-collapse:collapse;
+font-size:13px}} td,th{{border:1px solid #ccc;padding:3px 7px;text-align:right}}
+td:first-child{{text-align:left}} img{{max-width:100%}}</style></head><body>
+<h1>Word analogies as paired embedding spaces</h1>
+<p>Vectors: <b>{html.escape(str(p['vectors']))}</b> ({p['n_words']} words, {p['dim']}-D);
+questions: <b>{html.escape(str(p['questions']))}</b> {html.escape(p['questions_license'])}.
+Metric {p['metric']}, k = {p['k']}, protocol <b>{p['protocol']}</b>,
+restrict_vocab = {p['restrict_vocab']}, {p['n_boot']} bootstrap resamples (seed {p['seed']}).</p>
+<p>For each category, X holds the first words of its pairs and Y the second words. NNGS is the mean
+Jaccard overlap of the k-nearest-neighbor sets of each pair in X and in Y (Tavares, Ayres &amp;
+Smaragdis, arXiv 2411.08687); the chance level is its expectation for unrelated spaces.</p>
+<h2>Per category</h2><table><tr>{head}</tr>{body}</table>
+<p>acc_paper: the published within-category protocol; acc_3cosadd: 3CosAdd over the
+{p['restrict_vocab']} most frequent words; n_oov: 3CosAdd questions out of vocabulary.
+* the accuracy correlated below.</p>
+{f'<p>Skipped:</p><ul>{skipped}</ul>' if skipped else ''}
+<h2>Similarity against accuracy, across categories</h2>
+<table><tr><th>measure</th><th>correlation</th><th>coefficient</th><th>p-value</th>
+<th>{int(100 * result.pearson.confidence)}% bootstrap interval</th></tr>{corr_rows}</table>
+<h2>3CosAdd over the {ev.restrict_vocab} most frequent words</h2>
+<table><tr><th>pool</th><th>questions</th><th>out of vocabulary</th><th>accuracy</th></tr>{evs}</table>
+<h2>Plots</h2>{imgs}
+</body></html>
+"""
+
+
+def write_report(result: AnalogyStudy, out: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``results.json``, ``scatter.png``, ``curves.png`` and ``report.html`` into ``out``."""
+    out = Path(out)
+    paths = {"results": write_json(out / "results.json", result.to_dict()),
+             "scatter": plot_scatter(result, out / "scatter.png"),
+             "curves": plot_curves(result, out / "curves.png")}
+    page = render_html(result, [paths["scatter"], paths["curves"]])
+    paths["html"] = atomic_write_bytes(out / "report.html", page.encode())
+    return paths

@@ -1,0 +1,385 @@
+r"""Pseudo-pair curation from unpaired audio and text in a trained teacher's projected space.
+
+Wang, Subakan, Subramani, Wu, Tavares, Ayres & Smaragdis, "Unsupervised Improvement of Audio-Text
+Cross-Modal Representations", WASPAA 2023 (arXiv 2305.01864). Every method takes embedding tables
+(or arrays) already projected by the teacher and scores pairs by cosine similarity
+:math:`s(a, t) = \langle a, t \rangle / (\lVert a \rVert \lVert t \rVert)`, in row blocks under a
+``memory_budget`` (never the full ``|audio| x |text|`` matrix):
+
+- **DU** (domain-unspecific, :func:`curate_du`): every pool pair with :math:`s \ge \tau_{DU}`, or
+  the ``top_k`` texts of each audio clip. Label-free.
+- **DS** (domain-specific, :func:`curate_ds`): the captions whose best cosine to any prompt
+  ``"this is a sound of {label}"`` of the target task's class names is :math:`\ge \tau_{DS}`,
+  paired with their own audio.
+- **ADS** (augmented DS, :func:`curate_ads`): unpaired audio against the DS captions,
+  :math:`s \ge \tau_{ADS}`.
+- **a2a** (audio-to-audio, :func:`curate_a2a`): captioned pool audio whose best cosine to any
+  target-task audio clip is :math:`\ge \tau_{a2a}`, paired with its own captions. It looks at the
+  target task's audio, so it is **transductive**.
+
+DS, ADS and a2a use the target task (its label names; a2a also its audio): their results carry
+``uses_target_labels=True`` (a2a also ``transductive=True``), and the manifest and every report
+say so. Thresholds are numbers (the published ones in the MS-CLAP space are in :data:`PRESETS`) or
+quantiles of the pool's similarity distribution, written ``"q0.99"``; every result reports the
+pairs kept at each threshold of a sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._validation import DEFAULT_MEMORY_BUDGET
+from ._curation_scan import cosine_blocks, parse_threshold, prepare, resolve_thresholds, sweep_rows
+
+__all__ = ["PRESETS", "PROMPT", "CurationResult", "curate_a2a", "curate_ads", "curate_ds", "curate_du",
+           "parse_threshold"]
+
+PROMPT = "this is a sound of {}"
+"""The single prompt of the MS-CLAP/P3 protocol and of DS curation (no ensembling)."""
+
+PRESETS: dict[str, dict[str, float]] = {
+    "esc50": {"du": 0.75, "ds": 0.70, "ads": 0.70, "a2a": 0.70},
+    "us8k": {"du": 0.75, "ds": 0.60, "ads": 0.70, "a2a": 0.875},
+    "tut2017": {"du": 0.75, "ds": 0.675, "ads": 0.65, "a2a": 0.70},
+}
+"""Published thresholds (arXiv 2305.01864, in the MS-CLAP projected space; other spaces differ)."""
+
+DEFAULT_SWEEP: tuple[float | str, ...] = (0.5, 0.6, 0.65, 0.675, 0.7, 0.75, 0.8, 0.875, 0.9,
+                                          "q0.9", "q0.99", "q0.999")
+METHODS = ("du", "ds", "ads", "a2a")
+TARGET_USE = {
+    "du": "none (label-free)",
+    "ds": "target label names (prompts)",
+    "ads": "target label names (through the DS captions)",
+    "a2a": "target label names and target-task audio (transductive)",
+}
+
+
+@dataclass
+class CurationResult:
+    """Curated pairs of one method, sorted by audio index, then text index.
+
+    Attributes
+    ----------
+    method : {"du", "ds", "ads", "a2a"}
+    audio_index, text_index : numpy.ndarray of int64
+        Rows of the audio and text inputs of each pair.
+    similarity : numpy.ndarray of float64
+        The score each pair was kept on (see the method's docstring).
+    settings : dict
+        Every setting (thresholds as given and as resolved, top_k, memory budget...).
+    uses_target_labels, transductive : bool
+        Whether the target task's label names (and its audio) were used.
+    sweep : list of dict
+        ``{"threshold", "value", "n_pairs"}`` for each threshold of the sweep.
+    pool : dict
+        Sizes of the inputs.
+    audio_ids, text_ids : list of str or None
+        Ids of the input rows (from tables), used by the manifest.
+    columns : dict of str to numpy.ndarray
+        Extra per-pair columns (``matched_class`` for DS, ``target_index`` for a2a...).
+    """
+
+    method: str
+    audio_index: np.ndarray
+    text_index: np.ndarray
+    similarity: np.ndarray
+    settings: dict[str, Any]
+    uses_target_labels: bool
+    transductive: bool
+    sweep: list[dict[str, Any]] = field(default_factory=list)
+    pool: dict[str, int] = field(default_factory=dict)
+    audio_ids: list[str] | None = None
+    text_ids: list[str] | None = None
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.audio_index.shape[0])
+
+    @property
+    def pairs(self) -> list[tuple[int, int, float]]:
+        """``(audio_index, text_index, similarity)`` rows, sorted by audio then text index."""
+        return [(int(a), int(t), float(s)) for a, t, s in
+                zip(self.audio_index, self.text_index, self.similarity, strict=True)]
+
+    def id_pairs(self) -> list[tuple[str, str]]:
+        """``(audio_id, text_id)`` of every pair (needs inputs given as tables, or ids)."""
+        if self.audio_ids is None or self.text_ids is None:
+            raise ValueError("id pairs need the audio and text ids: pass EmbeddingTables (or ids=)")
+        return [(self.audio_ids[a], self.text_ids[t]) for a, t in
+                zip(self.audio_index.tolist(), self.text_index.tolist(), strict=True)]
+
+    def precision(self, audio_labels: Sequence[str], text_labels: Sequence[str]) -> float:
+        """Fraction of pairs whose audio and text carry the same true label (NaN when empty)."""
+        if len(self) == 0:
+            return float("nan")
+        a = np.asarray(audio_labels, dtype=object)[self.audio_index]
+        t = np.asarray(text_labels, dtype=object)[self.text_index]
+        return float(np.mean(a == t))
+
+    def to_dict(self, include_pairs: bool = False) -> dict[str, Any]:
+        """JSON-ready summary (the pairs themselves only when asked)."""
+        d = {"method": self.method, "n_pairs": len(self), "settings": self.settings,
+             "uses_target_labels": self.uses_target_labels, "transductive": self.transductive,
+             "target_use": TARGET_USE[self.method], "sweep": self.sweep, "pool": self.pool}
+        if include_pairs:
+            d["pairs"] = self.pairs
+        return d
+
+
+def _ids(X: Any) -> list[str] | None:
+    ids = getattr(X, "ids", None)
+    return list(ids) if ids is not None else None
+
+
+# ------------------------------------------------------------------ DU / ADS: pair thresholds
+def _pair_scan(A: Any, B: Any, tau: float | str | None, top_k: int | None,
+               sweep: Sequence[float | str], memory_budget: int, progress: bool | None,
+               names: tuple[str, str], desc: str) -> tuple[np.ndarray, ...] | Any:
+    """Pairs of rows of ``A`` and ``B`` with cosine >= tau (or each A row's top_k), and the sweep."""
+    Am, na = prepare(A, names[0])
+    Bm, nb = prepare(B, names[1])
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int | np.integer)
+                              or not 1 <= top_k <= Bm.shape[0]):
+        raise ValueError(f"top_k must be an int in [1, {Bm.shape[0]}] (the number of texts); got {top_k!r}")
+    if top_k is None and tau is None:
+        raise ValueError("give a threshold tau or top_k")
+    specs = ([] if tau is None or top_k is not None else [tau]) + list(sweep)
+
+    def scan() -> Iterator[np.ndarray]:
+        for _, S in cosine_blocks(Am, na, Bm, nb, memory_budget, progress, desc + " (quantiles)"):
+            yield S.ravel()
+
+    vals = resolve_thresholds(specs, scan, Am.shape[0] * Bm.shape[0], memory_budget)
+    thr = vals[0] if tau is not None and top_k is None else None
+    counts = np.zeros(len(vals), dtype=np.int64)
+    ai, ti, sim = [], [], []
+    for s, S in cosine_blocks(Am, na, Bm, nb, memory_budget, progress, desc):
+        counts += np.array([np.count_nonzero(S >= v) for v in vals], dtype=np.int64)
+        if thr is not None:
+            r, c = np.nonzero(S >= thr)  # row-major: sorted by audio, then text
+        else:
+            order = np.argsort(-S, axis=1, kind="stable")[:, :top_k]  # ties: lower text index
+            order.sort(axis=1)
+            r = np.repeat(np.arange(S.shape[0]), top_k)
+            c = order.ravel()
+        ai.append(r + s)
+        ti.append(c)
+        sim.append(S[r, c])
+    cat = (lambda x, dt: np.concatenate(x).astype(dt) if x else np.zeros(0, dt))  # noqa: E731
+    return (cat(ai, np.int64), cat(ti, np.int64), cat(sim, np.float64), thr,
+            sweep_rows(specs, vals, counts)[0 if thr is None else 1:], (Am.shape[0], Bm.shape[0]))
+
+
+def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None = None, *,
+              sweep: Sequence[float | str] = DEFAULT_SWEEP,
+              memory_budget: int = DEFAULT_MEMORY_BUDGET,
+              progress: bool | None = None) -> CurationResult:
+    r"""Domain-unspecific curation: pool pairs with :math:`s(a_i, t_j) \ge \tau`, or each clip's top k.
+
+    Parameters
+    ----------
+    audio, text : EmbeddingTable or array-like, shapes (n_a, d) and (n_t, d)
+        Unpaired audio and text pools, projected by the teacher (one space).
+    tau : float or str
+        Cosine threshold (default 0.75, the published DU value in the MS-CLAP space), or a quantile
+        of all :math:`n_a n_t` pool similarities written ``"q0.999"``. Ignored when ``top_k`` is set.
+    top_k : int, optional
+        Keep the ``top_k`` most similar texts of every audio clip instead (ties to the lower
+        text index).
+    sweep : sequence of float or str
+        Thresholds at which the number of kept pairs is reported.
+    memory_budget : int
+        Scratch bytes of one block of similarities.
+    progress : bool or None
+        Progress bar (None: only on a terminal).
+
+    Returns
+    -------
+    CurationResult
+        ``pairs`` are ``(audio_index, text_index, similarity)``, sorted by audio then text index.
+    """
+    ai, ti, sim, thr, sw, (n_a, n_t) = _pair_scan(audio, text, tau, top_k, sweep, memory_budget,
+                                                  progress, ("audio", "text"), "curate DU")
+    settings = {"tau": None if top_k is not None else tau, "tau_value": thr, "top_k": top_k,
+                "memory_budget": memory_budget, "space": "teacher projection (cosine)"}
+    return CurationResult("du", ai, ti, sim, settings, False, False, sw,
+                          {"n_audio": n_a, "n_text": n_t}, _ids(audio), _ids(text))
+
+
+def curate_ads(audio: Any, text: Any, ds: CurationResult, tau: float | str = 0.70, *,
+               sweep: Sequence[float | str] = DEFAULT_SWEEP,
+               memory_budget: int = DEFAULT_MEMORY_BUDGET,
+               progress: bool | None = None) -> CurationResult:
+    r"""Augmented domain-specific curation: unpaired audio against the DS captions.
+
+    Keeps :math:`(a_i, t_j)` with :math:`t_j` a caption kept by DS and
+    :math:`s(a_i, t_j) \ge \tau_{ADS}`; ``text_index`` indexes the same text pool as ``ds``.
+    It inherits DS's use of the target task's label names.
+
+    Parameters
+    ----------
+    audio : EmbeddingTable or array-like, shape (n_a, d)
+        The unpaired audio pool (teacher space).
+    text : EmbeddingTable or array-like, shape (n_t, d)
+        The text pool DS curated (the same rows as its ``text_index``).
+    ds : CurationResult
+        The result of :func:`curate_ds` on ``text``.
+    tau : float or str
+        Threshold (default 0.70: ESC-50's published value), or a quantile ``"q..."`` of the
+        similarities of all (audio, DS caption) pairs.
+    sweep, memory_budget, progress : as in :func:`curate_du`.
+    """
+    if not isinstance(ds, CurationResult) or ds.method != "ds":
+        raise ValueError("ads needs the CurationResult of curate_ds on the same text pool")
+    Tm, _ = prepare(text, "text")
+    if ds.pool.get("n_text") != Tm.shape[0]:
+        raise ValueError(f"the DS result curated {ds.pool.get('n_text')} captions but text has "
+                         f"{Tm.shape[0]} rows: pass the same text pool")
+    cand = np.unique(ds.text_index)
+    if cand.size == 0:
+        raise ValueError("DS kept no captions, so ADS has nothing to match audio against; "
+                         "lower tau_DS")
+    ai, ti, sim, thr, sw, (n_a, _) = _pair_scan(audio, Tm[cand], tau, None, sweep, memory_budget,
+                                                progress, ("audio", "DS captions"), "curate ADS")
+    settings = {"tau": tau, "tau_value": thr, "ds_settings": ds.settings,
+                "memory_budget": memory_budget, "space": "teacher projection (cosine)"}
+    return CurationResult("ads", ai, cand[ti], sim, settings, True, ds.transductive, sw,
+                          {"n_audio": n_a, "n_text": int(Tm.shape[0]), "n_ds_captions": int(cand.size)},
+                          _ids(audio), _ids(text) or ds.text_ids, {})
+
+
+# ------------------------------------------------------------------ DS / a2a: best-match filters
+def _best_match(X: Any, Y: Any, names: tuple[str, str], memory_budget: int,
+                progress: bool | None, desc: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of X: its best cosine to any row of Y and that row (ties: lower index)."""
+    Xm, nx = prepare(X, names[0])
+    Ym, ny = prepare(Y, names[1])
+    best = np.empty(Xm.shape[0])
+    arg = np.empty(Xm.shape[0], dtype=np.int64)
+    for s, S in cosine_blocks(Xm, nx, Ym, ny, memory_budget, progress, desc):
+        j = np.argmax(S, axis=1)
+        arg[s:s + S.shape[0]] = j
+        best[s:s + S.shape[0]] = S[np.arange(S.shape[0]), j]
+    return best, arg
+
+
+def _own_audio(caption_audio: Any, n_text: int, audio_ids: Sequence[str] | None) -> np.ndarray:
+    own = np.asarray(caption_audio)
+    if own.shape != (n_text,):
+        raise ValueError(f"caption_audio needs one audio index per caption ({n_text}); got shape {own.shape}")
+    if own.dtype.kind not in "iu":
+        if audio_ids is None:
+            raise ValueError("caption_audio holds ids: pass audio_ids (the ids it refers to)")
+        pos = {a: i for i, a in enumerate(audio_ids)}
+        missing = sorted({str(a) for a in own.tolist() if a not in pos})
+        if missing:
+            raise ValueError(f"{len(missing)} caption_audio ids are not in audio_ids, e.g. {missing[:5]}")
+        own = np.array([pos[a] for a in own.tolist()], dtype=np.int64)
+    if own.size and (own.min() < 0 or (audio_ids is not None and own.max() >= len(audio_ids))):
+        raise ValueError("caption_audio indices must be >= 0 (and index audio_ids)")
+    return own.astype(np.int64)
+
+
+def _filter_by_best(best: np.ndarray, own: np.ndarray, tau: float | str,
+                    sweep: Sequence[float | str]) -> tuple[np.ndarray, ...]:
+    """Captions (rows) with best >= tau, sorted by own audio then caption; the sweep counts."""
+    specs = [tau, *sweep]
+    vals = resolve_thresholds(specs, best, best.size, DEFAULT_MEMORY_BUDGET)
+    keep = np.flatnonzero(best >= vals[0])
+    keep = keep[np.lexsort((keep, own[keep]))]
+    counts = [int(np.count_nonzero(best >= v)) for v in vals]
+    return keep, vals[0], sweep_rows(specs, vals, counts)[1:]
+
+
+def curate_ds(text: Any, prompts: Any, caption_audio: Any, tau: float | str = 0.70, *,
+              class_names: Sequence[str], audio_ids: Sequence[str] | None = None,
+              sweep: Sequence[float | str] = DEFAULT_SWEEP,
+              memory_budget: int = DEFAULT_MEMORY_BUDGET,
+              progress: bool | None = None) -> CurationResult:
+    r"""Domain-specific curation: captions close to a target-class prompt, with their own audio.
+
+    Caption :math:`t_j` is kept when :math:`\max_c s(t_j, p_c) \ge \tau_{DS}`, with :math:`p_c` the
+    teacher-space embedding of ``"this is a sound of {class c}"`` (:data:`PROMPT`); the pair is
+    (its own audio, :math:`t_j`) with that best cosine as ``similarity`` and the best class in
+    ``columns["matched_class"]``. Uses the target task's label names.
+
+    Parameters
+    ----------
+    text : EmbeddingTable or array-like, shape (n_t, d)
+        The captioned pool's captions (teacher space).
+    prompts : EmbeddingTable or array-like, shape (C, d)
+        One prompt embedding per target class (teacher space), in ``class_names`` order.
+    caption_audio : sequence of int or str, length n_t
+        The audio row (or id, with ``audio_ids``) each caption describes.
+    tau : float or str
+        Threshold (default 0.70: ESC-50's published value) or a quantile ``"q..."`` of the
+        captions' best prompt cosines.
+    class_names : sequence of str
+        The target task's class names (recorded in the settings).
+    audio_ids : sequence of str, optional
+        Ids of the audio rows ``caption_audio`` refers to (for the manifest).
+    sweep, memory_budget, progress : as in :func:`curate_du`.
+    """
+    names = [str(c) for c in class_names]
+    best, arg = _best_match(text, prompts, ("text", "prompts"), memory_budget, progress, "curate DS")
+    if len(names) != int(np.asarray(getattr(prompts, "vectors", prompts)).shape[0]):
+        raise ValueError(f"{len(names)} class names for the prompt rows: give one name per prompt")
+    own = _own_audio(caption_audio, best.size, audio_ids)
+    keep, thr, sw = _filter_by_best(best, own, tau, sweep)
+    settings = {"tau": tau, "tau_value": thr, "prompt": PROMPT, "class_names": names,
+                "memory_budget": memory_budget, "space": "teacher projection (cosine)"}
+    return CurationResult("ds", own[keep], keep.astype(np.int64), best[keep], settings, True, False, sw,
+                          {"n_text": int(best.size), "n_classes": len(names)},
+                          list(audio_ids) if audio_ids is not None else None, _ids(text),
+                          {"matched_class": np.array(names, dtype=object)[arg[keep]]})
+
+
+def curate_a2a(pool_audio: Any, target_audio: Any, caption_audio: Any, tau: float | str = 0.70, *,
+               text_ids: Sequence[str] | None = None,
+               sweep: Sequence[float | str] = DEFAULT_SWEEP,
+               memory_budget: int = DEFAULT_MEMORY_BUDGET,
+               progress: bool | None = None) -> CurationResult:
+    r"""Audio-to-audio curation (transductive): captioned pool audio near the target task's audio.
+
+    Pool clip :math:`a_i` is kept when :math:`\max_m s(a_i, x_m) \ge \tau_{a2a}` over the target
+    task's clips :math:`x_m`; each of its captions gives a pair (``similarity`` = that best
+    cosine, ``columns["target_index"]`` = the nearest target clip). It uses the target task's
+    audio, so the result is marked ``transductive`` (and, like DS, as using the target task).
+
+    Parameters
+    ----------
+    pool_audio : EmbeddingTable or array-like, shape (n_a, d)
+        Audio of the captioned pool (teacher space).
+    target_audio : EmbeddingTable or array-like, shape (m, d)
+        The target task's clips (teacher space).
+    caption_audio : sequence of int or str, length n_t
+        The pool audio row (or id of ``pool_audio``) each caption of the text pool describes.
+    tau : float or str
+        Threshold (default 0.70) or a quantile ``"q..."`` of the pool clips' best cosines.
+    text_ids : sequence of str, optional
+        Ids of the captions (for the manifest).
+    sweep, memory_budget, progress : as in :func:`curate_du` (the sweep counts kept clips).
+    """
+    best, arg = _best_match(pool_audio, target_audio, ("pool_audio", "target_audio"), memory_budget,
+                            progress, "curate a2a")
+    a_ids = _ids(pool_audio)
+    own = _own_audio(caption_audio, len(caption_audio), a_ids)
+    if own.size and own.max() >= best.size:
+        raise ValueError(f"caption_audio refers to audio row {int(own.max())} of {best.size}")
+    keep_audio, thr, sw = _filter_by_best(best, np.arange(best.size), tau, sweep)
+    kept = np.zeros(best.size, dtype=bool)
+    kept[keep_audio] = True
+    cap = np.flatnonzero(kept[own])
+    cap = cap[np.lexsort((cap, own[cap]))]
+    settings = {"tau": tau, "tau_value": thr, "memory_budget": memory_budget,
+                "space": "teacher projection (cosine)", "n_target_audio": int(np.asarray(
+                    getattr(target_audio, "vectors", target_audio)).shape[0])}
+    return CurationResult("a2a", own[cap], cap.astype(np.int64), best[own[cap]], settings, True, True, sw,
+                          {"n_audio": int(best.size), "n_text": int(own.size)}, a_ids,
+                          list(text_ids) if text_ids is not None else None,
+                          {"target_index": arg[own[cap]]})

@@ -1,0 +1,189 @@
+"""Curation from backbone tables and a trained teacher: projection, prompts, the methods, statistics.
+
+:func:`run_curation` is what ``pairspace curate`` and the ``improve`` experiment call: it projects
+the pools with the teacher's heads (L2-normalized, as the teacher scores pairs), embeds the DS
+prompts ``"this is a sound of {label}"`` with the teacher's text backbone and head, runs the
+requested methods (:mod:`pairspace.studies.curation`) and summarizes each with
+:func:`curation_stats` (pairs, distinct clips and captions, precision where labels are known).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._validation import DEFAULT_MEMORY_BUDGET
+from ..data.table import EmbeddingTable
+from .curation import (
+    DEFAULT_SWEEP,
+    METHODS,
+    PRESETS,
+    PROMPT,
+    TARGET_USE,
+    CurationResult,
+    curate_a2a,
+    curate_ads,
+    curate_ds,
+    curate_du,
+)
+
+DEFAULT_THRESHOLDS: dict[str, float | str] = dict(PRESETS["esc50"])
+"""Thresholds used when none are given: the published ESC-50 values (MS-CLAP space)."""
+
+
+def teacher_space(model: Any, table: EmbeddingTable, modality: str) -> EmbeddingTable:
+    """``table`` projected by the teacher's ``"audio"`` or ``"text"`` head (unit rows; ids kept)."""
+    if modality not in ("audio", "text"):
+        raise ValueError(f"modality must be 'audio' or 'text'; got {modality!r}")
+    proj = model.project_audio if modality == "audio" else model.project_text
+    meta = {**table.metadata, "projected_by": "teacher heads", "backbone_provenance": table.provenance}
+    vec = proj(np.array(table.vectors, dtype=np.float32))  # a writable copy (tables may be mmapped)
+    return EmbeddingTable(table.ids, vec, table.labels, meta, table.columns)
+
+
+def teacher_prompts(model: Any, text_encoder: Any, class_names: Sequence[str],
+                    prompt: str = PROMPT) -> np.ndarray:
+    """One teacher-space embedding per class of ``prompt.format(name)`` (no ensembling), (C, d)."""
+    texts = [prompt.format(c) for c in class_names]
+    E = np.asarray(text_encoder.encode(texts, progress=False))
+    if E.ndim != 2 or E.shape[0] != len(texts):
+        raise ValueError(f"text encoder returned shape {E.shape} for {len(texts)} prompts")
+    return model.project_text(E)
+
+
+def caption_owners(text: EmbeddingTable, pairs: Sequence[tuple[str, str]] | None = None) -> list[str]:
+    """Each caption's audio id: from ``(audio_id, text_id)`` pairs, else the ``audio_id`` column."""
+    if pairs is not None:
+        own = {t: a for a, t in pairs}
+        missing = [t for t in text.ids if t not in own]
+        if missing:
+            raise ValueError(f"{len(missing)} captions of the text pool have no audio in the caption "
+                             f"pairs, e.g. {missing[:5]}")
+        return [own[t] for t in text.ids]
+    if "audio_id" in text.columns:
+        return [str(a) for a in text.columns["audio_id"]]
+    raise ValueError("DS and a2a need each caption's own audio: give the captioned pool's pairs "
+                     "(audio_id, text_id) or a text table with an audio_id column")
+
+
+def curation_stats(result: CurationResult, audio_labels: Mapping[str, str] | None = None,
+                   text_labels: Mapping[str, str] | None = None,
+                   target_classes: Sequence[str] | None = None) -> dict[str, Any]:
+    r"""Size and quality of a curated set.
+
+    ``precision`` is the fraction of pairs whose clip and caption carry the same true label;
+    ``target_precision`` the fraction whose caption's true label is a target class (the share of
+    pairs that are really in the target domain). Both need the labels (``id -> label``) and are
+    ``None`` otherwise.
+    """
+    ids = result.id_pairs() if result.audio_ids is not None and result.text_ids is not None else None
+    d: dict[str, Any] = {
+        "method": result.method, "n_pairs": len(result),
+        "n_audio": int(np.unique(result.audio_index).size), "n_text": int(np.unique(result.text_index).size),
+        "pool": result.pool, "threshold": result.settings.get("tau"),
+        "threshold_value": result.settings.get("tau_value"), "top_k": result.settings.get("top_k"),
+        "uses_target_labels": result.uses_target_labels, "transductive": result.transductive,
+        "target_use": TARGET_USE[result.method], "precision": None, "target_precision": None,
+        "mean_similarity": float(np.mean(result.similarity)) if len(result) else None,
+    }
+    if ids is not None and audio_labels is not None and text_labels is not None and ids:
+        d["precision"] = float(np.mean([audio_labels.get(a) == text_labels.get(t) for a, t in ids]))
+    if ids is not None and text_labels is not None and target_classes is not None and ids:
+        tgt = set(target_classes)
+        d["target_precision"] = float(np.mean([text_labels.get(t) in tgt for _, t in ids]))
+    return d
+
+
+@dataclass
+class CurationRun:
+    """The results of :func:`run_curation` (one per method) and their statistics."""
+
+    results: dict[str, CurationResult]
+    stats: list[dict[str, Any]]
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": "pairspace.curation_run/1", "settings": self.settings, "stats": self.stats,
+                "results": {m: r.to_dict() for m, r in self.results.items()}}
+
+
+def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[str], *,
+                 thresholds: Mapping[str, float | str] | None = None, top_k: int | None = None,
+                 class_names: Sequence[str] | None = None, prompts: np.ndarray | None = None,
+                 owners: Sequence[str] | None = None, target_audio: EmbeddingTable | None = None,
+                 sweep: Sequence[float | str] = DEFAULT_SWEEP,
+                 memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool | None = None,
+                 log: Callable[[str], None] | None = None) -> CurationRun:
+    """Run the curation ``methods`` on pools already in the teacher's space.
+
+    Parameters
+    ----------
+    audio, text : EmbeddingTable
+        The unpaired audio pool and the text pool (teacher space, :func:`teacher_space`).
+    methods : sequence of {"du", "ds", "ads", "a2a"}
+        Methods to run (ADS runs DS first when DS is not asked for).
+    thresholds : mapping, optional
+        ``method -> threshold`` (numbers or ``"q..."`` quantiles); missing ones from
+        :data:`DEFAULT_THRESHOLDS`.
+    top_k : int, optional
+        DU keeps each clip's ``top_k`` texts instead of a threshold.
+    class_names, prompts : the target task's classes and their teacher-space prompt embeddings
+        (DS and ADS).
+    owners : sequence of str, optional
+        Each caption's own audio id (DS, a2a; :func:`caption_owners`).
+    target_audio : EmbeddingTable, optional
+        The target task's clips in the teacher space (a2a; transductive).
+    sweep, memory_budget, progress : as in :func:`pairspace.studies.curation.curate_du`.
+    log : callable, optional
+        Receives one line per finished method.
+    """
+    methods = list(dict.fromkeys(m.lower() for m in methods))
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ValueError(f"unknown curation method(s) {bad}; choose from {', '.join(METHODS)}")
+    thr = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    kw = {"sweep": sweep, "memory_budget": memory_budget, "progress": progress}
+    if any(m in ("ds", "ads") for m in methods) and (class_names is None or prompts is None):
+        raise ValueError("DS and ADS need the target task's class names (and their prompts)")
+    if "a2a" in methods and target_audio is None:
+        raise ValueError("a2a needs the target task's audio (it is transductive)")
+    out: dict[str, CurationResult] = {}
+    if "du" in methods:
+        out["du"] = curate_du(audio, text, thr["du"], top_k, **kw)
+    if "ds" in methods or "ads" in methods:
+        if owners is None:
+            raise ValueError("DS needs each caption's own audio (owners)")
+        own_ids = sorted(set(owners))
+        out["ds"] = curate_ds(text, prompts, np.array(owners, dtype=object), thr["ds"],
+                              class_names=class_names, audio_ids=own_ids, **kw)
+    if "ads" in methods:
+        out["ads"] = curate_ads(audio, text, out["ds"], thr["ads"], **kw)
+    if "a2a" in methods:
+        if owners is None:
+            raise ValueError("a2a needs each caption's own audio (owners)")
+        pos = {a: i for i, a in enumerate(audio.ids)}
+        keep = [j for j, a in enumerate(owners) if a in pos]
+        if not keep:
+            raise ValueError("a2a: no caption's own audio is in the audio pool")
+        res = curate_a2a(audio, target_audio, np.array([pos[owners[j]] for j in keep]), thr["a2a"],
+                         text_ids=[text.ids[j] for j in keep], **kw)
+        res.text_index = np.asarray(keep, dtype=np.int64)[res.text_index]
+        res.text_ids = list(text.ids)
+        out["a2a"] = res
+    a_lab = dict(zip(audio.ids, audio.labels, strict=True)) if audio.labels is not None else None
+    t_lab = dict(zip(text.ids, text.labels, strict=True)) if text.labels is not None else None
+    stats = []
+    for m, res in out.items():
+        lab = a_lab
+        if m == "ds" and a_lab is not None and t_lab is not None:  # own audio: the caption's label
+            lab = {**a_lab, **{owners[j]: t_lab[text.ids[j]] for j in range(len(text))}}
+        stats.append(curation_stats(res, lab, t_lab, class_names))
+        if log is not None:
+            log(f"{m}: {len(res)} pairs")
+    settings = {"methods": list(out), "thresholds": {m: thr[m] for m in out}, "top_k": top_k,
+                "class_names": list(class_names) if class_names is not None else None,
+                "prompt": PROMPT, "memory_budget": memory_budget}
+    return CurationRun(out, stats, settings)

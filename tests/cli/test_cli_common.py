@@ -1,0 +1,105 @@
+"""cli._common (argument types, the --out check, the parser factory) and the main's error handling."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pytest
+
+from pairspace.cli import main
+from pairspace.cli._common import (
+    add_command,
+    check_out_dir,
+    nonneg_float,
+    nonneg_int,
+    positive_float,
+    positive_int,
+    probability,
+    unit_interval,
+)
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), [
+    (positive_int, "3", 3), (nonneg_int, "0", 0), (positive_float, "0.5", 0.5),
+    (nonneg_float, "0", 0.0), (unit_interval, "1", 1.0), (unit_interval, "0", 0.0),
+    (probability, "0.25", 0.25),
+])
+def test_types_accept(kind, text, value) -> None:
+    assert kind(text) == value and type(kind(text)) is type(value)
+
+
+@pytest.mark.parametrize(("kind", "text", "message"), [
+    (positive_int, "0", ">= 1"), (positive_int, "-3", ">= 1"), (positive_int, "2.5", "integer"),
+    (positive_int, "x", "integer"), (nonneg_int, "-1", ">= 0"), (positive_float, "0", "> 0"),
+    (positive_float, "nan", "finite"), (positive_float, "inf", "finite"), (nonneg_float, "-0.1", ">= 0"),
+    (unit_interval, "1.5", "[0, 1]"), (unit_interval, "-0.01", "[0, 1]"), (probability, "2", "[0, 1]"),
+])
+def test_types_refuse(kind, text, message) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        kind(text)
+
+
+def test_out_dir_checks_create_nothing(tmp_path: Path, monkeypatch) -> None:
+    target = tmp_path / "a" / "b"
+    assert check_out_dir(target) == target and not (tmp_path / "a").exists()
+    assert check_out_dir(tmp_path) == tmp_path  # an existing folder is fine
+    f = tmp_path / "file.txt"
+    f.write_text("x")
+    with pytest.raises(ValueError, match="exists and is not a folder"):
+        check_out_dir(f)
+    with pytest.raises(ValueError, match="which is a file"):
+        check_out_dir(f / "sub" / "dir")
+    with pytest.raises(ValueError, match="empty"):
+        check_out_dir("")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode))
+    with pytest.raises(ValueError, match="not writable"):
+        check_out_dir(tmp_path / "new")
+    with pytest.raises(ValueError, match="not writable"):
+        check_out_dir(tmp_path)
+
+
+def test_add_command_shows_defaults() -> None:
+    parser = argparse.ArgumentParser()
+    p = add_command(parser.add_subparsers(), "x", help="one line")
+    p.add_argument("--k", type=positive_int, default=7, help="neighbors")
+    text = p.format_help()
+    assert "(default: 7)" in text and "one line" in text
+    with pytest.raises(SystemExit) as exc:
+        p.parse_args(["--k", "0"])
+    assert exc.value.code == 2
+
+
+def test_main_turns_user_errors_into_messages(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "taken"
+    f.write_text("keep me")
+    for extra in ([], ["--audio"]):  # refused before any work, the file untouched
+        assert main(["demo", "--out", str(f), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("pairspace demo: error: ") and "not a folder" in err
+        assert "Traceback" not in err
+    assert f.read_text() == "keep me"
+    assert main(["demo", "--out", str(f / "under")]) == 2
+    assert "which is a file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--threads", "-2"])
+    assert exc.value.code == 2 and ">= 0" in capsys.readouterr().err
+
+
+def test_main_catches_oserror(monkeypatch, capsys) -> None:
+    import pairspace.cli.demo as demo
+
+    def boom(args):
+        raise PermissionError(13, "Permission denied", "/root/x")
+
+    monkeypatch.setattr(demo, "run", boom)
+    assert main(["demo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("pairspace demo: error: ") and "Permission denied" in err
+
+
+def test_main_without_command_prints_help(capsys) -> None:
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out

@@ -1,0 +1,143 @@
+"""The prompt-template study: synthetic aligned model, shuffled control, oracles, report and CLI."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import pairspace
+from pairspace import zeroshot
+from pairspace.cli import main
+from pairspace.data.table import EmbeddingTable
+from pairspace.stats.correlation import correlate
+from pairspace.studies.templates import class_centroids
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tasks"))  # test_zeroshot's HashEncoder
+
+
+def run(d, **kw):
+    return zeroshot.template_study(d["media"], d["templates"], d["class_names"], d["labels"],
+                                   text_embeddings=d["text_embeddings"], groups=d["groups"], **kw)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_aligned_model_gives_strong_positive_correlation(seed):
+    d = zeroshot.synthetic_zeroshot(seed=seed)
+    res = run(d)
+    for m in ("nngs", "mutual_knn", "linear_cka"):
+        c = res.correlations[m]
+        assert c["pearson"] > 0.6 and c["pearson_p"] < 0.01, (m, c)
+        assert c["spearman"] > 0.7 and c["spearman_p"] < 0.01, (m, c)
+    # noisier templates: lower accuracy (sanity of the generator)
+    acc = res.column("accuracy")
+    assert acc[:3].mean() > acc[-3:].mean() + 0.2
+    assert res.settings["chance_nngs"] == pytest.approx(pairspace.nngs_chance(30, 3))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_shuffled_control_finds_no_correlation(seed):
+    d = zeroshot.synthetic_zeroshot(seed=seed)
+    res = run(d, shuffle_pairs=True, seed=seed)
+    for m in ("nngs", "mutual_knn"):
+        c = res.correlations[m]
+        assert abs(c["pearson"]) < 0.5 and c["pearson_p"] > 0.05, (m, c)
+    # similarity collapses to about chance, while the accuracies are those of the aligned run
+    assert abs(res.column("nngs").mean() - res.settings["chance_nngs"]) < 0.05
+    np.testing.assert_allclose(res.column("accuracy"), run(d).column("accuracy"))
+
+
+def test_per_template_values_match_direct_computation():
+    d = zeroshot.synthetic_zeroshot(n_classes=12, per_class=5, n_templates=4, seed=5)
+    res = run(d, k=2, metric="cosine")
+    C = 12
+    X = class_centroids(d["media"], d["labels"], C)
+    # naive centroids
+    Xn = d["media"] / np.linalg.norm(d["media"], axis=1, keepdims=True)
+    for c in range(C):
+        np.testing.assert_allclose(X[c], Xn[d["labels"] == c].mean(0))
+    for t, row in enumerate(res.per_template):
+        Y = d["text_embeddings"][t] / np.linalg.norm(d["text_embeddings"][t], axis=1, keepdims=True)
+        assert row["nngs"] == pytest.approx(pairspace.nngs(X, Y, 2, metric="cosine"))
+        assert row["mutual_knn"] == pytest.approx(pairspace.mutual_knn(X, Y, 2, metric="cosine"))
+        assert row["linear_cka"] == pytest.approx(pairspace.linear_cka(X, Y))
+        pred = np.argmax(Xn @ Y.T, axis=1)
+        assert row["accuracy"] == pytest.approx(np.mean(pred == d["labels"]))
+        assert row["curve"].k.max() == C - 1
+    p, s = correlate(res.column("nngs"), res.column("accuracy"))
+    c = res.correlations["nngs"]
+    assert (c["pearson"], c["pearson_p"], c["spearman"], c["spearman_p"]) == (
+        p.statistic, p.pvalue, s.statistic, s.pvalue)
+
+
+def test_text_encoder_path_and_table_input():
+    from test_zeroshot import HashEncoder
+
+    enc = HashEncoder()
+    names = ["cat", "dog", "zebra", "owl", "bee"]
+    templates = ["a photo of a {}.", "{}", "a blurry photo of the {}.", "not a {}"]
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(5), 4)
+    base = enc.encode(names)
+    media = base[labels] + rng.normal(scale=0.5, size=(20, 26))
+    table = EmbeddingTable([f"i{i}" for i in range(20)], media, [names[v] for v in labels])
+    res = zeroshot.template_study(table, templates, text_encoder=enc, k=2)
+    E = enc.encode([t.format(c) for t in templates for c in names]).reshape(4, 5, 26)
+    ref = zeroshot.template_study(media, templates, names, labels, text_embeddings=E, k=2)
+    assert res.class_names == names
+    np.testing.assert_allclose(res.column("nngs"), ref.column("nngs"))
+    np.testing.assert_allclose(res.column("accuracy"), ref.column("accuracy"))
+
+
+def test_errors():
+    d = zeroshot.synthetic_zeroshot(n_classes=6, per_class=2, n_templates=4)
+    with pytest.raises(ValueError, match="at least 3 templates"):
+        zeroshot.template_study(d["media"], d["templates"][:2], d["class_names"], d["labels"],
+                                text_embeddings=d["text_embeddings"][:2])
+    with pytest.raises(ValueError, match="out of range"):
+        run(d, k=6)
+    with pytest.raises(ValueError, match="shape"):
+        zeroshot.template_study(d["media"], d["templates"], d["class_names"], d["labels"],
+                                text_embeddings=d["text_embeddings"][:, :5])
+    with pytest.raises(ValueError, match="exactly one"):
+        zeroshot.template_study(d["media"], d["templates"], d["class_names"], d["labels"])
+    with pytest.raises(ValueError, match="joint space"):
+        zeroshot.template_study(d["media"][:, :5], d["templates"], d["class_names"], d["labels"],
+                                text_embeddings=d["text_embeddings"])
+    with pytest.raises(ValueError, match="clashes"):
+        run(d, extra_measures={"nngs": lambda X, Y: 0.0})
+    with pytest.raises(ValueError, match="no media items"):
+        zeroshot.template_study(d["media"][:10], d["templates"], d["class_names"], d["labels"][:10],
+                                text_embeddings=d["text_embeddings"])
+
+
+def test_cli_synthetic_and_table(tmp_path, capsys, monkeypatch):
+    assert main(["template-study", "--synthetic", "--out", str(tmp_path / "syn")]) == 0
+    out = capsys.readouterr().out
+    assert "nngs" in out and "pearson" in out
+    res = json.loads((tmp_path / "syn" / "results.json").read_text())
+    assert res["schema"] == "pairspace.template_study/1" and res["correlations"]["nngs"]["pearson"] > 0.6
+    for f in ("report.md", "scatter.png", "curves.png"):
+        assert (tmp_path / "syn" / f).stat().st_size > 0
+    d = zeroshot.synthetic_zeroshot(n_classes=8, per_class=3, n_templates=5, seed=1)
+    raw = [f"class_{c}" for c in range(8)]
+    EmbeddingTable([f"i{i}" for i in range(24)], d["media"], [raw[v] for v in d["labels"]]).save(
+        tmp_path / "media.parquet")
+    tmpl = tmp_path / "templates.txt"
+    tmpl.write_text("\n".join(d["templates"]) + "\n")
+    np.save(tmp_path / "text.npy", d["text_embeddings"])
+    args = ["template-study", "--media", str(tmp_path / "media.parquet"), "--templates", str(tmpl),
+            "--text-embeddings", str(tmp_path / "text.npy"), "--k", "2",
+            "--measure", "my_measures:cka_copy", "--out", str(tmp_path / "tab")]
+    (tmp_path / "my_measures.py").write_text(
+        "import pairspace\n\ndef cka_copy(X, Y):\n    return pairspace.linear_cka(X, Y)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(args) == 0
+    res = json.loads((tmp_path / "tab" / "results.json").read_text())
+    assert res["class_names"] == [f"class {c}" for c in range(8)]
+    assert res["correlations"]["cka_copy"] == pytest.approx(res["correlations"]["linear_cka"])
+    assert all(r["cka_copy"] == pytest.approx(r["linear_cka"]) for r in res["templates"])
+    assert main(args[:-2] + ["--measure", "nonsense"]) == 2
+    assert main(["template-study", "--media", str(tmp_path / "media.parquet"), "--templates",
+                 str(tmpl)]) == 2
