@@ -82,12 +82,16 @@ def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, impor
         raise ValueError(f"no row of {args.audio} has a label listed in {args.classes}")
     enc = get(args.text_encoder)
     prompts = text_embeddings_for(enc, load_templates(args.templates).templates, classes, progress=False)
-    src = audio.columns.get("source_id")
+    pairs = load_pairs(args.pairs)
+    src = audio.columns.get("source_id")  # the table's source ids serve both sides
+    pos = {a: i for i, a in enumerate(audio.ids)}
+    train_rows = [pos[a] for a in dict.fromkeys(a for a, _ in pairs) if a in pos]
     return AuditInputs(
-        audio=audio, text=text, pairs=load_pairs(args.pairs), captions=read_caption_table(args.captions),
+        audio=audio, text=text, pairs=pairs, captions=read_caption_table(args.captions),
         eval_ids=[audio.ids[i] for i in rows], eval_labels=[audio.labels[i] for i in rows],
         classes=classes, prompts=prompts, synonyms=load_synonyms(args.synonyms) if args.synonyms else {},
-        eval_sources=[str(src[i]) for i in rows] if src else None)
+        eval_sources=[str(src[i]) for i in rows] if src else None,
+        train_sources=[str(src[i]) for i in train_rows] if src else None)
 
 
 def _run_user(args: argparse.Namespace, out: Path):  # noqa: ANN202
