@@ -24,8 +24,7 @@ def test_numeric_options_are_checked_by_the_parser(opt, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["audit", *opt, "--out", str(tmp_path)])
     assert e.value.code == 2
-    err = capsys.readouterr().err
-    assert "must be" in err or "expected" in err
+    assert f"argument {opt[0]}" in capsys.readouterr().err
 
 
 def test_audit_on_user_tables(tmp_path, capsys):
@@ -41,7 +40,8 @@ def test_audit_on_user_tables(tmp_path, capsys):
             ids.append(f"{name}-{j}")
             lab.append(name)
             vec.append(np.eye(8)[c] + 0.1 * rng.normal(size=8))
-    EmbeddingTable(ids, np.array(vec), lab).save(tmp_path / "audio.parquet")
+    source = [f"fs{i % 20}" for i in range(len(ids))]  # ids 0..19 recur: shared sources
+    EmbeddingTable(ids, np.array(vec), lab, columns={"source_id": source}).save(tmp_path / "audio.parquet")
     caps = {f"{s}-{j}-c": f"a {s} and an oboe" if j == 0 else f"a {s} playing"
             for s in seen for j in range(6)}
     enc = get("minilm")
@@ -60,4 +60,5 @@ def test_audit_on_user_tables(tmp_path, capsys):
     assert doc["caption_leaks"]["classes_with_lexical_leaks"] == ["oboe"]
     assert doc["caption_leaks"]["per_class"]["oboe"]["exact"] == 2
     assert doc["separability"]["audio backbone"]["knn_accuracy"] == 1.0
+    assert doc["source_overlap"]["shared_sources"]["n_shared"] == 12  # rows 30..41: fs10..fs19, fs0, fs1
     assert (out / "report.html").exists() and "Verdict" in capsys.readouterr().out

@@ -122,3 +122,13 @@ def test_generalized_zeroshot():
     assert g["unseen_predicted_as_seen"] == 0.5
     with pytest.raises(ValueError, match="not among"):
         generalized_zeroshot(S, ["s1", "s2", "u1", "zz"], names, seen=["s1"])
+
+
+def test_near_duplicates_center_away_a_common_component():
+    rng = np.random.default_rng(1)
+    common = 20.0 * np.ones(8)
+    A = common + rng.normal(size=(40, 8))
+    B = common + rng.normal(size=(10, 8))
+    raw = near_duplicates(A, B, 0.98, center=False)
+    centered = near_duplicates(A, B, 0.98)
+    assert raw["n_duplicates"] == 10 and centered["n_duplicates"] == 0 and centered["centered"]

@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import check_out_dir, nonneg_int, positive_int, unit_interval
+from ._common import add_command, check_out_dir, nonneg_int, positive_int, unit_interval
 
 CONTROL_NAMES = ("full", "clean", "matched", "shuffled", "untrained")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="leakage audit: what the backbones and captions already carried",
-                       description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = add_command(sub, "audit", help="leakage audit: what the backbones and captions already carried",
+                    description=__doc__)
     p.add_argument("--out", default="pairspace-audit", help="output folder")
     p.add_argument("--demo", action="store_true", help="audit the offline rendered-instrument benchmark")
     p.add_argument("--audio", help="audio backbone table (training and evaluation clips, with labels)")
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="demo: share of seen captions rewritten to name unseen instruments")
     p.add_argument("--no-variants", action="store_true", help="demo: skip the leaky caption variant")
     p.add_argument("--leaky-backbone", action="store_true",
-                   help="demo: also run the leaky-backbone experiment (supervised pre-training incl. unseen)")
+                   help="demo: also run the leaky-backbone experiment (class-supervised pre-training)")
     p.add_argument("--audio-encoder", help="demo: audio backbone (whisper, else logmel)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the folds and the maps")
     p.set_defaults(func=run)
@@ -82,12 +82,16 @@ def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, impor
         raise ValueError(f"no row of {args.audio} has a label listed in {args.classes}")
     enc = get(args.text_encoder)
     prompts = text_embeddings_for(enc, load_templates(args.templates).templates, classes, progress=False)
-    src = audio.columns.get("source_id")
+    pairs = load_pairs(args.pairs)
+    src = audio.columns.get("source_id")  # the table's source ids serve both sides
+    pos = {a: i for i, a in enumerate(audio.ids)}
+    train_rows = [pos[a] for a in dict.fromkeys(a for a, _ in pairs) if a in pos]
     return AuditInputs(
-        audio=audio, text=text, pairs=load_pairs(args.pairs), captions=read_caption_table(args.captions),
+        audio=audio, text=text, pairs=pairs, captions=read_caption_table(args.captions),
         eval_ids=[audio.ids[i] for i in rows], eval_labels=[audio.labels[i] for i in rows],
         classes=classes, prompts=prompts, synonyms=load_synonyms(args.synonyms) if args.synonyms else {},
-        eval_sources=[str(src[i]) for i in rows] if src else None)
+        eval_sources=[str(src[i]) for i in rows] if src else None,
+        train_sources=[str(src[i]) for i in train_rows] if src else None)
 
 
 def _run_user(args: argparse.Namespace, out: Path):  # noqa: ANN202

@@ -1,8 +1,8 @@
 """Files of the leakage audit: ``audit.json``, CSV tables, figures and a self-contained HTML page.
 
 Every user string (captions, class names, ids) is escaped in the HTML; CSV cells are quoted by the
-csv module and a cell starting with ``=``, ``+``, ``-`` or ``@`` gets a leading apostrophe so that
-no spreadsheet runs it as a formula.
+csv module and a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+leading apostrophe so that no spreadsheet runs it as a formula.
 """
 
 from __future__ import annotations
@@ -23,13 +23,12 @@ FAMILY_NOTE = ("A 'family' accuracy is not zero-shot when family nouns occur in 
 
 
 def _cell(v: Any) -> Any:
-    if v is None:
-        return ""
+    """Lists joined by spaces, then the toolkit's one formula guard (:func:`report.compare.csv_cell`)."""
+    from .compare import csv_cell
+
     if isinstance(v, list | tuple):
         v = " ".join(str(x) for x in v)
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
-        return "'" + v
-    return v
+    return csv_cell(v)
 
 
 def write_csv(path: str | os.PathLike[str], columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> Path:

@@ -109,10 +109,11 @@ def verdict(doc: dict[str, Any]) -> list[str]:
     att = doc.get("attribution", {})
     gap = att.get("clean_gap")
     if gap is not None:
-        out.append(f"Removing the {ctl['full']['n_pairs'] - ctl['clean']['n_pairs']} captions that name "
-                   f"evaluation classes changes top-1 by {-gap['mean']:+.3f} (full minus clean {_pm(gap)} "
-                   "over seeds)" + (f"; a random subset of the same size ({ctl['matched']['n_pairs']} pairs) "
-                                    f"reaches {_pm(ctl['matched'])}." if "matched" in ctl else "."))
+        n_removed = ctl["full"]["n_pairs"] - ctl["clean"]["n_pairs"]
+        out.append(f"Removing the {n_removed} captions that name (or share a word with) evaluation classes "
+                   f"changes top-1 by {-gap['mean']:+.3f} (full minus clean {_pm(gap)} over seeds)"
+                   + (f"; a random subset of the same size ({ctl['matched']['n_pairs']} pairs) "
+                      f"reaches {_pm(ctl['matched'])}." if "matched" in ctl else "."))
         if "matched" in ctl and ctl["matched"]["std"] is not None and ctl["clean"]["std"] is not None:
             m, c = ctl["matched"], ctl["clean"]
             if m["mean"] - c["mean"] > 2 * max(m["std"], c["std"]):
@@ -121,7 +122,8 @@ def verdict(doc: dict[str, Any]) -> list[str]:
                            "without the naming captions.")
     fg = att.get("flagged_vs_unflagged")
     if fg and fg["difference"] is not None:
-        out.append(f"Classes named in training captions reach {fg['flagged_mean']:.3f} zero-shot recall "
+        out.append(f"Classes named (or sharing a word) in training captions reach {fg['flagged_mean']:.3f} "
+                   "zero-shot recall "
                    f"against {fg['unflagged_mean']:.3f} for the others (difference {fg['difference']:+.3f}, "
                    f"95% bootstrap interval [{fg['ci_low']:+.3f}, {fg['ci_high']:+.3f}]).")
     sv = att.get("separability_vs_accuracy")
