@@ -67,22 +67,35 @@ def _lists(M: np.ndarray, tau: np.ndarray, R: int) -> list[tuple[np.ndarray, np.
     return out
 
 
-def _rows(W: np.ndarray, Q: np.ndarray, variants: dict[int, np.ndarray]
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The G and D rows and each question's D and G row (its own words set to -inf)."""
-    words, inv = np.unique(Q[:, :3], return_inverse=True)
-    inv = inv.reshape(-1, 3)
-    G = W[words] @ W.T
-    pairs, pinv = np.unique(inv[:, :2], axis=0, return_inverse=True)
-    D = G[pairs[:, 1]]
-    D -= G[pairs[:, 0]]
-    for rows, M, cols in ((np.arange(pairs.shape[0]), D, words[pairs].T),
-                          (np.arange(words.size), G, words[None, :])):
-        for w in cols:  # a question's own words (and their case variants) are never the answer
+def _row_lists(A: np.ndarray, W: np.ndarray, own: np.ndarray, variants: dict[int, np.ndarray],
+               memory_budget: int) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Thresholds and level lists of the score rows ``A @ W.T``, computed a few rows at a time.
+
+    ``own[:, r]`` are the columns set to -inf in row ``r`` (the question words the row belongs to,
+    with their case variants). Only the thresholds and the lists are kept, never the rows.
+    """
+    n, R = A.shape[0], W.shape[0]
+    tau = np.empty((n, len(LEVELS)), dtype=W.dtype)
+    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in LEVELS]
+    step = rows_per_block(memory_budget, 8 * R, n_rows=n, cap=256)
+    buf = np.empty((step, R), dtype=W.dtype)  # one buffer: no fresh pages per block
+    for s in range(0, n, step):
+        M = np.matmul(A[s : s + step], W.T, out=buf[: min(step, n - s)])
+        rows = np.arange(M.shape[0])
+        for w in own[:, s : s + step]:
             M[rows, w] = -np.inf
             for i in np.flatnonzero(np.isin(w, list(variants))).tolist() if variants else ():
-                M[rows[i], variants[int(w[i])]] = -np.inf
-    return G, D, pinv.ravel(), inv[:, 2]
+                M[i, variants[int(w[i])]] = -np.inf
+        tau[s : s + M.shape[0]] = _thresholds(M, R)
+        for j, part in enumerate(_lists(M, tau[s : s + M.shape[0]], R)):
+            parts[j].append(part)
+    lists = []
+    for chunks in parts:
+        width = max(p.shape[1] for p, _ in chunks)
+        pad = np.concatenate([np.concatenate([p, np.repeat(p[:, :1], width - p.shape[1], axis=1)], axis=1)
+                              for p, _ in chunks])
+        lists.append((pad, np.concatenate([c for _, c in chunks])))
+    return tau, lists
 
 
 def _grouped(V: np.ndarray, Wx: np.ndarray, keys: np.ndarray, Q: np.ndarray, t: np.ndarray,
@@ -147,8 +160,8 @@ def answer(W: np.ndarray, Q: np.ndarray, key_of_row: np.ndarray, variants: dict[
     """The 3CosAdd answer row of every question of ``Q`` (rows of key indices ``a b c d``).
 
     ``W`` holds the unit rows of the candidate vocabulary; ``key_of_row`` the key row of every row
-    and ``variants`` the later rows of each key's case variants. The G and D rows of ``Q`` must fit
-    the memory budget (the caller splits the questions).
+    and ``variants`` the later rows of each key's case variants. The candidate lists of ``Q``'s
+    rows must fit the memory budget (the caller splits the questions).
     """
     R, d = W.shape
     V = np.empty((Q.shape[0] + 1, d), dtype=W.dtype)  # the query vectors and a zero padding row
@@ -171,10 +184,13 @@ def _certified(W: np.ndarray, Q: np.ndarray, V: np.ndarray, key_of_row: np.ndarr
                variants: dict[int, np.ndarray], memory_budget: int, pred: np.ndarray) -> np.ndarray:
     """Answer (into ``pred``) the questions certified at some level; return the others."""
     R, d = W.shape
-    G, D, pinv, ci = _rows(W, Q, variants)
-    tD, tG = _thresholds(D, R), _thresholds(G, R)
-    listsD, listsG = _lists(D, tD, R), _lists(G, tG, R)
-    del G, D
+    words, inv = np.unique(Q[:, :3], return_inverse=True)  # one G row per distinct word ...
+    inv = inv.reshape(-1, 3)
+    pairs, pinv = np.unique(inv[:, :2], axis=0, return_inverse=True)  # ... one D row per (a, b)
+    pinv, ci = pinv.ravel(), inv[:, 2]
+    tG, listsG = _row_lists(W[words], W, words[None, :], variants, memory_budget)
+    tD, listsD = _row_lists(W[words[pairs[:, 1]]] - W[words[pairs[:, 0]]], W, words[pairs].T,
+                            variants, memory_budget)
     Qx = np.vstack([Q, np.full((1, Q.shape[1]), -3, dtype=Q.dtype)])  # the padding question
     Wx = np.vstack([W, np.zeros((1, d), dtype=W.dtype)])  # row R: the padding of the lists
     keys = np.append(key_of_row, -2)

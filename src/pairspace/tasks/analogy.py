@@ -271,7 +271,7 @@ def evaluate(
     todo = np.flatnonzero(~oov)
     variants = _variants(key_of_row)
     if method == "3cosadd":
-        max_rows = rows_per_block(3 * memory_budget // 4, 4 * (R + 1))  # G and D rows; 1/4 scratch
+        max_rows = rows_per_block(memory_budget // 2, 64 * max(_cosadd.LEVELS, default=R))  # lists
         for blk in progress_bar(_question_blocks(Q[todo], max_rows), desc="analogies (3cosadd)",
                                 progress=progress, unit="block"):
             predicted[todo[blk]] = _cosadd.answer(W, Q[todo[blk]], key_of_row, variants,
