@@ -153,3 +153,34 @@ def test_3cosmul_agrees_with_gensim_cosmul(glove, gensim_kv) -> None:
             (word, _), = gensim_kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=1,
                                                        restrict_vocab=30000)
             assert word == wv.words[ev.predicted[i]]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_certified_levels_match_brute_force(seed: int, monkeypatch) -> None:
+    """The candidate levels, their certificates and the fallback against a dense float64 argmax."""
+    from pairspace.tasks import _cosadd
+
+    monkeypatch.setattr(_cosadd, "LEVELS", (2, 8, 32))  # every level and the fallback are used
+    rng = np.random.default_rng(seed)
+    n, d, nq = 700, 6, 400
+    words = [f"w{i}" for i in range(n)]
+    words[40], words[90] = "W7", "W3"  # case variants, excluded with their key word
+    M = rng.normal(size=(n, d)).astype(np.float32)
+    M[55] = 0  # a zero vector never wins
+    allowed = np.setdiff1d(np.arange(120), [40, 90])  # few distinct words and pairs, as in real sets
+    idx = rng.choice(allowed, size=(nq, 4))
+    qs = AnalogySet([AnalogyCategory("c", "semantic", [tuple(f"w{i}" for i in row) for row in idx])])
+    wv = WordVectors(words, M)
+    ev = evaluate(wv, qs, "3cosadd", restrict_vocab=None, memory_budget=2**16)
+    V = M.astype(np.float64)
+    norms = np.linalg.norm(V, axis=1, keepdims=True)
+    V = np.divide(V, norms, out=np.zeros_like(V), where=norms > 0)
+    key = {}
+    for i, w in enumerate(words):
+        key.setdefault(w.lower(), i)
+    koff = np.array([key[w.lower()] for w in words])
+    for t, row in enumerate(idx):
+        a, b, c = (key[f"w{i}"] for i in row[:3])
+        s = V @ (V[b] - V[a] + V[c])
+        s[np.isin(koff, [a, b, c])] = -np.inf
+        assert ev.predicted[t] == int(np.argmax(s)), t

@@ -199,6 +199,42 @@ class AnalogyStudy:
         }
 
 
+def _category(cat: AnalogyCategory, wv: WordVectors, evaluation: AnalogyEvaluation, metric: str,
+              k: int | float, k_max: int | None, lowercase: bool, protocol: str) -> CategoryResult | str:
+    """One category's similarities and accuracies (or why it is skipped)."""
+    pairs = extract_pairs(cat, lowercase)
+    words = [w for p in pairs for w in p]
+    r = wv.rows(words)
+    if (r < 0).any():  # fall back to a case-insensitive lookup
+        r = np.where(r < 0, wv.rows(words, case_insensitive=True), r)
+    r = r.reshape(-1, 2)
+    keep = (r >= 0).all(axis=1)
+    used = [p for p, ok in zip(pairs, keep, strict=True) if ok]
+    n = len(used)
+    if n < 3:
+        return f"{n} of {len(pairs)} pairs in the vocabulary; at least 3 are needed"
+    X = np.asarray(wv.vectors[r[keep, 0]], dtype=np.float64)
+    Y = np.asarray(wv.vectors[r[keep, 1]], dtype=np.float64)
+    kk = resolve_k(k, n)
+    top = min(n - 1, k_max if k_max is not None else max(kk, 500))
+    if top < kk:
+        raise ValueError(f"k_max={k_max} is smaller than k={kk} for category {cat.name!r}")
+    gx, gy = knn_pair(X, Y, top, metric)  # one search per space: curve and mutual kNN
+    curve = curve_from_graphs(gx, gy, np.arange(1, top + 1))
+    n_correct, n_total = paper_accuracy(X, Y)
+    score = evaluation.category(cat.name)
+    acc_paper = n_correct / n_total
+    return CategoryResult(
+        category=cat.name, group=cat.group, n=n, n_missing=len(pairs) - n, k=kk,
+        nngs=curve.at(kk), chance=float(curve.chance[kk - 1]),
+        nngs_normalized=float(curve.normalized[kk - 1]),
+        mutual_knn=mutual_knn_from_graphs(gx, gy, kk), linear_cka=linear_cka(X, Y),
+        accuracy=acc_paper if protocol == "paper" else score.accuracy,
+        accuracy_paper=acc_paper, accuracy_standard=score.accuracy,
+        n_questions=score.n_questions, n_oov=score.n_oov, curve=curve, pairs=used,
+    )
+
+
 def study(
     vectors: WordVectors | str,
     questions: AnalogySet | str,
@@ -267,39 +303,11 @@ def study(
     skipped: dict[str, str] = {}
     for cat in progress_bar(qs.categories, desc="analogy categories", progress=progress,
                             unit="category"):
-        pairs = extract_pairs(cat, lowercase)
-        words = [w for p in pairs for w in p]
-        r = wv.rows(words)
-        if (r < 0).any():  # fall back to a case-insensitive lookup
-            r = np.where(r < 0, wv.rows(words, case_insensitive=True), r)
-        r = r.reshape(-1, 2)
-        keep = (r >= 0).all(axis=1)
-        used = [p for p, ok in zip(pairs, keep, strict=True) if ok]
-        n = len(used)
-        if n < 3:
-            skipped[cat.name] = (f"{n} of {len(pairs)} pairs in the vocabulary; at least 3 are "
-                                 "needed")
-            continue
-        X = np.asarray(wv.vectors[r[keep, 0]], dtype=np.float64)
-        Y = np.asarray(wv.vectors[r[keep, 1]], dtype=np.float64)
-        kk = resolve_k(k, n)
-        top = min(n - 1, k_max if k_max is not None else max(kk, 500))
-        if top < kk:
-            raise ValueError(f"k_max={k_max} is smaller than k={kk} for category {cat.name!r}")
-        gx, gy = knn_pair(X, Y, top, metric)  # one search per space: curve and mutual kNN
-        curve = curve_from_graphs(gx, gy, np.arange(1, top + 1))
-        n_correct, n_total = paper_accuracy(X, Y)
-        score = evaluation.category(cat.name)
-        acc_paper = n_correct / n_total
-        results.append(CategoryResult(
-            category=cat.name, group=cat.group, n=n, n_missing=len(pairs) - n, k=kk,
-            nngs=curve.at(kk), chance=float(curve.chance[kk - 1]),
-            nngs_normalized=float(curve.normalized[kk - 1]),
-            mutual_knn=mutual_knn_from_graphs(gx, gy, kk), linear_cka=linear_cka(X, Y),
-            accuracy=acc_paper if protocol == "paper" else score.accuracy,
-            accuracy_paper=acc_paper, accuracy_standard=score.accuracy,
-            n_questions=score.n_questions, n_oov=score.n_oov, curve=curve, pairs=used,
-        ))
+        res = _category(cat, wv, evaluation, metric, k, k_max, lowercase, protocol)
+        if isinstance(res, str):
+            skipped[cat.name] = res
+        else:
+            results.append(res)
     valid = [r for r in results if np.isfinite(r.accuracy)]
     if len(valid) < 3:
         raise ValueError(f"only {len(valid)} categories have an accuracy; a correlation needs 3 "

@@ -149,6 +149,15 @@ def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
     return ts, gs, "given in the call"
 
 
+def _extra_measures(extra: Mapping[str, Callable[[np.ndarray, np.ndarray], float]] | None
+                    ) -> dict[str, Callable[[np.ndarray, np.ndarray], float]]:
+    out = dict(extra or {})
+    clash = sorted(_RESERVED & set(out))
+    if clash:
+        raise ValueError(f"extra measure names {clash} clashes with built-in columns; rename them")
+    return out
+
+
 def _media_inputs(media: EmbeddingTable | Any, labels: Any,
                   class_names: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The media matrix, its class indices and the class names."""
@@ -292,10 +301,7 @@ def template_study(
     if not 1 <= kk <= C - 1:
         raise ValueError(f"k={kk} is out of range for {C} classes: it must lie in [1, {C - 1}]")
     ks = resolve_ks(max(int(k_max) if k_max is not None else max(kk, min(C - 1, 50)), kk), C)
-    extra = dict(extra_measures or {})
-    clash = sorted(_RESERVED & set(extra))
-    if clash:
-        raise ValueError(f"extra measure names {clash} clashes with built-in columns; rename them")
+    extra = _extra_measures(extra_measures)
 
     X = class_centroids(M, y, C, normalize=normalize)
     if M.shape[1] != E.shape[2]:
@@ -318,10 +324,14 @@ def template_study(
                 "n_classes": C, "n_items": int(M.shape[0]), "n_templates": len(tmpl),
                 "chance_nngs": float(rows[0]["curve"].chance[ks == kk][0]), "chance_accuracy": 1.0 / C,
                 "shuffle_pairs": shuffle_pairs, "seed": seed, "n_boot": n_boot,
-                "templates_source": source,
-                "class_names_source": getattr(class_names, "source", None)
-                or ("the table's labels" if class_names is None else "given in the call")}
+                "templates_source": source, "class_names_source": _names_source(class_names)}
     return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings)
+
+
+def _names_source(class_names: Sequence[str] | None) -> str:
+    if class_names is None:
+        return "the table's labels"
+    return getattr(class_names, "source", "") or "given in the call"
 
 
 # ------------------------------------------------------------------------- synthetic model

@@ -34,6 +34,7 @@ from .._progress import progress_bar
 from .._validation import DEFAULT_MEMORY_BUDGET, rows_per_block, unit_rows
 from ..data.datasets.analogy_questions import AnalogySet, load_questions
 from ..data.datasets.word_vectors import WordVectors, load_vectors
+from . import _cosadd
 
 METHODS = ("3cosadd", "3cosmul")
 DEFAULT_RESTRICT_VOCAB = 30000
@@ -151,6 +152,71 @@ def _shifted(C: np.ndarray) -> np.ndarray:
     return C
 
 
+def _variants(key_of_row: np.ndarray) -> dict[int, np.ndarray]:
+    """Key row -> the later rows sharing its key (case variants), excluded together with it."""
+    later = np.flatnonzero(key_of_row != np.arange(key_of_row.size))
+    out: dict[int, list[int]] = {}
+    for r in later.tolist():
+        out.setdefault(int(key_of_row[r]), []).append(r)
+    return {k: np.array(v, dtype=np.int64) for k, v in out.items()}
+
+
+def _question_blocks(Q: np.ndarray, max_rows: int) -> list[np.ndarray]:
+    """Consecutive questions whose distinct words plus distinct (a, b) pairs stay within ``max_rows``."""
+    blocks, start, words, pairs = [], 0, set(), set()
+    for i, (a, b, c) in enumerate(Q[:, :3].tolist()):
+        new_w = {a, b, c} - words
+        new_p = {(a, b)} - pairs
+        if i > start and len(words) + len(pairs) + len(new_w) + len(new_p) > max_rows:
+            blocks.append(np.arange(start, i))
+            start, words, pairs = i, set(), set()
+            new_w, new_p = {a, b, c}, {(a, b)}
+        words |= new_w
+        pairs |= new_p
+    if start < Q.shape[0]:
+        blocks.append(np.arange(start, Q.shape[0]))
+    return blocks
+
+
+def _answer_3cosmul(W: np.ndarray, Q: np.ndarray, variants: dict[int, np.ndarray], epsilon: float,
+                    memory_budget: int, progress: bool | None) -> np.ndarray:
+    """3CosMul answers: every word scored, in blocks of questions (three products each)."""
+    R = W.shape[0]
+    pred = np.empty(Q.shape[0], dtype=np.int64)
+    block = rows_per_block(memory_budget, 4 * R * 4)
+    for s in progress_bar(range(0, Q.shape[0], block), desc="analogies (3cosmul)", progress=progress,
+                          unit="block"):
+        q = Q[s : s + block]
+        S = _shifted(W[q[:, 1]] @ W.T)
+        S *= _shifted(W[q[:, 2]] @ W.T)
+        T = _shifted(W[q[:, 0]] @ W.T)
+        T += epsilon
+        S /= T
+        _cosadd._exclude(S, q, variants)
+        pred[s : s + block] = np.argmax(S, axis=1)
+    return pred
+
+
+def _question_keys(wv: WordVectors, qs: AnalogySet, R: int, case_insensitive: bool
+                   ) -> tuple[np.ndarray, np.ndarray, list[set[int]]]:
+    """Key row of every vocabulary row, the (n, 4) key rows of the questions, alternatives' keys.
+
+    A key row is the first (most frequent) row of a word (lower-cased when case-insensitive);
+    ``-1`` marks an out-of-vocabulary word.
+    """
+    fold = str.lower if case_insensitive else str
+    key_index: dict[str, int] = {}
+    key_of_row = np.empty(R, dtype=np.int64)
+    for r, w in enumerate(wv.words[:R]):
+        key_of_row[r] = key_index.setdefault(fold(w), r)
+    flat = [w for c in qs for q in c.questions for w in q]
+    Q = np.fromiter((key_index.get(fold(w), -1) for w in flat), dtype=np.int64,
+                    count=len(flat)).reshape(-1, 4)
+    alt_keys = [{key_index[fold(w)] for w in a if fold(w) in key_index}
+                for c in qs for a in c.alternatives]
+    return key_of_row, Q, alt_keys
+
+
 def evaluate(
     vectors: WordVectors | str,
     questions: AnalogySet | str,
@@ -176,11 +242,12 @@ def evaluate(
         Only the first ``restrict_vocab`` words are candidates and only questions whose words are
         all among them are answered (default 30,000, gensim's convention; None: all words).
     case_insensitive : bool
-        Compare words lower-cased; a lower-cased word maps to its first (most frequent) row.
+        Compare words lower-cased; a lower-cased word maps to its first (most frequent) row, and
+        every case variant of a question word is excluded from the answers with it.
     epsilon : float
         The 3CosMul denominator offset (Levy & Goldberg 2014 used 0.001).
     memory_budget : int
-        Bytes of score matrices per block of questions.
+        Bytes of the score rows held at once.
     progress : bool or None
         Show a progress bar (None: on a terminal only).
 
@@ -197,57 +264,26 @@ def evaluate(
     if R < 4:
         raise ValueError(f"restrict_vocab={restrict_vocab} is too small: at least 4 words are needed")
     R = min(R, len(wv))
-    fold = str.lower if case_insensitive else str
-    key_index: dict[str, int] = {}
-    key_of_row = np.empty(R, dtype=np.int64)
-    for r, w in enumerate(wv.words[:R]):
-        key_of_row[r] = key_index.setdefault(fold(w), r)
-    # rows sharing a key with an earlier row (case variants): excluded together with it
-    variants: dict[int, list[int]] = {}
-    for r in np.flatnonzero(key_of_row != np.arange(R)):
-        variants.setdefault(int(key_of_row[r]), []).append(int(r))
-
-    flat = [q for c in qs for q in c.questions]
-    alts = [a for c in qs for a in c.alternatives]
-    Q = np.array([[key_index.get(fold(w), -1) for w in q] for q in flat], dtype=np.int64)
-    Q = Q.reshape(len(flat), 4)
+    key_of_row, Q, alt_keys = _question_keys(wv, qs, R, case_insensitive)
     oov = (Q < 0).any(axis=1)
-    alt_keys = [{key_index[fold(w)] for w in a if fold(w) in key_index} for a in alts]
-
     W = unit_rows(wv.vectors[:R], "word vectors", zero="keep", dtype=np.float32)  # zero rows never win
-    predicted = np.full(len(flat), -1, dtype=np.int64)
+    predicted = np.full(Q.shape[0], -1, dtype=np.int64)
     todo = np.flatnonzero(~oov)
-    n_mats = 1 if method == "3cosadd" else 3
-    block = rows_per_block(memory_budget, 4 * R * (n_mats + 1))
-    starts = range(0, todo.size, block)
-    for s in progress_bar(starts, desc=f"analogies ({method})", progress=progress, unit="block"):
-        qi = todo[s : s + block]
-        a, b, c = Q[qi, 0], Q[qi, 1], Q[qi, 2]
-        if method == "3cosadd":
-            S = (W[b] - W[a] + W[c]) @ W.T
-        else:
-            S = _shifted(W[b] @ W.T)
-            S *= _shifted(W[c] @ W.T)
-            T = _shifted(W[a] @ W.T)
-            T += epsilon
-            S /= T
-        rows = np.arange(qi.size)
-        for col in (a, b, c):
-            S[rows, col] = -np.inf
-        for t in np.flatnonzero(np.isin(a, list(variants)) | np.isin(b, list(variants))
-                                | np.isin(c, list(variants))) if variants else ():
-            for key in (a[t], b[t], c[t]):
-                S[t, variants.get(int(key), [])] = -np.inf
-        predicted[qi] = np.argmax(S, axis=1)
+    variants = _variants(key_of_row)
+    if method == "3cosadd":
+        max_rows = rows_per_block(memory_budget // 2, 64 * max(_cosadd.LEVELS, default=R))  # lists
+        for blk in progress_bar(_question_blocks(Q[todo], max_rows), desc="analogies (3cosadd)",
+                                progress=progress, unit="block"):
+            predicted[todo[blk]] = _cosadd.answer(W, Q[todo[blk]], key_of_row, variants,
+                                                  max(1, memory_budget // 4))
+    else:
+        predicted[todo] = _answer_3cosmul(W, Q[todo], variants, epsilon, memory_budget, progress)
 
-    correct = np.zeros(len(flat), dtype=bool)
-    ok = np.flatnonzero(~oov)
-    pk = key_of_row[predicted[ok]]
-    correct[ok] = pk == Q[ok, 3]
-    for t in ok[~correct[ok]]:
+    correct = np.zeros(Q.shape[0], dtype=bool)
+    correct[todo] = key_of_row[predicted[todo]] == Q[todo, 3]
+    for t in todo[~correct[todo]]:
         if alt_keys[t] and key_of_row[predicted[t]] in alt_keys[t]:
             correct[t] = True
-
     scores, pos = [], 0
     for cat in qs:
         sl = slice(pos, pos + len(cat))
