@@ -204,3 +204,14 @@ def test_invalid_inputs_leave_no_run_folder(tmp_path):
     with pytest.raises(ValueError, match="not in the text table"):
         train(audio, text, [("x0", "nope"), ("x1", "c1")], tmp_path / "r", progress=False)
     assert not (tmp_path / "r").exists()
+
+
+def test_progress_bar_carries_the_given_label(tmp_path, capsys):
+    audio, text, labels, _ = synthetic(n_classes=4, per_class=4)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    cfg = TrainConfig(head="linear", dim=4, epochs=1, batch_size=8, selection="last", val_fraction=0.0)
+    train(audio, text, pairs, tmp_path / "a", cfg, progress=True, desc="train heads (run a)")
+    train(audio, text, pairs, tmp_path / "b", cfg, progress=True)
+    err = capsys.readouterr().err
+    assert "train heads (run a)" in err
+    assert err.count("train heads") > err.count("train heads (run a)")  # the default label

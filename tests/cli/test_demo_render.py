@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,9 @@ def _result() -> AudioDemoResult:
                  "unseen_classes": ["c", "d", "e", "f"]},
         encoders={"audio": {"name": "logmel"}, "text": {"name": "minilm"}, "embeddings": {}},
         train_config={"epochs": 40}, results=results, template_study=_Study(), n_templates=13,
-        run_dirs={"infonce": "/o/run-infonce"}, timings_s={"total": 1.0}, threads=1)
+        run_dirs={"infonce": "/o/run-infonce"},
+        run_configs={"soft": {"loss": "soft", "teacher": "/o/run-infonce"}},
+        timings_s={"total": 1.0}, threads=1)
 
 
 def test_to_dict_is_the_versioned_document() -> None:
@@ -42,6 +45,7 @@ def test_to_dict_is_the_versioned_document() -> None:
     assert doc["schema"] == SCHEMA == "pairspace.audio_demo/1"
     assert doc["unseen_classes"] == ["c", "d", "e", "f"] and doc["threads"] == 1
     assert doc["results"]["trained, soft"]["zeroshot"]["top1"] == 0.375
+    assert doc["run_configs"]["soft"]["teacher"] == "/o/run-infonce"
     assert doc["template_study"]["correlations"]["nngs"]["pearson"] == 0.33
     json.dumps(doc)  # serializable as is
 
@@ -53,7 +57,9 @@ def test_rendered_tables_show_every_model_and_number() -> None:
     assert rows[1][1:6] == (0.25, 0.5, 0.25, 0.25, 0.625)
     text = render_audio_demo(res)
     assert "Unseen instruments (4 classes, 8 clips; 13 templates ensembled)" in text
-    assert "trained, infonce  0.250" in text and "a sound of {}.  0.125" in text
+    # the model column is as wide as the longest label (the backbone-targets row)
+    assert re.search(r"^trained, infonce +0\.250 ", text, re.M) and "a sound of {}.  0.125" in text
+    assert re.search(r"^soft \(backbone targets, not the paper's\) +0\.500 ", text, re.M)
     assert "0.330" in text and "0.460" in text
 
 

@@ -117,7 +117,8 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
           oracle: Callable[[AlignmentModel], float] | None = None, resume: bool = True,
           stop_after: int | None = None, tensorboard: bool = False, progress: bool | None = None,
           threads: int | str | None = 1,
-          extra_pairs: Sequence[tuple[str, str]] | str | os.PathLike[str] | None = None) -> TrainResult:
+          extra_pairs: Sequence[tuple[str, str]] | str | os.PathLike[str] | None = None,
+          desc: str = "train heads") -> TrainResult:
     """Train projection heads on frozen embeddings of two modalities.
 
     Parameters
@@ -149,6 +150,8 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         A second pair set (curated pseudo-pairs) over the same tables; each batch comes from it with
         probability ``config.extra_prob``. Pairs whose ``a`` item is held out for selection are
         dropped (counted in ``config.json`` as ``n_extra_dropped``).
+    desc : str
+        The progress bar's label (e.g. one per run when a study trains several).
 
     Returns
     -------
@@ -183,7 +186,7 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         torch.set_num_threads(int(runtime["threads"]))
     try:
         return _fit(config, run_cfg, out, data, teacher, oracle, resume, stop_after, tensorboard,
-                    progress, runtime)
+                    progress, runtime, desc)
     except TrainingDiverged as exc:
         mark_failed(out, run_cfg, str(exc))
         raise
@@ -225,7 +228,7 @@ def _resume(out: Path, run_cfg: dict[str, Any], model: AlignmentModel,
 def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainData,
          teacher: AlignmentModel | None, oracle: Callable[[AlignmentModel], float] | None,
          resume: bool, stop_after: int | None, tensorboard: bool,
-         progress: bool | None, runtime: dict[str, Any]) -> TrainResult:
+         progress: bool | None, runtime: dict[str, Any], desc: str = "train heads") -> TrainResult:
     model = _new_model(config, data)
     if teacher is not None and config.init_from_teacher:
         init_from(model, teacher)
@@ -240,7 +243,7 @@ def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainDat
 
     writer = _tensorboard(out) if tensorboard else None
     end_epoch = config.epochs if stop_after is None else min(config.epochs, start_epoch + int(stop_after))
-    bar = progress_bar(total=(end_epoch - start_epoch) * n_steps, desc="train heads",
+    bar = progress_bar(total=(end_epoch - start_epoch) * n_steps, desc=desc,
                        progress=progress, unit="step")
     try:
         for epoch in range(start_epoch, end_epoch):

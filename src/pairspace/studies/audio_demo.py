@@ -5,8 +5,12 @@
 2. Embed the clips with Whisper tiny.en (CTranslate2; the weight-free ``logmel`` baseline when the
    Whisper package is missing) and the captions with MiniLM; both tables are cached beside the
    dataset and reused while the encoders and inputs are unchanged.
-3. Train CLAP projection heads on the captions of the *seen* instruments only, with the symmetric
-   InfoNCE loss and with the soft-labeled loss (beta = 0.3), model selection on held-out seen clips.
+3. Train CLAP projection heads on the captions of the *seen* instruments only, model selection on
+   held-out seen clips: with the symmetric InfoNCE loss, then with the soft-labeled loss of Wang et
+   al. (WASPAA 2023, arXiv 2305.01864; beta = 0.3) as in the paper: the frozen InfoNCE run is the
+   teacher (targets from its projected, L2-normalized embeddings) and the student starts from its
+   weights. A third run, labeled as not the paper's, takes the soft targets from the raw backbone
+   embeddings (``soft_targets="backbone"``) for comparison.
 4. On the *unseen* instruments: zero-shot top-1/top-5/balanced accuracy against chance (prompts
    from the shipped ``audio`` template set, ensembled), caption<->clip retrieval R@1/R@10, and the
    template study (NNGS of class centroids vs per-template text embeddings, correlated with the
@@ -24,7 +28,6 @@ the machine's core count.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,30 +38,16 @@ import numpy as np
 
 from .._progress import progress_bar
 from ..align.evaluate import projected_prompts, retrieval_eval, zeroshot_eval
-from ..align.trainer import AlignmentModel, TrainConfig, load_model, train
+from ..align.trainer import AlignmentModel, TrainConfig
 from ..data.datasets.instruments import InstrumentSet, render_instruments
 from ..data.table import EmbeddingTable
+from .audio_demo_runs import BEST, DEMO_CONFIG, MODELS, RUNS, run_config, train_models
+
+# The runs' settings live in audio_demo_runs; these names stay importable from here.
+__all__ = ["BEST", "DEMO_CONFIG", "MODELS", "RUNS", "SCHEMA", "AudioDemoResult", "audio_encoder",
+           "embed_tables", "evaluate_models", "evaluate_unseen", "run", "run_config", "train_models"]
 
 SCHEMA = "pairspace.audio_demo/1"
-#: The models compared, in the order of the table: label -> training loss (None: untrained heads).
-MODELS = {"untrained heads": None, "trained, infonce": "infonce", "trained, soft": "soft"}
-BEST = "trained, infonce"
-
-DEMO_CONFIG = TrainConfig(
-    head="clap",
-    dim=256,
-    dropout=0.1,
-    epochs=40,
-    batch_size=128,
-    lr=1e-3,
-    weight_decay=0.01,
-    warmup=0.05,
-    grad_clip=1.0,
-    seed=0,
-    val_fraction=0.1,
-    selection="val",  # held-out seen clips: the published demo numbers
-    soft_targets="backbone",  # the soft run's targets: the frozen backbone embeddings (named variant)
-)
 
 
 def _quiet(message: str) -> None:
@@ -164,7 +153,6 @@ def evaluate_unseen(
     return out
 
 
-
 @dataclass
 class AudioDemoResult:
     """Everything the audio demo measured; ``to_dict()`` is the ``pairspace.audio_demo/1`` document.
@@ -176,7 +164,7 @@ class AudioDemoResult:
     encoders : dict
         ``audio`` and ``text`` provenance, and ``embeddings`` (tables, reuse, seconds).
     train_config : dict
-        The shared training configuration (the loss varies per run).
+        The shared training configuration (the loss and the teacher vary per run).
     results : dict
         Model label (:data:`MODELS`) -> ``zeroshot``, ``zeroshot_family`` and ``retrieval`` metrics on
         the unseen instruments.
@@ -185,7 +173,9 @@ class AudioDemoResult:
     n_templates : int
         The number of ensembled prompt templates.
     run_dirs : dict
-        Loss -> the training run folder.
+        Run name (:data:`RUNS`) -> the training run folder.
+    run_configs : dict
+        Run name -> that run's full training configuration (loss, soft targets, teacher).
     timings_s : dict
         Seconds per stage (``dataset``, ``embed``, ``train``, ``evaluate``, ``total``).
     threads : int or None
@@ -199,6 +189,7 @@ class AudioDemoResult:
     template_study: Any
     n_templates: int
     run_dirs: dict[str, str] = field(default_factory=dict)
+    run_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     threads: int | None = 1
 
@@ -218,42 +209,12 @@ class AudioDemoResult:
             "threads": self.threads,
             "n_templates": self.n_templates,
             "run_dirs": self.run_dirs,
+            "run_configs": self.run_configs,
             "results": self.results,
             "template_study": self.template_study.to_dict(),
             "timings_s": self.timings_s,
         }
 
-
-def _train_kwargs(loss: str, progress: bool | None, threads: int | None) -> dict[str, Any]:
-    """Options of :func:`pairspace.align.trainer.train` for one demo run (its own progress label)."""
-    kw: dict[str, Any] = {"resume": False, "progress": progress, "threads": threads}
-    params = inspect.signature(train).parameters
-    for name in ("desc", "label"):  # the progress label, where the trainer takes one
-        if name in params:
-            kw[name] = f"train heads ({loss})"
-    return kw
-
-
-def train_models(audio: EmbeddingTable, text: EmbeddingTable, ds: InstrumentSet, out: Path,
-                 config: TrainConfig = DEMO_CONFIG, log: Callable[[str], None] = _quiet,
-                 progress: bool | None = True, threads: int | None = 1,
-                 ) -> tuple[dict[str, AlignmentModel], dict[str, str]]:
-    """The untrained floor and one trained model per loss of :data:`MODELS` (runs in ``out/run-LOSS``)."""
-    import torch
-
-    torch.manual_seed(config.seed)
-    models = {label: AlignmentModel(audio.dim, text.dim, config.head, config.dim).eval()
-              for label, loss in MODELS.items() if loss is None}
-    losses = [(label, loss) for label, loss in MODELS.items() if loss is not None]
-    run_dirs = {}
-    for i, (label, loss) in enumerate(losses, 1):
-        cfg = TrainConfig.from_dict({**config.to_dict(), "loss": loss})
-        run_dir = out / f"run-{loss}"
-        log(f"training {i}/{len(losses)}: {loss} heads, {cfg.epochs} epochs -> {run_dir}")
-        train(audio, text, ds.pairs("seen"), run_dir, cfg, **_train_kwargs(loss, progress, threads))
-        models[label] = load_model(run_dir)[0]
-        run_dirs[loss] = str(run_dir)
-    return models, run_dirs
 
 
 class _MemoEncoder:
@@ -319,14 +280,15 @@ def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = 
     Parameters
     ----------
     out : str or Path
-        Folder of the training runs (``run-infonce/``, ``run-soft/``); the report writer
+        Folder of the training runs (``run-infonce/``, ``run-soft/``, ``run-soft-backbone/``); the
+        report writer
         (:func:`pairspace.report.audio_demo.write_audio_demo`) puts its files there too.
     audio_encoder_name : str, optional
         A registered audio encoder in place of Whisper (``logmel`` for the weight-free baseline).
     audio_options : dict, optional
         Whisper's options in place of :data:`WHISPER_OPTIONS` (e.g. ``{"compute_type": "int8"}``).
     config : TrainConfig
-        The training configuration shared by both runs (the loss varies).
+        The training configuration shared by the runs (:data:`RUNS` sets the loss and the teacher).
     threads : int or None
         CPU threads of CTranslate2 (Whisper) and torch (MiniLM, training, evaluation); None leaves
         both libraries' defaults, which follow the machine's core count.
@@ -368,7 +330,8 @@ def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = 
             f"({text.dim}-d, {'reused' if emb_info['text_reused'] else 'computed'})")
 
         t0 = time.perf_counter()
-        models, run_dirs = train_models(audio, text, ds, out, config, log, progress, threads)
+        models, run_dirs, run_configs = train_models(audio, text, ds, out, config, log, progress,
+                                                     threads)
         timings["train"] = round(time.perf_counter() - t0, 2)
 
         t0 = time.perf_counter()
@@ -383,6 +346,6 @@ def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = 
                  "seen_classes": seen, "unseen_classes": unseen},
         encoders={"audio": audio_enc.provenance.to_dict(), "text": text_enc.provenance.to_dict(),
                   "embeddings": emb_info},
-        train_config=config.to_dict(), results=results, template_study=study,
+        train_config=config.to_dict(), run_configs=run_configs, results=results, template_study=study,
         n_templates=len(templates), run_dirs=run_dirs, timings_s=timings, threads=threads,
     )
