@@ -9,8 +9,7 @@ implementations live in :mod:`pairspace.tasks.zeroshot`, :mod:`pairspace.tasks.r
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._lazy import lazy_exports
 
 _EXPORTS = {
     "TemplateSet": "pairspace.data.templates",
@@ -32,16 +31,4 @@ _EXPORTS = {
     "zeroshot_scores": "pairspace.tasks.zeroshot",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pairspace.zeroshot' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,8 +10,7 @@ and :mod:`pairspace.report.analogy` (``write_report``).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "WordVectors": "pairspace.data.datasets.word_vectors",
@@ -32,16 +31,4 @@ _EXPORTS = {
     "write_report": "pairspace.report.analogy",  # matplotlib is imported only when reporting
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pairspace.analogy' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -5,8 +5,7 @@ The study lives in :mod:`pairspace.studies.templates`, its report in :mod:`pairs
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
     "TemplateStudyResult": "pairspace.studies.templates",
@@ -18,10 +17,4 @@ _EXPORTS = {
     "write_template_report": "pairspace.report.templates",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'pairspace.studies.template_study' has no attribute {name!r}")
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
