@@ -46,9 +46,10 @@ def test_a_jsonl_row_without_label_after_row_one_is_a_clear_error(tmp_path):
     ("dup.csv", "text,text\na,b\n", r"dup.csv:1: the header repeats"),
 ])
 def test_a_missing_csv_cell_never_becomes_the_label_none(tmp_path, name, content, match):
-    (tmp_path / name).write_text(content)
+    path = tmp_path / name
+    path.write_text(content)
     with pytest.raises(ValueError, match=match):
-        read_manifest(tmp_path / name)
+        read_manifest(path)
 
 
 def test_the_embed_command_reports_the_bad_row(tmp_path, capsys):
