@@ -37,15 +37,19 @@ def test_a_jsonl_row_without_label_after_row_one_is_a_clear_error(tmp_path):
         read_manifest(tmp_path / "list.jsonl")
 
 
-@pytest.mark.parametrize("name, content, match", [
-    ("m.csv", "text,label\nhello,greet\nbye\n", r"m.csv:3: no value for column 'label'"),
-    ("extra.csv", "text,label\nhello,greet,oops\n", r"extra.csv:2: 3 fields, but the header has 2"),
-    ("blank.tsv", "text\tlabel\nhello\tgreet\nbye\t\n", r"blank.tsv:3: empty 'label'"),
+CSV_ROW_ERRORS = {  # file name: (content, the error it must raise)
+    "m.csv": ("text,label\nhello,greet\nbye\n", r"m.csv:3: no value for column 'label'"),
+    "extra.csv": ("text,label\nhello,greet,oops\n", r"extra.csv:2: 3 fields, but the header has 2"),
+    "blank.tsv": ("text\tlabel\nhello\tgreet\nbye\t\n", r"blank.tsv:3: empty 'label'"),
     # a quoted cell spanning two lines: the error names the line where the row ends
-    ("multi.csv", 'text,label\n"two\nlines",ok\nbad\n', r"multi.csv:4: no value"),
-    ("dup.csv", "text,text\na,b\n", r"dup.csv:1: the header repeats"),
-])
-def test_a_missing_csv_cell_never_becomes_the_label_none(tmp_path, name, content, match):
+    "multi.csv": ('text,label\n"two\nlines",ok\nbad\n', r"multi.csv:4: no value"),
+    "dup.csv": ("text,text\na,b\n", r"dup.csv:1: the header repeats"),
+}
+
+
+@pytest.mark.parametrize("name", list(CSV_ROW_ERRORS))
+def test_a_missing_csv_cell_never_becomes_the_label_none(tmp_path, name):
+    content, match = CSV_ROW_ERRORS[name]
     path = tmp_path / name
     path.write_text(content)
     with pytest.raises(ValueError, match=match):
