@@ -99,4 +99,5 @@ def projected(backbone: str | Any, run: str | os.PathLike[str], side: str = "b",
 
 
 ENCODERS.register("projected", projected, modality="backbone",
-                  description="a backbone encoder followed by a trained head of an align run")
+                  description="A backbone encoder followed by a trained head of an align run "
+                                              "(options backbone, run, side).")
