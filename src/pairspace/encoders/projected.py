@@ -100,4 +100,4 @@ def projected(backbone: str | Any, run: str | os.PathLike[str], side: str = "b",
 
 ENCODERS.register("projected", projected, modality="backbone",
                   description="A backbone encoder followed by a trained head of an align run "
-                                              "(options backbone, run, side).")
+                              "(options backbone, run, side).")
