@@ -20,9 +20,9 @@ _EXPORTS = {
     "synthetic_zeroshot": "pairspace.studies.templates",
     "template_study": "pairspace.studies.templates",
     "write_template_report": "pairspace.report.templates",
-    "retrieval_metrics": "pairspace.tasks.retrieval",
     "PROTOCOLS": "pairspace.tasks.protocols",
     "evaluate_protocol": "pairspace.tasks.protocols",
+    "retrieval_metrics": "pairspace.tasks.retrieval",
     "build_classifier": "pairspace.tasks.zeroshot",
     "classifier_weights": "pairspace.tasks.zeroshot",
     "evaluate": "pairspace.tasks.zeroshot",
@@ -33,5 +33,4 @@ _EXPORTS = {
     "zeroshot_scores": "pairspace.tasks.zeroshot",
 }
 
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

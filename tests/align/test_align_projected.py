@@ -89,3 +89,27 @@ def test_projected_encoder_and_prompts():
     np.testing.assert_array_equal(P, flat.reshape(2, 2, 4))
     with pytest.raises(ValueError, match="7-d"):
         ProjectedEncoder(Lookup(), m, side="a")
+
+
+def test_projected_encoder_is_built_from_the_registry(tmp_path, monkeypatch):
+    from pairspace._registry import Entry
+    from pairspace.encoders import ENCODERS, get, modality_of
+
+    torch.manual_seed(2)
+    m = AlignmentModel(5, 7, "clap", 4, names=("audio", "text")).eval()
+    save_model(tmp_path / "m.safetensors", m, TrainConfig(head="clap", dim=4))
+    ENCODERS.names()  # loads the built-in encoders before one is added for this test
+    monkeypatch.setitem(ENCODERS._entries, "test-lookup", Entry("test-lookup", Lookup, {"modality": "text"}))
+    items = ["a dog", "a cat"]
+    ref = ProjectedEncoder(Lookup(), m, side="text").encode(items)
+    for backbone in ("test-lookup", Lookup()):
+        enc = get("projected", backbone=backbone, run=str(tmp_path / "m.safetensors"), side="text")
+        assert isinstance(enc, ProjectedEncoder) and enc.dim == 4
+        np.testing.assert_allclose(enc.encode(items), ref, rtol=1e-6, atol=1e-6)
+    assert modality_of("projected", backbone="test-lookup") == "text"
+    with pytest.raises(ValueError, match="backbone=NAME"):
+        modality_of("projected")
+    with pytest.raises(ValueError, match="need a backbone name"):
+        get("projected", backbone=Lookup(), run=str(tmp_path / "m.safetensors"), device="cpu")
+    with pytest.raises(ValueError, match="7-d"):
+        get("projected", backbone="test-lookup", run=str(tmp_path / "m.safetensors"), side="audio")

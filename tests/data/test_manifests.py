@@ -37,23 +37,23 @@ def test_a_jsonl_row_without_label_after_row_one_is_a_clear_error(tmp_path):
         read_manifest(tmp_path / "list.jsonl")
 
 
-def test_a_missing_csv_cell_never_becomes_the_label_none(tmp_path):
-    (tmp_path / "m.csv").write_text("text,label\nhello,greet\nbye\n")
-    with pytest.raises(ValueError, match=r"m.csv:3: no value for column 'label'"):
-        read_manifest(tmp_path / "m.csv")
-    (tmp_path / "extra.csv").write_text("text,label\nhello,greet,oops\n")
-    with pytest.raises(ValueError, match=r"extra.csv:2: 3 fields, but the header has 2"):
-        read_manifest(tmp_path / "extra.csv")
-    (tmp_path / "blank.tsv").write_text("text\tlabel\nhello\tgreet\nbye\t\n")
-    with pytest.raises(ValueError, match=r"blank.tsv:3: empty 'label'"):
-        read_manifest(tmp_path / "blank.tsv")
+CSV_ROW_ERRORS = {  # file name: (content, the error it must raise)
+    "m.csv": ("text,label\nhello,greet\nbye\n", r"m.csv:3: no value for column 'label'"),
+    "extra.csv": ("text,label\nhello,greet,oops\n", r"extra.csv:2: 3 fields, but the header has 2"),
+    "blank.tsv": ("text\tlabel\nhello\tgreet\nbye\t\n", r"blank.tsv:3: empty 'label'"),
     # a quoted cell spanning two lines: the error names the line where the row ends
-    (tmp_path / "multi.csv").write_text('text,label\n"two\nlines",ok\nbad\n')
-    with pytest.raises(ValueError, match=r"multi.csv:4: no value"):
-        read_manifest(tmp_path / "multi.csv")
-    (tmp_path / "dup.csv").write_text("text,text\na,b\n")
-    with pytest.raises(ValueError, match=r"dup.csv:1: the header repeats"):
-        read_manifest(tmp_path / "dup.csv")
+    "multi.csv": ('text,label\n"two\nlines",ok\nbad\n', r"multi.csv:4: no value"),
+    "dup.csv": ("text,text\na,b\n", r"dup.csv:1: the header repeats"),
+}
+
+
+@pytest.mark.parametrize("name", list(CSV_ROW_ERRORS))
+def test_a_missing_csv_cell_never_becomes_the_label_none(tmp_path, name):
+    content, match = CSV_ROW_ERRORS[name]
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ValueError, match=match):
+        read_manifest(path)
 
 
 def test_the_embed_command_reports_the_bad_row(tmp_path, capsys):

@@ -12,42 +12,31 @@ import torch until a model, a loss or the trainer is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .._lazy import lazy_exports
 
 _EXPORTS = {
-    "AlignmentModel": "model",
-    "ClapProjection": "heads",
-    "HEADS": "registry",
-    "LOSSES": "registry",
-    "LinearHead": "heads",
-    "LogitScale": "losses",
-    "MLPHead": "heads",
-    "TrainConfig": "config",
-    "TrainResult": "trainer",
-    "TrainingDiverged": "trainer",
-    "build_head": "heads",
-    "contrastive_loss": "losses",
-    "load_model": "checkpoints",
-    "load_pairs": "trainer",
-    "projected_prompts": "evaluate",
-    "retrieval_eval": "evaluate",
-    "save_model": "checkpoints",
-    "scaled_logits": "losses",
-    "soft_contrastive_loss": "losses",
-    "soft_targets": "losses",
-    "train": "trainer",
-    "zeroshot_eval": "evaluate",
+    "AlignmentModel": ".model",
+    "ClapProjection": ".heads",
+    "HEADS": ".registry",
+    "LOSSES": ".registry",
+    "LinearHead": ".heads",
+    "LogitScale": ".losses",
+    "MLPHead": ".heads",
+    "TrainConfig": ".config",
+    "TrainResult": ".trainer",
+    "TrainingDiverged": ".trainer",
+    "build_head": ".heads",
+    "contrastive_loss": ".losses",
+    "load_model": ".checkpoints",
+    "load_pairs": ".trainer",
+    "projected_prompts": ".evaluate",
+    "retrieval_eval": ".evaluate",
+    "save_model": ".checkpoints",
+    "scaled_logits": ".losses",
+    "soft_contrastive_loss": ".losses",
+    "soft_targets": ".losses",
+    "train": ".trainer",
+    "zeroshot_eval": ".evaluate",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -31,5 +31,4 @@ _EXPORTS = {
     "write_report": "pairspace.report.analogy",  # matplotlib is imported only when reporting
 }
 
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_file(args.out)  # before reading inputs or loading a model
     options = parse_options(args.option)
-    modality = modality_of(args.encoder)
+    modality = modality_of(args.encoder, **options)
     manifest = _manifest(args, modality)
     encoder = get(args.encoder, **options)
     res = embed_manifest(encoder, manifest, args.out, batch_size=args.batch_size,

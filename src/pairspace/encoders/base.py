@@ -78,6 +78,7 @@ ENCODERS = Registry("encoder", builtin_modules=[  # modules that register encode
     "pairspace.encoders.text_libs",
     "pairspace.encoders.image",
     "pairspace.encoders.audio",
+    "pairspace.encoders.projected",
 ])
 """The encoder registry (:class:`pairspace._registry.Registry`); ``pairspace encoders`` lists it."""
 
@@ -102,9 +103,22 @@ def get(name: str, **options: Any) -> Encoder:
     return ENCODERS.build(name, **options)
 
 
-def modality_of(name: str) -> str:
-    """The modality (``"text"``, ``"image"`` or ``"audio"``) of a registered encoder."""
-    return str(ENCODERS.entry(name).meta["modality"])
+def modality_of(name: str, **options: Any) -> str:
+    """The modality (``"text"``, ``"image"`` or ``"audio"``) of a registered encoder.
+
+    An encoder registered with modality ``"backbone"`` (``projected``) takes the modality of its
+    ``backbone`` option (a name or an encoder).
+    """
+    modality = str(ENCODERS.entry(name).meta["modality"])
+    if modality != "backbone":
+        return modality
+    backbone = options.get("backbone")
+    if isinstance(backbone, str):
+        return modality_of(backbone)
+    if isinstance(getattr(backbone, "modality", None), str):
+        return str(backbone.modality)
+    raise ValueError(f"the modality of encoder {name!r} is that of its backbone option; pass "
+                     "backbone=NAME")
 
 
 def available() -> list[dict[str, str]]:

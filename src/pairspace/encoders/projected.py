@@ -5,6 +5,7 @@ an encoder of the shared space, so every task that takes an encoder (zero-shot c
 retrieval, embedding jobs, the measures) accepts a trained model:
 
 >>> enc = ProjectedEncoder.from_run(get("minilm"), "run", side="text")   # doctest: +SKIP
+>>> enc = get("projected", backbone="minilm", run="run", side="text")   # doctest: +SKIP
 >>> W = build_classifier(enc, class_names, templates)                    # doctest: +SKIP
 
 ``encode`` returns :math:`h(f(x)) / \\|h(f(x))\\|`, the L2-normalized projection of the backbone
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Provenance
+from .base import ENCODERS, Provenance, get
 
 
 class ProjectedEncoder:
@@ -70,3 +71,33 @@ class ProjectedEncoder:
         if X.ndim != 2 or X.shape[0] != len(items):
             raise ValueError(f"the backbone returned shape {X.shape} for {len(items)} items")
         return self.model.project(X, self.side)
+
+
+def projected(backbone: str | Any, run: str | os.PathLike[str], side: str = "b",
+              **backbone_options: Any) -> ProjectedEncoder:
+    """A backbone encoder followed by one trained head of an align run (registered as ``projected``).
+
+    Parameters
+    ----------
+    backbone : str or Encoder
+        A registered encoder name (built with ``backbone_options``) or an encoder.
+    run : str or os.PathLike
+        The run folder or checkpoint written by :func:`pairspace.align.train`.
+    side : str
+        Which head: ``"a"``/``"b"`` or a modality name of the model.
+    **backbone_options
+        Options of the backbone encoder (only with a backbone name).
+    """
+    if isinstance(backbone, str):
+        if backbone == "projected":
+            raise ValueError("the backbone of a projected encoder cannot itself be 'projected'")
+        backbone = get(backbone, **backbone_options)
+    elif backbone_options:
+        raise ValueError(f"backbone options {sorted(backbone_options)} need a backbone name, "
+                         "not an encoder")
+    return ProjectedEncoder.from_run(backbone, run, side)
+
+
+ENCODERS.register("projected", projected, modality="backbone",
+                  description="A backbone encoder followed by a trained head of an align run "
+                              "(options backbone, run, side).")

@@ -240,22 +240,21 @@ class TransformersTowerText(TorchEncoder):
         return _features(self.module.get_text_features(**kw))
 
 
-@register("clip-text", "text")
-def clip_text(model_id: str = "openai/clip-vit-base-patch32", max_length: int | None = 77,
-              device: str | None = None, model: Any = None, tokenizer: Any = None,
-              embedding: str = "projected") -> TransformersTowerText:
-    """Text tower of a transformers CLIPModel (default openai/clip-vit-base-patch32)."""
-    return TransformersTowerText(model_id, "CLIPModel", "clip-text", max_length, device, model,
-                                 tokenizer, embedding)
+def _tower_text(name: str, model_class: str, default_id: str) -> Callable[..., TransformersTowerText]:
+    """Register the factory of the text tower of a transformers ``model_class`` as ``name``."""
+    def factory(model_id: str = default_id, max_length: int | None = 77, device: str | None = None,
+                model: Any = None, tokenizer: Any = None,
+                embedding: str = "projected") -> TransformersTowerText:
+        return TransformersTowerText(model_id, model_class, name, max_length, device, model,
+                                     tokenizer, embedding)
+
+    factory.__name__ = factory.__qualname__ = name.replace("-", "_")
+    factory.__doc__ = f"Text tower of a transformers {model_class} (default {default_id})."
+    return register(name, "text")(factory)
 
 
-@register("clap-text", "text")
-def clap_text(model_id: str = "laion/clap-htsat-unfused", max_length: int | None = 77,
-              device: str | None = None, model: Any = None, tokenizer: Any = None,
-              embedding: str = "projected") -> TransformersTowerText:
-    """Text tower of a transformers ClapModel (default laion/clap-htsat-unfused)."""
-    return TransformersTowerText(model_id, "ClapModel", "clap-text", max_length, device, model,
-                                 tokenizer, embedding)
+clip_text = _tower_text("clip-text", "CLIPModel", "openai/clip-vit-base-patch32")
+clap_text = _tower_text("clap-text", "ClapModel", "laion/clap-htsat-unfused")
 
 
 # ---------------------------------------------------------------- open_clip

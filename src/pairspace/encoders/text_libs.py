@@ -13,25 +13,15 @@ from typing import Any
 import numpy as np
 
 from .._deps import require
-from .base import (
-    Provenance,
-    check_embedding,
-    embedding_preprocessing,
-    encode_in_batches,
-    file_sha256,
-    library_version,
-    module_sha256,
-    projection_input,
-    register,
-    resolve_device,
-)
+from . import base
 from .text import _check_texts
 
 
 class CallableTextEncoder:
     """A text encoder around a plain function ``texts -> array`` (non-torch libraries)."""
 
-    def __init__(self, name: str, fn: Callable[[list[str]], Any], dim: int, provenance: Provenance) -> None:
+    def __init__(self, name: str, fn: Callable[[list[str]], Any], dim: int,
+                 provenance: base.Provenance) -> None:
         self.name = name
         self._fn = fn
         self.dim = int(dim)
@@ -40,7 +30,7 @@ class CallableTextEncoder:
     def encode(self, items: Sequence[Any], batch_size: int = 64,
                progress: bool | None = None) -> np.ndarray:
         """Embed ``items`` into a float32 array (len(items) x dim)."""
-        return encode_in_batches(self._fn, _check_texts(items), batch_size, progress,
+        return base.encode_in_batches(self._fn, _check_texts(items), batch_size, progress,
                                  f"encode {self.name}")
 
 
@@ -49,7 +39,7 @@ def _before(projection: Any, fn: Callable[[list[str]], Any], name: str) -> Calla
     import torch
 
     def embed(batch: list[str]) -> Any:
-        with projection_input(projection) as seen:
+        with base.projection_input(projection) as seen:
             fn(batch)
         if not seen:
             raise ValueError(f"{name}: the projection module was not called, so the embedding "
@@ -59,7 +49,7 @@ def _before(projection: Any, fn: Callable[[list[str]], Any], name: str) -> Calla
     return embed
 
 
-@register("laion-clap-text", "text")
+@base.register("laion-clap-text", "text")
 def laion_clap_text(checkpoint: str | None = None, amodel: str = "HTSAT-tiny",
                     enable_fusion: bool = False, device: str | None = None, model: Any = None,
                     embedding: str = "projected") -> CallableTextEncoder:
@@ -68,15 +58,15 @@ def laion_clap_text(checkpoint: str | None = None, amodel: str = "HTSAT-tiny",
     ``model`` may be an already built ``CLAP_Module``. ``embedding="backbone"`` returns the text
     branch's pooled output as it enters ``model.model.text_projection`` (read with a forward hook).
     """
-    check_embedding(embedding)
+    base.check_embedding(embedding)
     if model is None:
         lc = require("laion_clap", "clap")
-        model = lc.CLAP_Module(enable_fusion=enable_fusion, amodel=amodel, device=resolve_device(device))
+        model = lc.CLAP_Module(enable_fusion=enable_fusion, amodel=amodel, device=base.resolve_device(device))
         model.load_ckpt(checkpoint) if checkpoint else model.load_ckpt()
-    prov = Provenance("laion-clap-text", checkpoint or f"laion_clap default ({amodel})",
-                      library_version("laion_clap", "torch"), module_sha256(model),
-                      {"tower": "text", "enable_fusion": enable_fusion,
-                       **embedding_preprocessing(embedding)})
+    prov = base.Provenance("laion-clap-text", checkpoint or f"laion_clap default ({amodel})",
+                           base.library_version("laion_clap", "torch"), base.module_sha256(model),
+                           {"tower": "text", "enable_fusion": enable_fusion,
+                            **base.embedding_preprocessing(embedding)})
 
     def embed(batch: list[str]) -> np.ndarray:
         # laion_clap squeezes a batch of one text: embed it twice and keep one row
@@ -89,7 +79,7 @@ def laion_clap_text(checkpoint: str | None = None, amodel: str = "HTSAT-tiny",
     return CallableTextEncoder("laion-clap-text", embed, dim, prov)
 
 
-@register("msclap-text", "text")
+@base.register("msclap-text", "text")
 def msclap_text(version: str = "2023", device: str | None = None, model: Any = None,
                 embedding: str = "projected") -> CallableTextEncoder:
     """Text tower of Microsoft CLAP (``msclap``; weights downloaded by the library).
@@ -97,10 +87,10 @@ def msclap_text(version: str = "2023", device: str | None = None, model: Any = N
     ``model`` may be an already built ``msclap.CLAP``. ``embedding="backbone"`` returns the
     caption encoder's pooled output as it enters ``model.clap.caption_encoder.projection``.
     """
-    check_embedding(embedding)
+    base.check_embedding(embedding)
     if model is None:
         ms = require("msclap", "clap")
-        model = ms.CLAP(version=version, use_cuda=resolve_device(device).startswith("cuda"))
+        model = ms.CLAP(version=version, use_cuda=base.resolve_device(device).startswith("cuda"))
 
     def embed(batch: list[str]) -> Any:
         return model.get_text_embeddings(batch).detach().cpu()
@@ -108,12 +98,13 @@ def msclap_text(version: str = "2023", device: str | None = None, model: Any = N
     if embedding == "backbone":
         embed = _before(model.clap.caption_encoder.projection, embed, "msclap-text")
     probe = np.asarray(embed(["a sound"]))
-    prov = Provenance("msclap-text", f"msclap {version}", library_version("msclap", "torch"),
-                      module_sha256(model.clap), {"tower": "text", **embedding_preprocessing(embedding)})
+    prov = base.Provenance("msclap-text", f"msclap {version}", base.library_version("msclap", "torch"),
+                           base.module_sha256(model.clap),
+                           {"tower": "text", **base.embedding_preprocessing(embedding)})
     return CallableTextEncoder("msclap-text", embed, probe.shape[1], prov)
 
 
-@register("wordllama", "text")
+@base.register("wordllama", "text")
 def wordllama(config: str = "l2_supercat", dim: int = 256, normalize: bool = False) -> CallableTextEncoder:
     """WordLlama token-embedding text encoder (weights ship inside the package; no download)."""
     wl = require("wordllama", "text")
@@ -133,7 +124,7 @@ def wordllama(config: str = "l2_supercat", dim: int = 256, normalize: bool = Fal
         with safe_open(str(weights), framework="np", device="cpu") as f:
             embedding = f.get_tensor("embedding.weight")
         model = WordLlamaInference(embedding, wl.WordLlama.load_tokenizer(tok_file))
-    sha = file_sha256([weights]) if weights.exists() else ""
-    prov = Provenance("wordllama", f"{config}_{dim}", library_version("wordllama"), sha,
-                      {"normalize": bool(normalize)})
+    sha = base.file_sha256([weights]) if weights.exists() else ""
+    prov = base.Provenance("wordllama", f"{config}_{dim}", base.library_version("wordllama"), sha,
+                           {"normalize": bool(normalize)})
     return CallableTextEncoder("wordllama", lambda b: model.embed(b, norm=normalize), dim, prov)

@@ -17,5 +17,4 @@ _EXPORTS = {
     "write_template_report": "pairspace.report.templates",
 }
 
-__all__ = sorted(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__all__, __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
