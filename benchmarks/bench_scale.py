@@ -3,7 +3,9 @@
 Sections (each prints a table and adds to the JSON written with ``--out``):
 
 ``compare``  wall time and peak memory of NNGS at ``k`` and of the curve ``k = 1..kmax`` for
-             pairspace exact, pairspace faiss, the straightforward approach (scikit-learn
+             pairspace exact, pairspace's own faiss backend (``backend="faiss"``: a faiss flat
+             index asked for ``k + margin`` candidates, then pairspace's float64 refinement; NOT
+             raw faiss, which ``bench_exact.py`` measures), the straightforward approach (scikit-learn
              ``NearestNeighbors`` + Python sets, as the published NNGS code does) and the dense
              approach (an ``n x n`` distance matrix and a full sort, like the Platonic-representation
              code), and pairspace hnsw (approximate, with its measured recall), on paired random

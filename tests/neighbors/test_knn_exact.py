@@ -186,7 +186,10 @@ def test_symmetric_path_equals_oracle_and_one_sided_path(X, data):
         one = pairspace.knn(A, k, metric, symmetric=False, **opts)
     assert sym.info["symmetric"] and not one.info["symmetric"]
     np.testing.assert_array_equal(sym.indices, one.indices)
-    np.testing.assert_array_equal(sym.distances, one.distances)
+    if exact_distances:
+        np.testing.assert_array_equal(sym.distances, one.distances)
+    else:  # distances of certain order keep the (path-dependent) working-dtype rounding
+        np.testing.assert_allclose(sym.distances, one.distances, rtol=1e-5, atol=1e-5)
     assert sym.info["tied_rows"] == one.info["tied_rows"]
     if metric == "cosine":  # cosine distances of integer vectors are not exact in float64
         _check_tie_robust(sym.indices, X, k, metric)

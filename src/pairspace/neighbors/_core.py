@@ -46,7 +46,8 @@ def working_dtype(sq: np.ndarray, dtype: np.dtype, name: str = "X") -> tuple[np.
     lo64, hi64 = NORM2_RANGE[np.dtype(np.float64)]
     if not np.isfinite(top) or top > hi64 or 0.0 < top < lo64:
         raise ValueError(
-            f"{name} has a largest row norm of {np.sqrt(top):.3g}, outside [{np.sqrt(lo64):.1e}, "
+            f"{name} has a largest row norm of "
+            f"{f'{np.sqrt(top):.3g}' if np.isfinite(top) else 'over 1.3e154'}, outside [{np.sqrt(lo64):.1e}, "
             f"{np.sqrt(hi64):.1e}]: its products overflow or underflow even in float64; rescale "
             "the data (kNN neighborhoods do not change under scaling)")
     lo, hi = NORM2_RANGE[dtype]
