@@ -46,3 +46,13 @@ def mark_failed(out: Path, run_cfg: dict[str, Any], message: str) -> None:
     atomic_write_bytes(out / "FAILED", (message + "\n").encode())
     write_json(out / "config.json", {**run_cfg, "status": "failed"})
     write_json(out / "summary.json", {"status": "failed", "error": message, "run_dir": str(out)})
+
+
+def tensorboard_writer(out: Path) -> Any:
+    """A TensorBoard ``SummaryWriter`` logging to ``out/tensorboard`` (an optional dependency)."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError as exc:
+        raise ImportError("TensorBoard logging needs the 'tensorboard' package: "
+                          "pip install tensorboard") from exc
+    return SummaryWriter(log_dir=str(out / "tensorboard"))

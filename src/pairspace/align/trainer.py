@@ -64,7 +64,7 @@ from .losses import contrastive_loss
 from .model import AlignmentModel
 from .pairdata import TrainData, prepare
 from .registry import LOSSES
-from .runfolder import check_out, mark_failed, open_out
+from .runfolder import check_out, mark_failed, open_out, tensorboard_writer
 from .sampling import epoch_batches, mixed_batches, steps_per_epoch
 from .schedule import lr_at
 from .teacher import init_from, load_teacher, teacher_projections
@@ -241,7 +241,7 @@ def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainDat
     write_json(out / "config.json", {**run_cfg, "status": "running", "runtime": runtime})
     atomic_write_bytes(metrics_path, "".join(json.dumps(h) + "\n" for h in history).encode())
 
-    writer = _tensorboard(out) if tensorboard else None
+    writer = tensorboard_writer(out) if tensorboard else None
     end_epoch = config.epochs if stop_after is None else min(config.epochs, start_epoch + int(stop_after))
     bar = progress_bar(total=(end_epoch - start_epoch) * n_steps, desc=desc,
                        progress=progress, unit="step")
@@ -394,11 +394,3 @@ def _validate(model: AlignmentModel, a: torch.Tensor, b: torch.Tensor, batch_siz
     model.train()
     return {"val_loss": float(np.average(losses, weights=weights)), "val_r1_a2t": r1}
 
-
-def _tensorboard(out: Path) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError as exc:
-        raise ImportError("TensorBoard logging needs the 'tensorboard' package: "
-                          "pip install tensorboard") from exc
-    return SummaryWriter(log_dir=str(out / "tensorboard"))
