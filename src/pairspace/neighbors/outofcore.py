@@ -15,7 +15,6 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -68,81 +67,41 @@ def open_matrix(path: str | os.PathLike[str], column: str = "vector",
     raise ValueError(f"unsupported matrix file {str(p)!r}: use .npy or .parquet")
 
 
-def _batch_matrix(col: Any, d: int | None, path: Path, column: str) -> np.ndarray:
-    """One record batch's list column as an ``(rows, d)`` array."""
-    import pyarrow as pa
-
-    if pa.types.is_fixed_size_list(col.type):
-        width = col.type.list_size
-    elif pa.types.is_list(col.type) or pa.types.is_large_list(col.type):
-        offsets = np.asarray(col.offsets)
-        widths = np.diff(offsets)
-        if widths.size and (widths != widths[0]).any():
-            raise ValueError(f"{path}: column {column!r} has vectors of different lengths")
-        width = int(widths[0]) if widths.size else (d or 0)
-    else:
-        raise ValueError(f"{path}: column {column!r} must hold lists of floats; got {col.type}")
-    if d is not None and width != d:
-        raise ValueError(f"{path}: column {column!r} changes width from {d} to {width}")
-    if col.null_count:
-        raise ValueError(f"{path}: column {column!r} has missing vectors")
-    values = col.flatten().to_numpy(zero_copy_only=False)
-    return values.reshape(len(col), width)
-
-
 def parquet_to_memmap(path: str | os.PathLike[str], column: str = "vector",
                       batch_rows: int = DEFAULT_BATCH_ROWS,
                       cache_dir: str | os.PathLike[str] | None = None,
                       progress: bool | None = None) -> np.memmap:
     """Copy a parquet vector column into a ``.npy`` memory map, one record batch at a time.
 
-    See :func:`open_matrix` for the parameters. Memory use is one batch (``batch_rows x d``).
+    See :func:`open_matrix` for the parameters. Memory use is one batch (``batch_rows x d``). The
+    reading is :func:`pairspace.data.formats.stream.iter_parquet_vectors` (the one parquet
+    reader); this function adds the cache. A cached file is keyed by :func:`cache_name` and
+    renamed into place, so a map of an earlier version keeps its own (old) file.
     """
-    import pyarrow.parquet as pq
+    from ..data.formats.stream import iter_parquet_vectors, parquet_to_npy
 
     p = Path(path)
     cached = None if cache_dir is None else Path(cache_dir) / cache_name(p, column)
     if cached is not None and cached.exists():
         return np.load(cached, mmap_mode="r")
-    pf = pq.ParquetFile(p)
-    names = pf.schema_arrow.names
-    if column not in names:
-        raise ValueError(f"{p} has no column {column!r}; columns: {names}")
-    n = pf.metadata.num_rows
-    if n == 0:
-        raise ValueError(f"{p} has no rows")
-    value_type = pf.schema_arrow.field(column).type.value_type
-    dtype = np.float64 if str(value_type) == "double" else np.float32
-    batches = pf.iter_batches(batch_size=batch_rows, columns=[column])
-    first = _batch_matrix(next(batches).column(0), None, p, column)
-    d = first.shape[1]
+    source = iter_parquet_vectors(p, column, batch_rows=batch_rows)
     if cached is not None:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".npy.partial", prefix=f"{p.stem}-",
-                               dir=None if cached is None else cached.parent)
-    os.close(fd)
-    target = Path(tmp)
+        target = cached
+    else:
+        fd, tmp = tempfile.mkstemp(suffix=".npy", prefix=f"{p.stem}-")
+        os.close(fd)
+        target = Path(tmp)
     try:
-        out = np.lib.format.open_memmap(target, mode="w+", dtype=dtype, shape=(n, d))
-        out[: first.shape[0]] = first
-        row = first.shape[0]
-        with progress_bar(total=n, desc=f"reading {p.name}", progress=progress, unit="row") as bar:
-            bar.update(row)
-            for batch in batches:
-                blk = _batch_matrix(batch.column(0), d, p, column)
-                out[row : row + blk.shape[0]] = blk
-                row += blk.shape[0]
-                bar.update(blk.shape[0])
-        out.flush()
-        del out
-        if cached is not None:  # atomic; a map of an earlier file keeps its own (old) inode
-            os.replace(target, cached)
-            return np.load(cached, mmap_mode="r")
+        with progress_bar(total=source.n, desc=f"reading {p.name}", progress=progress,
+                          unit="row") as bar:
+            parquet_to_npy(source, target, progress=bar)
         result = np.load(target, mmap_mode="r")
     except BaseException:
-        target.unlink(missing_ok=True)
+        if cached is None:
+            target.unlink(missing_ok=True)
         raise
-    target.unlink()  # the mapping stays valid; the disk space is freed when it is released
+    if cached is None:
+        target.unlink()  # the mapping stays valid; the disk space is freed when it is released
     return result
 
 
