@@ -17,6 +17,7 @@ __all__ = [
     "add_command",
     "check_out_dir",
     "check_out_file",
+    "int_at_least",
     "nonneg_float",
     "nonneg_int",
     "open_unit_interval",
@@ -70,6 +71,11 @@ def _bounded(text: str, kind: type, ok: Callable[[float], bool], requirement: st
 def positive_int(text: str) -> int:
     """An integer >= 1 (an argparse ``type``)."""
     return _bounded(text, int, lambda v: v >= 1, "a positive integer (>= 1)")
+
+
+def int_at_least(text: str, minimum: int, unit: str = "") -> int:
+    """An integer >= ``minimum`` (for argparse types with a bound of their own)."""
+    return _bounded(text, int, lambda v: v >= minimum, f"at least {minimum} {unit}".rstrip())
 
 
 def nonneg_int(text: str) -> int:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import FORMATTER, check_out_dir, nonneg_int
+from ._common import FORMATTER, check_out_dir, int_at_least, nonneg_int
 from ._render import table
 
 
@@ -33,13 +33,7 @@ def _k(value: str) -> int | float:
 
 def _vocab(value: str) -> int:
     """--restrict-vocab: at least 4 words (three question words and one candidate)."""
-    try:
-        v = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer; got {value!r}") from None
-    if v < 4:
-        raise argparse.ArgumentTypeError(f"must be at least 4 words; got {value}")
-    return v
+    return int_at_least(value, 4, "words")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._common import add_command, check_out_dir, nonneg_int, positive_int
+from ._common import add_command, check_out_dir, nonneg_int, open_unit_interval, positive_int
 from ._render import table
 
 DEFAULT_MEASURES = "nngs,mutual_knn,linear_cka"
@@ -34,16 +34,6 @@ def _column_list(text: str) -> list[str]:
     if not names:
         raise argparse.ArgumentTypeError("expected comma-separated column names")
     return names
-
-
-def _open_unit(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0.0 < v < 1.0:
-        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
-    return v
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -70,7 +60,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="permutations used for the null band of the curve (at most --permutations)")
     p.add_argument("--bootstrap", type=nonneg_int, default=0,
                    help="resamples for confidence intervals (0: none; else at least 2)")
-    p.add_argument("--level", type=_open_unit, default=0.95, help="interval coverage")
+    p.add_argument("--level", type=open_unit_interval, default=0.95, help="interval coverage")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of permutations and resamples")
     p.add_argument("--top", type=nonneg_int, default=20, help="most disagreeing items to report")
     p.add_argument("--id-column", default=None,
