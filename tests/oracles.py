@@ -37,3 +37,20 @@ def nngs_oracle(X: np.ndarray, Y: np.ndarray, k: int, metric: str,
     iy, _ = knn_oracle(Y, k, metric_y or metric)
     J = np.array([len(set(a) & set(b)) / len(set(a) | set(b)) for a, b in zip(ix, iy, strict=True)])
     return float(J.mean()), J
+
+
+class LetterCounts:
+    """A deterministic toy text encoder: the letter counts (a-z) of each text, 26-d.
+
+    Prompts that share letters get similar vectors, which is all the zero-shot wiring tests need.
+    """
+
+    name, dim = "letters", 26
+
+    def encode(self, items, batch_size=32, progress=None):
+        out = np.zeros((len(items), 26), dtype=np.float32)
+        for i, s in enumerate(items):
+            for ch in s.lower():
+                if "a" <= ch <= "z":
+                    out[i, ord(ch) - 97] += 1
+        return out

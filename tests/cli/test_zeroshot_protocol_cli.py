@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from oracles import LetterCounts
 
 from pairspace.align.checkpoints import save_model
 from pairspace.align.config import TrainConfig
@@ -20,19 +21,11 @@ torch.set_num_threads(1)
 NAMES = ["dog", "rooster", "pig", "cow", "frog"]
 
 
-class Letters:
+class Letters(LetterCounts):
     """A deterministic text stand-in (letter counts) registered for the CLI."""
 
-    name, dim = "test-letters", 26
+    name = "test-letters"
     provenance = Provenance("test-letters", "synthetic")
-
-    def encode(self, items, batch_size=32, progress=None):
-        out = np.zeros((len(items), 26), dtype=np.float32)
-        for i, s in enumerate(items):
-            for ch in s.lower():
-                if "a" <= ch <= "z":
-                    out[i, ord(ch) - 97] += 1
-        return out
 
 
 if "test-letters" not in _REGISTRY:

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from oracles import LetterCounts
 
 from pairspace.tasks.zeroshot import (
     build_classifier,
@@ -150,18 +151,10 @@ def test_fold_metrics_mean_and_std():
     assert res["folds"]["3"]["top1"] == pytest.approx(accs[2])
 
 
-class HashEncoder:
+class HashEncoder(LetterCounts):
     """A deterministic toy text encoder (character counts) for wiring tests."""
 
-    name, dim = "hash", 26
-
-    def encode(self, items, batch_size=32, progress=None):
-        out = np.zeros((len(items), 26), dtype=np.float32)
-        for i, s in enumerate(items):
-            for ch in s.lower():
-                if "a" <= ch <= "z":
-                    out[i, ord(ch) - 97] += 1
-        return out
+    name = "hash"
 
 
 def test_build_classifier_orders_prompts_template_major():

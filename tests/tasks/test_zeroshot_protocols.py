@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from oracles import LetterCounts
 
 from pairspace.data.datasets import load_tut2017
 from pairspace.data.table import EmbeddingTable
@@ -105,16 +106,8 @@ def test_tut2017_scores_only_the_evaluation_subset(tmp_path):
         evaluate_protocol("msclap-p3", dev.vectors, dev.labels, W, names, {})
 
 
-class CharCounts:
+class CharCounts(LetterCounts):
     """A deterministic toy text encoder (letter counts)."""
-
-    def encode(self, items, batch_size=32, progress=None):
-        out = np.zeros((len(items), 26), dtype=np.float32)
-        for i, s in enumerate(items):
-            for ch in s.lower():
-                if "a" <= ch <= "z":
-                    out[i, ord(ch) - 97] += 1
-        return out
 
 
 def test_single_prompt_without_ensembling_equals_direct_computation(tmp_path):
