@@ -205,6 +205,17 @@ TRAIN = [
 
 OTHER = [
     Case("demo-out-is-file", ["demo", "--out", "@afile"], r"afile"),
+    Case("measures-unknown-option", ["measures", "--bogus"], r"unrecognized|bogus"),
+    Case("audit-out-is-file", ["audit", "--demo", "--out", "@afile"], r"afile"),
+    Case("audit-threshold-above-one", ["audit", "--demo", "--threshold", "1.5", "--out", "@o"], r"threshold"),
+    Case("curate-missing-teacher", ["curate", "--teacher", "@noteacher", "--audio", "@X.npy", "--text",
+                                    "@Y.npy", "--out", "@o"], r"noteacher"),
+    Case("curate-bad-threshold", ["curate", "--teacher", "@noteacher", "--audio", "@X.npy", "--text",
+                                  "@Y.npy", "--tau-du", "q1.5", "--out", "@o"], r"tau-du|quantile"),
+    Case("curate-out-is-file", ["curate", "--teacher", "@noteacher", "--audio", "@X.npy", "--text",
+                                "@Y.npy", "--out", "@afile"], r"afile"),
+    Case("improve-zero-seeds", ["improve", "--seeds", "-1", "--out", "@o"], r"seeds"),
+    Case("improve-out-is-file", ["improve", "--out", "@afile"], r"afile"),
     Case("encoders-bad-modality", ["encoders", "--modality", "smell"], r"invalid choice|smell"),
     Case("unknown-command", ["frobnicate"], r"invalid choice|frobnicate"),
     Case("datasets-unknown", ["datasets", "nope"], r"invalid choice|nope"),
