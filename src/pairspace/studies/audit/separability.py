@@ -79,24 +79,24 @@ def silhouette(X: Any, labels: Sequence[Any]) -> tuple[float, dict[str, float]]:
     return float(s.mean()), _per_class(y, s, names)
 
 
-def knn_accuracy(X: Any, labels: Sequence[Any], k: int = 1, block: int = 2048
-                 ) -> tuple[float, dict[str, float]]:
-    """Leave-one-out ``k``-NN accuracy (cosine) overall and per class, in blocks of rows."""
+def knn_accuracy(X: Any, labels: Sequence[Any], k: int = 1) -> tuple[float, dict[str, float]]:
+    """Leave-one-out ``k``-NN accuracy (cosine) overall and per class.
+
+    The neighbors come from :func:`pairspace.knn` (exact, blocked, the item itself excluded, ties
+    to the lower index); a vote tie goes to the nearest neighbor's label.
+    """
+    from ...neighbors import knn
+
     U = unit_rows(X, "embeddings")
     y, names = _encode(labels, U)
     n = U.shape[0]
     if not 1 <= k < n:
         raise ValueError(f"k must lie in [1, {n - 1}]; got {k}")
-    C = len(names)
-    correct = np.zeros(n, dtype=np.float64)
-    for s in range(0, n, block):
-        S = U[s:s + block] @ U.T
-        S[np.arange(S.shape[0]), np.arange(s, s + S.shape[0])] = -np.inf
-        nn = np.argsort(-S, axis=1, kind="stable")[:, :k]
-        votes = np.zeros((S.shape[0], C))
-        np.add.at(votes, (np.repeat(np.arange(S.shape[0]), k), y[nn].ravel()), 1.0)
-        votes[np.arange(S.shape[0]), y[nn[:, 0]]] += 0.5  # ties go to the nearest neighbor's label
-        correct[s:s + S.shape[0]] = votes.argmax(axis=1) == y[s:s + block]
+    nn = knn(U, k, "cosine", exact_distances=False).indices
+    votes = np.zeros((n, len(names)))
+    np.add.at(votes, (np.repeat(np.arange(n), k), y[nn].ravel()), 1.0)
+    votes[np.arange(n), y[nn[:, 0]]] += 0.5  # ties go to the nearest neighbor's label
+    correct = (votes.argmax(axis=1) == y).astype(np.float64)
     return float(correct.mean()), _per_class(y, correct, names)
 
 
