@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +112,8 @@ class Registry:
         self._load()
         return name in self._entries
 
-    def __iter__(self):  # noqa: ANN204 - iterator over names
+    def __iter__(self) -> Iterator[str]:
+        """Registered names, sorted."""
         return iter(self.names())
 
     def __len__(self) -> int:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._deps import require  # noqa: F401 - the old import path, still used outside encoders/
+from .._deps import require  # noqa: F401 - re-exported for the encoder modules
 from .._progress import progress_bar
 from .._registry import Registry
 
