@@ -13,7 +13,8 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Re-install whenever the project metadata or the pins change.
-$(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS)
+$(STAMP): $(BIN)/python pyproject.toml setup.py src/pairspace/neighbors/_kernels.c $(CONSTRAINTS)
+	# setup.py builds the C kernels of the exact search (optional: numpy twins without a compiler).
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[all,dev]"
 	# tinysoundfont renders the offline instrument benchmark; its declared deps are not needed.
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) --no-deps tinysoundfont

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernels
 from ._core import _pool, is_out_of_core
 from .selection import _smallest_by_value_then_index
 
@@ -34,10 +35,15 @@ def refined_distances(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metr
       cancellation for data far from the origin.
 
     The candidates are gathered a few query rows at a time, so the work stays in cache; large
-    blocks are split over the CPU cores (numpy releases the GIL in these loops). With a boolean
-    ``mask`` of the shape of ``cand``, only the masked entries are computed (the others are NaN).
+    blocks are split over the CPU cores (numpy releases the GIL in these loops). With the C kernels
+    (:mod:`pairspace.neighbors.kernels`) the float32 form reads the candidate rows in place, with no
+    gathered copy. With a boolean ``mask`` of the shape of ``cand``, only the masked entries are
+    computed (the others are NaN).
     """
     b, kk = cand.shape
+    lib = kernels.library()
+    if lib is not None and sq is not None and X0.dtype == np.float32:
+        return _refined_c(lib, X0, q_rows, cand, metric, sq, mask)
     if mask is not None:
         return _refined_masked(X0, q_rows, cand, metric, mask, rows_per_pass, sq)
     job = _RefineJob.build(X0, q_rows, cand, metric, sq)
@@ -54,6 +60,45 @@ def refined_distances(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metr
         step = -(-b // workers)
         list(_pool().map(lambda lo: rows(lo, min(b, lo + step)), range(0, b, step)))
     return out
+
+
+def _refined_c(lib: object, X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metric: str,
+               sq: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    """:func:`refined_distances` of float32 rows with the C dot kernel, one call per core. In-memory
+    rows are read in place; a memmap's candidate rows are gathered once, in index order."""
+    b, kk = cand.shape
+    d = X0.shape[1]
+    q = np.ascontiguousarray(q_rows, dtype=np.int64)
+    c = np.ascontiguousarray(cand, dtype=np.int64)
+    m = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
+    if is_out_of_core(X0) or not X0.flags.c_contiguous:
+        Q, qi = np.ascontiguousarray(X0[q], dtype=np.float32), np.arange(b, dtype=np.int64)
+        flat = np.where(c < 0, 0, c).ravel()
+        order = np.argsort(flat, kind="stable")
+        C = np.empty((flat.size, d), dtype=np.float32)
+        C[order] = X0[flat[order]]
+        ci = np.where(c < 0, -1, np.arange(b * kk, dtype=np.int64).reshape(b, kk))
+    else:
+        Q, qi, C, ci = X0, q, X0, c
+    dots = np.full((b, kk), np.nan)
+    ptr = kernels.ptr
+
+    def rows(lo: int, hi: int) -> None:
+        lib.ps_dots_f32(ptr(Q), ptr(qi[lo:hi]), hi - lo, ptr(C), ptr(ci[lo:hi]), kk, d,
+                        None if m is None else ptr(m[lo:hi]), ptr(dots[lo:hi]))
+
+    workers = min(os.cpu_count() or 1, max(1, b * kk * d // 2**21), 8)
+    step = -(-b // workers)
+    if workers == 1:
+        rows(0, b)
+    else:
+        list(_pool().map(lambda lo: rows(lo, min(b, lo + step)), range(0, b, step)))
+    csq, qsq = sq[c], sq[q][:, None]
+    if metric == "euclidean":
+        return np.sqrt(np.maximum(csq + qsq - 2.0 * dots, 0.0))
+    if metric == "cosine":
+        return 1.0 - dots / np.sqrt(csq * qsq)
+    return -dots
 
 
 @dataclass

@@ -19,7 +19,12 @@ The blocks are visited row block by row block, ``a = 0, 1, ...`` and ``b = a, a 
 every query row receives its database chunks in increasing index order (first the columns of the
 blocks above it, then its own row of blocks); the threshold selection of
 :class:`pairspace.neighbors.selection.RowState` then breaks ties to the lower index exactly as
-the one-sided search does. Query block ``a`` is complete once its row of blocks is done: its
+the one-sided search does. With the C kernels (:mod:`pairspace.neighbors.kernels`) the candidates
+are heaps of ``(score, index)`` keys, for which the order of arrival does not matter: the diagonal
+blocks come first and seed every query's heap in one batch from its own block (a sampled threshold,
+then an exact selection of the few entries below it), so that the off-diagonal blocks, walked in the
+same order, meet thresholds that are already tight. Query block ``a`` is complete once its row of
+blocks is done: its
 candidates go through the same certified float64 window and refinement
 (:meth:`pairspace.neighbors.ExactSearcher.search_block`), with the error bound of this product
 (:meth:`~pairspace.neighbors.ExactSearcher.score_bound`). The item itself is excluded by index on
@@ -32,6 +37,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from . import kernels
 from ._core import _matmul_into
 from .selection import RowState
 
@@ -73,6 +79,10 @@ def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
     if block_rows < kk + 1:
         raise ValueError(f"symmetric blocks of {block_rows} rows cannot seed {kk} candidates")
     bounds = [(s, min(n, s + block_rows)) for s in range(0, n, block_rows)]
+    lib = kernels.library()
+    if lib is not None and A.dtype == np.float32 and n <= kernels.MAX_INDEX:
+        yield from _candidates_c(lib, A, B, kk, bounds)
+        return
     states: list[RowState | None] = [RowState(kk) for _ in bounds]
     scores = np.empty(block_rows * block_rows, dtype=A.dtype)
     masks = np.empty(block_rows * block_rows, dtype=bool)
@@ -89,4 +99,34 @@ def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
                 states[b].feed(S, s0, mask, transposed=True)
         vals, idx = states[a].result()
         states[a] = None  # its memory goes as soon as the block is done
+        yield s0, e0, vals, idx
+
+
+def _candidates_c(lib: object, A: np.ndarray, B: np.ndarray, kk: int,
+                  bounds: list[tuple[int, int]]) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
+    """:func:`symmetric_candidates` with the heaps of the C kernels (float32 scores): the diagonal
+    blocks first (they seed every heap), then the blocks above the diagonal, row after row."""
+    n, b = A.shape[0], bounds[0][1] - bounds[0][0]
+    heaps = np.empty((n, kk), dtype=np.uint64)
+    tops = np.empty(n, dtype=np.float32)  # the top score of every heap, for the column queries
+    scores = np.empty(b * b, dtype=np.float32)
+    tmp = np.empty(b, dtype=np.uint64)
+    ptr = kernels.ptr
+
+    def block(s0: int, e0: int, s1: int, e1: int) -> np.ndarray:
+        return _matmul_into(A[s0:e0], B[s1:e1], scores[: (e0 - s0) * (e1 - s1)].reshape(e0 - s0, e1 - s1))
+
+    for s0, e0 in bounds:
+        S = block(s0, e0, s0, e0)
+        lib.ps_feed(ptr(S), e0 - s0, e0 - s0, e0 - s0, s0, s0, kk, ptr(heaps[s0:e0]), None, None, 1,
+                    ptr(tmp))
+    lib.ps_tops(n, kk, ptr(heaps), ptr(tops))
+    for a, (s0, e0) in enumerate(bounds):
+        for s1, e1 in bounds[a + 1 :]:
+            S = block(s0, e0, s1, e1)
+            lib.ps_feed(ptr(S), e0 - s0, e1 - s1, e1 - s1, s0, s1, kk, ptr(heaps[s0:e0]),
+                        ptr(heaps[s1:e1]), ptr(tops[s1:e1]), 0, ptr(tmp))
+        vals = np.empty((e0 - s0, kk), dtype=np.float32)
+        idx = np.empty((e0 - s0, kk), dtype=np.int64)
+        lib.ps_finish(e0 - s0, kk, ptr(heaps[s0:e0]), ptr(vals), ptr(idx))
         yield s0, e0, vals, idx

@@ -1,0 +1,61 @@
+"""ctypes bindings of the C kernels of the exact search (``_kernels.c``), with their numpy twins
+as the fallback.
+
+``setup.py`` builds ``pairspace.neighbors._ckernels`` when a C compiler is present (it is optional:
+without one the package installs and the search runs its numpy kernels, with the same results).
+The library is loaded with :mod:`ctypes`, which releases the GIL during each call, so the
+refinement can run one call per core from a thread pool.
+
+Set ``PAIRSPACE_C_KERNELS=0`` (or :data:`ENABLED` to ``False``) to use the numpy kernels.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import os
+from typing import Any
+
+import numpy as np
+
+ENABLED = os.environ.get("PAIRSPACE_C_KERNELS", "1") != "0"
+MAX_INDEX = 2**32 - 2  # the heap keys hold a row index in 32 bits (2^32 - 1 marks an empty slot)
+
+_LIB: Any = None
+_LOADED = False
+
+
+def _load() -> Any:
+    spec = importlib.util.find_spec(f"{__package__}._ckernels")
+    if spec is None or not spec.origin or not os.path.exists(spec.origin):
+        return None
+    try:
+        lib = ctypes.CDLL(spec.origin)
+    except OSError:  # pragma: no cover - a broken build
+        return None
+    p, i64, c_int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
+    lib.ps_feed.argtypes = [p, i64, i64, i64, i64, i64, i64, p, p, p, c_int, p]
+    lib.ps_tops.argtypes = [i64, i64, p, p]
+    lib.ps_finish.argtypes = [i64, i64, p, p, p]
+    lib.ps_dots_f32.argtypes = [p, p, i64, p, p, i64, i64, p, p]
+    for fn in (lib.ps_feed, lib.ps_tops, lib.ps_finish, lib.ps_dots_f32):
+        fn.restype = None
+    return lib
+
+
+def library() -> Any:
+    """The loaded C library, or None when it was not built or :data:`ENABLED` is false."""
+    global _LIB, _LOADED
+    if not ENABLED:
+        return None
+    if not _LOADED:
+        _LIB, _LOADED = _load(), True
+    return _LIB
+
+
+def ptr(a: np.ndarray | None) -> int | None:
+    """The data address of a C-contiguous array (``None`` passes a null pointer)."""
+    if a is None:
+        return None
+    assert a.flags.c_contiguous, "the C kernels need C-contiguous arrays"
+    return a.ctypes.data
