@@ -148,3 +148,33 @@ def test_batch_seeding_of_large_blocks(kk):
     with c_kernels(False):
         want = np.concatenate([w[3] for w in symmetric_candidates(A, B, kk, 1024)])
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.filterwarnings("ignore::pairspace.TiedNeighborsWarning")
+def test_parallel_block_workers_equal_one_worker_and_numpy(monkeypatch):
+    """Several threads multiply and select disjoint block pairs: the same neighbors as one worker
+    and as the numpy selection, on tie-heavy data over nine blocks."""
+    from pairspace.neighbors import symmetric
+
+    X = np.random.default_rng(1).integers(-2, 3, (9000, 4)).astype(np.float32)
+    out = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(symmetric, "BLOCK_WORKERS", workers)
+        out[workers] = pairspace.knn(X, 15, "euclidean", symmetric=True, block_size=1000)
+    with c_kernels(False):
+        ref = pairspace.knn(X, 15, "euclidean", symmetric=True, block_size=1000)
+    np.testing.assert_array_equal(out[3].indices, out[1].indices)
+    np.testing.assert_array_equal(out[3].indices, ref.indices)
+    np.testing.assert_array_equal(out[3].distances, ref.distances)
+
+
+def test_pair_queue_never_hands_out_two_pairs_sharing_a_block():
+    from pairspace.neighbors.symmetric import _PairQueue
+
+    q = _PairQueue([(0, 1), (0, 2), (1, 2), (2, 3)])
+    first = q.take()
+    second = q.take()  # (0, 2) and (1, 2) share a block with (0, 1); (2, 3) does not
+    assert (first, second) == ((0, 1), (2, 3))
+    q.done(first)
+    q.done(second)
+    assert q.take() == (0, 2)

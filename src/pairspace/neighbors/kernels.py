@@ -11,9 +11,11 @@ Set ``PAIRSPACE_C_KERNELS=0`` (or :data:`ENABLED` to ``False``) to use the numpy
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import importlib.util
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -59,3 +61,20 @@ def ptr(a: np.ndarray | None) -> int | None:
         return None
     assert a.flags.c_contiguous, "the C kernels need C-contiguous arrays"
     return a.ctypes.data
+
+
+def blas_one_thread() -> contextlib.AbstractContextManager | None:
+    """A context manager that runs numpy's BLAS on one thread while it is entered
+    (``threadpoolctl``), for workers that each multiply their own blocks; None when threadpoolctl
+    is not installed."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a dependency of the package
+        return None
+
+    @contextlib.contextmanager
+    def one_thread() -> Iterator[None]:
+        with threadpool_limits(1, user_api="blas"):  # set on entry, restored on exit
+            yield
+
+    return one_thread()

@@ -33,13 +33,19 @@ the diagonal blocks.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from . import kernels
 from ._core import _matmul_into
 from .selection import RowState
+
+BLOCK_WORKERS: int | None = None  # threads that multiply and select blocks (None: one per core)
 
 
 def symmetric_operands(X0: np.ndarray, metric: str, dtype: np.dtype,
@@ -104,29 +110,73 @@ def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
 
 def _candidates_c(lib: object, A: np.ndarray, B: np.ndarray, kk: int,
                   bounds: list[tuple[int, int]]) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """:func:`symmetric_candidates` with the heaps of the C kernels (float32 scores): the diagonal
-    blocks first (they seed every heap), then the blocks above the diagonal, row after row."""
-    n, b = A.shape[0], bounds[0][1] - bounds[0][0]
+    """:func:`symmetric_candidates` with the heaps of the C kernels (float32 scores).
+
+    The diagonal blocks come first (they seed every heap), then the blocks above the diagonal.
+    With ``w > 1`` workers (one per core, at most one per pair of blocks) each worker multiplies
+    its own blocks with a one-thread BLAS and feeds them to the heaps itself, so that products and
+    selection keep every core busy; two blocks that share a query block never run at once
+    (:class:`_PairQueue`), so no heap is written by two threads.
+    """
+    n, b, m = A.shape[0], bounds[0][1] - bounds[0][0], len(bounds)
     heaps = np.empty((n, kk), dtype=np.uint64)
     tops = np.empty(n, dtype=np.float32)  # the top score of every heap, for the column queries
-    scores = np.empty(b * b, dtype=np.float32)
-    tmp = np.empty(b, dtype=np.uint64)
     ptr = kernels.ptr
+    limits = kernels.blas_one_thread()
+    workers = 1 if limits is None else max(1, min(BLOCK_WORKERS or os.cpu_count() or 1, m // 2, 8))
 
-    def block(s0: int, e0: int, s1: int, e1: int) -> np.ndarray:
-        return _matmul_into(A[s0:e0], B[s1:e1], scores[: (e0 - s0) * (e1 - s1)].reshape(e0 - s0, e1 - s1))
+    def work(queue: _PairQueue) -> None:
+        scores = np.empty(b * b, dtype=np.float32)
+        tmp = np.empty(b, dtype=np.uint64)
+        while (pair := queue.take()) is not None:
+            (s0, e0), (s1, e1) = bounds[pair[0]], bounds[pair[1]]
+            h, w = e0 - s0, e1 - s1
+            S = np.matmul(A[s0:e0], B[s1:e1].T, out=scores[: h * w].reshape(h, w))
+            if pair[0] == pair[1]:
+                lib.ps_feed(ptr(S), h, h, h, s0, s0, kk, ptr(heaps[s0:e0]), None, None, 1, ptr(tmp))
+                lib.ps_tops(h, kk, ptr(heaps[s0:e0]), ptr(tops[s0:e0]))
+            else:
+                lib.ps_feed(ptr(S), h, w, w, s0, s1, kk, ptr(heaps[s0:e0]), ptr(heaps[s1:e1]),
+                            ptr(tops[s1:e1]), 0, None)
+            queue.done(pair)
 
+    stages = [[(a, a) for a in range(m)], [(a, c) for a in range(m) for c in range(a + 1, m)]]
+    with limits if workers > 1 else contextlib.nullcontext():
+        for pairs in stages:
+            queue = _PairQueue(pairs)
+            if workers == 1:
+                work(queue)
+            else:
+                with ThreadPoolExecutor(workers, thread_name_prefix="pairspace-blocks") as pool:
+                    list(pool.map(work, [queue] * workers))
     for s0, e0 in bounds:
-        S = block(s0, e0, s0, e0)
-        lib.ps_feed(ptr(S), e0 - s0, e0 - s0, e0 - s0, s0, s0, kk, ptr(heaps[s0:e0]), None, None, 1,
-                    ptr(tmp))
-    lib.ps_tops(n, kk, ptr(heaps), ptr(tops))
-    for a, (s0, e0) in enumerate(bounds):
-        for s1, e1 in bounds[a + 1 :]:
-            S = block(s0, e0, s1, e1)
-            lib.ps_feed(ptr(S), e0 - s0, e1 - s1, e1 - s1, s0, s1, kk, ptr(heaps[s0:e0]),
-                        ptr(heaps[s1:e1]), ptr(tops[s1:e1]), 0, ptr(tmp))
         vals = np.empty((e0 - s0, kk), dtype=np.float32)
         idx = np.empty((e0 - s0, kk), dtype=np.int64)
         lib.ps_finish(e0 - s0, kk, ptr(heaps[s0:e0]), ptr(vals), ptr(idx))
         yield s0, e0, vals, idx
+
+
+class _PairQueue:
+    """Block pairs ``(a, c)`` handed to workers in order, never two that share a block at once."""
+
+    def __init__(self, pairs: list[tuple[int, int]]) -> None:
+        self.pending = list(pairs)
+        self.busy: set[int] = set()
+        self.cond = threading.Condition()
+
+    def take(self) -> tuple[int, int] | None:
+        """The first pending pair whose blocks are free (waiting for one), or None when all are
+        taken."""
+        with self.cond:
+            while self.pending:
+                for i, (a, c) in enumerate(self.pending):
+                    if a not in self.busy and c not in self.busy:
+                        self.busy.update((a, c))
+                        return self.pending.pop(i)
+                self.cond.wait()
+            return None
+
+    def done(self, pair: tuple[int, int]) -> None:
+        with self.cond:
+            self.busy.difference_update(pair)
+            self.cond.notify_all()
