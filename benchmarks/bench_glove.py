@@ -12,6 +12,9 @@ Sections (each in its own process, so each peak memory is its own):
   the exact neighbors (read from the ``exact`` section's result) on ``--sample`` random queries for
   each ``ef`` of a sweep; then the whole query pass at the smallest ``ef`` reaching
   ``--target-recall``; its time (build + queries) is set against the exact time;
+- ``ivf``: a faiss ``IndexIVFFlat`` (``--nlist`` cells) trained and filled once, its recall@10 on the
+  same sample for each ``nprobe`` of a sweep, then the whole query pass at the smallest ``nprobe``
+  reaching ``--target-recall``;
 - ``curve``: the NNGS curve k = 1..100 between GloVe 50d and its 25-d PCA (a second real space of
   the same words) on the ``--curve-n`` most frequent words, with the exact chance level;
 - the extrapolation to n = 1,000,000, d = 256 is computed from these measurements (exact: the
@@ -141,6 +144,56 @@ def section_approx(a: argparse.Namespace) -> dict:
     return out
 
 
+def section_ivf(a: argparse.Namespace) -> dict:
+    """faiss ``IndexIVFFlat`` (inner product on the unit rows, ``--nlist`` cells trained on 100,000
+    rows): recall@10 on the sampled words for each ``nprobe`` of a sweep, then the whole query pass
+    at the smallest ``nprobe`` reaching ``--target-recall``."""
+    import faiss
+    import numpy as np
+
+    G = np.load(glove_path())[: a.n]
+    U = np.ascontiguousarray(G / np.linalg.norm(G, axis=1, keepdims=True), dtype=np.float32)
+    n, d = U.shape
+    ref = np.load(a.tmp / "exact_sample.npy")
+    sample, exact = ref[:, 0], ref[:, 1:]
+    _reset_hwm()
+    base = _hwm_mb()
+    t0 = time.perf_counter()
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, a.nlist, faiss.METRIC_INNER_PRODUCT)
+    train = U[np.random.default_rng(0).choice(n, min(n, 100_000), replace=False)]
+    index.train(train)
+    index.add(U)
+    build = time.perf_counter() - t0
+
+    def recall(labels: np.ndarray, rows: np.ndarray, truth: np.ndarray) -> float:
+        hits = 0
+        for lab, row, want in zip(labels, rows, truth, strict=True):
+            mine = [j for j in lab.tolist() if j != row][: a.k]
+            hits += len(set(mine) & set(want.tolist()))
+        return hits / (rows.size * a.k)
+
+    sweep, chosen = [], None
+    for nprobe in a.nprobe:
+        index.nprobe = nprobe
+        t1 = time.perf_counter()
+        _, labels = index.search(U[sample], a.k + 1)
+        r = recall(labels, sample, exact)
+        sweep.append({"nprobe": nprobe, "recall": r, "sample_query_s": time.perf_counter() - t1})
+        if chosen is None and r >= a.target_recall:
+            chosen = nprobe
+    out = {"nlist": a.nlist, "build_s": build, "sweep": sweep, "sample": int(sample.size),
+           "target_recall": a.target_recall, "chosen_nprobe": chosen}
+    if chosen is not None:
+        index.nprobe = chosen
+        t2 = time.perf_counter()
+        _, labels = index.search(U, a.k + 1)
+        out["query_all_s"] = time.perf_counter() - t2
+        out["recall_sample_of_all"] = recall(labels[sample], sample, exact)
+        out["total_s"] = build + out["query_all_s"]
+    out["peak_growth_mb"] = _hwm_mb() - base
+    return out
+
+
 def section_curve(a: argparse.Namespace) -> dict:
     import numpy as np
 
@@ -176,14 +229,20 @@ def extrapolate(res: dict, n1: int = 1_000_000, d1: int = 256) -> dict:
         out["hnsw_s"] = per_item * n1 * (math.log(n1) / math.log(n0)) * (d1 / d0)
         out["hnsw_assumes"] = ("HNSW build + query cost per item grows as log n and linearly in d, "
                                "with the same M and ef (the recall at d = 256 is not known)")
+    iv = res.get("ivf")
+    if iv and iv.get("total_s") and ex:
+        out["ivf_vs_exact"] = iv["total_s"] / ex["full_estimate_s"]
+        out["ivf_s"] = iv["total_s"] * (n1 / ex["n"]) ** 1.5 * (d1 / ex["d"])
+        out["ivf_assumes"] = ("nlist grows as sqrt(n) at the same nprobe, so the scanned lists and "
+                              "the query cost grow as n^1.5 d (the recall at d = 256 is not known)")
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sections", nargs="+", default=["exact", "approx", "curve"],
-                   choices=["exact", "approx", "curve"])
+    p.add_argument("--sections", nargs="+", default=["exact", "approx", "ivf", "curve"],
+                   choices=["exact", "approx", "ivf", "curve"])
     p.add_argument("--n", type=int, default=400_000)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--exact-n", type=int, default=50_000,
@@ -191,6 +250,8 @@ def main() -> None:
     p.add_argument("--M", type=int, default=16)
     p.add_argument("--ef-construction", type=int, default=100)
     p.add_argument("--ef", type=int, nargs="+", default=[16, 24, 32, 48, 64, 96, 128])
+    p.add_argument("--nlist", type=int, default=2048)
+    p.add_argument("--nprobe", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64])
     p.add_argument("--sample", type=int, default=2000)
     p.add_argument("--target-recall", type=float, default=0.95)
     p.add_argument("--curve-n", type=int, default=30_000)
@@ -199,7 +260,8 @@ def main() -> None:
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child:
-        fn = {"exact": section_exact, "approx": section_approx, "curve": section_curve}[a.child]
+        fn = {"exact": section_exact, "approx": section_approx, "ivf": section_ivf,
+              "curve": section_curve}[a.child]
         print(json.dumps(fn(a)))
         return
     tmp = a.tmp or Path(tempfile.mkdtemp(prefix="bench-glove-"))
@@ -207,9 +269,10 @@ def main() -> None:
     print(f"load before {res['load_before']}", flush=True)
     for sec in a.sections:
         cmd = [sys.executable, __file__, "--child", sec, "--tmp", str(tmp)]
-        for opt in ("n", "k", "exact_n", "M", "ef_construction", "sample", "target_recall", "curve_n"):
+        for opt in ("n", "k", "exact_n", "M", "ef_construction", "nlist", "sample", "target_recall",
+                    "curve_n"):
             cmd += [f"--{opt.replace('_', '-')}", str(getattr(a, opt))]
-        cmd += ["--ef", *map(str, a.ef)]
+        cmd += ["--ef", *map(str, a.ef), "--nprobe", *map(str, a.nprobe)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         res[sec] = json.loads(out.strip().splitlines()[-1])
         res[sec]["load_after"] = _loadavg()

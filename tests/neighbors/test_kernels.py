@@ -51,14 +51,12 @@ def clouds(draw):
 def test_heap_candidates_equal_the_numpy_selection(X, data):
     """The C heaps (diagonal blocks first, keys ordered by score then index) give the same
     ``kk`` candidates, scores and order as the numpy threshold selection, on exact-score data
-    with ties everywhere, for blocks of uneven size."""
+    with ties everywhere (small integers: every product is exact whatever the BLAS), for blocks
+    of uneven size."""
     n = X.shape[0]
     kk = data.draw(st.integers(1, n - 1))
     block = data.draw(st.integers(kk + 1, n + 5))
-    metric = data.draw(st.sampled_from(["euclidean", "inner", "cosine"]))
-    if metric == "cosine":
-        X = X.copy()
-        X[np.all(X == 0, axis=1)] = 1.0
+    metric = data.draw(st.sampled_from(["euclidean", "inner"]))
     sq = np.einsum("ij,ij->i", X, X)
     A, B = symmetric_operands(X.astype(np.float32), metric, np.dtype(np.float32), sq)
     with c_kernels(True):

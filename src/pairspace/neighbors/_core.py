@@ -23,12 +23,13 @@ NORM2_RANGE = {np.dtype(np.float32): (2.0**-60, 2.0**100), np.dtype(np.float64):
 
 
 def _row_norms_sq(A: np.ndarray, block_rows: int = 4096) -> np.ndarray:
-    """Squared L2 norms of the rows, in float64, blocked so a memmap is read once."""
+    """Squared L2 norms of the rows, in float64 (``einsum`` casts small buffers as it goes, so no
+    float64 copy of a block is allocated), blocked so a memmap is read once."""
     out = np.empty(A.shape[0], dtype=np.float64)
     with np.errstate(over="ignore"):  # an overflow gives inf, refused by working_dtype
         for s in range(0, A.shape[0], block_rows):
-            blk = np.asarray(A[s : s + block_rows], dtype=np.float64)
-            out[s : s + block_rows] = np.einsum("ij,ij->i", blk, blk)
+            blk = np.asarray(A[s : s + block_rows])
+            out[s : s + block_rows] = np.einsum("ij,ij->i", blk, blk, dtype=np.float64)
     return out
 
 

@@ -121,6 +121,21 @@ static inline unsigned hits_tail(const float *row, int64_t w, float thr, const f
     return m;
 }
 
+/* Selection scores of raw products s (n == NULL: -s; else the squared distance
+ * (n_i + n[j]) - 2 s of rows with float32 squared norms), the same operations in every path. */
+static inline void score_n(const float *s, int64_t m, float ni, const float *n, float *out) {
+    int64_t j = 0;
+#ifdef PS_SSE2
+    const __m128 vi = _mm_set1_ps(ni), zero = _mm_setzero_ps();
+    for (; j + 4 <= m; j += 4) {
+        __m128 v = _mm_loadu_ps(s + j);
+        v = n ? _mm_sub_ps(_mm_add_ps(vi, _mm_loadu_ps(n + j)), _mm_add_ps(v, v)) : _mm_sub_ps(zero, v);
+        _mm_storeu_ps(out + j, v);
+    }
+#endif
+    for (; j < m; j++) out[j] = n ? (ni + n[j]) - (s[j] + s[j]) : 0.0f - s[j];
+}
+
 static inline int lowest_bit(unsigned m) {
 #if defined(__GNUC__) || defined(__clang__)
     return __builtin_ctz(m);
@@ -171,16 +186,22 @@ static void seed_row(const float *row, int64_t w, int64_t col0, int64_t self, in
     heapify(heap, kk);
 }
 
-/* Feed the h x w block S (row stride ld) of scores of queries row0 + i against database rows
+/* Feed the h x w block S (row stride ld) of products of queries row0 + i with database rows
  * col0 + j into the heaps `rh` (h x kk) of the row queries and, when `ch` is given, into the
  * heaps `ch` (w x kk) of the column queries (the transposed block), whose current top scores are
- * `ct` (w); `rh` may be NULL (only the column queries). diag: the block is a query block against itself; the heaps of its rows are seeded
- * from it (seed_row) and the item itself is skipped. `tmp` holds w keys. */
+ * `ct` (w); `rh` may be NULL (only the column queries). The scores are those of score_n, with the
+ * float32 squared norms `nr` (h) and `nc` (w) of the rows and columns (both NULL: -s).
+ * diag: the block is a query block against itself; the heaps of its rows are seeded from it
+ * (seed_row) and the item itself is skipped. `tmp` holds w keys and `buf` w floats. */
 void ps_feed(const float *S, int64_t h, int64_t w, int64_t ld, int64_t row0, int64_t col0,
-             int64_t kk, uint64_t *rh, uint64_t *ch, float *ct, int diag, uint64_t *tmp) {
+             int64_t kk, uint64_t *rh, uint64_t *ch, float *ct, int diag, const float *nr,
+             const float *nc, uint64_t *tmp, float *buf) {
     const int64_t TILE = 256; /* heaps of a 256 x 256 tile stay in cache */
     if (diag) {
-        for (int64_t i = 0; i < h; i++) seed_row(S + i * ld, w, col0, i, kk, rh + i * kk, tmp);
+        for (int64_t i = 0; i < h; i++) {
+            score_n(S + i * ld, w, nr ? nr[i] : 0.0f, nc, buf);
+            seed_row(buf, w, col0, i, kk, rh + i * kk, tmp);
+        }
         return;
     }
     for (int64_t j0 = 0; j0 < w; j0 += TILE) {
@@ -188,24 +209,28 @@ void ps_feed(const float *S, int64_t h, int64_t w, int64_t ld, int64_t row0, int
         for (int64_t i = 0; i < h; i++) {
             const float *row = S + i * ld;
             uint64_t *hp = rh ? rh + i * kk : NULL;
-            float t = hp ? score_of(hp[0]) : -__builtin_inff();
+            float t = hp ? score_of(hp[0]) : -__builtin_inff(), v[16];
+            float ni = nr ? nr[i] : 0.0f;
             uint64_t gi = (uint64_t)(row0 + i);
             for (int64_t j = j0; j < j1; j += 16) {
-                unsigned bits = j + 16 <= j1 ? hits16(row + j, t, ch ? ct + j : NULL)
-                                             : hits_tail(row + j, j1 - j, t, ch ? ct + j : NULL);
+                int64_t lanes = j + 16 <= j1 ? 16 : j1 - j;
+                score_n(row + j, lanes, ni, nc ? nc + j : NULL, v);
+                unsigned bits = lanes == 16 ? hits16(v, t, ch ? ct + j : NULL)
+                                            : hits_tail(v, lanes, t, ch ? ct + j : NULL);
                 while (bits) {
-                    int64_t u = j + lowest_bit(bits);
+                    int lane = lowest_bit(bits);
+                    int64_t u = j + lane;
+                    float sc = v[lane];
                     bits &= bits - 1;
-                    float s = row[u];
-                    if (s <= t) {
-                        uint64_t key = key_of(s, col0 + u);
+                    if (sc <= t) {
+                        uint64_t key = key_of(sc, col0 + u);
                         if (key < hp[0]) {
                             heap_replace_top(hp, kk, key);
                             t = score_of(hp[0]);
                         }
                     }
-                    if (ch && s <= ct[u]) {
-                        uint64_t *c = ch + u * kk, key = key_of(s, (int64_t)gi);
+                    if (ch && sc <= ct[u]) {
+                        uint64_t *c = ch + u * kk, key = key_of(sc, (int64_t)gi);
                         if (key < c[0]) {
                             heap_replace_top(c, kk, key);
                             ct[u] = score_of(c[0]);

@@ -128,7 +128,8 @@ class ExactSearcher:
     _sq: np.ndarray | None = field(default=None, init=False, repr=False)
     _scratch: threading.local = field(default_factory=threading.local, init=False, repr=False)
     _device_base: Any = field(default=None, init=False, repr=False)
-    _operands: tuple[np.ndarray, np.ndarray] | None = field(default=None, init=False, repr=False)
+    _operands: tuple[np.ndarray, np.ndarray | None] | None = field(default=None, init=False,
+                                                                  repr=False)
 
     def __post_init__(self) -> None:
         n = self.X0.shape[0]
@@ -251,8 +252,8 @@ class ExactSearcher:
             coarse = _finish_coarse(vals, qsq, self.metric)
             ind, dist = finish_candidates(self.X0, q_rows, cand, self.k, self.metric, coarse=coarse)
             return ind, dist, 0, 0
-        gap = 2.0 * self.score_bound(q_rows)[:, None]
-        v, cand, inside, widened = self._window(q_rows, gap, pre)
+        gap = 2.0 * self.score_bound(q_rows, symmetric=pre is not None)[:, None]
+        v, cand, inside, widened = self._window(q_rows, gap, pre)  # widened rows: one-sided gap
         if self.exact_distances:
             ind, dist, tied = finish_candidates(self.X0, q_rows, cand, self.k, self.metric,
                                                 sq=self._sq, ties=True)
@@ -301,24 +302,39 @@ class ExactSearcher:
             v = np.pad(v, grow, constant_values=np.inf)
             cand = np.pad(cand, grow, constant_values=-1)
             inside = np.pad(inside, grow, constant_values=False)
-            vals, c2 = self.candidates(q_rows[redo], kk)
+            vals, c2 = self.candidates(q_rows[redo], kk)  # one-sided products and their bound
             v[redo], cand[redo] = vals, c2
+            gap[redo] = 2.0 * self.score_bound(q_rows[redo])[:, None]
             inside[redo] = v[redo] <= v[redo, k - 1 : k] + gap[redo]
             redo = redo[inside[redo, -1]] if kk < n - 1 else redo[:0]
         width = int(max(k, inside.sum(axis=1).max()))
         return v[:, :width], cand[:, :width], inside[:, :width], widened
 
-    def score_bound(self, q_rows: np.ndarray) -> np.ndarray:
-        """Bound ``e`` on the error of every coarse score of the query rows (see
-        :meth:`search_block`), from the largest row norm of the data."""
+    def score_bound(self, q_rows: np.ndarray, symmetric: bool = False) -> np.ndarray:
+        r"""Bound ``e`` on the error of every coarse score of the query rows (see
+        :meth:`search_block`), from the largest row norm of the data.
+
+        One-sided products of length :math:`m = d + 2` (prepared rows): :math:`c = \gamma_m + 3u`
+        times the bound of :math:`\sum_i |a_i b_i|`. The symmetric euclidean score
+        :math:`\mathrm{fl}(\mathrm{fl}(n_q + n_x) - 2 \mathrm{fl}(q \cdot x))` (float32 squared
+        norms :math:`n`) errs by at most :math:`2 \gamma_d \|q\| \|x\|` in the product plus
+        :math:`3u (\|q\| + \|x\|)^2` in the norms, the sum and the difference; with
+        :math:`2 \|q\| \|x\| \le (\|q\| + \|x\|)^2 / 2` that is
+        :math:`(\gamma_d / 2 + 3u) (\|q\| + \|x\|)^2`, about half the one-sided bound
+        (``symmetric``: the scores come from the symmetric products).
+        """
         assert self._sq is not None
-        m = self.X0.shape[1] + 2
+        d = self.X0.shape[1]
         u = float(np.finfo(self.dtype).eps) / 2
-        c = (m * u / (1 - m * u) + 3 * u) * 1.01
+
+        def gamma(m: int) -> float:
+            return m * u / (1 - m * u)
+
+        c = (gamma(d + 2) + 3 * u) * 1.01
         xmax = float(np.sqrt(self._sq.max()))
         qn = np.sqrt(self._sq[q_rows])
-        if self.metric == "euclidean" and self.symmetric:  # ||q||^2 + ||x||^2 - 2 <q, x>
-            return c * (qn + xmax) ** 2
+        if self.metric == "euclidean" and symmetric:
+            return (gamma(d) / 2 + 3 * u) * 1.01 * (qn + xmax) ** 2
         if self.metric == "euclidean":
             return c * (2.0 * qn * xmax + xmax * xmax)
         if self.metric == "cosine":

@@ -36,7 +36,7 @@ def _load() -> Any:
     except OSError:  # pragma: no cover - a broken build
         return None
     p, i64, c_int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int
-    lib.ps_feed.argtypes = [p, i64, i64, i64, i64, i64, i64, p, p, p, c_int, p]
+    lib.ps_feed.argtypes = [p, i64, i64, i64, i64, i64, i64, p, p, p, c_int, p, p, p, p]
     lib.ps_tops.argtypes = [i64, i64, p, p]
     lib.ps_finish.argtypes = [i64, i64, p, p, p]
     lib.ps_dots_f32.argtypes = [p, p, i64, p, p, i64, i64, p, p]

@@ -1,33 +1,32 @@
 r"""Symmetric self-search: each block product of :math:`X X^\top` serves two query blocks.
 
-A self-search compares every row with every other, and the scores are symmetric. With the rows
-prepared as two factors :math:`A, B` whose product is a symmetric score,
+A self-search compares every row with every other, and the scores are symmetric. The rows are
+cut into blocks :math:`I_0, \dots, I_{m-1}` and only the blocks on and above the diagonal are
+multiplied: the product :math:`P_{ab} = A_{I_a} A_{I_b}^\top` (``A`` the float32 rows, unit rows
+for cosine) for :math:`a \le b` gives the scores of the queries :math:`I_a` against the database
+rows :math:`I_b` (its rows) and of the queries :math:`I_b` against :math:`I_a` (its columns). That
+is :math:`m(m+1)/2` products instead of :math:`m^2`: about half the flops of the full product that a
+flat index (faiss ``IndexFlat``) computes. The selection score of a product :math:`p_{ij}` is
+symmetric too, and smaller is closer:
 
-- euclidean: :math:`a_i = [x_i, \|x_i\|^2, 1]`, :math:`b_j = [-2 x_j, 1, \|x_j\|^2]`, so
-  :math:`a_i \cdot b_j = \|x_i - x_j\|^2 = a_j \cdot b_i`;
-- cosine: :math:`a_i = x_i / \|x_i\|`, :math:`b_j = -a_j` (score :math:`-\cos`);
-- inner: :math:`a_i = x_i`, :math:`b_j = -x_j`,
+- euclidean: :math:`s_{ij} = \mathrm{fl}(\mathrm{fl}(n_i + n_j) - 2 p_{ij})` with :math:`n_i` the
+  squared norms rounded to float32 (the squared distance), computed after the product so that no
+  augmented copy of the rows is needed and the rounding error is about half that of a product
+  of augmented rows (:meth:`~pairspace.neighbors.ExactSearcher.score_bound`);
+- cosine and inner: :math:`s_{ij} = -p_{ij}`.
 
-the rows are cut into blocks :math:`I_0, \dots, I_{m-1}` and only the blocks on and above the
-diagonal are multiplied: :math:`S_{ab} = A_{I_a} B_{I_b}^\top` for :math:`a \le b` gives the
-scores of the queries :math:`I_a` against the database rows :math:`I_b` (its rows) and of the
-queries :math:`I_b` against :math:`I_a` (its columns). That is :math:`m(m+1)/2` products instead of
-:math:`m^2`: about half the flops of the full product that a flat index (faiss ``IndexFlat``)
-computes.
-
-The blocks are visited row block by row block, ``a = 0, 1, ...`` and ``b = a, a + 1, ...``, so
-every query row receives its database chunks in increasing index order (first the columns of the
-blocks above it, then its own row of blocks); the threshold selection of
-:class:`pairspace.neighbors.selection.RowState` then breaks ties to the lower index exactly as
-the one-sided search does. With the C kernels (:mod:`pairspace.neighbors.kernels`) the candidates
-are heaps of ``(score, index)`` keys, for which the order of arrival does not matter: the diagonal
-blocks come first and seed every query's heap in one batch from its own block (a sampled threshold,
-then an exact selection of the few entries below it), so that the off-diagonal blocks, walked in the
-same order, meet thresholds that are already tight. Query block ``a`` is complete once its row of
-blocks is done: its
-candidates go through the same certified float64 window and refinement
-(:meth:`pairspace.neighbors.ExactSearcher.search_block`), with the error bound of this product
-(:meth:`~pairspace.neighbors.ExactSearcher.score_bound`). The item itself is excluded by index on
+The numpy path visits the blocks row block by row block, ``a = 0, 1, ...`` and ``b = a, a + 1, ...``,
+so every query row receives its database chunks in increasing index order (first the columns of
+the blocks above it, then its own row of blocks); the threshold selection of
+:class:`pairspace.neighbors.selection.RowState` then breaks ties to the lower index exactly as the
+one-sided search does. With the C kernels (:mod:`pairspace.neighbors.kernels`) the candidates are
+heaps of ``(score, index)`` keys, for which the order of arrival does not matter: the diagonal
+blocks come first and seed every query's heap in one batch from its own block (a sampled
+threshold, then an exact selection of the few entries below it), so that the off-diagonal blocks
+meet thresholds that are already tight; one worker per core multiplies and selects disjoint pairs
+of blocks. Both paths compute the same scores and give the same candidates. Each query block's
+candidates then go through the certified float64 window and refinement
+(:meth:`pairspace.neighbors.ExactSearcher.search_block`). The item itself is excluded by index on
 the diagonal blocks.
 """
 
@@ -49,34 +48,37 @@ BLOCK_WORKERS: int | None = None  # threads that multiply and select blocks (Non
 
 
 def symmetric_operands(X0: np.ndarray, metric: str, dtype: np.dtype,
-                       sq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The factors ``(A, B)`` of the symmetric score ``A B^T`` (smaller is closer), in ``dtype``.
+                       sq: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The rows ``A`` whose products give the symmetric scores, in ``dtype`` (``X0`` itself, not a
+    copy, when it already is a C-contiguous array of that dtype; unit rows for cosine), and the
+    squared norms in ``dtype`` for euclidean (else None).
 
     ``sq`` are the float64 squared row norms of ``X0``.
     """
     X = np.asarray(X0)
-    n, d = X.shape
-    if metric == "euclidean":
-        A = np.empty((n, d + 2), dtype=dtype)
-        B = np.empty((n, d + 2), dtype=dtype)
-        A[:, :d] = X
-        A[:, d] = sq
-        A[:, d + 1] = 1.0
-        np.multiply(X, -2.0, out=B[:, :d], casting="unsafe")
-        B[:, d] = 1.0
-        B[:, d + 1] = sq
-        return A, B
-    A = np.array(X, dtype=dtype)
     if metric == "cosine":
+        A = np.array(X, dtype=dtype)
         A *= (1.0 / np.sqrt(sq)).astype(dtype)[:, None]
-    return A, np.negative(A)
+        return A, None
+    A = np.ascontiguousarray(X, dtype=dtype)
+    return A, (sq.astype(dtype) if metric == "euclidean" else None)
 
 
-def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
+def block_scores(P: np.ndarray, n_rows: np.ndarray | None, n_cols: np.ndarray | None) -> np.ndarray:
+    """The selection scores of the products ``P`` in place (see the module docstring): ``-P``, or
+    ``fl(n_rows + n_cols) - 2 P`` with the squared norms of the rows and columns."""
+    if n_rows is None:
+        return np.negative(P, out=P)
+    P *= -2.0  # exact
+    P += np.add.outer(n_rows, n_cols)
+    return P
+
+
+def symmetric_candidates(A: np.ndarray, norms: np.ndarray | None, kk: int, block_rows: int
                          ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-    """Yield ``(start, stop, scores, indices)`` for every query block of ``block_rows`` rows, as
-    soon as it is complete: the ``kk`` smallest scores of each row of the block and their
-    indices, sorted by ``(score, index)``, the row itself excluded.
+    """Yield ``(start, stop, scores, indices)`` for every query block of ``block_rows`` rows: the
+    ``kk`` smallest scores of each row of the block and their indices, sorted by
+    ``(score, index)``, the row itself excluded (``A, norms`` from :func:`symmetric_operands`).
 
     Needs ``block_rows >= kk + 1`` (the first chunk of the first block holds ``kk`` candidates
     besides the query itself).
@@ -87,7 +89,7 @@ def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
     bounds = [(s, min(n, s + block_rows)) for s in range(0, n, block_rows)]
     lib = kernels.library()
     if lib is not None and A.dtype == np.float32 and n <= kernels.MAX_INDEX:
-        yield from _candidates_c(lib, A, B, kk, bounds)
+        yield from _candidates_c(lib, A, norms, kk, bounds)
         return
     states: list[RowState | None] = [RowState(kk) for _ in bounds]
     scores = np.empty(block_rows * block_rows, dtype=A.dtype)
@@ -96,7 +98,9 @@ def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
         for b in range(a, len(bounds)):
             s1, e1 = bounds[b]
             h, w = e0 - s0, e1 - s1
-            S = _matmul_into(A[s0:e0], B[s1:e1], scores[: h * w].reshape(h, w))
+            S = _matmul_into(A[s0:e0], A[s1:e1], scores[: h * w].reshape(h, w))
+            block_scores(S, None if norms is None else norms[s0:e0],
+                         None if norms is None else norms[s1:e1])
             mask = masks[: h * w].reshape(h, w)
             if a == b:
                 np.fill_diagonal(S, np.inf)  # the item itself, excluded by index
@@ -108,7 +112,7 @@ def symmetric_candidates(A: np.ndarray, B: np.ndarray, kk: int, block_rows: int
         yield s0, e0, vals, idx
 
 
-def _candidates_c(lib: object, A: np.ndarray, B: np.ndarray, kk: int,
+def _candidates_c(lib: object, A: np.ndarray, norms: np.ndarray | None, kk: int,
                   bounds: list[tuple[int, int]]) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """:func:`symmetric_candidates` with the heaps of the C kernels (float32 scores).
 
@@ -127,17 +131,19 @@ def _candidates_c(lib: object, A: np.ndarray, B: np.ndarray, kk: int,
 
     def work(queue: _PairQueue) -> None:
         scores = np.empty(b * b, dtype=np.float32)
-        tmp = np.empty(b, dtype=np.uint64)
+        tmp, buf = np.empty(b, dtype=np.uint64), np.empty(b, dtype=np.float32)
         while (pair := queue.take()) is not None:
             (s0, e0), (s1, e1) = bounds[pair[0]], bounds[pair[1]]
             h, w = e0 - s0, e1 - s1
-            S = np.matmul(A[s0:e0], B[s1:e1].T, out=scores[: h * w].reshape(h, w))
+            S = np.matmul(A[s0:e0], A[s1:e1].T, out=scores[: h * w].reshape(h, w))
+            nr, nc = (None, None) if norms is None else (ptr(norms[s0:e0]), ptr(norms[s1:e1]))
             if pair[0] == pair[1]:
-                lib.ps_feed(ptr(S), h, h, h, s0, s0, kk, ptr(heaps[s0:e0]), None, None, 1, ptr(tmp))
+                lib.ps_feed(ptr(S), h, h, h, s0, s0, kk, ptr(heaps[s0:e0]), None, None, 1, nr, nc,
+                            ptr(tmp), ptr(buf))
                 lib.ps_tops(h, kk, ptr(heaps[s0:e0]), ptr(tops[s0:e0]))
             else:
                 lib.ps_feed(ptr(S), h, w, w, s0, s1, kk, ptr(heaps[s0:e0]), ptr(heaps[s1:e1]),
-                            ptr(tops[s1:e1]), 0, None)
+                            ptr(tops[s1:e1]), 0, nr, nc, None, None)
             queue.done(pair)
 
     stages = [[(a, a) for a in range(m)], [(a, c) for a in range(m) for c in range(a + 1, m)]]
