@@ -10,7 +10,8 @@ features, the diagonal set to -1e8, a descending argsort of every row cut to ``t
 (cosine neighbors = inner-product neighbors of the normalized rows), with its defaults.
 
 Each measurement is a fresh process (so peak RSS belongs to one method): it loads the data (saved
-once as .npy), imports its libraries (torch for both; pairspace also makes a 20-row warm-up call),
+once as .npy), imports its libraries (the peer torch; pairspace only what it imports itself, and it
+makes a 20-row warm-up call),
 records ``ru_maxrss``, times the call (wall and CPU seconds), and records ``ru_maxrss`` again. The
 whole-process time runs from the start of the interpreter to its exit. The parent alternates the
 two methods ``--repeats`` times and prints medians, ratios and ``/proc/loadavg``.
@@ -99,12 +100,9 @@ def worker(method: str, folder: Path, k: int, memory_budget: int | None) -> dict
 
         X, Y = load_data(folder)
         opts = {} if memory_budget is None else {"memory_budget": memory_budget}
-        # warm-up: a 20-row call, and torch, which pairspace's search imports itself for
-        # n * n * d > 2e10 (neighbors.exact.TORCH_MIN_WORK); the peer imported it above, so
-        # both calls below are timed warm (the cold start is in the whole-process figure)
+        # warm-up: a 20-row call (the self-search's symmetric path does not import torch), so
+        # that both calls below are timed warm (the cold start is in the whole-process figure)
         pairspace.mutual_knn(X[:20], Y[:20], 2, metric="cosine")
-        if float(X.shape[0]) ** 2 * X.shape[1] > 2e10:
-            import torch  # noqa: F401
         base = _rss_mib()
         t0 = time.perf_counter()
         c0 = _cpu_s()

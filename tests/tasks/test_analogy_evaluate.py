@@ -155,12 +155,19 @@ def test_3cosmul_agrees_with_gensim_cosmul(glove, gensim_kv) -> None:
             assert word == wv.words[ev.predicted[i]]
 
 
+@pytest.mark.parametrize("path", ["levels", "c_heaps", "c_heaps_short"])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_certified_levels_match_brute_force(seed: int, monkeypatch) -> None:
-    """The candidate levels, their certificates and the fallback against a dense float64 argmax."""
+def test_certified_levels_match_brute_force(seed: int, path: str, monkeypatch) -> None:
+    """The numpy candidate levels, their certificates and the fallback, and the C heaps (with a
+    short list, so that some questions see only their own words and are scored again in full),
+    against a dense float64 argmax."""
+    from pairspace.neighbors import kernels
     from pairspace.tasks import _cosadd
 
     monkeypatch.setattr(_cosadd, "LEVELS", (2, 8, 32))  # every level and the fallback are used
+    monkeypatch.setattr(kernels, "ENABLED", path != "levels")
+    if path == "c_heaps_short":
+        monkeypatch.setattr(_cosadd, "TOP_CANDIDATES", 2)
     rng = np.random.default_rng(seed)
     n, d, nq = 700, 6, 400
     words = [f"w{i}" for i in range(n)]

@@ -78,3 +78,47 @@ def blas_one_thread() -> contextlib.AbstractContextManager | None:
             yield
 
     return one_thread()
+
+
+def largest_products(Q: np.ndarray, W: np.ndarray, kk: int, block_rows: int = 2048
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ``kk`` rows of ``W`` with the largest products ``Q @ W.T`` for every row of ``Q`` (float32),
+    as ``(products, indices)`` of shape (len(Q), kk), largest first and ties to the lower index
+    (the order of ``numpy.argmax``); None without the C kernels.
+
+    Blocks of ``block_rows x block_rows`` products are fed to one heap per query (score ``-p``);
+    one worker per core takes whole query blocks with a one-thread BLAS, so no heap is shared.
+    """
+    lib = library()
+    if lib is None or W.shape[0] > MAX_INDEX:
+        return None
+    Q = np.ascontiguousarray(Q, dtype=np.float32)
+    W = np.ascontiguousarray(W, dtype=np.float32)
+    n, R = Q.shape[0], W.shape[0]
+    kk = min(kk, R)
+    heaps = np.full((n, kk), 0xFF800000FFFFFFFF, dtype=np.uint64)  # empty slots
+    qblocks = [(s, min(n, s + block_rows)) for s in range(0, n, block_rows)]
+
+    def work(blocks: list[tuple[int, int]]) -> None:
+        scores = np.empty(block_rows * block_rows, dtype=np.float32)
+        for s0, e0 in blocks:
+            for s1 in range(0, R, block_rows):
+                e1 = min(R, s1 + block_rows)
+                P = np.matmul(Q[s0:e0], W[s1:e1].T, out=scores[: (e0 - s0) * (e1 - s1)].reshape(
+                    e0 - s0, e1 - s1))
+                lib.ps_feed(ptr(P), e0 - s0, e1 - s1, e1 - s1, s0, s1, kk, ptr(heaps[s0:e0]), None,
+                            None, 0, None, None, None, None)
+
+    workers = max(1, min(os.cpu_count() or 1, len(qblocks), 8))
+    limits = blas_one_thread() if workers > 1 else None
+    if limits is None:
+        work(qblocks)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with limits, ThreadPoolExecutor(workers, thread_name_prefix="pairspace-blocks") as pool:
+            list(pool.map(work, [qblocks[w::workers] for w in range(workers)]))
+    vals = np.empty((n, kk), dtype=np.float32)
+    idx = np.empty((n, kk), dtype=np.int64)
+    lib.ps_finish(n, kk, ptr(heaps), ptr(vals), ptr(idx))
+    return np.negative(vals, out=vals), idx

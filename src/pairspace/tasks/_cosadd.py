@@ -1,4 +1,9 @@
-r"""Exact 3CosAdd answers without scoring every vocabulary word for every question.
+r"""Exact 3CosAdd answers without keeping a score row per question.
+
+With the C kernels (:mod:`pairspace.neighbors.kernels`), every word is scored for every question in
+blocked products whose entries go straight into a heap of the ``TOP_CANDIDATES`` best words per
+question; the answer is the first of them that is not one of the question's words (the rare
+question whose every kept word is excluded is scored again in full). Without them:
 
 For unit word vectors :math:`w` and a question "a is to b as c is to ?",
 
@@ -27,8 +32,10 @@ from collections.abc import Iterator
 import numpy as np
 
 from .._validation import rows_per_block
+from ..neighbors import kernels
 
 LEVELS = (128, 512, 2048)  # candidates per row at each level
+TOP_CANDIDATES = 8  # largest products kept per question by the C kernels (its words excluded after)
 _STEP = 8  # column stride of the threshold sample
 
 
@@ -169,8 +176,13 @@ def answer(W: np.ndarray, Q: np.ndarray, key_of_row: np.ndarray, variants: dict[
     V[:-1] += W[Q[:, 2]]
     V[-1] = 0
     pred = np.full(Q.shape[0], -1, dtype=np.int64)
-    todo = _certified(W, Q, V, key_of_row, variants, memory_budget, pred) if LEVELS else \
-        np.arange(Q.shape[0])
+    top = kernels.largest_products(V[:-1], W, TOP_CANDIDATES)
+    if top is not None:  # the C heaps: every word scored, no score row kept
+        todo = _first_allowed(top[1], Q, variants, pred)
+    elif LEVELS:
+        todo = _certified(W, Q, V, key_of_row, variants, memory_budget, pred)
+    else:
+        todo = np.arange(Q.shape[0])
     step = rows_per_block(memory_budget, 4 * R)
     for s in range(0, todo.size, step):  # every word for the questions left
         t = todo[s : s + step]
@@ -209,6 +221,24 @@ def _certified(W: np.ndarray, Q: np.ndarray, V: np.ndarray, key_of_row: np.ndarr
         if not todo.size:
             break
     return todo
+
+
+def _first_allowed(top: np.ndarray, q: np.ndarray, variants: dict[int, np.ndarray],
+                   pred: np.ndarray) -> np.ndarray:
+    """Answer (into ``pred``) each question with its first candidate of ``top`` (the rows of the
+    largest scores, best first, ties to the lower row) that is none of its words a, b, c or their
+    case variants; return the questions whose candidates all are."""
+    banned = (top[:, :, None] == q[:, None, :3]).any(axis=2)
+    if variants:
+        for t in np.flatnonzero(np.isin(q[:, :3], list(variants)).any(axis=1)).tolist():
+            for key in q[t, :3].tolist():
+                if key in variants:
+                    banned[t] |= np.isin(top[t], variants[key])
+    ok = ~banned
+    has = ok.any(axis=1)
+    first = np.argmax(ok, axis=1)
+    pred[has] = top[has, first[has]]
+    return np.flatnonzero(~has)
 
 
 def _exclude(S: np.ndarray, q: np.ndarray, variants: dict[int, np.ndarray]) -> None:
