@@ -176,3 +176,23 @@ def test_pair_queue_never_hands_out_two_pairs_sharing_a_block():
     q.done(first)
     q.done(second)
     assert q.take() == (0, 2)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), d=st.integers(1, 700), offset=st.sampled_from([0.0, 3.0, 300.0]),
+       scale=st.sampled_from([1e-3, 1.0, 1e4]))
+def test_symmetric_scores_stay_within_their_error_bound(seed, d, offset, scale):
+    """The float32 scores ``fl(fl(n_i + n_j) - 2 p_ij)`` of the symmetric search differ from the
+    float64 squared distances by at most the bound the certified window uses."""
+    from pairspace.neighbors import ExactSearcher
+    from pairspace.neighbors.symmetric import block_scores
+
+    rng = np.random.default_rng(seed)
+    X = ((offset + rng.standard_normal((60, d))) * scale).astype(np.float32)
+    searcher = ExactSearcher(X, 3, "euclidean", symmetric=True)
+    A, norms = searcher._operands
+    S = block_scores(A @ A.T, norms, norms).astype(np.float64)
+    X64 = X.astype(np.float64)
+    exact = ((X64[:, None, :] - X64[None, :, :]) ** 2).sum(axis=2)
+    bound = searcher.score_bound(np.arange(60), symmetric=True)
+    assert (np.abs(S - exact) <= bound[:, None]).all()

@@ -196,7 +196,7 @@ static void seed_row(const float *row, int64_t w, int64_t col0, int64_t self, in
 void ps_feed(const float *S, int64_t h, int64_t w, int64_t ld, int64_t row0, int64_t col0,
              int64_t kk, uint64_t *rh, uint64_t *ch, float *ct, int diag, const float *nr,
              const float *nc, uint64_t *tmp, float *buf) {
-    const int64_t TILE = 256; /* heaps of a 256 x 256 tile stay in cache */
+    const int64_t TILE = 256; /* the heaps of a 256 x 256 tile of scores stay in cache */
     if (diag) {
         for (int64_t i = 0; i < h; i++) {
             score_n(S + i * ld, w, nr ? nr[i] : 0.0f, nc, buf);
@@ -204,9 +204,10 @@ void ps_feed(const float *S, int64_t h, int64_t w, int64_t ld, int64_t row0, int
         }
         return;
     }
+    for (int64_t i0 = 0; i0 < h; i0 += TILE)
     for (int64_t j0 = 0; j0 < w; j0 += TILE) {
-        int64_t j1 = j0 + TILE < w ? j0 + TILE : w;
-        for (int64_t i = 0; i < h; i++) {
+        int64_t j1 = j0 + TILE < w ? j0 + TILE : w, i1 = i0 + TILE < h ? i0 + TILE : h;
+        for (int64_t i = i0; i < i1; i++) {
             const float *row = S + i * ld;
             uint64_t *hp = rh ? rh + i * kk : NULL;
             float t = hp ? score_of(hp[0]) : -__builtin_inff(), v[16];
