@@ -59,7 +59,8 @@ def ptr(a: np.ndarray | None) -> int | None:
     """The data address of a C-contiguous array (``None`` passes a null pointer)."""
     if a is None:
         return None
-    assert a.flags.c_contiguous, "the C kernels need C-contiguous arrays"
+    if not a.flags.c_contiguous:
+        raise ValueError("the C kernels need C-contiguous arrays")
     return a.ctypes.data
 
 
