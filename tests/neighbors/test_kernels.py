@@ -166,16 +166,35 @@ def test_parallel_block_workers_equal_one_worker_and_numpy(monkeypatch):
     np.testing.assert_array_equal(out[3].distances, ref.distances)
 
 
-def test_pair_queue_never_hands_out_two_pairs_sharing_a_block():
+def test_pair_queue_seeds_first_and_never_hands_out_two_pairs_sharing_a_block():
     from pairspace.neighbors.symmetric import _PairQueue
 
-    q = _PairQueue([(0, 1), (0, 2), (1, 2), (2, 3)])
-    first = q.take()
-    second = q.take()  # (0, 2) and (1, 2) share a block with (0, 1); (2, 3) does not
-    assert (first, second) == ((0, 1), (2, 3))
+    q = _PairQueue(4)
+    seeds = [q.take() for _ in range(4)]
+    assert seeds == [(0, 0), (1, 1), (2, 2), (3, 3)]
+    for pair in seeds[:3]:
+        q.done(pair)
+    assert q.seeding == 1  # (0, 1) must wait for the last seed: no pair is free until then
+    q.done(seeds[3])
+    first, second = q.take(), q.take()
+    assert (first, second) == ((0, 1), (2, 3))  # (0, 2), (0, 3), (1, 2) share a block with (0, 1)
     q.done(first)
     q.done(second)
+    assert q.left == [2, 2, 2, 2]
     assert q.take() == (0, 2)
+
+
+def test_a_worker_error_reaches_the_caller(monkeypatch):
+    from pairspace.neighbors import symmetric
+
+    X = np.random.default_rng(2).standard_normal((400, 3)).astype(np.float32)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("worker failed")
+
+    monkeypatch.setattr(symmetric.np, "matmul", broken)
+    with pytest.raises(RuntimeError, match="worker failed"):
+        pairspace.knn(X, 3, "euclidean", symmetric=True, block_size=50)
 
 
 @settings(max_examples=30, deadline=None)

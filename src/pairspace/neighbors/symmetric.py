@@ -116,11 +116,12 @@ def _candidates_c(lib: object, A: np.ndarray, norms: np.ndarray | None, kk: int,
                   bounds: list[tuple[int, int]]) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
     """:func:`symmetric_candidates` with the heaps of the C kernels (float32 scores).
 
-    The diagonal blocks come first (they seed every heap), then the blocks above the diagonal.
-    With ``w > 1`` workers (one per core, at most one per pair of blocks) each worker multiplies
-    its own blocks with a one-thread BLAS and feeds them to the heaps itself, so that products and
-    selection keep every core busy; two blocks that share a query block never run at once
-    (:class:`_PairQueue`), so no heap is written by two threads.
+    Workers (one per core, at most one per pair of blocks) take the diagonal blocks first (they
+    seed every heap), then the blocks above the diagonal; each multiplies its own blocks with a
+    one-thread BLAS and feeds them to the heaps itself, so that products and selection keep every
+    core busy, and two pairs that share a query block never run at once (:class:`_PairQueue`), so
+    no heap is written by two threads. A query block is yielded as soon as its last pair is done,
+    while the workers go on with the others (its refinement overlaps their products).
     """
     n, b, m = A.shape[0], bounds[0][1] - bounds[0][0], len(bounds)
     heaps = np.empty((n, kk), dtype=np.uint64)
@@ -128,54 +129,68 @@ def _candidates_c(lib: object, A: np.ndarray, norms: np.ndarray | None, kk: int,
     ptr = kernels.ptr
     limits = kernels.blas_one_thread()
     workers = 1 if limits is None else max(1, min(BLOCK_WORKERS or os.cpu_count() or 1, m // 2, 8))
+    queue = _PairQueue(m)
 
-    def work(queue: _PairQueue) -> None:
-        scores = np.empty(b * b, dtype=np.float32)
-        tmp, buf = np.empty(b, dtype=np.uint64), np.empty(b, dtype=np.float32)
-        while (pair := queue.take()) is not None:
-            (s0, e0), (s1, e1) = bounds[pair[0]], bounds[pair[1]]
-            h, w = e0 - s0, e1 - s1
-            S = np.matmul(A[s0:e0], A[s1:e1].T, out=scores[: h * w].reshape(h, w))
-            nr, nc = (None, None) if norms is None else (ptr(norms[s0:e0]), ptr(norms[s1:e1]))
-            if pair[0] == pair[1]:
-                lib.ps_feed(ptr(S), h, h, h, s0, s0, kk, ptr(heaps[s0:e0]), None, None, 1, nr, nc,
-                            ptr(tmp), ptr(buf))
-                lib.ps_tops(h, kk, ptr(heaps[s0:e0]), ptr(tops[s0:e0]))
-            else:
-                lib.ps_feed(ptr(S), h, w, w, s0, s1, kk, ptr(heaps[s0:e0]), ptr(heaps[s1:e1]),
-                            ptr(tops[s1:e1]), 0, nr, nc, None, None)
-            queue.done(pair)
+    def feed(pair: tuple[int, int], scores: np.ndarray, tmp: np.ndarray, buf: np.ndarray) -> None:
+        (s0, e0), (s1, e1) = bounds[pair[0]], bounds[pair[1]]
+        h, w = e0 - s0, e1 - s1
+        S = np.matmul(A[s0:e0], A[s1:e1].T, out=scores[: h * w].reshape(h, w))
+        nr, nc = (None, None) if norms is None else (ptr(norms[s0:e0]), ptr(norms[s1:e1]))
+        if pair[0] == pair[1]:
+            lib.ps_feed(ptr(S), h, h, h, s0, s0, kk, ptr(heaps[s0:e0]), None, None, 1, nr, nc,
+                        ptr(tmp), ptr(buf))
+            lib.ps_tops(h, kk, ptr(heaps[s0:e0]), ptr(tops[s0:e0]))
+        else:
+            lib.ps_feed(ptr(S), h, w, w, s0, s1, kk, ptr(heaps[s0:e0]), ptr(heaps[s1:e1]),
+                        ptr(tops[s1:e1]), 0, nr, nc, None, None)
 
-    stages = [[(a, a) for a in range(m)], [(a, c) for a in range(m) for c in range(a + 1, m)]]
-    with limits if workers > 1 else contextlib.nullcontext():
-        for pairs in stages:
-            queue = _PairQueue(pairs)
-            if workers == 1:
-                work(queue)
-            else:
-                with ThreadPoolExecutor(workers, thread_name_prefix="pairspace-blocks") as pool:
-                    list(pool.map(work, [queue] * workers))
-    for s0, e0 in bounds:
-        vals = np.empty((e0 - s0, kk), dtype=np.float32)
-        idx = np.empty((e0 - s0, kk), dtype=np.int64)
-        lib.ps_finish(e0 - s0, kk, ptr(heaps[s0:e0]), ptr(vals), ptr(idx))
-        yield s0, e0, vals, idx
+    def work() -> None:
+        try:
+            scores = np.empty(b * b, dtype=np.float32)
+            tmp, buf = np.empty(b, dtype=np.uint64), np.empty(b, dtype=np.float32)
+            while (pair := queue.take()) is not None:
+                feed(pair, scores, tmp, buf)
+                queue.done(pair)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            queue.fail(exc)
+
+    with contextlib.ExitStack() as stack:
+        if workers > 1:
+            stack.enter_context(limits)
+        pool = stack.enter_context(ThreadPoolExecutor(workers, thread_name_prefix="pairspace-blocks"))
+        stack.callback(queue.cancel)  # runs first: an early close stops the workers
+        for _ in range(workers):
+            pool.submit(work)
+        for a, (s0, e0) in enumerate(bounds):
+            queue.wait_block(a)
+            vals = np.empty((e0 - s0, kk), dtype=np.float32)
+            idx = np.empty((e0 - s0, kk), dtype=np.int64)
+            lib.ps_finish(e0 - s0, kk, ptr(heaps[s0:e0]), ptr(vals), ptr(idx))
+            yield s0, e0, vals, idx
 
 
 class _PairQueue:
-    """Block pairs ``(a, c)`` handed to workers in order, never two that share a block at once."""
+    """The block pairs of a symmetric search, handed to workers in order: the diagonal pairs
+    ``(a, a)`` first, the others only once every diagonal pair is done, and never two pairs that
+    share a block at once. It counts the pairs left per block, so that a consumer can wait for a
+    block to be complete."""
 
-    def __init__(self, pairs: list[tuple[int, int]]) -> None:
-        self.pending = list(pairs)
+    def __init__(self, m: int) -> None:
+        self.pending = [(a, a) for a in range(m)] + [(a, c) for a in range(m) for c in range(a + 1, m)]
         self.busy: set[int] = set()
+        self.seeding = m  # diagonal pairs not done yet
+        self.left = [m] * m  # pairs not done, per block
+        self.error: BaseException | None = None
+        self.cancelled = False
         self.cond = threading.Condition()
 
     def take(self) -> tuple[int, int] | None:
-        """The first pending pair whose blocks are free (waiting for one), or None when all are
-        taken."""
+        """The first pending pair that may run now (waiting for one), or None when none is left."""
         with self.cond:
-            while self.pending:
+            while self.pending and not self.cancelled:
                 for i, (a, c) in enumerate(self.pending):
+                    if a != c and self.seeding:
+                        break  # the off-diagonal pairs wait for every seed
                     if a not in self.busy and c not in self.busy:
                         self.busy.update((a, c))
                         return self.pending.pop(i)
@@ -185,4 +200,24 @@ class _PairQueue:
     def done(self, pair: tuple[int, int]) -> None:
         with self.cond:
             self.busy.difference_update(pair)
+            self.seeding -= pair[0] == pair[1]
+            for blk in set(pair):
+                self.left[blk] -= 1
+            self.cond.notify_all()
+
+    def wait_block(self, a: int) -> None:
+        """Wait until every pair of block ``a`` is done (re-raising a worker's error)."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.left[a] == 0 or self.error is not None)
+            if self.error is not None:
+                raise self.error
+
+    def fail(self, exc: BaseException) -> None:
+        with self.cond:
+            self.error, self.cancelled = exc, True
+            self.cond.notify_all()
+
+    def cancel(self) -> None:
+        with self.cond:
+            self.cancelled = True
             self.cond.notify_all()
