@@ -229,11 +229,8 @@ def _first_allowed(top: np.ndarray, q: np.ndarray, variants: dict[int, np.ndarra
     largest scores, best first, ties to the lower row) that is none of its words a, b, c or their
     case variants; return the questions whose candidates all are."""
     banned = (top[:, :, None] == q[:, None, :3]).any(axis=2)
-    if variants:
-        for t in np.flatnonzero(np.isin(q[:, :3], list(variants)).any(axis=1)).tolist():
-            for key in q[t, :3].tolist():
-                if key in variants:
-                    banned[t] |= np.isin(top[t], variants[key])
+    for t, rows in _variant_rows(q, variants):
+        banned[t] |= np.isin(top[t], rows)
     ok = ~banned
     has = ok.any(axis=1)
     first = np.argmax(ok, axis=1)
@@ -246,9 +243,15 @@ def _exclude(S: np.ndarray, q: np.ndarray, variants: dict[int, np.ndarray]) -> N
     rows = np.arange(q.shape[0])
     for j in range(3):
         S[rows, q[:, j]] = -np.inf
-    if variants:
-        has = np.isin(q[:, :3], list(variants)).any(axis=1)
-        for t in np.flatnonzero(has).tolist():
-            for key in q[t, :3].tolist():
-                if key in variants:
-                    S[t, variants[key]] = -np.inf
+    for t, later in _variant_rows(q, variants):
+        S[t, later] = -np.inf
+
+
+def _variant_rows(q: np.ndarray, variants: dict[int, np.ndarray]) -> Iterator[tuple[int, np.ndarray]]:
+    """``(question, rows)`` for every word a, b or c of a question that has case variants."""
+    if not variants:
+        return
+    for t in np.flatnonzero(np.isin(q[:, :3], list(variants)).any(axis=1)).tolist():
+        for key in q[t, :3].tolist():
+            if key in variants:
+                yield t, variants[key]
