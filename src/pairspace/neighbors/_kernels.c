@@ -96,7 +96,14 @@ static void select_keys(uint64_t *a, int64_t m, int64_t k) {
     }
 }
 
-/* Bit u of the result: row[u] <= thr, or row[u] <= col[u] when col is given (u < 16). */
+/* Bit u of the result: row[u] <= thr, or row[u] <= col[u] when col is given (u < w <= 16). */
+static inline unsigned hits_tail(const float *row, int64_t w, float thr, const float *col) {
+    unsigned m = 0;
+    for (int64_t u = 0; u < w; u++) m |= (unsigned)((row[u] <= thr) | (col != NULL && row[u] <= col[u])) << u;
+    return m;
+}
+
+/* hits_tail of 16 lanes, with SSE2. */
 static inline unsigned hits16(const float *row, float thr, const float *col) {
 #ifdef PS_SSE2
     __m128 t = _mm_set1_ps(thr);
@@ -109,16 +116,8 @@ static inline unsigned hits16(const float *row, float thr, const float *col) {
     }
     return m;
 #else
-    unsigned m = 0;
-    for (int u = 0; u < 16; u++) m |= (unsigned)((row[u] <= thr) | (col != NULL && row[u] <= col[u])) << u;
-    return m;
+    return hits_tail(row, 16, thr, col);
 #endif
-}
-
-static inline unsigned hits_tail(const float *row, int64_t w, float thr, const float *col) {
-    unsigned m = 0;
-    for (int64_t u = 0; u < w; u++) m |= (unsigned)((row[u] <= thr) | (col != NULL && row[u] <= col[u])) << u;
-    return m;
 }
 
 /* Selection scores of raw products s (n == NULL: -s; else the squared distance

@@ -22,6 +22,7 @@ import numpy as np
 
 ENABLED = os.environ.get("PAIRSPACE_C_KERNELS", "1") != "0"
 MAX_INDEX = 2**32 - 2  # the heap keys hold a row index in 32 bits (2^32 - 1 marks an empty slot)
+EMPTY_KEY = 0xFF800000FFFFFFFF  # key(+inf, 2^32 - 1): an empty heap slot (EMPTY_KEY in _kernels.c)
 
 _LIB: Any = None
 _LOADED = False
@@ -97,7 +98,7 @@ def largest_products(Q: np.ndarray, W: np.ndarray, kk: int, block_rows: int = 20
     W = np.ascontiguousarray(W, dtype=np.float32)
     n, R = Q.shape[0], W.shape[0]
     kk = min(kk, R)
-    heaps = np.full((n, kk), 0xFF800000FFFFFFFF, dtype=np.uint64)  # empty slots
+    heaps = np.full((n, kk), EMPTY_KEY, dtype=np.uint64)
     qblocks = [(s, min(n, s + block_rows)) for s in range(0, n, block_rows)]
 
     def work(blocks: list[tuple[int, int]]) -> None:

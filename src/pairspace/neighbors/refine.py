@@ -62,6 +62,16 @@ def refined_distances(X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metr
     return out
 
 
+def gather_rows(X0: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """The rows ``X0[cand]`` as a (cand.size, d) array, read in one sorted pass (friendlier to
+    memmaps than random reads)."""
+    flat = cand.ravel()
+    order = np.argsort(flat, kind="stable")
+    G = np.empty((flat.size, X0.shape[1]), dtype=X0.dtype)
+    G[order] = X0[flat[order]]
+    return G
+
+
 def _refined_c(lib: object, X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray, metric: str,
                sq: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
     """:func:`refined_distances` of float32 rows with the C dot kernel, one call per core. In-memory
@@ -73,10 +83,7 @@ def _refined_c(lib: object, X0: np.ndarray, q_rows: np.ndarray, cand: np.ndarray
     m = None if mask is None else np.ascontiguousarray(mask, dtype=np.uint8)
     if is_out_of_core(X0) or not X0.flags.c_contiguous:
         Q, qi = np.ascontiguousarray(X0[q], dtype=np.float32), np.arange(b, dtype=np.int64)
-        flat = np.where(c < 0, 0, c).ravel()
-        order = np.argsort(flat, kind="stable")
-        C = np.empty((flat.size, d), dtype=np.float32)
-        C[order] = X0[flat[order]]
+        C = gather_rows(X0, np.where(c < 0, 0, c))
         ci = np.where(c < 0, -1, np.arange(b * kk, dtype=np.int64).reshape(b, kk))
     else:
         Q, qi, C, ci = X0, q, X0, c
@@ -125,12 +132,8 @@ class _RefineJob:
             if metric == "cosine":
                 Q /= np.linalg.norm(Q, axis=1, keepdims=True)
         G = A = None
-        if is_out_of_core(X0):  # one sorted gather: friendlier to memmaps
-            flat = cand.ravel()
-            order = np.argsort(flat, kind="stable")
-            G = np.empty((flat.size, X0.shape[1]), dtype=X0.dtype)
-            G[order] = X0[flat[order]]
-            G = G.reshape(cand.shape[0], cand.shape[1], X0.shape[1])
+        if is_out_of_core(X0):
+            G = gather_rows(X0, cand).reshape(cand.shape[0], cand.shape[1], X0.shape[1])
         else:
             A = np.asarray(X0)
         job = cls(metric, cand, Q, expanded, G, A)

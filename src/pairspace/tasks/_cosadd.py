@@ -150,18 +150,6 @@ def _grouped(V: np.ndarray, Wx: np.ndarray, keys: np.ndarray, Q: np.ndarray, t: 
     return best, arg
 
 
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Many small products: one BLAS thread each is faster (and far faster on a busy machine)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: without it the products use the default thread count
-        yield
-        return
-    with threadpool_limits(1, user_api="blas"):
-        yield
-
-
 def answer(W: np.ndarray, Q: np.ndarray, key_of_row: np.ndarray, variants: dict[int, np.ndarray],
            memory_budget: int) -> np.ndarray:
     """The 3CosAdd answer row of every question of ``Q`` (rows of key indices ``a b c d``).
@@ -210,7 +198,7 @@ def _certified(W: np.ndarray, Q: np.ndarray, V: np.ndarray, key_of_row: np.ndarr
     todo = np.arange(Q.shape[0])
     for j in range(len(LEVELS)):
         (LD, nD), (LG, nG) = listsD[j], listsG[j]
-        with _one_blas_thread():
+        with kernels.blas_one_thread() or contextlib.nullcontext():  # many small products
             bD, aD = _grouped(V, Wx, keys, Qx, todo, pinv, LD, nD, (2,), memory_budget)
             bG, aG = _grouped(V, Wx, keys, Qx, todo, ci, LG, nG, (0, 1), memory_budget)
         best = np.maximum(bD, bG)
