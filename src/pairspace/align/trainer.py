@@ -199,7 +199,9 @@ def _runtime(threads: int | str | None, config: TrainConfig, data: TrainData) ->
     if threads != "auto":
         return {"threads": threads}
     chosen, timing = choose_threads(config, data)
-    return {"threads": chosen, "seconds_per_step": {str(k): round(v, 5) for k, v in timing.items()}}
+    # unrounded: the recorded times are the ones the choice was made from (steps of tiny runs take
+    # ~1e-4 s, so rounding made ties that no longer showed which count won)
+    return {"threads": chosen, "seconds_per_step": {str(k): v for k, v in timing.items()}}
 
 
 def _new_model(config: TrainConfig, data: TrainData) -> AlignmentModel:
