@@ -15,6 +15,11 @@ Sections (each in its own process, so each peak memory is its own):
 - ``ivf``: a faiss ``IndexIVFFlat`` (``--nlist`` cells) trained and filled once, its recall@10 on the
   same sample for each ``nprobe`` of a sweep, then the whole query pass at the smallest ``nprobe``
   reaching ``--target-recall``;
+- ``pivf``: pairspace's own IVF backend, ``pairspace.knn(G, 10, "cosine", backend="ivf",
+  nlist=..., target_recall=...)``, for each ``--pivf-nlist``: the whole call (k-means, the
+  probes chosen from a tuning sample, the list-major scan, the float64 refinement and the recall
+  check), its recall on the same sample as the other sections, and its time against the exact
+  search;
 - ``curve``: the NNGS curve k = 1..100 between GloVe 50d and its 25-d PCA (a second real space of
   the same words) on the ``--curve-n`` most frequent words, with the exact chance level;
 - the extrapolation to n = 1,000,000, d = 256 is computed from these measurements (exact: the
@@ -194,6 +199,35 @@ def section_ivf(a: argparse.Namespace) -> dict:
     return out
 
 
+def section_pivf(a: argparse.Namespace) -> dict:
+    """pairspace's ``backend="ivf"`` for each ``--pivf-nlist`` (each a whole call, timed)."""
+    import warnings
+
+    import numpy as np
+
+    import pairspace
+
+    G = np.load(glove_path())[: a.n]
+    ref = np.load(a.tmp / "exact_sample.npy")
+    sample, exact = ref[:, 0], ref[:, 1:]
+    runs = []
+    for nlist in a.pivf_nlist:
+        _reset_hwm()
+        base = _hwm_mb()
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pairspace.ApproximateSearchWarning)
+            res = pairspace.knn(G, a.k, "cosine", backend="ivf", nlist=nlist,
+                                target_recall=a.target_recall, progress=False)
+        wall = time.perf_counter() - t0
+        hits = sum(len(set(mine) & set(want)) for mine, want in
+                   zip(res.indices[sample].tolist(), exact.tolist(), strict=True))
+        runs.append({"nlist": nlist, "wall_s": wall, "peak_growth_mb": _hwm_mb() - base,
+                     "recall_sample_of_all": hits / exact.size, "info": res.to_dict()["info"],
+                     "recall_reported": res.recall})
+    return {"runs": runs, "sample": int(sample.size), "target_recall": a.target_recall}
+
+
 def section_curve(a: argparse.Namespace) -> dict:
     import numpy as np
 
@@ -235,14 +269,23 @@ def extrapolate(res: dict, n1: int = 1_000_000, d1: int = 256) -> dict:
         out["ivf_s"] = iv["total_s"] * (n1 / ex["n"]) ** 1.5 * (d1 / ex["d"])
         out["ivf_assumes"] = ("nlist grows as sqrt(n) at the same nprobe, so the scanned lists and "
                               "the query cost grow as n^1.5 d (the recall at d = 256 is not known)")
+    pv = res.get("pivf")
+    ok = [r for r in (pv or {}).get("runs", []) if r["recall_sample_of_all"] >= pv["target_recall"]]
+    if ok and ex:
+        best = min(ok, key=lambda r: r["wall_s"])
+        out["pivf_nlist"] = best["nlist"]
+        out["pivf_vs_exact"] = best["wall_s"] / ex["full_estimate_s"]
+        out["pivf_s"] = best["wall_s"] * (n1 / ex["n"]) ** 1.5 * (d1 / ex["d"])
+        out["pivf_assumes"] = ("as for ivf: nlist grows as sqrt(n) at the same nprobe, so the probes "
+                               "and the scan grow as n^1.5 d (the recall at d = 256 is not known)")
     return out
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sections", nargs="+", default=["exact", "approx", "ivf", "curve"],
-                   choices=["exact", "approx", "ivf", "curve"])
+    p.add_argument("--sections", nargs="+", default=["exact", "approx", "ivf", "pivf", "curve"],
+                   choices=["exact", "approx", "ivf", "pivf", "curve"])
     p.add_argument("--n", type=int, default=400_000)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--exact-n", type=int, default=50_000,
@@ -252,6 +295,7 @@ def main() -> None:
     p.add_argument("--ef", type=int, nargs="+", default=[16, 24, 32, 48, 64, 96, 128])
     p.add_argument("--nlist", type=int, default=2048)
     p.add_argument("--nprobe", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64])
+    p.add_argument("--pivf-nlist", type=int, nargs="+", default=[1000, 1600, 2530])
     p.add_argument("--sample", type=int, default=2000)
     p.add_argument("--target-recall", type=float, default=0.95)
     p.add_argument("--curve-n", type=int, default=30_000)
@@ -261,7 +305,7 @@ def main() -> None:
     a = p.parse_args()
     if a.child:
         fn = {"exact": section_exact, "approx": section_approx, "ivf": section_ivf,
-              "curve": section_curve}[a.child]
+              "pivf": section_pivf, "curve": section_curve}[a.child]
         print(json.dumps(fn(a)))
         return
     tmp = a.tmp or Path(tempfile.mkdtemp(prefix="bench-glove-"))
@@ -272,7 +316,8 @@ def main() -> None:
         for opt in ("n", "k", "exact_n", "M", "ef_construction", "nlist", "sample", "target_recall",
                     "curve_n"):
             cmd += [f"--{opt.replace('_', '-')}", str(getattr(a, opt))]
-        cmd += ["--ef", *map(str, a.ef), "--nprobe", *map(str, a.nprobe)]
+        cmd += ["--ef", *map(str, a.ef), "--nprobe", *map(str, a.nprobe),
+                "--pivf-nlist", *map(str, a.pivf_nlist)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         res[sec] = json.loads(out.strip().splitlines()[-1])
         res[sec]["load_after"] = _loadavg()

@@ -21,6 +21,10 @@
 #include <emmintrin.h>
 #define PS_SSE2 1
 #endif
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define PS_AVX2 1 /* compiled with target("avx2"), chosen at run time */
+#endif
 
 #define EMPTY_KEY 0xFF800000FFFFFFFFull /* key(+inf, 2^32 - 1) */
 
@@ -100,6 +104,13 @@ static void select_keys(uint64_t *a, int64_t m, int64_t k) {
 static inline unsigned hits_tail(const float *row, int64_t w, float thr, const float *col) {
     unsigned m = 0;
     for (int64_t u = 0; u < w; u++) m |= (unsigned)((row[u] <= thr) | (col != NULL && row[u] <= col[u])) << u;
+    return m;
+}
+
+/* Bit u: row[u] >= thr (16 lanes). */
+static inline unsigned hits_tail_ge(const float *row, float thr) {
+    unsigned m = 0;
+    for (int u = 0; u < 16; u++) m |= (unsigned)(row[u] >= thr) << u;
     return m;
 }
 
@@ -239,6 +250,114 @@ void ps_feed(const float *S, int64_t h, int64_t w, int64_t ld, int64_t row0, int
                 }
             }
         }
+    }
+}
+
+/* Feed the products `row` (w) of one query with database rows col0 + j into its heap `hp`, with
+ * the score -p (no norms): an entry can enter only if p >= -t, t the heap's top score (the same
+ * comparison as -p <= t, negation being exact), so the scores of the others are never formed. */
+#define PS_FEED_NEG_BODY(SET1, CMP_HITS16)                                                     \
+    float t = score_of(hp[0]);                                                                 \
+    int64_t j = 0;                                                                             \
+    SET1;                                                                                      \
+    for (; j + 16 <= w; j += 16) {                                                             \
+        unsigned bits = CMP_HITS16;                                                            \
+        while (bits) {                                                                         \
+            int lane = lowest_bit(bits);                                                       \
+            uint64_t key = key_of(0.0f - row[j + lane], col0 + j + lane);                      \
+            bits &= bits - 1;                                                                  \
+            if (key < hp[0]) {                                                                 \
+                heap_replace_top(hp, kk, key);                                                 \
+                t = score_of(hp[0]);                                                           \
+                SET1;                                                                          \
+            }                                                                                  \
+        }                                                                                      \
+    }                                                                                          \
+    for (; j < w; j++) {                                                                       \
+        float sc = 0.0f - row[j];                                                              \
+        uint64_t key = key_of(sc, col0 + j);                                                   \
+        if (sc <= t && key < hp[0]) {                                                          \
+            heap_replace_top(hp, kk, key);                                                     \
+            t = score_of(hp[0]);                                                               \
+        }                                                                                      \
+    }
+
+static void feed_neg(const float *row, int64_t w, int64_t col0, int64_t kk, uint64_t *hp) {
+#ifdef PS_SSE2
+    __m128 nt;
+    PS_FEED_NEG_BODY(nt = _mm_set1_ps(-t),
+                     (unsigned)_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(row + j), nt))
+                     | (unsigned)_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(row + j + 4), nt)) << 4
+                     | (unsigned)_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(row + j + 8), nt)) << 8
+                     | (unsigned)_mm_movemask_ps(_mm_cmpge_ps(_mm_loadu_ps(row + j + 12), nt)) << 12)
+#else
+    float nt;
+    PS_FEED_NEG_BODY(nt = -t, hits_tail_ge(row + j, nt))
+#endif
+}
+
+#ifdef PS_AVX2
+__attribute__((target("avx2"))) static void feed_neg_avx2(const float *row, int64_t w,
+                                                          int64_t col0, int64_t kk, uint64_t *hp) {
+    __m256 nt;
+    PS_FEED_NEG_BODY(nt = _mm256_set1_ps(-t),
+                     (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j), nt,
+                                                                _CMP_GE_OQ))
+                     | (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(row + j + 8), nt,
+                                                                  _CMP_GE_OQ)) << 8)
+}
+#endif
+
+/* One-sided feed with gathered queries (the list-major scan of the IVF backend): row i of the
+ * h x w block S (row stride ld) holds the products of the query whose heap is heaps + rows[i] * kk
+ * with database rows col0 + j. Scores as in score_n, with the gathered query norms nr (h) and the
+ * column norms nc (w), or both NULL (then feed_neg, with AVX2 where the CPU has it). No item is
+ * skipped (the caller drops the query itself). */
+void ps_feed_rows(const float *S, int64_t h, int64_t w, int64_t ld, const int64_t *rows,
+                  int64_t col0, int64_t kk, uint64_t *heaps, const float *nr, const float *nc) {
+#ifdef PS_AVX2
+    static int avx2 = -1;
+    if (avx2 < 0) avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
+    for (int64_t i = 0; i < h; i++) {
+        const float *row = S + i * ld;
+        uint64_t *hp = heaps + rows[i] * kk;
+        if (!nc) {
+#ifdef PS_AVX2
+            if (avx2) {
+                feed_neg_avx2(row, w, col0, kk, hp);
+                continue;
+            }
+#endif
+            feed_neg(row, w, col0, kk, hp);
+            continue;
+        }
+        float t = score_of(hp[0]), ni = nr[i], v[16];
+        for (int64_t j = 0; j < w; j += 16) {
+            int64_t lanes = j + 16 <= w ? 16 : w - j;
+            score_n(row + j, lanes, ni, nc + j, v);
+            unsigned bits = lanes == 16 ? hits16(v, t, NULL) : hits_tail(v, lanes, t, NULL);
+            while (bits) {
+                int lane = lowest_bit(bits);
+                uint64_t key = key_of(v[lane], col0 + j + lane);
+                bits &= bits - 1;
+                if (key < hp[0]) {
+                    heap_replace_top(hp, kk, key);
+                    t = score_of(hp[0]);
+                }
+            }
+        }
+    }
+}
+
+/* The kk smallest (score, column) keys of every row of the h x w block S (row stride ld), as
+ * heaps (h x kk) for ps_finish, selected in one batch per row (seed_row, no column skipped).
+ * Scores as in score_n with the row norms nr (h) and column norms nc (w), or both NULL. */
+void ps_select_rows(const float *S, int64_t h, int64_t w, int64_t ld, int64_t kk,
+                    uint64_t *heaps, const float *nr, const float *nc, uint64_t *tmp, float *buf) {
+    for (int64_t i = 0; i < h; i++) {
+        score_n(S + i * ld, w, nr ? nr[i] : 0.0f, nc, buf);
+        seed_row(buf, w, 0, -1, kk, heaps + i * kk, tmp);
     }
 }
 

@@ -27,6 +27,7 @@ from .exact import ExactSearcher, query_blocks
 BACKENDS = Registry("kNN backend", builtin_modules=[
     "pairspace.neighbors.backends.faiss_flat",
     "pairspace.neighbors.backends.hnsw",
+    "pairspace.neighbors.backends.ivf",
     "pairspace.neighbors.backends.dask_backend",
 ])
 """The kNN backends by name: ``fn(X, k, metric=..., dtype=..., refine=..., memory_budget=...,

@@ -57,18 +57,27 @@ def index_search(query: Callable[[np.ndarray, int], tuple[np.ndarray, np.ndarray
     distances = np.empty((n, k), dtype=np.float64)
     for s, e in progress_bar(list(query_blocks(n, block_rows)), desc=desc, progress=progress,
                              unit="block"):
-        rows = np.arange(s, e)
         labels, dist = query(prepared_rows(X0, s, e, metric), kk + 1)
-        labels = np.asarray(labels, dtype=np.int64)
-        if refine:
-            cand = drop_self(labels, rows)
-            indices[s:e], distances[s:e] = finish_candidates(X0, rows, cand, k, metric)
-        else:
-            keep = self_mask(labels, rows)
-            cand = labels[keep].reshape(e - s, kk)
-            d = np.asarray(dist, dtype=np.float64)[keep].reshape(e - s, kk)
-            indices[s:e], distances[s:e] = finish_candidates(X0, rows, cand, k, metric, coarse=d)
+        indices[s:e], distances[s:e] = finish_labels(X0, np.arange(s, e), labels,
+                                                     None if refine else dist, k, metric, refine)
     return indices, distances
+
+
+def finish_labels(X0: np.ndarray, rows: np.ndarray, labels: np.ndarray, dist: np.ndarray | None,
+                  k: int, metric: str, refine: bool, sq: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` neighbors of the query ``rows`` from an index's ``kk + 1`` candidates per row
+    (``labels``, with the query itself among them or not): the query is dropped, then the rest are
+    refined in float64 (``refine``) or ordered by the index's distances ``dist``, ties to the lower
+    index; ``sq``: the float64 squared row norms, for the faster refinement)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if refine:
+        return finish_candidates(X0, rows, drop_self(labels, rows), k, metric, sq=sq)
+    keep = self_mask(labels, rows)
+    b, m = labels.shape
+    cand = labels[keep].reshape(b, m - 1)
+    d = np.asarray(dist, dtype=np.float64)[keep].reshape(b, m - 1)
+    return finish_candidates(X0, rows, cand, k, metric, coarse=d)
 
 
 def recall_at_k(approx: np.ndarray, exact: np.ndarray) -> float:

@@ -96,7 +96,7 @@ def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
                                       f"kNN search (hnsw, {metric})")
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, size=min(int(recall_sample), n), replace=False))
-    exact = ExactSearcher(X0, k, metric, dtype, symmetric=False)
+    exact = ExactSearcher(X0, k, metric, dtype, symmetric=False, few_queries=True)
     exact_idx = np.concatenate([exact.search(sample[s : s + 1024])[0]
                                 for s in range(0, sample.size, 1024)])
     recall = recall_at_k(indices[sample], exact_idx)
