@@ -223,8 +223,7 @@ def section_pivf(a: argparse.Namespace) -> dict:
         hits = sum(len(set(mine) & set(want)) for mine, want in
                    zip(res.indices[sample].tolist(), exact.tolist(), strict=True))
         runs.append({"nlist": nlist, "wall_s": wall, "peak_growth_mb": _hwm_mb() - base,
-                     "recall_sample_of_all": hits / exact.size, "info": res.to_dict()["info"],
-                     "recall_reported": res.recall})
+                     "recall_sample_of_all": hits / exact.size, "info": res.to_dict()})
     return {"runs": runs, "sample": int(sample.size), "target_recall": a.target_recall}
 
 
@@ -295,7 +294,7 @@ def main() -> None:
     p.add_argument("--ef", type=int, nargs="+", default=[16, 24, 32, 48, 64, 96, 128])
     p.add_argument("--nlist", type=int, default=2048)
     p.add_argument("--nprobe", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32, 64])
-    p.add_argument("--pivf-nlist", type=int, nargs="+", default=[1000, 1600, 2530])
+    p.add_argument("--pivf-nlist", type=int, nargs="+", default=[700, 1000, 1600, 2530])
     p.add_argument("--sample", type=int, default=2000)
     p.add_argument("--target-recall", type=float, default=0.95)
     p.add_argument("--curve-n", type=int, default=30_000)
@@ -318,7 +317,10 @@ def main() -> None:
             cmd += [f"--{opt.replace('_', '-')}", str(getattr(a, opt))]
         cmd += ["--ef", *map(str, a.ef), "--nprobe", *map(str, a.nprobe),
                 "--pivf-nlist", *map(str, a.pivf_nlist)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        if run.returncode:
+            raise SystemExit(f"section {sec} failed:\n{run.stderr}")
+        out = run.stdout
         res[sec] = json.loads(out.strip().splitlines()[-1])
         res[sec]["load_after"] = _loadavg()
         print(sec, json.dumps(res[sec]), flush=True)

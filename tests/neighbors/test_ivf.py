@@ -112,13 +112,19 @@ def test_probes_are_the_best_centroids_with_the_best_first():
     np.testing.assert_array_equal(np.sort(got, axis=1), np.sort(want, axis=1))
 
 
-def test_the_recall_estimate_counts_the_neighbors_in_probed_lists():
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_recall_estimate_counts_the_neighbors_in_probed_lists(ties):
     """``found[p - 1]`` is the share of the tuning queries' exact neighbors whose list ranks
-    below ``p`` among the query's centroids (brute force by sorting each query's scores), and
-    the chosen ``nprobe`` is the first whose lower confidence bound reaches the target."""
+    below ``p`` among the query's centroids (brute force by sorting each query's scores, equal
+    scores ranked by list id), and the chosen ``nprobe`` is the first whose lower confidence
+    bound reaches the target. ``ties``: small integer rows, so many centroids tie."""
     rng = np.random.default_rng(2)
-    Pq = rng.standard_normal((60, 6)).astype(np.float32)
-    C = rng.standard_normal((30, 6)).astype(np.float32)
+    if ties:
+        Pq = rng.integers(-1, 2, size=(60, 6)).astype(np.float32)
+        C = rng.integers(-1, 2, size=(30, 6)).astype(np.float32)
+    else:
+        Pq = rng.standard_normal((60, 6)).astype(np.float32)
+        C = rng.standard_normal((30, 6)).astype(np.float32)
     lists = rng.integers(0, 30, size=(60, 4))
     nprobe, found = ivf.probes_for_recall(Pq, lists, C, None, None, 0.8)
     ranked = np.argsort(-(Pq @ C.T), axis=1, kind="stable")

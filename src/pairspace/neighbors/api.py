@@ -3,7 +3,7 @@
 One search of the ``K`` nearest neighbors serves every ``k <= K`` and every kNN measure
 (:func:`pairspace.nngs_curve`, mutual kNN, CKNNA, permutation tests). The default backend is the
 exact blocked search of :mod:`pairspace.neighbors.exact`; the others (``"faiss"``, ``"hnsw"``,
-``"dask"``) are reached through the same :func:`knn` call, registered in :data:`BACKENDS`, and an
+``"ivf"``, ``"dask"``) are reached through the same :func:`knn` call, registered in :data:`BACKENDS`, and an
 approximate backend always reports its measured recall.
 """
 
@@ -175,8 +175,9 @@ def knn(
         Fixed number of query rows per block (overrides the budget).
     backend : str
         ``"exact"`` (default), ``"faiss"`` (exact flat index), ``"hnsw"`` (approximate, with
-        measured recall), ``"dask"`` (exact, query blocks as tasks on a cluster), or another
-        registered backend (see :func:`register_backend`).
+        measured recall), ``"ivf"`` (approximate: k-means lists, probes chosen for
+        ``target_recall``, measured recall), ``"dask"`` (exact, query blocks as tasks on a
+        cluster), or another registered backend (see :func:`register_backend`).
     progress : bool or None
         Show a progress bar (``None``: only on an interactive terminal).
     **backend_options

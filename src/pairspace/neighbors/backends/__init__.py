@@ -1,9 +1,11 @@
-"""kNN backends reached through :func:`pairspace.knn` (``backend="faiss"``, ``"hnsw"``, ``"dask"``).
+"""kNN backends reached through :func:`pairspace.knn` (``backend="faiss"``, ``"hnsw"``, ``"ivf"``,
+``"dask"``).
 
 Each module is imported on first use, so faiss, hnswlib and dask stay optional
 (``pip install 'pairspace[scale]'``). Every backend returns the same :class:`pairspace.KNNResult`
 as exact search: neighbors by ``(float64 distance, index)``, the item itself excluded. The
-approximate ``"hnsw"`` backend also measures its recall against exact search.
+approximate ``"hnsw"`` and ``"ivf"`` backends also measure their recall against exact search
+(``"ivf"`` is pairspace's own, with no extra dependency; it chooses its probes for a target recall).
 """
 
 from __future__ import annotations

@@ -52,13 +52,14 @@ CONFIDENCE_Z = 1.645  # nprobe meets the target recall with about 95 % one-sided
 
 
 def default_nlist(n: int) -> int:
-    """``round(2.5 sqrt(n))`` lists, at most ``n``.
+    """``round(1.6 sqrt(n))`` lists, at most ``n``.
 
     Fewer than faiss's rule of thumb (4 to 16 sqrt(n)): here every query's probes and the k-means
-    are a real share of the time. On GloVe 400k (cosine, k = 10, recall 0.958 either way), 1,600
-    lists took 15.7 s and 2,530 lists 19.5 s (``benchmarks/bench_glove.py``).
+    are a real share of the time. On GloVe 400k (cosine, k = 10, target recall 0.95; measured
+    recall 0.953-0.960 on 2,000 words), whole calls with 700 / 1,000 / 1,600 / 2,530 lists took
+    18.1 / 15.2-16.4 / 17.0-17.8 / 19.2 s (``benchmarks/bench_glove.py``, 2-core AMD EPYC).
     """
-    return int(max(1, min(n, round(2.5 * np.sqrt(n)))))
+    return int(max(1, min(n, round(1.6 * np.sqrt(n)))))
 
 
 def scores(Q: np.ndarray, W: np.ndarray, q_norms: np.ndarray | None,
@@ -121,19 +122,19 @@ def probes_for_recall(Pq: np.ndarray, lists: np.ndarray, C: np.ndarray,
 
     ``lists[q]`` holds the lists of the exact neighbors of query ``q`` (rows ``Pq``).
     ``rank_q(l)`` counts the centroids with a smaller ``(score, list)`` than list ``l`` for query
-    ``q``; a neighbor in list ``l`` is scanned iff ``rank_q(l) < nprobe``. With the recall
+    ``q`` (its position in a stable sort of the query's scores: an ``m x nlist`` array, whatever
+    ``k``); a neighbor in list ``l`` is scanned iff ``rank_q(l) < nprobe``. With the recall
     :math:`r_q(p)` of each of the :math:`m` tuning queries, ``nprobe`` is the smallest :math:`p`
     with :math:`\bar r(p) - z\, s(p) / \sqrt{m} \ge` ``target`` (:math:`s`: the standard
     deviation of :math:`r_q(p)` over the queries; ``z = 1.645``: the target is met on the whole
     space with about 95 % confidence).
     """
-    S = scores(Pq, C, q_norms, c_norms)
-    own = np.take_along_axis(S, lists, axis=1)
     m, k = lists.shape
     nlist = C.shape[0]
-    ids = np.arange(nlist)
-    ranks = ((S[:, None, :] < own[:, :, None])
-             | ((S[:, None, :] == own[:, :, None]) & (ids < lists[:, :, None]))).sum(axis=2)
+    by_score = np.argsort(scores(Pq, C, q_norms, c_norms), axis=1, kind="stable")
+    rank_of = np.empty_like(by_score)  # the inverse permutation: the rank of every list
+    np.put_along_axis(rank_of, by_score, np.broadcast_to(np.arange(nlist), by_score.shape), axis=1)
+    ranks = np.take_along_axis(rank_of, lists, axis=1)
     per_query = np.zeros((m, nlist))
     np.add.at(per_query, (np.repeat(np.arange(m), k), ranks.ravel()), 1.0 / k)
     per_query = per_query.cumsum(axis=1)  # r_q(p) at index p - 1
@@ -290,7 +291,7 @@ def knn_ivf(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
         Working dtype of the exact search that tunes and measures the recall; the lists are
         scanned in float32.
     nlist : int, optional
-        Number of k-means lists (default :func:`default_nlist`, ``round(2.5 sqrt(n))``).
+        Number of k-means lists (default :func:`default_nlist`, ``round(1.6 sqrt(n))``).
     nprobe : int, optional
         Lists scanned per query; default: the smallest with estimated recall at or above
         ``target_recall`` on ``tune_sample`` queries (see the module docstring).
