@@ -86,11 +86,15 @@ def blas_one_thread() -> contextlib.AbstractContextManager | None:
     return one_thread()
 
 
-def largest_products(Q: np.ndarray, W: np.ndarray, kk: int, block_rows: int = 2048
+def largest_products(Q: np.ndarray, W: np.ndarray, kk: int, block_rows: int = 512
                      ) -> tuple[np.ndarray, np.ndarray] | None:
     """The ``kk`` rows of ``W`` with the largest products ``Q @ W.T`` for every row of ``Q`` (float32),
     as ``(products, indices)`` of shape (len(Q), kk), largest first and ties to the lower index
-    (the order of ``numpy.argmax``); None without the C kernels (see :func:`smallest_scores`)."""
+    (the order of ``numpy.argmax``); None without the C kernels (see :func:`smallest_scores`).
+
+    ``block_rows = 512``: a 1 MiB block of products stays in the core's cache while the heaps read
+    it; for the 3CosAdd products (15,000 x 30,000, d = 50, ``kk = 8``) on a 2-core AMD EPYC this
+    took 0.51-0.53 s against 0.68-0.76 s with 2,048 (256: 0.70 s, 1,024: 0.59 s)."""
     best = smallest_scores(Q, W, kk, block_rows=block_rows)
     if best is None:
         return None
