@@ -3,8 +3,8 @@
 One search of the ``K`` nearest neighbors serves every ``k <= K`` and every kNN measure
 (:func:`pairspace.nngs_curve`, mutual kNN, CKNNA, permutation tests). The default backend is the
 exact blocked search of :mod:`pairspace.neighbors.exact`; the others (``"faiss"``, ``"hnsw"``,
-``"ivf"``, ``"dask"``) are reached through the same :func:`knn` call, registered in :data:`BACKENDS`, and an
-approximate backend always reports its measured recall.
+``"ivf"``, ``"dask"``) are reached through the same :func:`knn` call, registered in
+:data:`BACKENDS`, and an approximate backend always reports its measured recall.
 """
 
 from __future__ import annotations
