@@ -2,7 +2,8 @@
 
 Measure how alike two paired spaces are and at which scale (NNGS with its chance level, beside the
 usual baselines), relate that similarity to analogy and zero-shot accuracy, and train and audit
-projection heads on frozen backbones. See ``shared/DESIGN.md`` for the architecture.
+projection heads on frozen backbones. The documentation (``make docs``, its *Design* page) describes
+the architecture.
 
 ``import pairspace`` is instant: every public function and every subpackage is loaded on first use
 (a module ``__getattr__``), so ``import pairspace`` imports none of torch, matplotlib, scipy.stats or
@@ -14,6 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+#: The package version: the one source (``pyproject.toml`` reads it, ``pairspace --version`` prints it).
 __version__ = "0.1.0"
 
 # Public name -> the module that defines it (imported on first access).

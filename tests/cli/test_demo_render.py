@@ -10,7 +10,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from pairspace.cli.demo import render_audio_demo, zeroshot_rows  # noqa: E402
+from pairspace.cli.demo import render_audio_demo  # noqa: E402
+from pairspace.report.audio_demo import zeroshot_rows  # noqa: E402
 from pairspace.studies.audio_demo import MODELS, SCHEMA, AudioDemoResult  # noqa: E402
 
 
@@ -19,7 +20,8 @@ class _Study:
     correlations = {"nngs": {"pearson": 0.33, "pearson_p": 0.28, "spearman": 0.46, "spearman_p": 0.1}}
 
     def to_dict(self) -> dict:
-        return {"per_template": self.per_template, "correlations": self.correlations}
+        corr = {m: {**c, "pearson_ci_low": 0.1, "pearson_ci_high": 0.5} for m, c in self.correlations.items()}
+        return {"settings": {"k": 3}, "templates": self.per_template, "correlations": corr}
 
 
 def _result() -> AudioDemoResult:
@@ -33,7 +35,7 @@ def _result() -> AudioDemoResult:
     return AudioDemoResult(
         dataset={"root": "/d", "n_clips": 16, "n_captions": 32, "seen_classes": ["a", "b"],
                  "unseen_classes": ["c", "d", "e", "f"]},
-        encoders={"audio": {"name": "logmel"}, "text": {"name": "minilm"}, "embeddings": {}},
+        encoders={"audio": {"encoder": "logmel"}, "text": {"encoder": "<b>minilm</b>"}, "embeddings": {}},
         train_config={"epochs": 40}, results=results, template_study=_Study(), n_templates=13,
         run_dirs={"infonce": "/o/run-infonce"},
         run_configs={"soft": {"loss": "soft", "teacher": "/o/run-infonce"}},
@@ -61,6 +63,8 @@ def test_rendered_tables_show_every_model_and_number() -> None:
     assert re.search(r"^trained, infonce +0\.250 ", text, re.M) and "a sound of {}.  0.125" in text
     assert re.search(r"^soft \(backbone targets, not the paper's\) +0\.500 ", text, re.M)
     assert "0.330" in text and "0.460" in text
+    assert "p = " not in text and "2.8e-01" in text and "1.0e-01" in text  # p-values: one format
+    assert re.search(r"^total +1\.0 *$", text, re.M)  # timings as a table, not a dict
 
 
 def test_report_writes_json_and_template_report(tmp_path: Path, monkeypatch) -> None:
@@ -76,3 +80,6 @@ def test_report_writes_json_and_template_report(tmp_path: Path, monkeypatch) -> 
     files = write_audio_demo(_result(), tmp_path / "out")
     assert json.loads(files["json"].read_text())["schema"] == SCHEMA
     assert files["template-study/markdown"] == tmp_path / "out" / "template-study" / "report.md"
+    page = files["html"].read_text()
+    assert "&lt;b&gt;minilm&lt;/b&gt;" in page and "<b>minilm" not in page  # escaped
+    assert "2.8e-01" in page  # the one p-value format

@@ -9,9 +9,6 @@ from typing import Any
 from ._common import add_command, check_out_dir, nonneg_int
 from ._render import table
 
-ZEROSHOT_HEADERS = ["model", "top1", "top5", "bal.acc", "chance", "family top1", "family chance",
-                    "t2a R@1", "t2a R@10", "a2t R@1", "a2t R@10"]
-
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "demo", help="run the main study on the embedded default data",
@@ -48,19 +45,10 @@ def run_default(args: argparse.Namespace) -> int:
     return run_study(ns, Path(args.out))
 
 
-def zeroshot_rows(results: dict[str, Any]) -> list[tuple]:
-    """One table row per model: zero-shot, family zero-shot and retrieval on the unseen classes."""
-    rows = []
-    for name, res in results.items():
-        z, f, r = res["zeroshot"], res["zeroshot_family"], res["retrieval"]
-        rows.append((name, z["top1"], z["top5"], z["balanced_accuracy"], z["chance"], f["top1"],
-                     f["chance"], r["text_to_audio"]["R@1"], r["text_to_audio"]["R@10"],
-                     r["audio_to_text"]["R@1"], r["audio_to_text"]["R@10"]))
-    return rows
-
-
 def render_audio_demo(result: Any) -> str:
     """The demo's tables as printed."""
+    from ..report.audio_demo import ZEROSHOT_HEADERS, zeroshot_rows
+    from ..report.format import format_p, timings_rows
     from ..studies.audio_demo import BEST
 
     doc = result.to_dict()
@@ -73,9 +61,10 @@ def render_audio_demo(result: Any) -> str:
     lines.append(table(["template", "nngs@3", "top1"],
                        [(r["template"], r["nngs"], r["accuracy"]) for r in study.per_template], digits=3))
     lines.append(table(["measure", "pearson", "p", "spearman", "p"],
-                       [(m, c["pearson"], c["pearson_p"], c["spearman"], c["spearman_p"])
+                       [(m, c["pearson"], format_p(c["pearson_p"]), c["spearman"], format_p(c["spearman_p"]))
                         for m, c in study.correlations.items()], digits=3))
-    lines.append(f"\nTimings (s): {result.timings_s}")
+    lines.append("\nRun time:")
+    lines.append(table(["stage", "seconds"], [(k, f"{v:.1f}") for k, v in timings_rows(result.timings_s)]))
     return "\n".join(lines)
 
 
@@ -90,6 +79,6 @@ def run_audio(args: argparse.Namespace) -> int:
     files = write_audio_demo(result, args.out)
     out = Path(args.out)
     report = [p.name for role, p in files.items() if role.startswith("template-study/")]
-    print(f"wrote {out / 'audio_demo.json'} and the template-study report ({', '.join(report)}) "
-          f"in {out / 'template-study'}")
+    print(f"wrote {files['html']}, {out / 'audio_demo.json'}, its figures and the template-study "
+          f"report ({', '.join(report)}) in {out / 'template-study'}")
     return 0

@@ -200,3 +200,55 @@ def write_report(result: AnalogyStudy, out: str | os.PathLike[str]) -> dict[str,
     page = render_html(result, [paths["scatter"], paths["curves"]])
     paths["html"] = atomic_write_bytes(out / "report.html", page.encode())
     return paths
+
+
+def docs_markdown(doc: dict[str, Any]) -> str:
+    """The documentation's result section from a ``pairspace.analogy/1`` document (MyST Markdown).
+
+    Every number comes from ``doc``; the figures are the ``scatter.png`` and ``curves.png`` written
+    beside it in ``docs/results/analogy/``.
+    """
+    from .format import format_interval, format_number, format_p, markdown_table
+
+    p = doc["params"]
+    k = p["k"]
+    k_text = f"k = {k} n (a fraction of each category's n)" if isinstance(k, float) else f"k = {k}"
+    proto = p["protocol"]
+    corr_col = "accuracy_paper" if proto == "paper" else "accuracy_standard"
+    lines = [f"Vectors `{p['vectors']}` ({p['n_words']:,} words, {p['dim']}-D); questions "
+             f"`{p['questions']}` ({p['n_categories']} categories); metric {p['metric']}, {k_text}; "
+             f"accuracy protocol `{proto}`; {p['n_boot']} bootstrap resamples of the categories "
+             f"(seed {p['seed']}).", ""]
+    cols = ["category", "group", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka",
+            "accuracy_paper", "accuracy_standard"]
+    rows = [[r[c] for c in cols] for r in doc["categories"]]
+    lines += ["**Per category**", "",
+              markdown_table([DISPLAY_COLUMNS[c] + (" *" if c == corr_col else "") for c in cols],
+                             rows, digits=3), "",
+              "`*` the accuracy correlated below.", ""]
+    conf = None
+    crow = []
+    for m, d in doc["correlations"].items():
+        for kind, c in d.items():
+            conf = c["confidence"]
+            crow.append([_MEASURE_LABELS.get(m, m), kind, c["statistic"], format_p(c["pvalue"]),
+                         format_interval(*c["ci"])])
+    lines += [f"**Similarity against accuracy across the {len(doc['categories'])} categories**", "",
+              markdown_table(["measure", "correlation", "coefficient", "p",
+                              f"{round(100 * (conf or 0.95))}% bootstrap interval"], crow, digits=3), ""]
+    nngs_p = doc["correlations"]["nngs"]["pearson"]
+    lines += [f"NNGS against accuracy: Pearson r = {format_number(nngs_p['statistic'])} "
+              f"{format_interval(*nngs_p['ci'])}, p = {format_p(nngs_p['pvalue'])}.", ""]
+    ev = doc["evaluation_3cosadd"]
+    lines += [f"**3CosAdd over the {ev['restrict_vocab']:,} most frequent words**", "",
+              markdown_table(["pool", "questions", "out of vocabulary", "accuracy"],
+                             [[ev[s]["name"], ev[s]["n_questions"], ev[s]["n_oov"], ev[s]["accuracy"]]
+                              for s in ("semantic", "syntactic", "overall")]), ""]
+    for name, why in doc.get("skipped", {}).items():
+        lines.append(f"Skipped `{name}`: {why}")
+    lines += ["```{figure} ../results/analogy/scatter.png",
+              ":alt: similarity against accuracy, one point per category", "",
+              "Similarity against analogy accuracy, one point per category.", "```", "",
+              "```{figure} ../results/analogy/curves.png", ":alt: NNGS against k per category", "",
+              "NNGS against k per category, with its chance level.", "```"]
+    return "\n".join(lines) + "\n"

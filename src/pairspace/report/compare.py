@@ -125,3 +125,45 @@ def write_compare_report(out: str | os.PathLike[str], result: Any, title: str) -
                                      doc["disagreement"]["most_disagreeing"])
     files["html"] = write_html(out / "report.html", compare_report_html(doc, files["curve"], title))
     return files
+
+
+def docs_markdown(doc: dict[str, Any]) -> str:
+    """The documentation's result section from a ``pairspace.compare/2`` document (MyST Markdown).
+
+    Every number comes from ``doc``; the figure is the ``curve.png`` written beside it in
+    ``docs/results/compare/``.
+    """
+    from .format import format_interval, format_number, format_p, markdown_table
+
+    inp, st = doc["inputs"], doc["settings"]
+    lines = [f"Inputs `{inp['x']}` and `{inp['y']}`: n = {inp['n']:,} paired items, "
+             f"{inp['dx']}-D and {inp['dy']}-D, rows aligned by {inp['aligned_by']}; metric "
+             f"{st['metric']}/{st['metric_y']}, chance level `{st['chance']}`; "
+             f"{st['permutations']} permutations of the pairing, {st['bootstrap']} resamples for "
+             f"{round(100 * st['level'])}% intervals (seed {st['seed']}).", ""]
+    rows = [[r["measure"], "\u2013" if r["k"] is None else r["k"], r["value"],
+             "higher" if r["higher_is_similar"] else "lower", format_p(r["p_value"]),
+             format_interval(r["null_q025"], r["null_q975"]), format_interval(r["ci_low"], r["ci_high"])]
+            for r in doc["results"]]
+    lines += ["**Measures**", "",
+              markdown_table(["measure", "k", "value", "more similar", "p", "null 2.5-97.5%",
+                              f"{round(100 * st['level'])}% interval"], rows,
+                             align=["l", "r", "r", "l", "r", "l", "l"]), "",
+              "p = (1 + number of permutations at least as similar) / (1 + permutations), so "
+              f"{st['permutations']} permutations cannot give less than "
+              f"{format_p(1 / (1 + st['permutations']))}.", ""]
+    c = doc["curve"]
+    ks = [k for k in st["ks"] if k - 1 < len(c["k"])]
+    lines += ["**NNGS at the reported k**", "",
+              markdown_table(["k", "NNGS", "chance", "normalized"],
+                             [[k, c["nngs"][k - 1], c["chance"][k - 1], c["normalized"][k - 1]]
+                              for k in ks], digits=4), ""]
+    d = doc["disagreement"]
+    lines += [f"At k = {d['k']}, the mean Jaccard of the two neighborhoods of an item is "
+              f"{format_number(d['mean_jaccard'])} (median {format_number(d['jaccard_median'])}); "
+              f"{format_number(100 * d['fraction_no_shared'], 1)}% of the items share no neighbor. "
+              f"The {len(d['most_disagreeing'])} most disagreeing items are listed in `report.html`.",
+              "", "```{figure} ../results/compare/curve.png", ":alt: NNGS against k", "",
+              "NNGS (log scale) and normalized NNGS against k, with the chance level and the "
+              "permutation-null band.", "```"]
+    return "\n".join(lines) + "\n"

@@ -1,9 +1,15 @@
-"""Plots for reports (matplotlib with the headless Agg backend)."""
+"""Plots for reports (matplotlib with the headless Agg backend).
+
+Every ``plot_*`` function draws into ``ax`` when one is given (so that a notebook or a larger figure
+can place it) or into a new figure, and returns the :class:`matplotlib.figure.Figure`; saving is a
+separate step (:func:`save_figure`, or ``path=`` where a function offers it).
+"""
 
 from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +20,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .io import atomic_write_bytes  # noqa: E402
 
+__all__ = ["k_axis", "plot_confusion", "plot_nngs_curve", "plot_training_curves",
+           "plot_validation_recall", "save_figure"]
+
 
 def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 130) -> Path:
     """Save a figure atomically as PNG and close it."""
@@ -21,6 +30,14 @@ def save_figure(fig: Any, path: str | os.PathLike[str], dpi: int = 130) -> Path:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return atomic_write_bytes(path, buf.getvalue())
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
+    """``(figure, axes)``: the given axes and their figure, or a new figure with one axes."""
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
 
 
 def k_axis(ax: Any, k: Any) -> None:
@@ -36,17 +53,26 @@ def k_axis(ax: Any, k: Any) -> None:
     ax.grid(alpha=0.3, which="both")
 
 
-def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title: str = "") -> Path:
+def plot_nngs_curve(curves: Mapping[str, Any], path: str | os.PathLike[str] | None = None,
+                    title: str = "", *, ax: Any = None) -> Any:
     """NNGS against k for one or more curves, with the chance level.
 
     Parameters
     ----------
     curves : dict
         Label -> :class:`~pairspace.measures.nngs.NNGSCurve`.
-    path : path-like
-        Output PNG.
+    path : path-like, optional
+        Also save the figure there as PNG (and close it).
+    title : str, optional
+        Axes title.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    fig, ax = _axes(ax, (6.4, 4.2))
     chance_drawn = set()
     for label, c in curves.items():
         ax.plot(c.k, c.nngs, lw=1.8, label=label)
@@ -61,4 +87,113 @@ def plot_nngs_curve(curves: dict[str, Any], path: str | os.PathLike[str], title:
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
-    return save_figure(fig, path)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def _series(history: Sequence[Mapping[str, Any]], key: str) -> tuple[list[float], list[float]]:
+    pts = [(float(r["epoch"]) + 1, float(r[key])) for r in history
+           if r.get(key) is not None and r.get("epoch") is not None]
+    return [p[0] for p in pts], [p[1] for p in pts]
+
+
+def plot_training_curves(histories: Mapping[str, Sequence[Mapping[str, Any]]], ax: Any = None,
+                         best_epochs: Mapping[str, int | None] | None = None) -> Any:
+    """Training (dashed) and validation (solid) loss against the epoch, one colour per run.
+
+    Parameters
+    ----------
+    histories : dict
+        Run label -> its ``metrics.jsonl`` records (``epoch``, ``train_loss``, ``val_loss``).
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+    best_epochs : dict, optional
+        Run label -> the selected epoch (0-based), marked with a dot on its validation curve.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax, (6.4, 4.2))
+    for i, (label, hist) in enumerate(histories.items()):
+        color = f"C{i}"
+        ex, ey = _series(hist, "train_loss")
+        ax.plot(ex, ey, ls="--", lw=1.2, color=color, label=f"{label}: train")
+        vx, vy = _series(hist, "val_loss")
+        if vx:
+            ax.plot(vx, vy, lw=1.8, color=color, label=f"{label}: validation")
+            best = (best_epochs or {}).get(label)
+            if best is not None and best + 1 in vx:
+                ax.plot([best + 1], [vy[vx.index(best + 1)]], "o", color=color, ms=5)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (log scale)")
+    ax.set_yscale("log")  # losses of different kinds (InfoNCE, soft targets) differ in scale
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    return fig
+
+
+def plot_validation_recall(histories: Mapping[str, Sequence[Mapping[str, Any]]], ax: Any = None,
+                           key: str = "val_r1_a2t") -> Any:
+    """A validation metric (audio-to-text R@1 by default) against the epoch, one line per run.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig, ax = _axes(ax, (6.4, 4.2))
+    for i, (label, hist) in enumerate(histories.items()):
+        x, y = _series(hist, key)
+        if x:
+            ax.plot(x, y, lw=1.8, color=f"C{i}", label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel({"val_r1_a2t": "validation R@1, audio to text"}.get(key, key))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+def plot_confusion(matrix: Any, class_names: Sequence[str], ax: Any = None, normalize: bool = True,
+                   title: str = "") -> Any:
+    """A confusion matrix (rows: true class, columns: predicted class), rows normalized to recall.
+
+    Parameters
+    ----------
+    matrix : array-like, shape (C, C)
+        Counts, row = true class, column = predicted class.
+    class_names : sequence of str
+        The C class names, in the matrix's order.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure (sized to the class count).
+    normalize : bool, default True
+        Divide each row by its count (each cell: the fraction of that class predicted as the column).
+    title : str, optional
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=float)
+    if normalize:
+        rows = m.sum(axis=1, keepdims=True)
+        m = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
+    n = len(class_names)
+    size = min(14.0, max(4.0, 0.26 * n + 2.0))
+    fig, ax = _axes(ax, (size + 1.2, size))
+    im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1 if normalize else None, interpolation="nearest")
+    ax.set_xticks(range(n))
+    ax.set_yticks(range(n))
+    fs = 8 if n <= 20 else 6 if n <= 50 else 4
+    ax.set_xticklabels(class_names, rotation=90, fontsize=fs)
+    ax.set_yticklabels(class_names, fontsize=fs)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02,
+                 label="fraction of the true class" if normalize else "items")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig

@@ -176,3 +176,58 @@ def write_template_report(result: TemplateStudyResult, out: str | os.PathLike[st
             "csv": atomic_write_bytes(out / "templates.csv", render_csv(result).encode()),
             "scatter": plot_template_scatter(result, out / "scatter.png"),
             "curves": plot_template_curves(result, out / "curves.png")}
+
+
+def template_markdown(doc: dict[str, Any], figures: str | None = None) -> str:
+    """The template study's tables from a ``pairspace.template_study/1`` document (MyST Markdown).
+
+    Parameters
+    ----------
+    doc : dict
+        The study's JSON document.
+    figures : str, optional
+        The folder (relative to a docs page) of the study's ``scatter.png`` and ``curves.png``;
+        unset: no figures.
+    """
+    from .format import format_interval, format_number, format_p, markdown_table
+
+    s = doc["settings"]
+    ens = doc["ensemble"]
+    lines = [f"{s['n_templates']} templates, {s['n_classes']} classes, {s['n_items']:,} media items; "
+             f"metric {s['metric']}, k = {s['k']} (NNGS chance {format_number(s['chance_nngs'], 4)}, "
+             f"accuracy chance {format_number(s['chance_accuracy'], 4)})"
+             f"{'; shuffled control' if s['shuffle_pairs'] else ''}. Templates: "
+             f"{md_escape(s.get('templates_source', '-'))}; class names: "
+             f"{md_escape(s.get('class_names_source', '-'))}. The ensemble of all templates: top-1 "
+             f"{format_number(ens['top1'])}, top-5 {format_number(ens['top5'])}.", ""]
+    n_boot = s.get("n_boot", "-")
+    rows = [[_LABELS.get(m, m), c["pearson"], format_p(c["pearson_p"]),
+             format_interval(c["pearson_ci_low"], c["pearson_ci_high"]), c["spearman"],
+             format_p(c["spearman_p"]), format_interval(c["spearman_ci_low"], c["spearman_ci_high"])]
+            for m, c in doc["correlations"].items()]
+    lines += [f"**Similarity against single-template top-1 across templates** (95% bootstrap "
+              f"intervals over the templates, {n_boot} resamples)", "",
+              markdown_table(["measure", "Pearson", "p", "95% interval", "Spearman", "p",
+                              "95% interval"], rows, align=["l", "r", "r", "l", "r", "r", "l"]), ""]
+    nn = doc["correlations"].get("nngs")
+    if nn:
+        lines += [f"NNGS@{s['k']} against accuracy: Pearson r = {format_number(nn['pearson'])} "
+                  f"{format_interval(nn['pearson_ci_low'], nn['pearson_ci_high'])}, "
+                  f"p = {format_p(nn['pearson_p'])}.", ""]
+    rows = [[md_escape(r["template"]), md_escape(r["group"]) or "\u2013", r["nngs"], r["linear_cka"],
+             r["mutual_knn"], r["accuracy"]] for r in doc["templates"]]
+    lines += ["**Per template**", "",
+              markdown_table(["template", "group", f"NNGS@{s['k']}", "linear CKA",
+                              f"mutual kNN@{s['k']}", "top-1"], rows,
+                             align=["l", "l", "r", "r", "r", "r"]), ""]
+    if figures:
+        lines += [f"```{{figure}} {figures}/scatter.png", ":alt: similarity against accuracy", "",
+                  "Each template's similarity against its zero-shot top-1.", "```", "",
+                  f"```{{figure}} {figures}/curves.png", ":alt: NNGS curves of every template", "",
+                  "NNGS against k for every template, coloured by its accuracy.", "```"]
+    return "\n".join(lines) + "\n"
+
+
+def docs_markdown(doc: dict[str, Any]) -> str:
+    """The documentation's result section of ``docs/results/templates/`` (MyST Markdown)."""
+    return template_markdown(doc, figures="../results/templates")

@@ -141,6 +141,8 @@ def evaluate_unseen(
     keys = ("top1", "top5", "balanced_accuracy", "chance", "n", "n_classes")
     out = {
         "zeroshot": {k: zs[k] for k in keys},
+        # counts, row = true class, column = predicted class, in the order of ``classes``
+        "confusion": np.asarray(zs["confusion"]).tolist(),
         "retrieval": {
             d: {k: rt[d][k] for k in ("R@1", "R@5", "R@10", "mAP@10", "median_rank")}
             for d in ("text_to_audio", "audio_to_text")
@@ -167,7 +169,8 @@ class AudioDemoResult:
         The shared training configuration (the loss and the teacher vary per run).
     results : dict
         Model label (:data:`MODELS`) -> ``zeroshot``, ``zeroshot_family`` and ``retrieval`` metrics on
-        the unseen instruments.
+        the unseen instruments, and the zero-shot ``confusion`` counts (row = true class, column =
+        predicted class, in the order of ``dataset["unseen_classes"]``).
     template_study : TemplateStudyResult
         The template study on the trained InfoNCE model.
     n_templates : int

@@ -4,8 +4,8 @@ Every encoder takes audio file paths (decoded by :mod:`pairspace.data.audio`), o
 waveforms already at the encoder's sample rate, and brings each clip to a fixed length with the
 documented crop/tile policy of :func:`pairspace.data.audio.fix_length` (centre crop of long clips,
 repeat-padding of short ones by default; random crops only with a seed, and then the crop of a file
-depends on the seed and the file's path only, so it does not change with batching). :meth:`encode` raises an
-:class:`~pairspace.data.audio.AudioReadError` naming the first bad file; :meth:`encode_report`
+depends on the seed and the file's path only, so it does not change with batching). ``encode()`` raises an
+:class:`~pairspace.data.audio.AudioReadError` naming the first bad file; ``encode_report()``
 embeds what it can, and returns the bad files with their reasons.
 
 Registered names
