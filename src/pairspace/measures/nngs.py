@@ -39,6 +39,9 @@ import numpy as np
 from .._validation import check_metric, check_pair, resolve_k, rows_per_block
 from ..neighbors import KNNResult, knn_pair
 
+#: The chance-level methods of NNGS (see :func:`nngs_chance`).
+CHANCE_METHODS = ("exact", "approx")
+
 OVERLAP_MEMORY_BUDGET = 4 * 2**20
 """Scratch bytes of one block of :func:`overlap_counts` (small, so a block stays in cache)."""
 
@@ -152,7 +155,7 @@ def checked_pair(X: Any, Y: Any, metric: str, metric_y: str | None = None,
     check_metric(metric)
     if metric_y is not None:
         check_metric(metric_y, "metric_y")
-    if chance is not None and chance not in ("exact", "approx"):
+    if chance is not None and chance not in CHANCE_METHODS:
         raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
     return check_pair(X, Y, dtype=None)
 
@@ -243,7 +246,7 @@ def nngs_chance(n: int, k: int | float | Sequence[int] | np.ndarray,
     n = int(n)
     if n < 3:
         raise ValueError(f"the chance level needs n >= 3 items; got {n}")
-    if method not in ("exact", "approx"):
+    if method not in CHANCE_METHODS:
         raise ValueError(f"method must be 'exact' or 'approx'; got {method!r}")
     scalar = np.ndim(k) == 0
     ks = np.array([resolve_k(k, n)] if scalar else [resolve_k(int(v), n) for v in np.ravel(k)],
@@ -333,6 +336,16 @@ class NNGSCurve:
             "normalized": clean(self.normalized),
             "recall_x": self.recall_x, "recall_y": self.recall_y,
         }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NNGSCurve:
+        """The inverse of :meth:`to_dict` (None becomes NaN)."""
+        def arr(key: str) -> np.ndarray:
+            return np.array([np.nan if v is None else v for v in d[key]], dtype=np.float64)
+
+        return cls(np.asarray(d["k"], dtype=np.int64), arr("nngs"), arr("chance"), arr("normalized"),
+                   int(d["n"]), d["metric"], d["metric_y"], d["chance_method"], d.get("recall_x"),
+                   d.get("recall_y"))
 
 
 def normalize(value: np.ndarray | float, chance: np.ndarray | float) -> np.ndarray:
