@@ -39,9 +39,7 @@ import numpy as np
 from .._validation import check_metric, check_pair, resolve_k, rows_per_block
 from ..neighbors import KNNResult, knn_pair
 
-#: The chance-level methods of NNGS (see :func:`nngs_chance`).
-CHANCE_METHODS = ("exact", "approx")
-
+CHANCE_METHODS = ("exact", "approx")  # the chance-level methods of NNGS (see nngs_chance)
 OVERLAP_MEMORY_BUDGET = 4 * 2**20
 """Scratch bytes of one block of :func:`overlap_counts` (small, so a block stays in cache)."""
 
@@ -325,27 +323,19 @@ class NNGSCurve:
         return float(self.nngs[hit[0]])
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (NaN becomes None)."""
-        def clean(a: np.ndarray) -> list[Any]:
-            return [None if not np.isfinite(v) else float(v) for v in a]
-
-        return {
-            "n": self.n, "metric": self.metric, "metric_y": self.metric_y,
-            "chance_method": self.chance_method, "k": [int(v) for v in self.k],
-            "nngs": clean(self.nngs), "chance": clean(self.chance),
-            "normalized": clean(self.normalized),
-            "recall_x": self.recall_x, "recall_y": self.recall_y,
-        }
+        """JSON-ready dictionary (NaN becomes None); :meth:`from_dict` inverts it."""
+        arrays = {c: [None if not np.isfinite(v) else float(v) for v in getattr(self, c)]
+                  for c in ("nngs", "chance", "normalized")}
+        return {"n": self.n, "metric": self.metric, "metric_y": self.metric_y,
+                "chance_method": self.chance_method, "k": [int(v) for v in self.k], **arrays,
+                "recall_x": self.recall_x, "recall_y": self.recall_y}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> NNGSCurve:
         """The inverse of :meth:`to_dict` (None becomes NaN)."""
-        def arr(key: str) -> np.ndarray:
-            return np.array([np.nan if v is None else v for v in d[key]], dtype=np.float64)
-
-        return cls(np.asarray(d["k"], dtype=np.int64), arr("nngs"), arr("chance"), arr("normalized"),
-                   int(d["n"]), d["metric"], d["metric_y"], d["chance_method"], d.get("recall_x"),
-                   d.get("recall_y"))
+        a = {c: np.array(d[c], dtype=np.float64) for c in ("nngs", "chance", "normalized")}  # None->nan
+        fields = ("n", "metric", "metric_y", "chance_method", "recall_x", "recall_y")
+        return cls(np.asarray(d["k"], dtype=np.int64), **a, **{f: d.get(f) for f in fields})
 
 
 def normalize(value: np.ndarray | float, chance: np.ndarray | float) -> np.ndarray:

@@ -262,7 +262,7 @@ def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio:
         clips = [c for c in ds.clips if c["split"] == "unseen"]
         media = EmbeddingTable(
             [c["audio_id"] for c in clips],
-            models[BEST].project_audio(audio.select([c["audio_id"] for c in clips]).vectors),
+            models[BEST].project_a(audio.select([c["audio_id"] for c in clips]).vectors),
             [c["instrument"] for c in clips],
         )
         study = template_study(media, templates, class_names=unseen, text_embeddings=prompts[BEST],
