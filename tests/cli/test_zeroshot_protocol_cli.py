@@ -87,3 +87,23 @@ def test_protocol_and_templates_refusals(tiny, capsys):
     assert doc["settings"]["protocol"]["name"] == "ensemble" and doc["results"]["n"] == 30
     assert doc["settings"]["n_templates"] > 1
     assert set(PROTOCOL_NAMES) == set(PROTOCOLS)
+
+
+def test_zeroshot_document_json_and_quiet(tiny, capsys):
+    from pairspace.envelope import validate
+    from pairspace.studies.zeroshot import ZeroShotResult
+
+    tmp_path, run, *_ = tiny
+    argv = ["zeroshot", "--run", str(run), "--eval", str(tmp_path / "esc.parquet"), "--classes",
+            str(tmp_path / "classes.txt"), "--templates", "audio", "--out", str(tmp_path / "z.json")]
+    capsys.readouterr()
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert json.loads((tmp_path / "z.json").read_text()) == doc
+    validate(doc)
+    assert doc["schema"] == "pairspace.zeroshot/2" and doc["inputs"]["run"] == str(run)
+    assert doc["inputs"]["eval"]["size"] == (tmp_path / "esc.parquet").stat().st_size
+    assert ZeroShotResult.from_dict(doc).to_dict() == doc
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    validate(tmp_path / "z.json")

@@ -205,6 +205,10 @@ def test_demo_runs_the_study(tmp_path: Path, capsys, glove_study) -> None:
     assert "nngs        pearson" in text
     for name in ("results.json", "report.html", "scatter.png", "curves.png"):
         assert (tmp_path / "demo" / name).exists()
+    from pairspace.envelope import validate
+
+    doc = validate(tmp_path / "demo" / "results.json")  # the shipped pairspace.analogy/2 schema
+    assert doc["inputs"]["vectors"]["n_words"] == 400000
 
 
 @pytest.mark.parametrize("bad", [["--k", "0"], ["--k", "1.5"], ["--k", "-0.2"], ["--k", "x"],
