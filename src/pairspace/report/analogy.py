@@ -202,14 +202,27 @@ def write_report(result: AnalogyStudy, out: str | os.PathLike[str]) -> dict[str,
     return paths
 
 
+def _flat_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """A ``pairspace.analogy/2`` document in version 1's layout: ``params`` (the inputs' sources
+    and sizes with the settings) beside the numbers of ``results``."""
+    if "params" in doc:
+        return doc
+    vec, q = doc["inputs"]["vectors"], doc["inputs"]["questions"]
+    res = doc["results"]
+    params = {**doc["settings"], "vectors": vec["source"], "n_words": vec["n_words"], "dim": vec["dim"],
+              "questions": q["source"], "n_categories": res["n_categories"]}
+    return {"schema": doc["schema"], "params": params, **res}
+
+
 def docs_markdown(doc: dict[str, Any]) -> str:
-    """The documentation's result section from a ``pairspace.analogy/1`` document (MyST Markdown).
+    """The documentation's result section from a ``pairspace.analogy/2`` document (MyST Markdown).
 
     Every number comes from ``doc``; the figures are the ``scatter.png`` and ``curves.png`` written
     beside it in ``docs/results/analogy/``.
     """
     from .format import format_interval, format_number, format_p, markdown_table
 
+    doc = _flat_view(doc)
     p = doc["params"]
     k = p["k"]
     k_text = f"k = {k} n (a fraction of each category's n)" if isinstance(k, float) else f"k = {k}"

@@ -34,6 +34,18 @@ def zeroshot_rows(results: Mapping[str, Any]) -> list[tuple[Any, ...]]:
     return rows
 
 
+def flat_view(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The renderers' view of a ``pairspace.audio_demo/2`` document: ``inputs`` and ``settings``
+    merged at the top, ``results`` holding the per-model metrics (``results.models``), and the
+    template study, run folders and timings beside them (as version 1 laid them out)."""
+    if "models" not in doc.get("results", {}):
+        return dict(doc)  # already flat (version 1)
+    res = doc["results"]
+    return {"schema": doc["schema"], **doc["inputs"], **doc["settings"], "results": res["models"],
+            "template_study": res["template_study"], "run_dirs": res.get("run_dirs", {}),
+            "timings_s": res.get("timings_s", {})}
+
+
 def _best(doc: Mapping[str, Any]) -> str:
     from ..studies.audio_demo_runs import BEST
 
@@ -83,7 +95,9 @@ def render_html(doc: Mapping[str, Any], figures: Mapping[str, Path], template_fi
         sections.append(("Training curves", img(figures["training_curves"], "training curves")))
     if "confusion" in figures:
         sections.append(("Zero-shot confusion matrix", img(figures["confusion"], "confusion matrix")))
-    ts = doc["template_study"]
+    from .templates import flat_view as template_view
+
+    ts = template_view(doc["template_study"])
     rows = [(t["template"], format_number(t["nngs"]), format_number(t["accuracy"]))
             for t in ts["templates"]]
     corr = [(m, format_number(c["pearson"]), format_p(c["pearson_p"]),
@@ -117,12 +131,13 @@ def write_audio_demo(result: Any, out: str | os.PathLike[str]) -> dict[str, Path
         File role -> path: ``json``, ``training_curves``, ``confusion``, ``html`` and the template
         report's own roles (``template-study/...``).
     """
-    from ..studies.template_study import write_template_report
     from .html import write_html
+    from .templates import write_template_report
 
     out = Path(out)
-    doc = result.to_dict()
-    files = {"json": write_json(out / "audio_demo.json", doc)}
+    full = result.to_dict()
+    files = {"json": write_json(out / "audio_demo.json", full)}
+    doc = flat_view(full)
     report = write_template_report(result.template_study, out / "template-study")
     files.update({f"template-study/{role}": path for role, path in report.items()})
     figures = write_figures(doc, out)
@@ -133,7 +148,7 @@ def write_audio_demo(result: Any, out: str | os.PathLike[str]) -> dict[str, Path
 
 
 def docs_markdown(doc: dict[str, Any]) -> str:
-    """The documentation's result section from a ``pairspace.audio_demo/1`` document (MyST Markdown).
+    """The documentation's result section from a ``pairspace.audio_demo/2`` document (MyST Markdown).
 
     Every number comes from ``doc``; the figures are those written beside it in
     ``docs/results/audio_demo/`` (and its ``template-study/``).
@@ -141,6 +156,7 @@ def docs_markdown(doc: dict[str, Any]) -> str:
     from .format import format_number, markdown_table, timings_rows
     from .templates import template_markdown
 
+    doc = flat_view(doc)
     first = next(iter(doc["results"].values()))["zeroshot"]
     enc_a, enc_t = doc["audio_encoder"], doc["text_encoder"]
     lines = [f"Dataset: {doc['n_clips']:,} clips and {doc['n_captions']:,} captions, "

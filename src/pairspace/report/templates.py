@@ -178,8 +178,18 @@ def write_template_report(result: TemplateStudyResult, out: str | os.PathLike[st
             "curves": plot_template_curves(result, out / "curves.png")}
 
 
+def flat_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The renderers' view of a ``pairspace.template_study/2`` document: ``settings`` holding the
+    inputs (sources, sizes) and the settings, ``templates``, ``correlations`` and ``ensemble`` at
+    the top (as version 1 laid them out)."""
+    if "templates" in doc:
+        return dict(doc)  # already flat (version 1)
+    return {"schema": doc["schema"], "settings": {**doc.get("inputs", {}), **doc["settings"]},
+            **doc["results"]}
+
+
 def template_markdown(doc: dict[str, Any], figures: str | None = None) -> str:
-    """The template study's tables from a ``pairspace.template_study/1`` document (MyST Markdown).
+    """The template study's tables from a ``pairspace.template_study/2`` document (MyST Markdown).
 
     Parameters
     ----------
@@ -191,6 +201,7 @@ def template_markdown(doc: dict[str, Any], figures: str | None = None) -> str:
     """
     from .format import format_interval, format_number, format_p, markdown_table
 
+    doc = flat_view(doc)
     s = doc["settings"]
     ens = doc["ensemble"]
     lines = [f"{s['n_templates']} templates, {s['n_classes']} classes, {s['n_items']:,} media items; "
