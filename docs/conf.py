@@ -57,7 +57,7 @@ numpydoc_xref_param_type = False
 nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(ctypes|html|json|re|shutil|subprocess|tempfile|functools|itertools|math|csv|"
-               r"numpy|np|torch|pandas|pd|pyarrow|pa|scipy|sklearn|matplotlib|faiss|hnswlib|dask|"
+               r"numpy|np|torch|pandas|pd|pyarrow|pa|scipy|sklearn|matplotlib|faiss|hnswlib|dask|logging|"
                r"argparse|os|pathlib|collections|typing|types|concurrent|io|threading|"
                r"sentence_transformers|transformers|ctranslate2|PIL|safetensors|tqdm)(\..*)?"),
     (r"py:.*", r"(Path|Any|Callable|Iterable|Iterator|Sequence|Mapping|ArrayLike|NDArray|"
@@ -172,6 +172,8 @@ def _resolve_alias(app, env, node, contnode):  # noqa: ANN001, ANN202 - the miss
         candidates.insert(0, f"{modname}.{target}")
         if clsname:
             candidates.insert(0, f"{modname}.{clsname}.{target}")
+    from sphinx.util.nodes import make_refnode
+
     domain = env.get_domain("py")
     for cand in candidates:
         name = _documented_name(cand)
@@ -179,6 +181,14 @@ def _resolve_alias(app, env, node, contnode):  # noqa: ANN001, ANN202 - the miss
             found = domain.resolve_xref(env, node["refdoc"], app.builder, "obj", name, node, contnode)
             if found is not None:
                 return found
+    # A short name relative to nothing on this page (``ExactSearcher.candidates`` in another
+    # module's docstring, ``knn`` in a summary table): the one documented object whose qualified
+    # name ends with it, if exactly one does.
+    matches = domain.find_obj(env, None, None, target, node["reftype"], 1)
+    matches = [m for m in matches if m[0].startswith("pairspace.")]
+    if len({m[0] for m in matches}) == 1:
+        name, obj = matches[0]
+        return make_refnode(app.builder, node["refdoc"], obj.docname, obj.node_id, contnode, name)
     # A real object of the package that the reference does not document (a private helper, a name
     # left out of its module's __all__, an undocumented member): its name without a link. A name
     # that does not exist (a typo, a removed function) still fails the build.

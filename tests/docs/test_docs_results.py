@@ -31,11 +31,20 @@ def test_there_are_documented_studies() -> None:
     assert {"analogy", "compare", "templates", "audio_demo"} <= set(NAMES)
 
 
+def _generate(name: str) -> str:
+    try:
+        return GEN.generate(name)
+    except GEN.MissingRenderer as exc:
+        if (DOCS / "studies" / f"{name}.md").is_file():
+            raise AssertionError(f"docs/studies/{name}.md is a page, but {exc}") from exc
+        pytest.skip(f"{exc}: its report module has not been merged")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_generated_page_equals_its_json(name: str) -> None:
+    expected = _generate(name)
     committed = DOCS / "_generated" / f"{name}.md"
     assert committed.is_file(), f"run python docs/gen_results.py to write {committed}"
-    expected = GEN.generate(name)
     assert committed.read_text(encoding="utf-8") == expected, (
         f"docs/_generated/{name}.md differs from docs/results/{name}/: a number was edited by hand, or "
         "the JSON changed without `python docs/gen_results.py` (make results does both)")
@@ -50,6 +59,9 @@ def test_command_writes_into_its_folder(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_figure_a_page_shows_exists(name: str) -> None:
+    if not (DOCS / "_generated" / f"{name}.md").is_file():
+        _generate(name)  # skips when the renderer is not merged yet; else the page is missing
+        pytest.fail(f"docs/_generated/{name}.md is missing: run python docs/gen_results.py")
     text = (DOCS / "_generated" / f"{name}.md").read_text(encoding="utf-8")
     for ref in re.findall(r"\.\./results/[^\s)]+\.png", text):
         assert (DOCS / "studies" / ref).resolve().is_file(), ref
@@ -62,12 +74,21 @@ def test_every_included_page_is_generated() -> None:
             assert name in NAMES, f"{page.name} includes _generated/{name}.md without a results folder"
 
 
-def test_a_hand_edited_number_is_caught(tmp_path: Path) -> None:
-    """The comparison is exact: moving one digit of one table cell makes the page differ."""
-    name = "compare"
-    page = GEN.generate(name)
-    cell = re.search(r"\| (\d\.\d{3}) \|", page)
+def test_a_hand_edited_number_is_caught(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``gen_results.py --check`` passes on the committed pages and fails once one digit of one table
+    cell of one page is changed by hand."""
+    import shutil
+
+    generated = tmp_path / "_generated"
+    shutil.copytree(DOCS / "_generated", generated)
+    monkeypatch.setattr(GEN, "GENERATED", generated)
+    names = [n for n in NAMES if (generated / f"{n}.md").is_file()]
+    assert GEN.main(["--check", "--only", *names]) == 0
+    page = generated / "compare.md"
+    text = page.read_text(encoding="utf-8")
+    cell = re.search(r"\| (\d\.\d{3}) \|", text)
     assert cell is not None
-    digit = cell.group(1)
-    edited = page.replace(f"| {digit} |", f"| {digit[:-1]}{(int(digit[-1]) + 1) % 10} |", 1)
-    assert edited != page and edited != GEN.generate(name)
+    value = cell.group(1)
+    edited = f"{value[:-1]}{(int(value[-1]) + 1) % 10}"
+    page.write_text(text.replace(f"| {value} |", f"| {edited} |", 1), encoding="utf-8")
+    assert GEN.main(["--check", "--only", *names]) == 1

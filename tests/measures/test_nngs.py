@@ -246,15 +246,30 @@ def test_compare_cli_writes_json_and_plot(tmp_path, capsys):
     np.save(tmp_path / "Y.npy", Y)
     out = tmp_path / "out"
     code = cli_main(["compare", str(tmp_path / "X.npy"), str(tmp_path / "Y.npy"), "--metric",
-                     "cosine", "--k", "3", "--k", "10", "--k-max", "50", "--out", str(out)])
+                     "cosine", "--k", "3", "10", "--k-max", "50", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
     assert "normalized" in printed
     res = json.loads((out / "results.json").read_text())
-    assert res["nngs"]["10"] == pytest.approx(pairspace.nngs(X, Y, 10), abs=1e-12)
+    assert res["results"]["nngs"]["10"] == pytest.approx(pairspace.nngs(X, Y, 10), abs=1e-12)
     assert (out / "curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_compare_cli_reports_missing_file(tmp_path, capsys):
     assert cli_main(["compare", str(tmp_path / "nope.npy"), str(tmp_path / "nope.npy")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_curve_repr_is_one_line_and_to_pandas_holds_the_arrays() -> None:
+    pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 8))
+    curve = pairspace.nngs_curve(X, X + 0.1 * rng.normal(size=X.shape), 50, metric="euclidean")
+    text = repr(curve)
+    assert "\n" not in text and "array" not in text and len(text) < 200
+    assert f"nngs@50={curve.nngs[-1]:.4f}" in text and "k=1..50" in text
+    df = curve.to_pandas()
+    assert list(df.index) == list(curve.k)
+    np.testing.assert_array_equal(df["nngs"].to_numpy(), curve.nngs)
+    np.testing.assert_array_equal(df["normalized"].to_numpy(), curve.normalized)
+    assert "<table>" in curve._repr_html_() and f"{curve.at(10):.4f}" in curve._repr_html_()

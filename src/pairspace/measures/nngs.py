@@ -285,7 +285,7 @@ def _expected_jaccard(N: int, ks: np.ndarray) -> np.ndarray:
     return np.sum(weight * p, axis=1)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class NNGSCurve:
     """NNGS against the neighborhood size, with its chance level.
 
@@ -314,6 +314,34 @@ class NNGSCurve:
     chance_method: str
     recall_x: float | None = None
     recall_y: float | None = None
+
+    def __repr__(self) -> str:
+        """A one-line summary (the arrays are in the fields, :meth:`to_pandas` tabulates them)."""
+        if self.k.size == 0:
+            return f"NNGSCurve(n={self.n}, empty)"
+        i = int(np.argmax(self.normalized)) if np.isfinite(self.normalized).any() else 0
+        return (f"NNGSCurve(n={self.n}, k={int(self.k[0])}..{int(self.k[-1])}, metric={self.metric!r}, "
+                f"nngs@{int(self.k[-1])}={self.nngs[-1]:.4f} (chance {self.chance[-1]:.4f}), "
+                f"best normalized {self.normalized[i]:.4f} at k={int(self.k[i])})")
+
+    def to_pandas(self) -> Any:
+        """The curve as a :class:`pandas.DataFrame` indexed by ``k`` (columns ``nngs``, ``chance``,
+        ``normalized``)."""
+        import pandas as pd
+
+        return pd.DataFrame({"nngs": self.nngs, "chance": self.chance, "normalized": self.normalized},
+                            index=pd.Index(self.k, name="k"))
+
+    def _repr_html_(self) -> str:
+        """Notebooks: the summary line and the curve at k = 1, 10, 100, ... and its last k."""
+        import html
+
+        ks = sorted({int(v) for v in self.k if v in (1, 10, 100, 1000, 10000)} | {int(self.k[-1])})
+        rows = "".join(f"<tr><td>{k}</td><td>{self.at(k):.4f}</td>"
+                       f"<td>{self.chance[self.k == k][0]:.4f}</td>"
+                       f"<td>{self.normalized[self.k == k][0]:.4f}</td></tr>" for k in ks)
+        return (f"<p>{html.escape(repr(self))}</p><table><tr><th>k</th><th>NNGS</th><th>chance</th>"
+                f"<th>normalized</th></tr>{rows}</table>")
 
     def at(self, k: int) -> float:
         """NNGS at one ``k`` of the curve."""

@@ -105,8 +105,9 @@ class ExactSearcher:
     symmetric : bool or None
         Self-search with symmetric block products (:mod:`pairspace.neighbors.symmetric`): half
         the flops, the same neighbors in the same order. ``None``: for in-memory data on the CPU
-        with more than one block of rows (:meth:`symmetric_block_rows`). Only :meth:`search_all`
-        uses it; :meth:`search` of any rows works either way.
+        with more than one block of rows (:meth:`symmetric_block_rows`). Only
+        :func:`~pairspace.neighbors.api.search_all` uses it; :meth:`search` of any rows works either
+        way.
     few_queries : bool
         The searcher will see a few thousand query rows, not all ``n`` (the recall checks of the
         approximate backends): the one-sided path then never imports torch, whose 1-2 s import
