@@ -72,6 +72,7 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
 
 def render(result: Any) -> str:
     """The per-category table, the correlations and the 3CosAdd summary as text."""
+    from ..report.format import format_p
     from ..studies.analogy import DISPLAY_COLUMNS
 
     cols = ["category", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka", "accuracy_paper",
@@ -89,7 +90,7 @@ def render(result: Any) -> str:
     crow = []
     for m, d in result.correlations.items():
         for kind, c in d.items():
-            crow.append([m, kind, c.statistic, f"{c.pvalue:.2e}", f"[{c.ci_low:.3f}, {c.ci_high:.3f}]"])
+            crow.append([m, kind, c.statistic, format_p(c.pvalue), f"[{c.ci_low:.3f}, {c.ci_high:.3f}]"])
     conf = int(round(100 * result.pearson.confidence))
     lines.append(table(["measure", "correlation", "coefficient", "p-value", f"{conf}% bootstrap CI"],
                        crow))

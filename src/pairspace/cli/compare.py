@@ -89,6 +89,8 @@ def _describe_columns(columns: dict) -> list[str]:
 
 def render(res) -> str:  # noqa: ANN001 - a ComparisonResult
     """The curve at the requested k, the measure table and the most disagreeing items as text."""
+    from ..report.format import format_p
+
     doc = res.to_dict()
     c, inputs = res.curve, doc["inputs"]
     lines = [f"n = {c.n}, metric = {c.metric}/{c.metric_y}, chance = {res.settings['chance']}, "
@@ -98,7 +100,7 @@ def render(res) -> str:  # noqa: ANN001 - a ComparisonResult
                    [(k, c.nngs[k - 1], c.chance[k - 1], c.normalized[k - 1]) for k in res.ks]),
              "",
              table(["measure", "k", "value", "p", "ci_low", "ci_high"],
-                   [(r["measure"], r["k"], r["value"], r["p_value"], r["ci_low"], r["ci_high"])
+                   [(r["measure"], r["k"], r["value"], format_p(r["p_value"]), r["ci_low"], r["ci_high"])
                     for r in doc["results"]["rows"]])]
     worst = doc["results"]["disagreement"]["most_disagreeing"][:5]
     if worst:

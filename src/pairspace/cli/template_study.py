@@ -98,14 +98,17 @@ def run(args: argparse.Namespace) -> int:
 
 def render(res: Any) -> str:
     """Settings, sources, the correlations (with intervals) and the per-template table as text."""
+    from ..report.format import format_p
+
     s = res.settings
     lines = [f"templates: {s['templates_source']}; class names: {s['class_names_source']}",
              f"{s['n_templates']} templates, {s['n_classes']} classes, {s['n_items']} items; metric "
              f"{s['metric']}, k = {s['k']} (NNGS chance {s['chance_nngs']:.4f}); ensemble top-1 "
              f"{res.ensemble['top1']:.4f}" + ("; SHUFFLED CONTROL" if s["shuffle_pairs"] else "")]
     lines.append(table(["measure", "pearson", "p", "95% CI", "spearman", "p", "95% CI"],
-                       [(m, c["pearson"], c["pearson_p"], _ci(c, "pearson"), c["spearman"],
-                         c["spearman_p"], _ci(c, "spearman")) for m, c in res.correlations.items()]))
+                       [(m, c["pearson"], format_p(c["pearson_p"]), _ci(c, "pearson"), c["spearman"],
+                         format_p(c["spearman_p"]), _ci(c, "spearman"))
+                        for m, c in res.correlations.items()]))
     lines.append("")
     lines.append(table(["template", "group", "nngs", "cka", "mknn", "top1"],
                        [(r["template"], r["group"], r["nngs"], r["linear_cka"], r["mutual_knn"],
