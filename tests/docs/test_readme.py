@@ -96,3 +96,11 @@ def test_examples_print_what_the_readme_says_and_commands_run(tmp_path: Path) ->
             assert kind == "text", f"a README block of kind {kind!r} is not checked"
     assert ran >= 2
     assert (tmp_path / "report" / "report.html").is_file()
+
+
+def test_getting_started_runs_the_readme_example() -> None:
+    """The docs' first example is the README's (whose printed output the test above checks)."""
+    page = (ROOT / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    ours = [b for kind, b in _blocks() if kind == "python"][0]
+    theirs = [m.group(2) for m in FENCE.finditer(page) if m.group(1) == "python"]
+    assert theirs and theirs[0] == ours
