@@ -212,3 +212,19 @@ def test_cli_says_which_template_source_was_used(tmp_path, capsys, monkeypatch):
     res = json.loads((tmp_path / "rep" / "results.json").read_text())
     assert res["inputs"]["templates_source"] == "shipped set 'cifar100_clip'"
     assert "shipped set 'cifar100\\_clip'" in (tmp_path / "rep" / "report.md").read_text()
+
+
+def test_report_html_is_self_contained_escaped_and_one_p_format(tmp_path) -> None:
+    from pairspace.report.templates import write_template_report
+
+    d = zeroshot.synthetic_zeroshot(n_classes=8, per_class=3, n_templates=4, seed=2)
+    tmpl = ["a <b>photo</b> of a {}.", "a {}.", "{} & more", "the {}"]
+    res = zeroshot.template_study(d["media"], tmpl, d["class_names"], d["labels"],
+                                  text_embeddings=d["text_embeddings"], k=2, n_boot=20)
+    files = write_template_report(res, tmp_path / "rep")
+    page = files["html"].read_text()
+    assert files["html"].name == "report.html"
+    assert "&lt;b&gt;photo&lt;/b&gt;" in page and "<b>photo" not in page  # escaped
+    assert page.count("data:image/png;base64,") == 2  # both figures embedded
+    p = res.correlations["nngs"]["pearson_p"]
+    assert f"{p:.1e}" in page  # p-values in scientific notation, two significant digits

@@ -1,4 +1,5 @@
-"""Report of the prompt-template study: ``results.json``, ``report.md``, ``templates.csv``, plots.
+"""Report of the prompt-template study: ``results.json``, ``report.html``, ``report.md``,
+``templates.csv`` and the plots.
 
 No computation happens here: everything is read from a
 :class:`~pairspace.studies.templates.TemplateStudyResult`. Every user string (template text, group
@@ -129,6 +130,8 @@ def _ci(c: dict[str, float], method: str) -> str:
 
 def render_markdown(result: TemplateStudyResult) -> str:
     """A Markdown report: settings and sources, correlations, the per-template table (escaped)."""
+    from .format import format_p
+
     s = result.settings
     conf = "95%"
     lines = ["# Prompt-template study", "",
@@ -144,8 +147,8 @@ def render_markdown(result: TemplateStudyResult) -> str:
              f"| measure | Pearson | p | {conf} CI | Spearman | p | {conf} CI |",
              "|---|---|---|---|---|---|---|"]
     for m, c in result.correlations.items():
-        lines.append(f"| {md_escape(m)} | {c['pearson']:.3f} | {c['pearson_p']:.2g} | "
-                     f"{_ci(c, 'pearson')} | {c['spearman']:.3f} | {c['spearman_p']:.2g} | "
+        lines.append(f"| {md_escape(m)} | {c['pearson']:.3f} | {format_p(c['pearson_p'])} | "
+                     f"{_ci(c, 'pearson')} | {c['spearman']:.3f} | {format_p(c['spearman_p'])} | "
                      f"{_ci(c, 'spearman')} |")
     lines += ["", "## Per template", "",
               "| template | group | NNGS | CKA | mKNN | top-1 |", "|---|---|---|---|---|---|"]
@@ -168,14 +171,55 @@ def render_csv(result: TemplateStudyResult) -> str:
     return buf.getvalue()
 
 
+def render_html(result: TemplateStudyResult, figures: Sequence[Path] = ()) -> str:
+    """The self-contained ``report.html``: settings and sources, the correlations with their
+    intervals, the per-template table and the figures (embedded); every string escaped."""
+    from .format import format_interval, format_number, format_p
+    from .html import html_page, html_table, png_data_uri
+
+    s = result.settings
+    summary = html_table(["field", "value"], [
+        ("templates", s.get("templates_source", "-")), ("class names", s.get("class_names_source", "-")),
+        ("size", f"{s['n_templates']} templates, {s['n_classes']} classes, {s['n_items']} media items"),
+        ("metric, k", f"{s['metric']}, k = {s['k']}"),
+        ("chance", f"NNGS {format_number(s['chance_nngs'], 4)}, accuracy "
+                   f"{format_number(s['chance_accuracy'], 4)}"),
+        ("ensemble of all templates", f"top-1 {format_number(result.ensemble['top1'], 4)}, top-5 "
+                                      f"{format_number(result.ensemble['top5'], 4)}"),
+        ("shuffled control", "yes" if s["shuffle_pairs"] else "no")])
+    corr = [(_measure_label(result, m), format_number(c["pearson"]), format_p(c["pearson_p"]),
+             format_interval(c["pearson_ci_low"], c["pearson_ci_high"]), format_number(c["spearman"]),
+             format_p(c["spearman_p"]), format_interval(c["spearman_ci_low"], c["spearman_ci_high"]))
+            for m, c in result.correlations.items()]
+    rows = [(r["template"], r["group"] or "\u2013", format_number(r["nngs"], 4),
+             format_number(r["linear_cka"], 4), format_number(r["mutual_knn"], 4),
+             format_number(r["accuracy"], 4)) for r in result.per_template]
+    images = "".join(f'<p><img alt="{html.escape(Path(p).stem)}" src="{png_data_uri(p)}"></p>'
+                     for p in figures)
+    sections = [("Settings and sources", summary),
+                (f"Similarity against single-template top-1 (95% bootstrap intervals over the "
+                 f"templates, {s.get('n_boot', '-')} resamples)",
+                 html_table(["measure", "Pearson", "p", "95% interval", "Spearman", "p", "95% interval"],
+                            corr)),
+                ("Per template", html_table(["template", "group", f"NNGS@{s['k']}", "linear CKA",
+                                             f"mutual kNN@{s['k']}", "top-1"], rows))]
+    if images:
+        sections.append(("Figures", images))
+    return html_page("pairspace template-study", sections, note=f"schema {result.to_dict()['schema']}")
+
+
 def write_template_report(result: TemplateStudyResult, out: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``results.json``, ``report.md``, ``templates.csv``, ``scatter.png`` and ``curves.png``."""
+    """Write ``results.json``, ``report.html`` (self-contained), ``report.md``, ``templates.csv``,
+    ``scatter.png`` and ``curves.png``."""
     out = Path(out)
-    return {"json": write_json(out / "results.json", result.to_dict()),
-            "markdown": atomic_write_bytes(out / "report.md", render_markdown(result).encode()),
-            "csv": atomic_write_bytes(out / "templates.csv", render_csv(result).encode()),
-            "scatter": plot_template_scatter(result, out / "scatter.png"),
-            "curves": plot_template_curves(result, out / "curves.png")}
+    files = {"json": write_json(out / "results.json", result.to_dict()),
+             "markdown": atomic_write_bytes(out / "report.md", render_markdown(result).encode()),
+             "csv": atomic_write_bytes(out / "templates.csv", render_csv(result).encode()),
+             "scatter": plot_template_scatter(result, out / "scatter.png"),
+             "curves": plot_template_curves(result, out / "curves.png")}
+    page = render_html(result, [files["scatter"], files["curves"]])
+    files["html"] = atomic_write_bytes(out / "report.html", page.encode())
+    return files
 
 
 def flat_view(doc: dict[str, Any]) -> dict[str, Any]:
