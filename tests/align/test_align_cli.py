@@ -58,6 +58,8 @@ def test_train_then_zeroshot_cli(tmp_path, capsys):
                  "--out", str(run), "--head", "linear", "--dim", "12",
                  "--epochs", "25", "--batch-size", "32", "--lr", "5e-3"]) == 0
     assert (run / "model.safetensors").exists() and (run / "metrics.jsonl").exists()
+    page = (run / "report.html").read_text()  # the training curves, embedded
+    assert (run / "training_curves.png").read_bytes()[:4] == b"\x89PNG" and "data:image/png;base64," in page
     capsys.readouterr()
     assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "eval.npz"), "--classes",
                  str(tmp_path / "classes.txt"), "--templates", str(tmp_path / "templates.txt"),

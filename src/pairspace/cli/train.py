@@ -116,5 +116,9 @@ def run(args: argparse.Namespace) -> int:
     print(table(["selection", "best epoch", "final train loss", "final val loss", "val R@1 a->t"],
                 [(res.selection, res.best_epoch, last.get("train_loss"), last.get("val_loss"),
                   last.get("val_r1_a2t"))]))
-    print(f"wrote {args.out}/model.safetensors, metrics.jsonl and summary.json")
+    from ..report.training import write_train_report
+
+    report = write_train_report(args.out)
+    print(f"wrote {args.out}/model.safetensors, metrics.jsonl, summary.json, {report['figure'].name} "
+          f"and {report['html'].name}")
     return 0

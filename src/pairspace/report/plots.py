@@ -143,14 +143,19 @@ def plot_validation_recall(histories: Mapping[str, Sequence[Mapping[str, Any]]],
     matplotlib.figure.Figure
     """
     fig, ax = _axes(ax, (6.4, 4.2))
+    drawn = 0
     for i, (label, hist) in enumerate(histories.items()):
         x, y = _series(hist, key)
         if x:
             ax.plot(x, y, lw=1.8, color=f"C{i}", label=label)
+            drawn += 1
     ax.set_xlabel("epoch")
     ax.set_ylabel({"val_r1_a2t": "validation R@1, audio to text"}.get(key, key))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if drawn:
+        ax.legend(fontsize=7)
+    else:
+        ax.text(0.5, 0.5, "no validation set", transform=ax.transAxes, ha="center", va="center")
     return fig
 
 
