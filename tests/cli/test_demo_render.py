@@ -84,3 +84,10 @@ def test_report_writes_json_and_template_report(tmp_path: Path, monkeypatch) -> 
     page = files["html"].read_text()
     assert "&lt;b&gt;minilm&lt;/b&gt;" in page and "<b>minilm" not in page  # escaped
     assert "2.8e-01" in page  # the one p-value format
+
+
+def test_result_repr_is_short_and_tabular() -> None:
+    res = _result()
+    assert "\n" not in repr(res) and "unseen instruments" in repr(res)
+    pytest.importorskip("pandas")
+    assert list(res.to_pandas()["model"]) == list(res.results)

@@ -282,3 +282,11 @@ def test_scatter_labels_neither_overlap_nor_leave_the_panel() -> None:
     overlaps = sum(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert overlaps == 0
     plt.close(fig)
+
+
+def test_study_repr_is_one_line_and_to_pandas_is_the_table() -> None:
+    pytest.importorskip("pandas")
+    wv, qs = synthetic()
+    res = study(wv, qs, k=3, restrict_vocab=None, n_boot=20)
+    assert "\n" not in repr(res) and f"r={res.pearson.statistic:.3f}" in repr(res)
+    assert list(res.to_pandas()["category"]) == [c.category for c in res.categories]

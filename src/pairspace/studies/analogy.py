@@ -48,6 +48,7 @@ from ..measures.nngs import NNGSCurve, curve_from_graphs
 from ..neighbors import knn_pair
 from ..stats.correlation import Correlation, correlate
 from ..tasks.analogy import DEFAULT_RESTRICT_VOCAB, AnalogyEvaluation, evaluate, paper_accuracy
+from ._summary import Summarized
 
 PROTOCOLS = ("paper", "standard")
 SCHEMA = "pairspace.analogy/2"
@@ -141,8 +142,8 @@ accuracies are ``acc_paper`` and ``acc_3cosadd``; ``accuracy`` (the correlated o
 one of them) is not shown twice."""
 
 
-@dataclass(frozen=True)
-class AnalogyStudy:
+@dataclass(frozen=True, repr=False)
+class AnalogyStudy(Summarized):
     """Result of :func:`study`.
 
     Attributes
@@ -172,6 +173,14 @@ class AnalogyStudy:
     skipped: dict[str, str]
     params: dict[str, Any]
     envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
+
+    def _summary(self) -> str:
+        return (f"{len(self.categories)} categories ({len(self.skipped)} skipped), protocol "
+                f"{self.params.get('protocol')!r}, NNGS-accuracy Pearson r={self.pearson.statistic:.3f} "
+                f"[{self.pearson.ci_low:.3f}, {self.pearson.ci_high:.3f}]")
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [r.row() for r in self.categories]
 
     @property
     def table(self) -> dict[str, list[Any]]:

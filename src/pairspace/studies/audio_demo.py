@@ -43,6 +43,7 @@ from ..align.trainer import AlignmentModel, TrainConfig
 from ..data.datasets.instruments import InstrumentSet, render_instruments
 from ..data.table import EmbeddingTable
 from ..envelope import Envelope
+from ._summary import Summarized
 from .audio_demo_runs import BEST, DEMO_CONFIG, MODELS, RUNS, run_config, train_models
 
 # The runs' settings live in audio_demo_runs; these names stay importable from here.
@@ -154,8 +155,8 @@ def evaluate_unseen(
     return out
 
 
-@dataclass
-class AudioDemoResult:
+@dataclass(repr=False)
+class AudioDemoResult(Summarized):
     """Everything the audio demo measured; ``to_dict()`` is the ``pairspace.audio_demo/2`` document.
 
     Attributes
@@ -197,6 +198,20 @@ class AudioDemoResult:
     timings_s: dict[str, float] = field(default_factory=dict)
     threads: int | None = 1
     envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
+
+    def _summary(self) -> str:
+        top1 = ", ".join(f"{m}: {r['zeroshot']['top1']:.3f}" for m, r in self.results.items())
+        return (f"{len(self.dataset['unseen_classes'])} unseen instruments, zero-shot top-1 {{{top1}}}")
+
+    def _rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for model, r in self.results.items():
+            z, f, rt = r["zeroshot"], r["zeroshot_family"], r["retrieval"]
+            rows.append({"model": model, "top1": z["top1"], "top5": z["top5"],
+                         "balanced_accuracy": z["balanced_accuracy"], "chance": z["chance"],
+                         "family_top1": f["top1"], "t2a_R@10": rt["text_to_audio"]["R@10"],
+                         "a2t_R@10": rt["audio_to_text"]["R@10"]})
+        return rows
 
     def to_dict(self) -> dict[str, Any]:
         """The ``pairspace.audio_demo/2`` document.

@@ -69,6 +69,7 @@ from ..stats import (
     permutation_test,
 )
 from ..stats._graphs import prepare_graphs
+from ._summary import Summarized
 
 SCHEMA = "pairspace.compare/3"
 DEFAULT_MEASURES = ("nngs", "mutual_knn", "linear_cka")
@@ -99,8 +100,8 @@ class MeasureRow:
         }
 
 
-@dataclass
-class ComparisonResult:
+@dataclass(repr=False)
+class ComparisonResult(Summarized):
     """Everything :func:`compare_spaces` computed (see the module docstring for the schema)."""
 
     n: int
@@ -114,6 +115,15 @@ class ComparisonResult:
     null_band: dict[str, Any] | None = None
     top: int = 20
     envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
+
+    def _summary(self) -> str:
+        shown = ", ".join(f"{r.measure}{'' if r.k is None else f'@{r.k}'}={r.value:.4f}"
+                          for r in self.rows[:4])
+        more = f", ... {len(self.rows) - 4} more rows" if len(self.rows) > 4 else ""
+        return f"n={self.n}, dx={self.dx}, dy={self.dy}, {shown}{more}"
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [r.to_dict() for r in self.rows]
 
     @property
     def inputs(self) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from ..measures.nngs import NNGSCurve, curve_from_graphs, resolve_ks
 from ..neighbors import knn
 from ..stats.correlation import correlate
 from ..tasks.zeroshot import classifier_weights, encode_labels, text_embeddings_for, zeroshot_metrics
+from ._summary import Summarized
 
 SCHEMA = "pairspace.template_study/2"
 #: The keys of ``settings`` that describe the inputs in the document (the rest are settings).
@@ -88,8 +89,8 @@ def correlation_row(similarity: Sequence[float], accuracy: Sequence[float], n_bo
     return out
 
 
-@dataclass
-class TemplateStudyResult:
+@dataclass(repr=False)
+class TemplateStudyResult(Summarized):
     """Per-template similarities and accuracies, and their correlations across templates.
 
     Attributes
@@ -119,6 +120,16 @@ class TemplateStudyResult:
     ensemble: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
     envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
+
+    def _summary(self) -> str:
+        nn = self.correlations.get("nngs", {})
+        corr = f", NNGS-accuracy Pearson r={nn['pearson']:.3f}" if "pearson" in nn else ""
+        top1 = self.ensemble.get("top1", float("nan"))
+        return (f"{len(self.templates)} templates, {len(self.class_names)} classes, "
+                f"k={self.settings.get('k')}, ensemble top-1={top1:.4f}{corr}")
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "curve"} for r in self.per_template]
 
     @property
     def measures(self) -> list[str]:
