@@ -38,6 +38,7 @@ import numpy as np
 
 from .._validation import check_metric, check_pair, resolve_k, rows_per_block
 from ..neighbors import KNNResult, knn_pair
+from ._display import CurveDisplay
 
 CHANCE_METHODS = ("exact", "approx")  # the chance-level methods of NNGS (see nngs_chance)
 OVERLAP_MEMORY_BUDGET = 4 * 2**20
@@ -286,7 +287,7 @@ def _expected_jaccard(N: int, ks: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, repr=False)
-class NNGSCurve:
+class NNGSCurve(CurveDisplay):
     """NNGS against the neighborhood size, with its chance level.
 
     Attributes
@@ -298,8 +299,7 @@ class NNGSCurve:
         Number of items.
     metric, metric_y : str
         Distances of the two spaces.
-    chance_method : str
-        ``"exact"`` or ``"approx"``.
+    chance_method : {"exact", "approx"}
     recall_x, recall_y : float or None
         Measured recall of an approximate neighbor search of each space (``None``: exact search).
     """
@@ -314,34 +314,6 @@ class NNGSCurve:
     chance_method: str
     recall_x: float | None = None
     recall_y: float | None = None
-
-    def __repr__(self) -> str:
-        """A one-line summary (the arrays are in the fields, :meth:`to_pandas` tabulates them)."""
-        if self.k.size == 0:
-            return f"NNGSCurve(n={self.n}, empty)"
-        i = int(np.argmax(self.normalized)) if np.isfinite(self.normalized).any() else 0
-        return (f"NNGSCurve(n={self.n}, k={int(self.k[0])}..{int(self.k[-1])}, metric={self.metric!r}, "
-                f"nngs@{int(self.k[-1])}={self.nngs[-1]:.4f} (chance {self.chance[-1]:.4f}), "
-                f"best normalized {self.normalized[i]:.4f} at k={int(self.k[i])})")
-
-    def to_pandas(self) -> Any:
-        """The curve as a :class:`pandas.DataFrame` indexed by ``k`` (columns ``nngs``, ``chance``,
-        ``normalized``)."""
-        import pandas as pd
-
-        return pd.DataFrame({"nngs": self.nngs, "chance": self.chance, "normalized": self.normalized},
-                            index=pd.Index(self.k, name="k"))
-
-    def _repr_html_(self) -> str:
-        """Notebooks: the summary line and the curve at k = 1, 10, 100, ... and its last k."""
-        import html
-
-        ks = sorted({int(v) for v in self.k if v in (1, 10, 100, 1000, 10000)} | {int(self.k[-1])})
-        rows = "".join(f"<tr><td>{k}</td><td>{self.at(k):.4f}</td>"
-                       f"<td>{self.chance[self.k == k][0]:.4f}</td>"
-                       f"<td>{self.normalized[self.k == k][0]:.4f}</td></tr>" for k in ks)
-        return (f"<p>{html.escape(repr(self))}</p><table><tr><th>k</th><th>NNGS</th><th>chance</th>"
-                f"<th>normalized</th></tr>{rows}</table>")
 
     def at(self, k: int) -> float:
         """NNGS at one ``k`` of the curve."""
