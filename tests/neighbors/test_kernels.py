@@ -89,6 +89,7 @@ def test_search_with_and_without_c_kernels_equals_the_oracle(X, data):
     assert out[True].info["tied_rows"] == out[False].info["tied_rows"]
 
 
+@pytest.mark.filterwarnings("ignore::pairspace.TiedNeighborsWarning")  # ties on purpose
 def test_keys_order_negative_zero_and_signed_scores_like_floats():
     """Scores of both signs (inner products), exact zeros of both signs and ties: the key order is
     the float order with ties to the lower index (``-0.0 == 0.0``)."""
