@@ -70,6 +70,7 @@ nitpick_ignore_regex = [
 html_theme = "pydata_sphinx_theme"
 html_title = f"pairspace {release}"
 html_static_path = ["_static"]
+html_css_files = ["pairspace.css"]
 html_show_sourcelink = False
 html_theme_options = {
     "navigation_with_keys": False,
