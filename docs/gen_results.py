@@ -180,8 +180,9 @@ def run(name: str) -> dict[str, Any]:
     """Rerun one study's command (from the repository root) and write its ``provenance.json``."""
     command = read_command(name)
     argv = [sys.executable, "-m", "pairspace", *shlex.split(command)[1:]]
-    commit = _git("rev-parse", "HEAD")  # the code that runs: the tree before the run writes anything
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    commit = _git("rev-parse", "HEAD")  # the code that runs; results written by earlier runs do not count
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/results",
+                      ":!docs/_generated"))
     before, t0 = _loadavg(), time.perf_counter()
     print(f"[{name}] {command}", flush=True)
     subprocess.run(argv, cwd=ROOT, check=True)
