@@ -71,6 +71,9 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"pairspace {release}"
 html_static_path = ["_static"]
 html_css_files = ["pairspace.css"]
+# The left sidebar lists the API modules; the other pages have nothing to list there.
+html_sidebars = {"index": [], "getting-started": [], "studies/*": [], "cli": [], "benchmarks": [],
+                 "design": [], "changelog": []}
 html_show_sourcelink = False
 html_theme_options = {
     "navigation_with_keys": False,
