@@ -103,7 +103,9 @@ def _result(tmp_path, setting="paper"):
                 "chance": 0.5, "target_use": {"ds": "target label names (prompts)"},
                 "sizes": {"target_classes": 2, "audio_pool": 5, "text_pool": 4, "teacher_pairs": 8,
                           "teacher_clips": 4, "test_audio": 4},
-                "teacher_config": {"epochs": 3}, "student_epochs": 2, "out": str(tmp_path / setting)}
+                "teacher_config": {"epochs": 3}, "student_epochs": 2, "out": str(tmp_path / setting),
+                "losses": ["infonce", "soft"], "methods": ["ds"], "threshold_rule": {},
+                "statistics": {"n_resamples": 200}, "split_per_seed": True}
     data = instrument_data(_fake_set(), setting, 2, 2, 3, seed=0)
     return ImproveResult(rows, table, comps, cur, settings, out, {"total": 1.0},
                          runs={"seed0": SimpleNamespace(results={"du": du})}, data={"seed0": data})
@@ -112,13 +114,17 @@ def _result(tmp_path, setting="paper"):
 def test_improve_report_files_and_docs_markdown(tmp_path):
     import json
 
+    from pairspace.envelope import invocation, validate
     from pairspace.report.improve import docs_markdown, fmt_p, write_improve_report
     from pairspace.studies.improve import SCHEMA, envelope
 
     results = [_result(tmp_path, "paper"), _result(tmp_path, "strict")]
-    doc = envelope(results, "pairspace improve --seeds 0 1")
+    with invocation(["improve", "--seeds", "0", "1"]):
+        doc = envelope(results)
     paths = write_improve_report(doc, results, tmp_path)
-    back = json.loads(paths["json"].read_text())
+    back = validate(paths["json"])
+    assert back == json.loads(paths["json"].read_text())
+    assert back["command"] == "pairspace improve --seeds 0 1"
     assert back["schema"] == SCHEMA and [r["setting"] for r in back["results"]["runs"]] == ["paper", "strict"]
     assert paths["png"].exists() and paths["html"].exists()
     assert (tmp_path / "paper" / "seed0" / "curation" / "du.csv").exists()

@@ -26,8 +26,8 @@ class Teacher:
         x = np.asarray(x, dtype=np.float64)[:, :2]
         return x / np.linalg.norm(x, axis=1, keepdims=True)
 
-    project_audio = _p
-    project_text = _p
+    project_a = _p
+    project_b = _p
 
 
 class Encoder:

@@ -18,8 +18,6 @@ figure, the splits and every curated manifest.
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,7 @@ from .curate import threshold
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "improve", help="teacher and curated students (DU, DS, ADS, a2a) over seeds",
-                    description=__doc__)
+                    description=__doc__, produces_result=True)
     p.add_argument("--setting", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
                    help="experiment settings to run (default: %(default)s)")
     p.add_argument("--seeds", nargs="+", type=nonneg_int, default=[0, 1, 2],
@@ -74,8 +72,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "every seed, so the seeds vary the training only")
     g.add_argument("--text-encoder", default=None,
                    help="text encoder of the prompts (default: the one recorded in the text table)")
-    p.add_argument("--json", action="store_true", help="also print improve.json to stdout")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the tables")
     p.add_argument("--out", default="pairspace-improve", help="output folder (default: %(default)s)")
     p.set_defaults(func=run)
 
@@ -95,20 +91,20 @@ def _check(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     _check(args)
     out = check_out_dir(args.out)
-    from ..report.improve import comparison_table, curation_stats_table, improve_table, write_improve_report
-    from ..studies.improve import envelope, instrument_experiment
-    from ._render import table
+    from ..report.improve import write_improve_report
+    from ..studies.improve import ImproveReport, instrument_experiment
+    from ._common import emit
 
-    say = (lambda m: None) if args.quiet else print
+    say = (lambda m: None) if args.quiet or args.json else print
+    progress = False if args.quiet or args.json else args.progress
     thresholds = {m: getattr(args, f"tau_{m}") for m in CURATION_METHODS
                   if getattr(args, f"tau_{m}") is not None}
-    command = "pairspace " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     own = [args.audio, args.text, args.split]
     results = []
     if any(own):
         if not all(own):
             raise ValueError("your own data needs all of --audio, --text and --split")
-        results.append(_own_data(args, out, thresholds, command, say))
+        results.append(_own_data(args, out, thresholds, say, progress))
     for enc in [] if any(own) else args.audio_encoder or [None]:
         for setting in args.setting:
             name = f"{setting}-{enc or 'default'}"
@@ -118,40 +114,36 @@ def run(args: argparse.Namespace) -> int:
                 thresholds=thresholds, extra_prob=args.extra_prob, a2a_top_k=args.a2a_top_k,
                 epochs=args.epochs, student_epochs=args.student_epochs, teacher_clips=args.teacher_clips,
                 target_teacher_clips=args.target_teacher_clips, test_clips=args.test_clips,
-                audio_encoder_name=enc, command=command, progress=None if not args.quiet else False,
-                log=say))
-    doc = envelope(results, command)
+                audio_encoder_name=enc, progress=progress, log=say))
+    report = ImproveReport.new(results)
+    doc = report.to_dict()
     paths = write_improve_report(doc, results, out)
-    for run_doc in doc["results"]["runs"]:
-        _print_run(run_doc, table, improve_table, comparison_table, curation_stats_table)
-    if args.json:
-        import json
-
-        print(json.dumps(doc, indent=1, default=str))
-    print(f"\nwrote {paths['json']}, {paths['html']}, {paths['md']} and the manifests under {out}/*/seed*/")
-    return 0
+    return emit(args, report, lambda r: _render(doc), paths)
 
 
-def _print_run(run: dict[str, Any], table: Any, improve_table: Any, comparison_table: Any,
-               curation_stats_table: Any) -> None:
-    sz = run["settings"]["sizes"]
-    print(f"\n### setting {run['setting']}, audio {run['audio_encoder']}: {sz['target_classes']} target "
-          f"instruments, {sz['test_audio']} test clips per seed; teacher pairs {sz['teacher_pairs']}; "
-          f"pools {sz['audio_pool']} clips / {sz['text_pool']} captions; "
-          f"seeds {run['settings']['seeds']}")
-    print("Zero-shot top-1 on the target task (mean over seeds, 95% bootstrap interval over seeds "
-          "and clips):")
-    print(table(*improve_table(run), digits=3))
-    print("\nPaired differences (per clip and seed; P3 prompt):")
-    print(table(*comparison_table(run, "top1_p3"), digits=3))
-    print("\nCurated sets (thresholds from the rule on held-out seen classes; DS, ADS, a2a use the target "
-          "label names, a2a the target audio):")
-    print(table(*curation_stats_table(run), digits=3))
-    print(f"\nTimings (s): {run['timings']}")
+def _render(doc: dict[str, Any]) -> str:
+    from ..report.improve import comparison_table, curation_stats_table, improve_table, verdicts
+    from ._render import table
+
+    parts = []
+    for run in doc["results"]["runs"]:
+        sz = run["settings"]["sizes"]
+        parts += [
+            f"\n### setting {run['setting']}, audio {run['audio_encoder']}: {sz['target_classes']} target "
+            f"instruments, {sz['test_audio']} test clips per seed; teacher pairs {sz['teacher_pairs']}; "
+            f"pools {sz['audio_pool']} clips / {sz['text_pool']} captions; seeds {run['settings']['seeds']}",
+            "Zero-shot top-1 on the target task (mean over seeds, 95% bootstrap interval over seeds and "
+            "clips):", table(*improve_table(run), digits=3),
+            "\nPaired differences (per clip and seed; P3 prompt):",
+            table(*comparison_table(run, "top1_p3"), digits=3),
+            "\nCurated sets (thresholds from the rule on held-out seen classes; DS, ADS, a2a use the "
+            "target label names, a2a the target audio):", table(*curation_stats_table(run), digits=3),
+            "", *[f"- {v}" for v in verdicts(run)], f"\nTimings (s): {run['timings']}"]
+    return "\n".join(parts)
 
 
-def _own_data(args: argparse.Namespace, out: Path, thresholds: dict[str, Any], command: str,
-              say: Any) -> Any:
+def _own_data(args: argparse.Namespace, out: Path, thresholds: dict[str, Any], say: Any,
+              progress: bool | None) -> Any:
     """The experiment on the user's tables and one split (the audio demo's head configuration)."""
     import json
 
@@ -178,7 +170,7 @@ def _own_data(args: argparse.Namespace, out: Path, thresholds: dict[str, Any], c
     res = improve_study(audio, text, data, get(enc), out / "own", config=cfg, seeds=args.seeds,
                         losses=args.losses, methods=args.methods, thresholds=thresholds,
                         extra_prob=args.extra_prob, a2a_top_k=args.a2a_top_k,
-                        student_epochs=args.student_epochs, command=command, log=say)
+                        student_epochs=args.student_epochs, progress=progress, log=say)
     res.settings["setting"] = "own"
     res.settings["encoders"] = {"audio": str(args.audio), "text": str(args.text)}
     return res

@@ -38,7 +38,7 @@ def teacher_space(model: Any, table: EmbeddingTable, modality: str) -> Embedding
     """``table`` projected by the teacher's ``"audio"`` or ``"text"`` head (unit rows; ids kept)."""
     if modality not in ("audio", "text"):
         raise ValueError(f"modality must be 'audio' or 'text'; got {modality!r}")
-    proj = model.project_audio if modality == "audio" else model.project_text
+    proj = model.project_a if modality == "audio" else model.project_b
     meta = {**table.metadata, "projected_by": "teacher heads", "backbone_provenance": table.provenance}
     vec = proj(np.array(table.vectors, dtype=np.float32))  # a writable copy (tables may be mmapped)
     return EmbeddingTable(table.ids, vec, table.labels, meta, table.columns)
@@ -51,7 +51,7 @@ def teacher_prompts(model: Any, text_encoder: Any, class_names: Sequence[str],
     E = np.asarray(text_encoder.encode(texts, progress=False))
     if E.ndim != 2 or E.shape[0] != len(texts):
         raise ValueError(f"text encoder returned shape {E.shape} for {len(texts)} prompts")
-    return model.project_text(E)
+    return model.project_b(E)
 
 
 def caption_owners(text: EmbeddingTable, pairs: Sequence[tuple[str, str]] | None = None) -> list[str]:

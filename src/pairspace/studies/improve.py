@@ -53,7 +53,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +63,11 @@ from .curation import DEFAULT_SWEEP, PROMPT, TARGET_USE
 from .curation_names import CURATION_METHODS, LOSSES, SETTINGS, STUDENT_METHODS
 from .curation_run import run_curation, teacher_prompts
 from .improve_data import ImproveData, _project, instrument_data, threshold_rule
-from .improve_summary import SCHEMA, ImproveResult, _key, envelope, summarize
+from .improve_summary import SCHEMA, ImproveReport, ImproveResult, _key, envelope, summarize
 
 __all__ = ["CURATION_METHODS", "LOSSES", "SCHEMA", "SETTINGS", "STUDENT_METHODS", "ImproveData",
-           "ImproveResult", "envelope", "improve_study", "instrument_data", "instrument_experiment",
-           "summarize", "threshold_rule"]
+           "ImproveReport", "ImproveResult", "envelope", "improve_study", "instrument_data",
+           "instrument_experiment", "summarize", "threshold_rule"]
 
 TARGET_USE_STUDENT = {"replay": "none", **TARGET_USE}
 
@@ -78,15 +77,16 @@ def _zeroshot_correct(model: Any, X: np.ndarray, labels: Sequence[str], classes:
                       prompts: np.ndarray) -> np.ndarray:
     """Top-1 correctness (0/1) of every clip: backbone prompts ``(T, C, d)`` projected and ensembled.
 
-    The one zero-shot evaluation of this study (the classifier is
-    :func:`pairspace.tasks.zeroshot.classifier_weights` of the projected prompts; argmax ties go to
-    the lower class index).
+    The one zero-shot evaluation of this study: the toolkit's
+    :class:`pairspace.tasks.zeroshot.ZeroShotClassifier` of the projected prompts (argmax ties go
+    to the lower class index).
     """
-    from ..tasks.zeroshot import classifier_weights, zeroshot_scores
+    from ..tasks.zeroshot import ZeroShotClassifier
 
     T, C, d = prompts.shape
-    W = classifier_weights(_project(model, prompts.reshape(T * C, d), "text").reshape(T, C, -1))
-    S = zeroshot_scores(_project(model, X, "audio"), W)
+    clf = ZeroShotClassifier.from_prompt_embeddings(
+        _project(model, prompts.reshape(T * C, d), "text").reshape(T, C, -1), classes)
+    S = clf.scores(_project(model, X, "audio"))
     pos = {c: i for i, c in enumerate(classes)}
     y = np.array([pos[lab] for lab in labels])
     return (np.argmax(S, axis=1) == y).astype(np.int8)
@@ -125,7 +125,7 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable,
                   thresholds: Mapping[str, float | str] | None = None, extra_prob: float = 0.5,
                   a2a_top_k: int = 5, templates: Sequence[str] | None = None,
                   sweep: Sequence[float | str] = DEFAULT_SWEEP, student_epochs: int | None = None,
-                  n_resamples: int = 2000, n_permutations: int = 10_000, command: str = "",
+                  n_resamples: int = 2000, n_permutations: int = 10_000,
                   progress: bool | None = None,
                   log: Callable[[str], None] = lambda m: None) -> ImproveResult:
     """Run the experiment (see the module docstring); run folders go under ``out/seed<s>/``.
@@ -162,8 +162,6 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable,
     student_epochs : int, optional
         Epochs of every student (default: the teacher's); students start from the teacher.
     n_resamples, n_permutations : bootstrap replicates and sign-flip patterns of the statistics.
-    command : str
-        The command line recorded in the result envelope.
     """
     from ..align.trainer import TrainConfig, load_model, train
     from ..data.templates import load_templates
@@ -232,7 +230,6 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable,
                          {k: round(v, 2) for k, v in timings.items()},
                          {"audio_table": audio.metadata.get("source"),
                           "text_table": text.metadata.get("source")},
-                         command, datetime.now(UTC).isoformat(timespec="seconds"),
                          runs=runs, data=splits)
 
 
@@ -337,7 +334,7 @@ def instrument_experiment(out: str | Path, *, setting: str = "paper", seeds: Seq
                           a2a_top_k: int = 5, epochs: int = 40, student_epochs: int = 20,
                           teacher_clips: int = 4, target_teacher_clips: int = 2, test_clips: int = 6,
                           clips_per_class: int = 16, audio_encoder_name: str | None = None,
-                          command: str = "", progress: bool | None = None,
+                          progress: bool | None = None,
                           log: Callable[[str], None] = lambda m: None) -> ImproveResult:
     """The experiment on the rendered-instrument benchmark (cached render and tables), one setting.
 
@@ -374,7 +371,7 @@ def instrument_experiment(out: str | Path, *, setting: str = "paper", seeds: Seq
     cfg = type(DEMO_CONFIG)(**{**DEMO_CONFIG.to_dict(), "epochs": int(epochs)})
     res = improve_study(audio, text, split, t_enc, out, config=cfg, seeds=seeds, losses=losses,
                         methods=methods, thresholds=thresholds, extra_prob=extra_prob,
-                        a2a_top_k=a2a_top_k, student_epochs=student_epochs, command=command,
+                        a2a_top_k=a2a_top_k, student_epochs=student_epochs,
                         progress=progress, log=log)
     res.timings = {"data_and_embeddings": round(t1 - t0, 2), **res.timings,
                    "total": round(time.perf_counter() - t0, 2)}

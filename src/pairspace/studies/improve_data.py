@@ -156,8 +156,10 @@ def instrument_data(ds: Any, setting: str = "paper", teacher_clips: int = 4, tar
 
 
 def _project(model: Any, X: Any, side: str) -> np.ndarray:
-    """L2-normalized projection by the model's ``"audio"`` or ``"text"`` head (the one call site)."""
-    return model.project(np.asarray(X, dtype=np.float32), side)
+    """L2-normalized projection by the model's ``"audio"`` (``project_a``) or ``"text"``
+    (``project_b``) head (the one call site of this study)."""
+    X = np.asarray(X, dtype=np.float32)
+    return model.project_a(X) if side == "audio" else model.project_b(X)
 
 
 # ------------------------------------------------------------------ thresholds without test labels

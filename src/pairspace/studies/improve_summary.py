@@ -8,17 +8,15 @@ result envelope of one or more runs.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
 from .improve_data import ImproveData
 
-__all__ = ["SCHEMA", "ImproveResult", "envelope", "summarize"]
+__all__ = ["SCHEMA", "ImproveReport", "ImproveResult", "envelope", "summarize"]
 
 SCHEMA = "pairspace.improve/2"
 
@@ -35,8 +33,6 @@ class ImproveResult:
     outcomes: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
-    command: str = ""
-    created: str = ""
     runs: dict[str, Any] = field(default_factory=dict)
     data: dict[str, ImproveData] = field(default_factory=dict)
 
@@ -49,27 +45,45 @@ class ImproveResult:
                 "outcomes": self.outcomes, "timings": self.timings}
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``pairspace.improve/2`` envelope of this one run (see :func:`envelope`)."""
-        return envelope([self], self.command, self.created)
+        """The ``pairspace.improve/2`` document of this one run (:class:`ImproveReport`)."""
+        return ImproveReport.new([self]).to_dict()
 
 
-def envelope(results: Sequence[ImproveResult], command: str = "", created: str = "") -> dict[str, Any]:
-    """The ``pairspace.improve/2`` result envelope of one or more runs (settings x audio encoders).
+def _run_name(r: ImproveResult) -> str:
+    return f"{r.settings.get('setting')}/{r.settings.get('encoders', {}).get('audio')}"
 
-    ``results["runs"]`` holds one entry per run (:meth:`ImproveResult.run_dict`); the curation runs
-    and the splits are written beside it by the report writer.
+
+@dataclass
+class ImproveReport:
+    """One or more runs (settings x audio encoders) in one ``pairspace.improve/2`` result envelope.
+
+    ``results["runs"]`` holds one entry per run (:meth:`ImproveResult.run_dict`); ``inputs`` maps
+    ``"SETTING/AUDIO_ENCODER"`` to each run's inputs. The curated manifests and the splits are
+    written beside the document by :func:`pairspace.report.improve.write_improve_report`.
     """
-    if not results:
-        raise ValueError("an improve envelope needs at least one run")
-    return {"schema": SCHEMA,
-            "pairspace_version": getattr(sys.modules.get("pairspace"), "__version__", None),
-            "created": created or datetime.now(UTC).isoformat(timespec="seconds"),
-            "command": command,
-            "inputs": {f"{r.settings.get('setting')}/{r.settings.get('encoders', {}).get('audio')}": r.inputs
-                       for r in results},
-            "settings": {"runs": [[r.settings.get("setting"), r.settings.get("encoders", {}).get("audio")]
-                                  for r in results], "seeds": results[0].settings["seeds"]},
-            "results": {"runs": [r.run_dict() for r in results]}}
+
+    results: list[ImproveResult]
+    stamp: Any
+
+    @classmethod
+    def new(cls, results: Sequence[ImproveResult]) -> ImproveReport:
+        """The runs, stamped now with the current command line (:mod:`pairspace.envelope`)."""
+        from ..envelope import Envelope
+
+        if not results:
+            raise ValueError("an improve document needs at least one run")
+        return cls(list(results), Envelope.new(SCHEMA, {_run_name(r): r.inputs for r in results}))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result envelope (schema ``pairspace.improve/2``)."""
+        settings = {"runs": [[r.settings.get("setting"), r.settings.get("encoders", {}).get("audio")]
+                             for r in self.results], "seeds": self.results[0].settings["seeds"]}
+        return self.stamp.document(settings, {"runs": [r.run_dict() for r in self.results]})
+
+
+def envelope(results: Sequence[ImproveResult]) -> dict[str, Any]:
+    """The ``pairspace.improve/2`` document of one or more runs (:class:`ImproveReport`)."""
+    return ImproveReport.new(results).to_dict()
 
 
 def _key(model: str, loss: str) -> str:
