@@ -72,7 +72,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "every seed, so the seeds vary the training only")
     g.add_argument("--text-encoder", default=None,
                    help="text encoder of the prompts (default: the one recorded in the text table)")
-    p.add_argument("--out", default="pairspace-improve", help="output folder (default: %(default)s)")
+    p.add_argument("--out", default="pairspace-improve",
+                   help="output folder of improve.json, the figure and the reports (default: %(default)s)")
+    p.add_argument("--runs", default=None,
+                   help="folder of the training runs, the splits and the curated manifests "
+                   "(default: the --out folder)")
     p.set_defaults(func=run)
 
 
@@ -91,6 +95,7 @@ def _check(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> int:
     _check(args)
     out = check_out_dir(args.out)
+    work = check_out_dir(args.runs) if args.runs else out
     from ..report.improve import write_improve_report
     from ..studies.improve import ImproveReport, instrument_experiment
     from ._common import emit
@@ -104,13 +109,13 @@ def run(args: argparse.Namespace) -> int:
     if any(own):
         if not all(own):
             raise ValueError("your own data needs all of --audio, --text and --split")
-        results.append(_own_data(args, out, thresholds, say, progress))
+        results.append(_own_data(args, work, thresholds, say, progress))
     for enc in [] if any(own) else args.audio_encoder or [None]:
         for setting in args.setting:
             name = f"{setting}-{enc or 'default'}"
             say(f"== setting {setting}, audio encoder {enc or 'whisper (default)'}")
             results.append(instrument_experiment(
-                out / name, setting=setting, seeds=args.seeds, losses=args.losses, methods=args.methods,
+                work / name, setting=setting, seeds=args.seeds, losses=args.losses, methods=args.methods,
                 thresholds=thresholds, extra_prob=args.extra_prob, a2a_top_k=args.a2a_top_k,
                 epochs=args.epochs, student_epochs=args.student_epochs, teacher_clips=args.teacher_clips,
                 target_teacher_clips=args.target_teacher_clips, test_clips=args.test_clips,

@@ -358,7 +358,7 @@ def instrument_experiment(out: str | Path, *, setting: str = "paper", seeds: Seq
     t0 = time.perf_counter()
     ds = render_instruments(clips_per_class=clips_per_class, progress=progress)
     a_enc = (get("whisper-base", threads=1) if audio_encoder_name == "whisper-base"
-             else audio_encoder(audio_encoder_name, log))
+             else audio_encoder(audio_encoder_name))
     t_enc = get("minilm")
     audio, text, info = embed_tables(ds, a_enc, t_enc, progress=progress)
     t1 = time.perf_counter()
