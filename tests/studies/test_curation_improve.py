@@ -169,3 +169,26 @@ def test_markdown_cells_are_inert():
     md = markdown_table(["name", "x"], [["a|b <i>\n`c`", 0.25], ["n", float("nan")]])
     assert "a\\|b &lt;i&gt; \\`c\\`" in md and "| 0.250 |" in md and "| - |" in md
     assert md.count("\n") == 3
+
+
+def test_verdicts_follow_the_intervals():
+    from pairspace.report.improve import verdicts
+
+    def c(a, b, kind, est, lo, hi, p=0.01):
+        return {"a": a, "b": b, "kind": kind, "metric": "top1_p3", "estimate": est, "ci_low": lo,
+                "ci_high": hi, "p_value": p}
+
+    run = {"comparisons": [
+        c("ds-soft", "ds-infonce", "soft vs InfoNCE", 0.05, 0.01, 0.09),
+        c("du-soft", "du-infonce", "soft vs InfoNCE", -0.05, -0.09, -0.01),
+        c("ads-soft", "ads-infonce", "soft vs InfoNCE", 0.01, -0.02, 0.04, 0.5),
+        c("ds-soft", "teacher", "student vs teacher", 0.02, -0.01, 0.05, 0.2),
+        c("du-soft", "teacher", "student vs teacher", -0.04, -0.07, -0.01),
+        c("replay-soft", "teacher", "student vs teacher", 0.09, 0.05, 0.13),  # the control, not curated
+        c("ds-soft", "replay-soft", "method vs replay control", 0.03, 0.001, 0.06)]}
+    soft, teacher, replay = verdicts(run)
+    assert "the soft loss is better: ds (+0.050 [+0.010, +0.090], p = 1.0e-02)" in soft
+    assert "InfoNCE is better: du" in soft and "holds 0): ads" in soft
+    assert teacher.startswith("No curated student beats its teacher") and "ds-soft +0.020" in teacher
+    assert "below the teacher: du-soft" in teacher and "replay" not in teacher
+    assert "better: ds-soft (+0.030 [+0.001, +0.060]" in replay

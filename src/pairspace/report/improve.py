@@ -113,9 +113,10 @@ def verdicts(run: dict[str, Any], metric: str = "top1_p3") -> list[str]:
            if c["kind"] == "method vs replay control" and c["metric"] == metric]
     above = [c for c in rep if _side(c) == 1]
     if rep:
-        out.append(("Against the replay control (the same extra training without curated pairs), "
-                    + (", ".join(f"{c['a']} ({fmt_ci(c, True)})" for c in above) + " are better"
-                       if above else "no curated student's interval lies above 0")) + ".")
+        out.append("Against the replay control (the same extra training without curated pairs): "
+                   + ("better: " + ", ".join(f"{c['a']} ({fmt_ci(c, True)}, p = {fmt_p(c['p_value'])})"
+                                             for c in above)
+                      if above else "no curated student's interval lies above 0") + ".")
     return out
 
 
@@ -133,18 +134,22 @@ def _sizes_sentence(run: dict[str, Any]) -> str:
 
 
 def docs_markdown(doc: dict[str, Any]) -> str:
-    """The docs' generated part: per run, the tables and the verdict sentences with their intervals."""
+    """The docs' generated part: the verdicts of every run first (with their intervals and
+    p-values), then per run its tables (top-1, paired differences, curated sets)."""
     runs = doc["results"]["runs"]
     md = [f"Generated from `{doc['schema']}` created {doc['created']} by `{doc['command']}` "
-          f"(pairspace {doc.get('pairspace_version')}).", ""]
+          f"(pairspace {doc.get('pairspace_version')}).", "", "### Verdicts", ""]
+    for run in runs:
+        md += [f"**{_run_title(run)}**", "",
+               *[f"- {s}" for s in verdicts(run, "top1_p3") + verdicts(run, "top1_ens")[:2]], ""]
     for run in runs:
         md += [f"### {_run_title(run)}", "", _sizes_sentence(run), "",
                "Zero-shot top-1 on the target task (mean over seeds, 95% bootstrap interval over seeds "
                "and clips):", "", markdown_table(*improve_table(run)), "",
                "Paired differences, P3 prompt (bootstrap interval over seeds and clips; sign-flip "
                "p-value, stratified McNemar):", "", markdown_table(*comparison_table(run, "top1_p3")), "",
-               *[f"- {s}" for s in verdicts(run, "top1_p3") + verdicts(run, "top1_ens")[:2]], "",
-               "Curated sets (threshold from the rule on the teacher's held-out seen classes unless given):",
+               "Curated sets (threshold from the rule on the teacher's held-out seen classes unless given; "
+               "precision from the pool's true instruments, never used to choose):",
                "", markdown_table(*curation_stats_table(run)), ""]
     return "\n".join(md) + "\n"
 
