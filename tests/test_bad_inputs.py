@@ -325,7 +325,7 @@ def test_malicious_checkpoint_is_refused_as_unsafe(tmp_path):
             return (json.loads, ('"pwned"',))
 
     path = tmp_path / "weights.pth"
-    path.write_bytes(pickle.dumps({"state_dict": Evil()}))
+    path.write_bytes(pickle.dumps({"state_dict": Evil()}, protocol=2))  # torch.save's protocol
     import pairspace
 
     with pytest.raises(ValueError, match=r"unsafe|refused"):

@@ -67,8 +67,8 @@ def zeroshot(model: Any, ev: EvalSet, audio: np.ndarray | None = None) -> dict[s
     from ._api import classifier_weights, zeroshot_metrics, zeroshot_scores
 
     T, C, d = ev.prompts.shape
-    P = model.project_text(ev.prompts.reshape(T * C, d)).reshape(T, C, -1)
-    S = zeroshot_scores(model.project_audio(ev.audio if audio is None else audio), classifier_weights(P))
+    P = model.project_b(ev.prompts.reshape(T * C, d)).reshape(T, C, -1)
+    S = zeroshot_scores(model.project_a(ev.audio if audio is None else audio), classifier_weights(P))
     m = zeroshot_metrics(S, ev.labels, ev.classes)
     return {k: m[k] for k in ("top1", "top5", "balanced_accuracy", "chance", "n", "per_class")}
 

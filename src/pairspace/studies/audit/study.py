@@ -141,8 +141,8 @@ def _gzsl(inp: AuditInputs, model: Any) -> dict[str, Any] | None:
     from ._api import classifier_weights, zeroshot_scores
 
     T, C, d = ev.prompts.shape
-    W = classifier_weights(model.project_text(ev.prompts.reshape(T * C, d)).reshape(T, C, -1))
-    S = zeroshot_scores(model.project_audio(ev.audio), W)
+    W = classifier_weights(model.project_b(ev.prompts.reshape(T * C, d)).reshape(T, C, -1))
+    S = zeroshot_scores(model.project_a(ev.audio), W)
     return generalized_zeroshot(S, labels, ev.classes, inp.seen_classes)
 
 
@@ -215,12 +215,12 @@ def _projected(doc: dict[str, Any], inp: AuditInputs, ev: EvalSet, model: Any, k
     z = zeroshot(model, ev)
     doc["zeroshot"] = z
     doc["gzsl"] = _gzsl(inp, model)
-    P = model.project_audio(ev.audio)
+    P = model.project_a(ev.audio)
     doc["separability"]["projected"], coords = _space(P, ev.labels, "projected", k, folds, seed, tsne)
     if coords is not None:
         doc["maps"]["projected"] = coords
     T, C, d = ev.prompts.shape
-    Pt = model.project_text(ev.prompts.reshape(T * C, d)).reshape(T, C, -1)
+    Pt = model.project_b(ev.prompts.reshape(T * C, d)).reshape(T, C, -1)
     doc["nngs"]["projected"] = centroid_prompt_nngs(P, ev.labels, ev.classes, Pt)
 
 
