@@ -14,6 +14,8 @@ import importlib
 import importlib.util
 import sys
 
+from .._outputs import guard_command
+
 # The command table, in the order of ``pairspace --help``: name -> (module, one-line help). Only the
 # module of the command being run is imported; ``pairspace --help`` imports none of them. A module
 # that is not part of this installation is left out.
@@ -96,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with guard_command(args):  # inputs never overwritten, one writer per --out (pairspace._outputs)
+            return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         message = str(exc) or type(exc).__name__
         if isinstance(exc, FileNotFoundError) and exc.filename and str(exc.filename) not in message:

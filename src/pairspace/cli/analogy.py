@@ -115,7 +115,9 @@ def run_study(args: argparse.Namespace, out: Path) -> int:
                    restrict_vocab=args.restrict_vocab, n_boot=args.bootstrap, seed=args.seed,
                    progress=True)
     print(render(result))
-    paths = write_report(result, out)
+    from .._outputs import write_staged
+
+    paths = write_staged(out, lambda folder: write_report(result, folder))  # all at once
     print(f"\nwrote {', '.join(str(p) for p in paths.values())} "
           f"({time.perf_counter() - t0:.1f} s)")
     return 0

@@ -132,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
 
         for name, values in labels.items():
             res.doc["label_overlap"][name] = label_overlap(res.doc["classes"], values, name)
-    files = write_audit_report(res.to_dict(), out)
+    from .._outputs import write_staged
+
+    files = write_staged(out, lambda folder: write_audit_report(res.to_dict(), folder))
     _summary(res.to_dict())
     print(f"wrote {len(files)} files into {out} (report.html, audit.json, CSV tables, figures)")
     return 0

@@ -110,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
     """Load, check, compare, print and (with --out) write the report."""
     from pathlib import Path
 
+    from .._outputs import write_staged
     from ..data.io import load_pair
     from ..measures.registry import check_measures
     from ..report.compare import write_compare_report
@@ -132,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     _print_result(res, pair, args.chance)
     if out is not None:
         title = f"{Path(args.x).name} vs {Path(args.y).name}"
-        write_compare_report(out, res, title)
+        write_staged(out, lambda folder: write_compare_report(folder, res, title))  # all at once
         print(f"wrote {out / 'results.json'}, results.csv, disagreement.csv, curve.png and "
               "report.html")
     return 0

@@ -55,6 +55,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = check_out_dir(args.out)
+    from .._outputs import write_staged
+    from ..studies.improve import check_plan
+
+    check_plan(args.seeds, args.methods, args.losses, prefix="--")  # before any training
     from ..report.curation import curation_stats_table, improve_table, write_improve_report
     from ..studies.improve import DEMO_THRESHOLDS, instrument_experiment
     from ._render import table
@@ -75,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         res = instrument_experiment(out, epochs=args.epochs, teacher_clips=args.teacher_clips,
                                     test_clips=args.test_clips, audio_encoder_name=args.audio_encoder,
                                     **common)
-    paths = write_improve_report(res, out)
+    paths = write_staged(out, lambda folder: write_improve_report(res, folder))  # all at once
     sizes = res.settings["sizes"]
     print(f"\nTarget task: {sizes['target_classes']} unseen instruments, {sizes['test_audio']} clips; "
           f"teacher pairs {sizes['teacher_pairs']}; pools {sizes['audio_pool']} clips / "
@@ -90,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
 
 def _own_data(args: argparse.Namespace, out: Path, common: dict[str, Any]) -> Any:
     """The experiment on the user's tables and split (the audio demo's head configuration)."""
-    import json
 
     import torch
 
@@ -103,10 +106,12 @@ def _own_data(args: argparse.Namespace, out: Path, common: dict[str, Any]) -> An
     split_path = Path(args.split)
     if not split_path.exists():
         raise FileNotFoundError(f"split file not found: {split_path}")
-    try:
-        data = ImproveData.from_dict(json.loads(split_path.read_text()))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{split_path} is not valid JSON: {exc}") from exc
+    from dataclasses import fields
+
+    from ..data.textfiles import read_json_object
+
+    lists = tuple(f.name for f in fields(ImproveData) if f.name != "description")
+    data = ImproveData.from_dict(read_json_object(split_path, "split file", lists))
     audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
     enc = args.text_encoder or (text.provenance or {}).get("encoder")
     if not enc:

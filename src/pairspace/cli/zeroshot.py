@@ -35,11 +35,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="ensemble: the given templates averaged, all items; msclap-p3: the one prompt "
                         "'this is a sound of ' + label, no ensembling, per-fold mean and std of a fold "
                         "column or the subset == evaluation rows (TUT2017)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, out_kind="file")
 
 
 def run(args: argparse.Namespace) -> int:
     out = check_out_file(Path(args.out) if args.out else Path(args.run) / "zeroshot.json")
+    from ..align.runfolder import check_not_run_file
+
+    check_not_run_file(out, args.run)  # never --out RUN/model.safetensors
     from ..data.templates import load_class_names
     from ..tasks.protocols import protocol_templates
 

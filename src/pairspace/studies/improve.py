@@ -200,6 +200,30 @@ def _zeroshot(model: Any, X: np.ndarray, labels: list[str], classes: list[str],
             "bal_ens": ens["balanced_accuracy"], "chance": p3["chance"]}
 
 
+def check_plan(seeds: Sequence[int], methods: Sequence[str], losses: Sequence[str],
+               prefix: str = "") -> None:
+    """Refuse a plan that cannot run, before the teacher trains (a later refusal wastes its run).
+
+    Every list must be non-empty without repeats (``seeds = [0, 0]`` would count one seed twice in
+    the intervals), methods and losses must be known, and at least one curated student must be
+    among ``methods`` (``replay`` alone curates nothing). ``prefix`` is put before the option
+    names in the messages (``"--"`` on the command line).
+    """
+    from .._validation import check_distinct
+
+    for option, values in (("seeds", seeds), ("methods", methods), ("losses", losses)):
+        if not len(values):
+            raise ValueError(f"{prefix}{option} is empty")
+        check_distinct(values, f"{prefix}{option}")
+    bad = [m for m in methods if m not in STUDENT_METHODS] + [x for x in losses if x not in LOSSES]
+    if bad:
+        raise ValueError(f"unknown student method or loss {bad}")
+    curated = [m for m in STUDENT_METHODS if m != "replay"]
+    if not any(m in curated for m in methods):
+        raise ValueError(f"{prefix}methods {' '.join(methods)} has no curated student; add one of "
+                         f"{', '.join(curated)} (replay is the control they are compared with)")
+
+
 def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData, text_encoder: Any,
                   out: str | Path, *, config: Any, seeds: Sequence[int] = (0, 1, 2),
                   losses: Sequence[str] = LOSSES, methods: Sequence[str] = STUDENT_METHODS,
@@ -237,9 +261,7 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable, data: ImproveData
     from ..data.templates import load_templates
 
     out = Path(out)
-    bad = [m for m in methods if m not in STUDENT_METHODS] + [x for x in losses if x not in LOSSES]
-    if bad:
-        raise ValueError(f"unknown student method or loss {bad}")
+    check_plan(seeds, methods, losses)
     templates = list(templates or load_templates("audio").templates)
     classes = list(data.target_classes)
     evaluate = _evaluator(audio, data, text_encoder, templates)
