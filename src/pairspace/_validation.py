@@ -110,7 +110,11 @@ def _plain(X: Any, name: str) -> Any:
         if str(X.dtype) in ("torch.bfloat16", "torch.float16"):
             X = X.float()  # numpy has no bfloat16: widen (every value is exact in float32)
         X = X.numpy()
-    if np.iscomplexobj(X):
+    try:
+        complex_ = np.iscomplexobj(X)
+    except (ValueError, TypeError):  # a ragged list: as_matrix names the problem
+        complex_ = False
+    if complex_:
         raise ValueError(f"{name} holds complex values (dtype {np.asarray(X).dtype}); pairspace "
                          "works on real vectors: pass the real part, the magnitude, or both as "
                          "features")
