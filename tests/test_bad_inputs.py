@@ -1087,3 +1087,80 @@ def test_report_write_error_names_the_file(tmp_path, monkeypatch):
         _atomic.write_json(tmp_path / "out.json", {"a": 1})
     assert info.value.errno == errno.ENOSPC
     assert list(tmp_path.iterdir()) == []
+
+
+def test_full_disk_keeps_the_previous_template_report(tmp_path, capsys, monkeypatch):
+    """template-study, a second staged writer: a re-run that runs out of space changes nothing."""
+    monkeypatch.chdir(tmp_path)
+    rc, err = _cli(tmp_path, ["template-study", "--synthetic", "--out", "rep", "-q"], capsys)
+    assert rc == 0, err
+    before = _snapshot(tmp_path)
+    proc = _limited(tmp_path, ["template-study", "--synthetic", "--seed", "1", "--out", "rep", "-q"],
+                    70_000)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert re.search(r"rep/\S+\.(png|json|csv|md).*left as it was", proc.stderr), proc.stderr
+    assert _snapshot(tmp_path) == before, "the previous report changed"
+
+
+def _enospc(path: Path) -> None:
+    import errno
+    import os
+
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_staged_report_is_all_or_nothing(existing, tmp_path):
+    """write_staged: a writer that fails half-way leaves ``out`` as it was (or absent), names the
+    file it was writing under ``out`` (not the temporary folder), and leaves no temporary behind."""
+    from pairspace._outputs import write_staged
+
+    out = tmp_path / "rep"
+    if existing:
+        out.mkdir()
+        (out / "a.json").write_text("old a")
+        (out / "notes.txt").write_text("the user's own file")
+    before = _snapshot(tmp_path)
+
+    def writer(folder: Path) -> None:
+        (folder / "a.json").write_text("new a")
+        _enospc(folder / "b.png")
+
+    with pytest.raises(OSError, match=r"rep/b\.png.*left as it was") as info:
+        write_staged(out, writer)
+    assert ".staging" not in str(info.value)
+    assert _snapshot(tmp_path) == before
+
+
+def test_staged_report_replaces_written_files_and_keeps_the_others(tmp_path):
+    """A successful re-run swaps in the new files; files it does not write (a user's notes, cached
+    runs) are carried over; the returned paths point into ``out``."""
+    from pairspace._outputs import write_staged
+
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "a.json").write_text("old a")
+    (out / "runs").mkdir()
+    (out / "runs" / "cached.bin").write_bytes(b"\x00\x01")
+    (out / "notes.txt").write_text("mine")
+
+    def writer(folder: Path) -> dict[str, Path]:
+        (folder / "a.json").write_text("new a")
+        return {"a": folder / "a.json"}
+
+    paths = write_staged(out, writer)
+    assert paths == {"a": out / "a.json"}
+    assert (out / "a.json").read_text() == "new a"
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "runs" / "cached.bin").read_bytes() == b"\x00\x01"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rep"]
+
+
+def test_staged_report_out_is_a_file(tmp_path):
+    from pairspace._outputs import write_staged
+
+    (tmp_path / "rep").write_text("a file")
+    with pytest.raises(ValueError, match=r"rep exists and is not a folder"):
+        write_staged(tmp_path / "rep", lambda folder: None)
+    assert (tmp_path / "rep").read_text() == "a file"
