@@ -48,6 +48,7 @@ CLASSES = [  # (class of the issue, pattern of the test ids it holds); the first
     ("writers: a second writer on a locked output (filelock)", r"locked"),
     ("writers: full disk or write error (old report kept, status failed, file named)",
      r"full_disk|write_error"),
+    ("writers: staged report folder (all or nothing, other files carried over)", r"staged"),
 ]
 
 
