@@ -1164,3 +1164,22 @@ def test_staged_report_out_is_a_file(tmp_path):
     with pytest.raises(ValueError, match=r"rep exists and is not a folder"):
         write_staged(tmp_path / "rep", lambda folder: None)
     assert (tmp_path / "rep").read_text() == "a file"
+
+
+def test_staged_report_replaces_a_link_to_a_folder(tmp_path):
+    """An ``out`` that is a symbolic link to a folder is replaced by the report, never followed:
+    the linked folder is unchanged and nothing is left behind."""
+    from pairspace._outputs import write_staged
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.json").write_text("someone else's")
+    (tmp_path / "rep").symlink_to(elsewhere, target_is_directory=True)
+
+    def writer(folder: Path) -> None:
+        (folder / "a.json").write_text("new a")
+
+    write_staged(tmp_path / "rep", writer)
+    assert not (tmp_path / "rep").is_symlink() and (tmp_path / "rep" / "a.json").read_text() == "new a"
+    assert (elsewhere / "a.json").read_text() == "someone else's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "rep"]

@@ -332,7 +332,10 @@ def write_staged(out: str | os.PathLike[str], writer: Callable[[Path], Any]) -> 
         if out.is_dir():
             _carry_over(out, tmp)
             if _exchange(tmp, out):
-                shutil.rmtree(tmp, ignore_errors=True)
+                if tmp.is_symlink():  # out was a link to a folder: the link is replaced, not followed
+                    tmp.unlink()
+                else:
+                    shutil.rmtree(tmp, ignore_errors=True)
             else:
                 old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".old"))
                 os.rmdir(old)
