@@ -861,7 +861,6 @@ def test_improve_split_with_wrong_types(tmp_path, capsys, monkeypatch):
     (["--seeds", "0", "0"], r"seeds.*0"),
     (["--methods", "du", "du"], r"methods.*du"),
     (["--losses", "soft", "soft"], r"losses.*soft"),
-    (["--methods", "replay"], r"methods replay has no curated student"),
 ])
 def test_improve_refuses_repeated_list_values(argv, match, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -869,10 +868,10 @@ def test_improve_refuses_repeated_list_values(argv, match, tmp_path, capsys, mon
 
 
 @pytest.mark.parametrize("plan,match", [
-    ({"methods": ["replay"]}, r"no curated student"),
-    ({"seeds": [1, 1]}, r"seeds repeats 1"),
+    ({"methods": ["du", "du"]}, r"du given more than once"),
+    ({"seeds": [1, 1]}, r"\[1\] given more than once"),
     ({"seeds": []}, r"seeds is empty"),
-    ({"losses": ["infonce", "bogus"]}, r"unknown.*bogus"),
+    ({"losses": ["infonce", "bogus"]}, r"unknown loss.*bogus"),
 ])
 def test_api_improve_plan_refused_before_the_teacher_trains(plan, match, tmp_path, monkeypatch):
     """The Python API refuses a plan that cannot run before training anything."""
@@ -1183,3 +1182,20 @@ def test_staged_report_replaces_a_link_to_a_folder(tmp_path):
     assert not (tmp_path / "rep").is_symlink() and (tmp_path / "rep" / "a.json").read_text() == "new a"
     assert (elsewhere / "a.json").read_text() == "someone else's"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "rep"]
+
+
+def test_an_output_option_is_not_taken_for_an_input(tmp_path):
+    """``improve --runs`` names an output: an existing runs folder inside --out is not an input."""
+    import argparse
+
+    from pairspace._outputs import guard_command
+
+    (tmp_path / "o" / "runs").mkdir(parents=True)
+    args = argparse.Namespace(command="improve", out=str(tmp_path / "o"),
+                              runs=str(tmp_path / "o" / "runs"), other_outputs=("runs",))
+    with guard_command(args):
+        assert (tmp_path / ".o.lock").exists()
+    assert not (tmp_path / ".o.lock").exists()
+    args.other_outputs = ()
+    with pytest.raises(ValueError, match=r"--runs .* lies inside the output folder"), guard_command(args):
+        pass

@@ -232,14 +232,17 @@ LOCKED_COMMANDS = ("train", "audit", "curate", "improve", "compare", "embed")
 def guard_command(args: Any) -> Iterator[None]:
     """The output guards of one command line: identity checks, then the lock of ``--out``.
 
-    A parser marks a file output with ``set_defaults(out_kind="file")``; others are folders.
+    A parser marks a file output with ``set_defaults(out_kind="file")``; others are folders. Options
+    that name further outputs (``improve --runs``) are listed in ``set_defaults(other_outputs=...)``
+    and are not taken for inputs.
     """
     out = getattr(args, "out", None)
     if not out or not isinstance(out, str | os.PathLike):
         yield
         return
     folder = getattr(args, "out_kind", "folder") != "file"
-    check_not_input(out, cli_inputs(args), folder=folder)
+    skip = ("out", "command", "func", *getattr(args, "other_outputs", ()))
+    check_not_input(out, cli_inputs(args, skip), folder=folder)
     if getattr(args, "command", None) in LOCKED_COMMANDS:
         with output_lock(out):
             yield
