@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pairspace.cli import main
+from pairspace.envelope import validate
 
 
 def test_out_is_a_file_and_missing_inputs(tmp_path, capsys):
@@ -65,3 +66,14 @@ def test_audit_on_user_tables(tmp_path, capsys):
     assert doc["separability"]["audio backbone"]["knn_accuracy"] == 1.0
     assert doc["source_overlap"]["shared_sources"]["n_shared"] == 12  # rows 30..41: fs10..fs19, fs0, fs1
     assert (out / "report.html").exists() and "Verdict" in capsys.readouterr().out
+    # --json prints the file's document (valid against the shipped schema); -q prints nothing
+    argv = ["audit", "--audio", str(tmp_path / "audio.parquet"), "--text", str(tmp_path / "text.parquet"),
+            "--pairs", str(tmp_path / "pairs.csv"), "--captions", str(tmp_path / "captions.csv"),
+            "--classes", str(tmp_path / "classes.txt"), "--controls", "--out", str(tmp_path / "a2")]
+    assert main([*argv, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "a2" / "audit.json").read_text())
+    validate(printed)
+    assert printed["command"].startswith("pairspace audit ")
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr().out == ""

@@ -29,7 +29,7 @@ def test_envelope(audited):
     env = res.to_dict()
     assert set(env) == {"schema", "pairspace_version", "created", "command", "inputs", "settings", "results"}
     assert env["schema"] == SCHEMA == "pairspace.audit/2"
-    assert env["settings"]["seeds"] == [0, 1] and env["results"] is res.doc
+    assert env["settings"]["seeds"] == [0, 1] and env["results"] == res.doc
 
 
 def test_document_sections(audited):

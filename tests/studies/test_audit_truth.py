@@ -11,6 +11,7 @@ Every seed draws its own split.
 import numpy as np
 import pytest
 
+from pairspace.envelope import validate
 from pairspace.studies.audit import ControlSettings, run
 from pairspace.studies.audit.synthetic import synthetic_inputs
 
@@ -27,7 +28,9 @@ def _audit(tmp_path, controls, **world):
     kw = {"n_seen": 16, "n_unseen": 6, "clips": 8, "latent": 32, "noise": 0.5, **world}
     splits = {s: synthetic_inputs(seed=0, split_seed=s, **kw) for s in SEEDS}
     st = ControlSettings(_config(), seeds=SEEDS, controls=controls, out=tmp_path / "runs")
-    return run(splits[SEEDS[0]], controls=st, splits=splits, tsne=False).doc
+    env = run(splits[SEEDS[0]], controls=st, splits=splits, tsne=False).to_dict()
+    validate(env)  # the shipped JSON Schema pairspace.audit/2
+    return env["results"]
 
 
 def test_planted_leak_is_detected_and_raises_accuracy(tmp_path):

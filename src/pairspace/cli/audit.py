@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
-from ._common import add_command, check_out_dir, nonneg_int, positive_int, unit_interval
+from ._common import add_command, check_out_dir, emit, nonneg_int, positive_int, unit_interval
 
 
 def _names() -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -22,9 +23,15 @@ def _names() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return CONTROLS, DEFAULT_CONTROLS
 
 
+def _audio_encoders() -> tuple[str, ...]:
+    from ..studies.audit.instruments import AUDIO_ENCODERS
+
+    return AUDIO_ENCODERS
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "audit", help="leakage audit: what the backbones and captions already carried",
-                    description=__doc__)
+                    description=__doc__, produces_result=True)
     p.add_argument("--out", default="pairspace-audit", help="output folder")
     p.add_argument("--demo", action="store_true", help="audit the offline rendered-instrument benchmark")
     p.add_argument("--audio", help="audio backbone table (training and evaluation clips, with labels)")
@@ -44,8 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=positive_int, default=None,
                    help="training epochs of the controls (default: the demo's or the trainer's)")
     p.add_argument("--synonyms", help="synonyms file (JSON or class<TAB>syn|syn); the demo ships its own")
-    p.add_argument("--label-file", action="append", default=[],
-                   help="a backbone's supervised label set (one per line, or AudioSet's CSV); repeatable")
+    p.add_argument("--label-file", nargs="*", default=[],
+                   help="backbones' supervised label sets (files: one label per line, or AudioSet's CSV)")
     p.add_argument("--threshold", type=unit_interval, default=0.6,
                    help="cosine threshold of the semantic caption detector")
     p.add_argument("--duplicate-threshold", type=unit_interval, default=0.98,
@@ -57,13 +64,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-variants", action="store_true", help="demo: skip the label-noise caption variant")
     p.add_argument("--leaky-backbone", action="store_true",
                    help="demo: also run the leaky-backbone experiment (class-supervised pre-training)")
-    p.add_argument("--audio-encoder", choices=("whisper", "logmel", "musicnn"), default=None,
+    p.add_argument("--audio-encoder", choices=_audio_encoders(), default=None,
                    help="demo: audio backbone (default whisper, else logmel; musicnn needs its extra)")
-    p.add_argument("--backbones", nargs="*", default=[],
+    p.add_argument("--backbones", nargs="*", default=[], choices=_audio_encoders(),
                    help="demo: route-L1 comparison of these audio backbones on the instruments musicnn's "
                         "tags name against the others, the first against each other "
                         "(e.g. musicnn whisper logmel)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the file summary")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the folds and the maps")
     p.set_defaults(func=run)
 
@@ -77,26 +83,10 @@ def _controls(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(args.controls))
 
 
-def _log(args: argparse.Namespace):  # noqa: ANN202 - a print or a no-op
-    return (lambda message: None) if args.quiet else print
+def _log(args: argparse.Namespace):  # noqa: ANN202 - a print to standard error or a no-op
+    import sys
 
-
-def _command(args: argparse.Namespace) -> str:
-    """The command line that reproduces this run (the options that change the result)."""
-    import shlex
-
-    parts = ["pairspace", "audit"] + (["--demo"] if args.demo else [])
-    for opt in ("audio", "text", "pairs", "captions", "classes", "model", "audio_encoder", "epochs"):
-        v = getattr(args, opt)
-        if v is not None:
-            parts += [f"--{opt.replace('_', '-')}", str(v)]
-    parts += ["--seeds", *map(str, args.seeds)]
-    if args.controls is not None:
-        parts += ["--controls", *args.controls]
-    if args.backbones:
-        parts += ["--backbones", *args.backbones]
-    parts += ["--out", str(args.out)]
-    return " ".join(shlex.quote(p) for p in parts)
+    return (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
 
 
 def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, imported lazily
@@ -133,12 +123,13 @@ def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, impor
         train_sources=[str(src[i]) for i in train_rows] if src else None)
 
 
-def _run_user(args: argparse.Namespace, out: Path):  # noqa: ANN202
+def _run_user(args: argparse.Namespace, out: Path, labels: dict):  # noqa: ANN202
     from ..align import TrainConfig, load_model
     from ..encoders import get
     from ..studies.audit import ControlSettings, run
 
     inp = _user_inputs(args)
+    inp.label_sets = {**inp.label_sets, **labels}
     model, cfg = (load_model(args.model)[:2] if args.model else (None, TrainConfig()))
     if args.epochs:
         cfg = TrainConfig.from_dict({**cfg.to_dict(), "epochs": args.epochs})
@@ -153,7 +144,7 @@ def _run_user(args: argparse.Namespace, out: Path):  # noqa: ANN202
 
 
 def run(args: argparse.Namespace) -> int:
-    """Parse-checked arguments -> audit files in --out, a summary on stdout."""
+    """Parse-checked arguments -> audit files in --out, the verdict and tables on stdout."""
     out = check_out_dir(args.out)
     _controls(args)
     if args.backbones and not args.demo:
@@ -171,67 +162,57 @@ def run(args: argparse.Namespace) -> int:
         res = run_demo(out, seeds=tuple(args.seeds), audio_encoder=args.audio_encoder,
                        epochs=args.epochs, share=args.variant_share, variants=not args.no_variants,
                        leaky_backbone=args.leaky_backbone, controls=_controls(args),
-                       leak_share=args.leak_share, backbones=tuple(args.backbones), log=_log(args))
+                       leak_share=args.leak_share, backbones=tuple(args.backbones), label_sets=labels,
+                       log=_log(args))
     else:
-        res = _run_user(args, out)
-    res.command = _command(args)
-    if labels:
-        from ..studies.audit.overlap import label_overlap
-
-        for name, values in labels.items():
-            res.doc["label_overlap"][name] = label_overlap(res.doc["classes"], values, name)
-    env = res.to_dict()
-    files = write_audit_report(env, out)
-    if not args.quiet:
-        _summary(env)
-    print(f"wrote {len(files)} files into {out} (report.html, audit.json, CSV tables, figures)")
-    return 0
+        res = _run_user(args, out, labels)
+    return emit(args, res, render, write_audit_report(res.to_dict(), out))
 
 
-def _summary(env: dict) -> None:
+def render(res: Any) -> str:
+    """The verdict and the tables of an audit result as text."""
     from ..studies.audit.study import results_of
     from ._render import table
 
-    doc = results_of(env)
-    print("\nVerdict:")
-    for s in doc["verdict"]:
-        print(f"  - {s}")
+    doc = results_of(res.to_dict())
+    lines = ["Verdict:", *(f"  - {v}" for v in doc["verdict"])]
     ctl = doc.get("controls", {}).get("controls", {})
     if ctl:
-        print(table(["control", "top-1", "95% CI low", "high", "vs full", "CI low", "high", "p", "pairs"],
-                    [(n, s["accuracy"]["estimate"], s["accuracy"]["ci_low"], s["accuracy"]["ci_high"],
-                      *((s["vs_full"]["estimate"], s["vs_full"]["ci_low"], s["vs_full"]["ci_high"],
-                         f"{s['vs_full']['p_value']:.1e}") if "vs_full" in s else ("", "", "", "")),
-                      s["n_pairs"]) for n, s in ctl.items()], digits=3))
+        rows = []
+        for n, s in ctl.items():
+            a, d = s["accuracy"], s.get("vs_full")
+            diff = (d["estimate"], d["ci_low"], d["ci_high"], f"{d['p_value']:.1e}") if d else ("",) * 4
+            rows.append((n, a["estimate"], a["ci_low"], a["ci_high"], *diff, s["n_pairs"]))
+        lines.append(table(["control", "top-1", "95% CI low", "high", "vs full", "CI low", "high", "p",
+                            "pairs"], rows, digits=3))
     dec = doc.get("attribution", {}).get("decomposition", {})
     if dec:
-        print("\nPaired differences (a - b, per clip and seed):")
-        print(table(["part", "a", "b", "estimate", "95% CI low", "high", "p"],
-                    [(k, v["a"], v["b"], v["estimate"], v["ci_low"], v["ci_high"], f"{v['p_value']:.1e}")
-                     for k, v in dec.items()], digits=3))
+        lines += ["", "Paired differences (a - b, per clip and seed):",
+                  table(["part", "a", "b", "estimate", "95% CI low", "high", "p"],
+                        [(k, v["a"], v["b"], v["estimate"], v["ci_low"], v["ci_high"], f"{v['p_value']:.1e}")
+                         for k, v in dec.items()], digits=3)]
     var = doc.get("caption_variants")
     if var:
         lx, z = var["lexical_name"], var["zeroshot"]
-        print(f"\nLabel-noise caption variant ({var['n_rewritten']} rewritten, {var['n_decoys']} decoys): "
-              "lexical "
-              f"precision {lx['precision']:.3f}, recall {lx['recall']:.3f}; decoys flagged "
-              f"{var['decoys_flagged_by_name']}; clean variant lexical flags {var['clean_lexical_flags']}")
-        print(table(["captions", "mean top-1", "sd", "min", "max"],
-                    [(k, v["mean"], v["std"], v["min"], v["max"]) for k, v in z.items()], digits=3))
+        lines += ["", f"Label-noise caption variant ({var['n_rewritten']} rewritten, {var['n_decoys']} "
+                      f"decoys): lexical precision {lx['precision']:.3f}, recall {lx['recall']:.3f}; decoys "
+                      f"flagged {var['decoys_flagged_by_name']}; clean variant lexical flags "
+                      f"{var['clean_lexical_flags']}",
+                  table(["captions", "mean top-1", "sd", "min", "max"],
+                        [(k, v["mean"], v["std"], v["min"], v["max"]) for k, v in z.items()], digits=3)]
     l1 = doc.get("l1")
     if l1:
-        print("\nRoute L1 (zero-shot and backbone 1-NN on tagged vs untagged instruments):")
-        rows = []
-        for name, pb in l1["per_backbone"].items():
-            for m in ("zeroshot", "knn", "probe"):
-                g = pb[m]
-                rows.append((name, m, g["tagged"]["estimate"], g["untagged"]["estimate"],
-                             g["gap"]["estimate"], g["gap"]["ci_low"], g["gap"]["ci_high"]))
-        print(table(["backbone", "measure", "tagged", "untagged", "gap", "CI low", "high"], rows, digits=3))
+        rows = [(name, m, pb[m]["tagged"]["estimate"], pb[m]["untagged"]["estimate"],
+                 pb[m]["gap"]["estimate"], pb[m]["gap"]["ci_low"], pb[m]["gap"]["ci_high"])
+                for name, pb in l1["per_backbone"].items() for m in ("zeroshot", "knn", "probe")]
+        lines += ["", "Route L1 (zero-shot and backbone separability on tagged vs untagged instruments):",
+                  table(["backbone", "measure", "tagged", "untagged", "gap", "CI low", "high"], rows,
+                        digits=3)]
     lb = doc.get("leaky_backbone")
     if lb:
-        print("\nLeaky backbone (supervised MLP on log-mel, pre-trained on a separate rendering):")
-        print(table(["pre-training", "classes", "probe", "1-NN", "zero-shot mean", "sd", "shuffled"],
-                    [(k, v["n_pretrain_classes"], v["probe_accuracy"], v["knn_accuracy"],
-                      v["zeroshot"]["mean"], v["zeroshot"]["std"], v["shuffled"]["mean"])
-                     for k, v in lb.items() if k != "n_extra_clips"], digits=3))
+        lines += ["", "Leaky backbone (supervised MLP on log-mel, pre-trained on a separate rendering):",
+                  table(["pre-training", "classes", "probe", "1-NN", "zero-shot mean", "sd", "shuffled"],
+                        [(k, v["n_pretrain_classes"], v["probe_accuracy"], v["knn_accuracy"],
+                          v["zeroshot"]["mean"], v["zeroshot"]["std"], v["shuffled"]["mean"])
+                         for k, v in lb.items() if k != "n_extra_clips"], digits=3)]
+    return "\n".join(lines)

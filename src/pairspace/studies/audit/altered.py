@@ -6,17 +6,16 @@ r"""The altered training data of the ``class_matched``, ``word_masked`` and ``le
 ``leak``           :func:`leak_clips` / :func:`leak_captions`: a share of the evaluation classes' own
                    clips captioned by name; :func:`leak_detection` checks the audit's detector flags
                    them (Tavares et al., ICASSP 2025, route L2).
+
+``sd`` is a :class:`pairspace.studies.audit.controls.SeedData` (one seed's split).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from .controls import SeedData
 
 LEAK_FORMS = ("a {} plays a note", "the sound of a {}", "someone playing the {}",
               "a short recording of a {}")
@@ -101,7 +100,7 @@ def name_words(classes: Sequence[str], synonyms: Mapping[str, Sequence[str]]) ->
     return out
 
 
-def masked_captions(sd: SeedData, text_ids: Sequence[str]) -> dict[str, str]:
+def masked_captions(sd: Any, text_ids: Sequence[str]) -> dict[str, str]:
     """The masked text of every caption of ``text_ids`` that a name word touches."""
     drop = name_words(sd.ev.classes, sd.synonyms)
     out = {}
@@ -112,7 +111,7 @@ def masked_captions(sd: SeedData, text_ids: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def leak_clips(sd: SeedData, share: float) -> list[int]:
+def leak_clips(sd: Any, share: float) -> list[int]:
     """Indices (into ``sd.eval_ids``) of the evaluation clips the ``leak`` control trains on:
     ``max(1, round(share * n_c))`` clips of each class (never all of them), chosen by the seed."""
     rng = np.random.default_rng([sd.seed, 17])
@@ -127,7 +126,7 @@ def leak_clips(sd: SeedData, share: float) -> list[int]:
     return sorted(out)
 
 
-def leak_captions(sd: SeedData, rows: Sequence[int]) -> dict[str, tuple[str, str]]:
+def leak_captions(sd: Any, rows: Sequence[int]) -> dict[str, tuple[str, str]]:
     """``text_id -> (audio_id, caption)`` of the ``leak`` captions: each chosen clip captioned by its
     class name in one of :data:`LEAK_FORMS`."""
     rng = np.random.default_rng([sd.seed, 19])
@@ -138,10 +137,9 @@ def leak_captions(sd: SeedData, rows: Sequence[int]) -> dict[str, tuple[str, str
     return out
 
 
-def leak_detection(sd: SeedData, info: dict[str, Any]) -> dict[str, Any]:
+def leak_detection(sd: Any, info: dict[str, Any]) -> dict[str, Any]:
     """Does the audit's own caption detector flag the ``leak`` captions (and name the right class)?"""
-    from .captions import caption_leaks
-    from .instruments import NAME_KINDS
+    from .captions import NAME_KINDS, caption_leaks
 
     caps = info["captions"]
     ids = list(caps)

@@ -13,16 +13,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...data.table import EmbeddingTable
-from .captions import LEXICAL, SWEEP, caption_class_cosines, caption_leaks
+from .captions import LEXICAL, NAME_KINDS, SWEEP, caption_class_cosines, caption_leaks
 from .controls import CONTROLS, ControlSettings, EvalSet, SeedData, run_controls
-from .instruments import NAME_KINDS, benchmark, inputs, leaky_captions, precision_recall, split_inputs
+from .instruments import benchmark, inputs, leaky_captions, precision_recall, split_inputs
 from .study import AuditResult, run
 
 
@@ -89,12 +89,14 @@ def _short(s: dict[str, Any]) -> dict[str, Any]:
 def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: str | None = None,
              epochs: int | None = None, share: float = 0.1, variants: bool = True,
              leaky_backbone: bool = False, controls: Sequence[str] | None = None, leak_share: float = 0.25,
-             backbones: Sequence[str] = (), log: Callable[[str], None] = _quiet) -> AuditResult:
+             backbones: Sequence[str] = (), label_sets: Mapping[str, Sequence[str]] | None = None,
+             log: Callable[[str], None] = _quiet) -> AuditResult:
     """The whole demonstration; run folders under ``out/runs*`` are reused when unchanged.
 
     Every seed draws its own split (:func:`~pairspace.studies.audit.instruments.split_inputs`) and
     trains with its own seed. ``backbones`` (e.g. ``("musicnn", "whisper", "logmel")``) adds the
-    route-L1 comparison (:func:`pairspace.studies.audit.l1.l1_comparison`).
+    route-L1 comparison (:func:`pairspace.studies.audit.l1.l1_comparison`). ``label_sets`` (name ->
+    labels of a backbone's supervised label set) are matched against the evaluation classes.
     """
     out = Path(out)
     b = benchmark(audio_encoder, log)
@@ -102,6 +104,7 @@ def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: s
     seeds = tuple(int(s) for s in seeds)
     splits = {s: split_inputs(b, s, cfg.val_fraction, s) for s in seeds}
     inp = splits[seeds[0]]
+    inp.label_sets = {**inp.label_sets, **(label_sets or {})}
     log(f"instrument benchmark: {len(inp.pairs)} seen captions, {len(inp.classes)} unseen instruments, "
         f"{len(inp.eval_ids)} clips (first split); audio {b['audio_encoder']}, text minilm")
     if controls is None:

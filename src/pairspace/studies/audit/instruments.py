@@ -26,7 +26,10 @@ from .captions import shipped_synonyms
 from .overlap import shipped_labels
 from .study import AuditInputs
 
-NAME_KINDS = ("exact", "normalized", "synonym")
+AUDIO_ENCODERS = ("whisper", "logmel", "musicnn")
+"""Audio backbones of the demo benchmark: Whisper tiny.en (speech-supervised), the weight-free log-mel
+features and musicnn (MagnaTagATune-supervised; the ``musicnn`` extra). The command line reads its
+choices from here."""
 
 
 def _quiet(message: str) -> None:

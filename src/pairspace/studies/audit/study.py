@@ -112,26 +112,30 @@ class AuditInputs:
 class AuditResult:
     """The audit: its results (``doc``), how it was run, and the trained models.
 
-    ``to_dict()`` is the result envelope ``{"schema": "pairspace.audit/2", "pairspace_version",
-    "created", "command", "inputs", "settings", "results"}``; ``results`` is ``doc``.
+    ``to_dict()`` is the result envelope (:mod:`pairspace.envelope`) ``{"schema": "pairspace.audit/2",
+    "pairspace_version", "created", "command", "inputs", "settings", "results"}``; ``results`` is
+    ``doc``. The JSON Schema ships as ``pairspace/resources/schemas/audit-2.json``.
     """
 
     doc: dict[str, Any]
     models: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     inputs: dict[str, Any] = field(default_factory=dict)
-    command: str = ""
+    stamp: Any = None
+
+    def __post_init__(self) -> None:
+        from ...envelope import Envelope
+
+        if self.stamp is None:
+            self.stamp = Envelope.new(SCHEMA)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document (the result envelope)."""
-        import datetime
-        import sys
+        from ...envelope import Envelope
 
-        return {"schema": SCHEMA,
-                "pairspace_version": getattr(sys.modules.get("pairspace"), "__version__", None),
-                "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                "command": self.command, "inputs": self.inputs, "settings": self.settings,
-                "results": self.doc}
+        st = self.stamp
+        return Envelope(SCHEMA, json_ready(self.inputs), st.pairspace_version, st.created,
+                        st.command).document(json_ready(self.settings), json_ready(self.doc))
 
 
 def results_of(doc: Mapping[str, Any]) -> dict[str, Any]:
