@@ -46,7 +46,7 @@ def benchmark(audio_encoder: str | None = None, log: Callable[[str], None] = _qu
     from ..audio_demo import embed_tables
 
     ds = render_instruments(progress=False)
-    enc = get("musicnn") if audio_encoder == "musicnn" else pick_audio(audio_encoder, log)
+    enc = pick_audio(audio_encoder)
     text_enc = get("minilm")
     audio, text, _ = embed_tables(ds, enc, text_enc, progress=False)
     logmel = audio if enc.name == "logmel" else embed_tables(ds, get("logmel"), text_enc, progress=False)[0]
