@@ -104,3 +104,22 @@ def test_bad_inputs():
     inp.eval_labels = inp.eval_labels + [inp.classes[0]]
     with pytest.raises(ValueError, match="not in the table"):
         run(inp)
+
+
+def test_docs_markdown_renders_every_number_from_the_document(audited):
+    from pairspace.report.audit import docs_markdown
+
+    _, res, _, _ = audited
+    env = json.loads(json.dumps(res.to_dict()))  # what the docs build reads back from audit.json
+    md = docs_markdown(env)
+    ctl = env["results"]["controls"]["controls"]
+    for name, s in ctl.items():
+        acc = s["accuracy"]
+        assert f"| {name} | {s['n_pairs']} | {acc['estimate']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]" in md
+        if "vs_full" in s:
+            d = s["vs_full"]
+            assert f"{d['estimate']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}] | {d['p_value']:.1e} |" in md
+    for v in env["results"]["verdict"]:
+        assert v.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|") in md
+    for s in env["results"]["controls"]["splits"]:
+        assert f"| {s['seed']} | {len(s['unseen_classes'])} | {s['n_pairs']} | {s['n_flagged']} |" in md

@@ -369,4 +369,27 @@ def docs_markdown(doc: dict[str, Any]) -> str:
                   v[sp]["silhouette"])
                  for name, v in ts.items() for sp in ("backbone", "projected") if sp in v]
         out.append(_md_table(["space", "items", "1-NN", "probe", "silhouette"], rows))
+    out += _md_timings(r)
     return "\n".join(out) + "\n"
+
+
+def _md_timings(r: dict[str, Any]) -> list[str]:
+    """The run-time tables of a demo audit (wall-clock seconds), when recorded."""
+    tm = r.get("timings")
+    if not tm:
+        return []
+    out = [f"**Run times** (wall-clock seconds; {tm['reused_runs']} finished control runs were found and "
+           "reused when their key matched):\n",
+           _md_table(["stage", "seconds"], [(k, float(v)) for k, v in tm["seconds"].items()])]
+    rows = [(k, "reused" if v.get("reused") else "embedded", v.get("seconds"))
+            for k, v in tm.get("embedding", {}).items()]
+    l1 = (r.get("l1") or {}).get("per_backbone", {})
+    rows += [(f"{k} (route L1)", "reused" if v.get("embedding", {}).get("reused") else "embedded",
+              v.get("embedding", {}).get("seconds"))
+             for k, v in l1.items() if k not in tm.get("embedding", {})]
+    out.append(_md_table(["audio table", "", "seconds"], [(a, b, None if c is None else float(c))
+                                                          for a, b, c in rows]))
+    if l1:
+        out.append(_md_table(["route L1 backbone", "seconds (table, 3 seeds of heads, separability)"],
+                             [(k, float(v["seconds"])) for k, v in l1.items() if "seconds" in v]))
+    return out

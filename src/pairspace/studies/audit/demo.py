@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,11 @@ def _short(s: dict[str, Any]) -> dict[str, Any]:
     return {k: s[k] for k in ("mean", "std", "min", "max", "top1", "n_pairs", "accuracy")}
 
 
+def reused_runs(out: Path) -> int:
+    """Finished control runs (``model.safetensors``) under ``out`` (a run is reused when its key matches)."""
+    return sum(1 for _ in Path(out).glob("runs*/**/model.safetensors"))
+
+
 def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: str | None = None,
              epochs: int | None = None, share: float = 0.1, variants: bool = True,
              leaky_backbone: bool = False, controls: Sequence[str] | None = None, leak_share: float = 0.25,
@@ -99,7 +105,10 @@ def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: s
     labels of a backbone's supervised label set) are matched against the evaluation classes.
     """
     out = Path(out)
+    t_start = time.perf_counter()
+    before = reused_runs(out)
     b = benchmark(audio_encoder, log)
+    t_bench = round(time.perf_counter() - t_start, 2)
     cfg = demo_config(epochs)
     seeds = tuple(int(s) for s in seeds)
     splits = {s: split_inputs(b, s, cfg.val_fraction, s) for s in seeds}
@@ -119,17 +128,29 @@ def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: s
     res.inputs.update(dataset=str(b["ds"].root), audio_encoder=b["audio_encoder"], text_encoder="minilm",
                       n_clips=len(b["ds"].clips), n_captions=len(b["ds"].captions),
                       n_instruments=len(b["classes"]))
+    timings = {"benchmark": t_bench, "audit": res.doc["seconds"]}
     if variants and st.out is not None:
         log("caption variants: label noise (names written over other instruments' clips)")
+        t0 = time.perf_counter()
         res.doc["caption_variants"] = caption_variants(b, res, st, share, int(seeds[0]), log)
+        timings["caption_variants"] = round(time.perf_counter() - t0, 2)
     if leaky_backbone:
         from .backbone import leaky_backbone as experiment
 
         log("leaky backbone: supervised MLP pre-trained on a separate rendering (all classes / seen only)")
+        t0 = time.perf_counter()
         res.doc["leaky_backbone"] = experiment(b, st, out, log)
+        timings["leaky_backbone"] = round(time.perf_counter() - t0, 2)
     if backbones:
         from .l1 import l1_comparison
 
         log(f"route L1: {', '.join(backbones)} on the instruments musicnn's tags name against the others")
+        t0 = time.perf_counter()
         res.doc["l1"] = l1_comparison(b, backbones, seeds, cfg, out / "runs-l1", log, main_runs=out / "runs")
+        timings["l1"] = round(time.perf_counter() - t0, 2)
+    timings["total"] = round(time.perf_counter() - t_start, 2)
+    res.doc["timings"] = {"seconds": timings, "embedding": b["embedding"],
+                          "reused_runs": before,
+                          "note": "wall-clock seconds; a finished control run is reused when its key is "
+                                  "unchanged (reused_runs counts those found before this run)"}
     return res

@@ -36,6 +36,11 @@ def _quiet(message: str) -> None:
     """The default ``log``: say nothing."""
 
 
+def _embed_time(info: dict[str, Any]) -> dict[str, Any]:
+    """``{"reused", "seconds"}`` of one audio table (seconds of embedding, or of reading it back)."""
+    return {"reused": bool(info.get("audio_reused")), "seconds": info.get("audio_seconds")}
+
+
 def benchmark(audio_encoder: str | None = None, log: Callable[[str], None] = _quiet) -> dict[str, Any]:
     """Render (or reuse) the benchmark and its embedding tables; returns the pieces the audit needs."""
     from ...data.datasets.instruments import render_instruments
@@ -48,16 +53,20 @@ def benchmark(audio_encoder: str | None = None, log: Callable[[str], None] = _qu
     ds = render_instruments(progress=False)
     enc = pick_audio(audio_encoder)
     text_enc = get("minilm")
-    audio, text, _ = embed_tables(ds, enc, text_enc, progress=False)
-    logmel = audio if enc.name == "logmel" else embed_tables(ds, get("logmel"), text_enc, progress=False)[0]
+    audio, text, info = embed_tables(ds, enc, text_enc, progress=False)
+    if enc.name == "logmel":
+        logmel, lm_info = audio, info
+    else:
+        logmel, _, lm_info = embed_tables(ds, get("logmel"), text_enc, progress=False)
     templates = load_templates("audio").templates
     names = ds.class_names()
     seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
     allp = text_embeddings_for(text_enc, templates, names, progress=False)
     col = {c: i for i, c in enumerate(names)}
+    emb = {enc.name: _embed_time(info), "logmel": _embed_time(lm_info)}
     return {"ds": ds, "audio": audio, "text": text, "logmel": logmel, "text_encoder": text_enc,
-            "audio_encoder": enc.name, "templates": templates, "seen": seen, "unseen": unseen,
-            "classes": names, "all_prompts": allp,
+            "embedding": emb, "audio_encoder": enc.name, "templates": templates, "seen": seen,
+            "unseen": unseen, "classes": names, "all_prompts": allp,
             "prompts": allp[:, [col[c] for c in unseen]], "seen_prompts": allp[:, [col[c] for c in seen]]}
 
 

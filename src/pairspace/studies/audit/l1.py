@@ -24,6 +24,7 @@ the group labels within each seed.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -92,15 +93,18 @@ def group_gap(values: Sequence[Any], masks: Sequence[Any], *, level: float = 0.9
             "test": "group labels permuted within seed"}
 
 
-def _tables(b: dict[str, Any], name: str) -> Any:
+def _tables(b: dict[str, Any], name: str) -> tuple[Any, dict[str, Any]]:
+    """The audio table of backbone ``name`` and ``{"reused", "seconds"}`` of its embedding."""
     from ...encoders import get
     from ..audio_demo import embed_tables
 
+    known = b.get("embedding", {})
     if name == "logmel":
-        return b["logmel"]
+        return b["logmel"], known.get("logmel", {})
     if name == b["audio_encoder"]:
-        return b["audio"]
-    return embed_tables(b["ds"], get(name), b["text_encoder"], progress=False)[0]
+        return b["audio"], known.get(name, {})
+    table, _, info = embed_tables(b["ds"], get(name), b["text_encoder"], progress=False)
+    return table, {"reused": bool(info.get("audio_reused")), "seconds": info.get("audio_seconds")}
 
 
 def l1_comparison(b: dict[str, Any], backbones: Sequence[str], seeds: Sequence[int], config: Any,
@@ -135,7 +139,8 @@ def l1_comparison(b: dict[str, Any], backbones: Sequence[str], seeds: Sequence[i
     hits: dict[str, dict[str, list[np.ndarray]]] = {}
     masks: list[np.ndarray] = []
     for name in backbones:
-        table = _tables(b, name)
+        t0 = time.perf_counter()
+        table, embedding = _tables(b, name)
         bb = {**b, "audio": table}
         splits = [split_inputs(bb, s, config.val_fraction, s) for s in seeds]
         folder = Path(main_runs) if main_runs is not None and name == b["audio_encoder"] else Path(out) / name
@@ -156,7 +161,8 @@ def l1_comparison(b: dict[str, Any], backbones: Sequence[str], seeds: Sequence[i
                 res["per_seed"].append({"seed": s, "tagged_classes": tc,
                                         "untagged_classes": [c for c in inp.classes if c not in tc]})
         log(f"L1 {name}: zero-shot top-1 {np.mean([v.mean() for v in h['zeroshot']]):.3f}")
-        pb: dict[str, Any] = {"dim": table.dim}
+        pb: dict[str, Any] = {"dim": table.dim, "embedding": embedding,
+                              "seconds": round(time.perf_counter() - t0, 2)}
         for measure, vals in h.items():
             pb[measure] = {
                 "tagged": mean_interval([v[m] for v, m in zip(vals, masks, strict=True) if m.any()]),
