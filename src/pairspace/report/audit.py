@@ -308,8 +308,7 @@ def docs_markdown(doc: dict[str, Any]) -> str:
     st = doc.get("settings", {})
     out = [f"Generated from `audit.json` (schema `{_md(doc.get('schema'))}`, pairspace "
            f"{_md(doc.get('pairspace_version'))}, created {_md(doc.get('created'))}) by "
-           f"`{_md(doc.get('command'))}`; the audit took {_md(r.get('seconds'), 0)} s of wall time "
-           "after the control runs were trained or reused.\n"]
+           f"`{_md(doc.get('command'))}`.\n"]
     out.append("**Verdict** (intervals: 95% two-stage bootstrap over seeds and clips; p: paired sign-flip "
                "test per clip, stratified McNemar):\n")
     out += [f"- {_md(s)}" for s in r["verdict"]]
@@ -380,16 +379,17 @@ def _md_timings(r: dict[str, Any]) -> list[str]:
         return []
     out = [f"**Run times** (wall-clock seconds; {tm['reused_runs']} finished control runs were found and "
            "reused when their key matched):\n",
-           _md_table(["stage", "seconds"], [(k, float(v)) for k, v in tm["seconds"].items()])]
+           _md_table(["stage", "seconds"], [(k, f"{float(v):.1f}") for k, v in tm["seconds"].items()])]
     rows = [(k, "reused" if v.get("reused") else "embedded", v.get("seconds"))
             for k, v in tm.get("embedding", {}).items()]
     l1 = (r.get("l1") or {}).get("per_backbone", {})
     rows += [(f"{k} (route L1)", "reused" if v.get("embedding", {}).get("reused") else "embedded",
               v.get("embedding", {}).get("seconds"))
              for k, v in l1.items() if k not in tm.get("embedding", {})]
-    out.append(_md_table(["audio table", "", "seconds"], [(a, b, None if c is None else float(c))
+    out.append(_md_table(["audio table", "", "seconds"], [(a, b, None if c is None else f"{float(c):.1f}")
                                                           for a, b, c in rows]))
     if l1:
-        out.append(_md_table(["route L1 backbone", "seconds (table, 3 seeds of heads, separability)"],
-                             [(k, float(v["seconds"])) for k, v in l1.items() if "seconds" in v]))
+        out.append(_md_table(["route L1 backbone", "seconds (audio table, heads per seed unless they are the "
+                              "controls' full runs, separability)"],
+                             [(k, f"{float(v['seconds']):.1f}") for k, v in l1.items() if "seconds" in v]))
     return out
