@@ -214,6 +214,6 @@ def verdict(doc: dict[str, Any]) -> list[str]:
                    "seen classes, so this gap mixes words and classes (see the decomposition).")
     sv = doc.get("attribution", {}).get("separability_vs_accuracy")
     if sv and sv["spearman"] is not None:
-        out.append(f"Per class, backbone separability and zero-shot recall correlate with Spearman "
-                   f"rho = {sv['spearman']:.2f} (p = {fmt_p(sv['p_value'])}, {sv['n_classes']} classes).")
+        out.append(f"First split, per class: backbone separability and zero-shot recall correlate with "
+                   f"Spearman rho = {sv['spearman']:.2f} (p = {fmt_p(sv['p_value'])}, {sv['n_classes']} classes).")
     return out
