@@ -215,5 +215,6 @@ def verdict(doc: dict[str, Any]) -> list[str]:
     sv = doc.get("attribution", {}).get("separability_vs_accuracy")
     if sv and sv["spearman"] is not None:
         out.append(f"First split, per class: backbone separability and zero-shot recall correlate with "
-                   f"Spearman rho = {sv['spearman']:.2f} (p = {fmt_p(sv['p_value'])}, {sv['n_classes']} classes).")
+                   f"Spearman rho = {sv['spearman']:.2f} (p = {fmt_p(sv['p_value'])}, "
+                   f"{sv['n_classes']} classes).")
     return out
