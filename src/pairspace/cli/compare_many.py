@@ -2,11 +2,11 @@
 linear CKA of every pair of many paired spaces, from one neighbor search per space.
 
 Inputs are files (.npy, .npz, .parquet, .arrow or .csv; rows aligned by id when every input has
-ids) and/or spaces embedded here from a text list: --texts FILE (one text per line) with --encoders
-NAME ... (options per encoder as --option NAME:KEY=VALUE; layers=all on the hf and minilm encoders
-gives one space per hidden layer, named NAME:LAYER). With --out DIR it writes results.json (schema
-pairspace.compare_many/1), matrices.csv, pairs.csv, heatmaps.png, spectra.png, dendrogram.png and a
-self-contained report.html.
+ids) and/or spaces embedded here from a text list: --texts FILE (one text per line) with
+--encoders ENCODER ... or NAME=ENCODER ... (options per space as --option NAME:KEY=VALUE;
+layers=all on the hf and minilm encoders gives one space per hidden layer, named NAME:layerL).
+With --out DIR it writes results.json (schema pairspace.compare_many/1), matrices.csv, pairs.csv,
+heatmaps.png, spectra.png, dendrogram.png and a self-contained report.html.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="names of the input files, in order; unset: the file names")
     p.add_argument("--texts", default=None, help="text file, one item per line, for --encoders")
     p.add_argument("--encoders", nargs="+", default=[],
-                   help="registered text encoders that embed --texts (see pairspace encoders)")
+                   help="registered text encoders that embed --texts (see pairspace encoders), "
+                        "each ENCODER or NAME=ENCODER (the space's name)")
     p.add_argument("--option", action="append", default=[], metavar="NAME:KEY=VALUE",
                    help="option of one encoder, e.g. minilm:layers=all (repeatable)")
     p.add_argument("--k", nargs="+", type=positive_int, default=[10],
@@ -62,12 +63,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _encoder_options(pairs: list[str], encoders: list[str]) -> dict[str, dict]:
     from .embed import parse_options
 
-    out: dict[str, dict] = {e: {} for e in encoders}
+    out: dict[str, dict] = {e.partition("=")[0]: {} for e in encoders}
     for text in pairs:
         name, sep, rest = text.partition(":")
         if not sep or name not in out:
             raise ValueError(f"--option {text!r} must look like NAME:KEY=VALUE with NAME one of "
-                             f"--encoders {encoders}")
+                             f"--encoders {sorted(out)}")
         out[name].update(parse_options([rest]))
     return out
 

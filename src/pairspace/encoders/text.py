@@ -178,8 +178,8 @@ class SentenceTransformerEncoder(TorchEncoder):
 
     def _encode_batch(self, batch: list[str]) -> Any:
         if self.layers is not None:
-            tok = {k: v.to(self.device) for k, v in self.module.tokenize(batch).items()
-                   if hasattr(v, "to")}
+            prep = getattr(self.module, "preprocess", None) or self.module.tokenize
+            tok = {k: v.to(self.device) for k, v in prep(batch).items() if hasattr(v, "to")}
             return pooled_hidden_states(self.module[0].auto_model, tok, self.layers)
         return self.module.encode(batch, batch_size=len(batch), convert_to_numpy=True,
                                   show_progress_bar=False)

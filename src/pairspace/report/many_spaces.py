@@ -19,7 +19,7 @@ from .io import atomic_write_bytes, write_json
 
 MATRIX_COLUMNS = ("measure", "k", "a", "b", "value", "normalized")
 PAIR_COLUMNS = ("a", "b", "k", "nngs", "ci_low", "ci_high", "normalized", "normalized_low",
-                "normalized_high", "k_peak", "normalized_peak")
+                "normalized_high", "k_peak", "normalized_peak", "k_trough", "normalized_trough")
 LABELS = {"nngs": "NNGS", "mutual_knn": "mutual kNN", "cknna": "CKNNA", "linear_cka": "linear CKA"}
 
 
@@ -47,57 +47,97 @@ def heatmap_panels(doc: dict[str, Any], k: int | None = None) -> list[tuple[str,
     return panels
 
 
-def heatmaps_figure(doc: dict[str, Any], k: int | None = None) -> Any:
+def heatmaps_figure(doc: dict[str, Any], k: int | None = None, columns: int = 3) -> Any:
     """One annotated heatmap per panel of :func:`heatmap_panels` (rows and columns in dendrogram
-    order)."""
+    order), ``columns`` panels per row."""
     from .plots import plt
 
     panels = heatmap_panels(doc, k)
     order = doc["results"]["order"]
     M = len(order)
-    size = 1.2 + 0.45 * M
-    fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size), squeeze=False)
-    for ax, (title, mat) in zip(axes[0], panels, strict=True):
+    size = 2.2 + 0.42 * M
+    ncol = min(columns, len(panels))
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(size * ncol, size * nrow), squeeze=False)
+    for ax in axes.ravel()[len(panels):]:
+        ax.axis("off")
+    for ax, (title, mat) in zip(axes.ravel(), panels, strict=False):
         im = ax.imshow(mat, vmin=min(0.0, float(np.nanmin(mat))), vmax=1.0, cmap="viridis")
         ax.set_xticks(range(M), order, rotation=90, fontsize=8)
         ax.set_yticks(range(M), order, fontsize=8)
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10)
         if M <= 14:
             for i in range(M):
                 for j in range(M):
                     v = mat[i, j]
                     ax.text(j, i, "" if np.isnan(v) else f"{v:.2f}", ha="center", va="center",
-                            fontsize=6, color="w" if v < 0.6 else "k")
+                            fontsize=6 if M > 8 else 7, color="w" if v < 0.6 else "k")
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     fig.tight_layout()
     return fig
 
 
-def spectra_figure(doc: dict[str, Any]) -> Any:
-    """Every pair's NNGS with the chance level (left, log scale) and its normalized spectrum
-    (right), against ``k`` on a log axis."""
+def _series(v: list[Any]) -> list[float]:
+    return [np.nan if x is None else x for x in v]
+
+
+def spectra_figure(doc: dict[str, Any], max_pairs_one_panel: int = 10) -> Any:
+    """Every pair's spectrum against ``k`` (log axis).
+
+    Up to ``max_pairs_one_panel`` pairs: NNGS with the chance level (left, log scale) and the
+    normalized spectrum (right), one line per pair. More pairs: small multiples, one panel per
+    space with its normalized spectrum against every other space (one color per partner, the same
+    in every panel), so each pair appears in the panels of both of its spaces.
+    """
     from .plots import k_axis, plt
 
-    sp = doc["results"]["spectrum"]
+    res, st = doc["results"], doc["settings"]
+    sp = res["spectrum"]
     k = np.asarray(sp["k"])
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11.5, 4.4))
     pairs = sp["pairs"]
-    cmap = plt.get_cmap("tab20" if len(pairs) > 10 else "tab10")
-    for i, p in enumerate(pairs):
-        lab = f"{p['a']} / {p['b']}"
-        col = cmap(i % cmap.N)
-        ax0.plot(k, [np.nan if v is None else v for v in p["nngs"]], lw=1.3, color=col, label=lab)
-        ax1.plot(k, [np.nan if v is None else v for v in p["normalized"]], lw=1.3, color=col,
-                 label=lab)
-    ax0.plot(k, [np.nan if v is None else v for v in sp["chance"]], ls="--", color="0.3", lw=1,
-             label=f"chance ({doc['settings']['chance']})")
-    ax0.set_yscale("log")
-    ax0.set_ylabel("NNGS (log scale)")
-    ax1.axhline(0.0, ls="--", color="0.3", lw=1)
-    ax1.set_ylabel("normalized NNGS (0 = chance, 1 = same graph)")
-    for ax in (ax0, ax1):
+    if len(pairs) <= max_pairs_one_panel:
+        fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11.5, 4.4))
+        for i, p in enumerate(pairs):
+            lab, col = f"{p['a']} / {p['b']}", f"C{i}"
+            ax0.plot(k, _series(p["nngs"]), lw=1.4, color=col, label=lab)
+            ax1.plot(k, _series(p["normalized"]), lw=1.4, color=col, label=lab)
+        ax0.plot(k, _series(sp["chance"]), ls="--", color="0.3", lw=1,
+                 label=f"chance ({st['chance']})")
+        ax0.set_yscale("log")
+        ax0.set_ylabel("NNGS (log scale)")
+        ax1.axhline(0.0, ls="--", color="0.3", lw=1)
+        ax1.set_ylabel("normalized NNGS (0 = chance, 1 = same graph)")
+        for ax in (ax0, ax1):
+            k_axis(ax, k)
+        ax1.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        fig.tight_layout()
+        return fig
+    names = res["order"]
+    M = len(names)
+    cmap = plt.get_cmap("tab10" if M <= 10 else "tab20")
+    color = {nm: cmap(i % cmap.N) for i, nm in enumerate(names)}
+    ncol = min(4, M)
+    nrow = -(-M // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.7 * nrow), sharex=True,
+                             sharey=True, squeeze=False)
+    for ax in axes.ravel()[M:]:
+        ax.axis("off")
+    for ax, nm in zip(axes.ravel(), names, strict=False):
+        for p in pairs:
+            if nm not in (p["a"], p["b"]):
+                continue
+            other = p["b"] if p["a"] == nm else p["a"]
+            ax.plot(k, _series(p["normalized"]), lw=1.3, color=color[other], label=other)
+        ax.axhline(0.0, ls="--", color="0.3", lw=0.8)
+        ax.set_title(f"{nm} against ...", fontsize=9)
         k_axis(ax, k)
-    ax1.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5))
+        ax.set_xlabel("k (log scale)", fontsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("normalized NNGS", fontsize=8)
+    handles = [plt.Line2D([], [], color=color[nm], lw=2) for nm in names]
+    fig.legend(handles, names, loc="lower center", ncol=min(M, 6), fontsize=8,
+               bbox_to_anchor=(0.5, -0.02 - 0.03 * ((M - 1) // 6)))
+    fig.suptitle("normalized NNGS spectra (0 = chance, 1 = same graph)", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -140,7 +180,8 @@ def matrix_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def pair_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per pair and reported ``k``: NNGS with its interval, normalized, and the peak."""
     return [{"a": p["a"], "b": p["b"], **at, "k_peak": p["k_peak"],
-             "normalized_peak": p["normalized_peak"]}
+             "normalized_peak": p["normalized_peak"], "k_trough": p.get("k_trough"),
+             "normalized_trough": p.get("normalized_trough")}
             for p in doc["results"]["pairs"] for at in p["at"]]
 
 
@@ -175,12 +216,59 @@ def verdicts(doc: dict[str, Any]) -> list[str]:
                      if at["normalized_low"] is not None and at["normalized_low"] <= 0.0]
         if at_chance:
             out.append(f"At k = {k} the interval of {', '.join(at_chance)} reaches chance (0).")
-    peaks = sorted(res["pairs"], key=lambda p: p["k_peak"])
+    peaks: dict[int, list[str]] = {}
+    for p in res["pairs"]:
+        peaks.setdefault(p["k_peak"], []).append(f"{p['a']} / {p['b']}")
     out.append("Scale of strongest agreement beyond chance (k where the normalized spectrum "
-               "peaks, k = 1.." + str(st["k_max"]) + "): "
-               + "; ".join(f"{p['a']} / {p['b']} at k = {p['k_peak']} "
-                           f"({_fmt(p['normalized_peak'])})" for p in peaks) + ".")
+               f"peaks, k = 1..{st['k_max']}): "
+               + "; ".join(f"k = {k}: " + (", ".join(v) if len(v) <= 6 else f"{len(v)} of "
+                                           f"{len(res['pairs'])} pairs")
+                           for k, v in sorted(peaks.items())) + ".")
     return out
+
+
+def _family(name: str) -> tuple[str, int | None]:
+    """``("minilm", 3)`` for ``"minilm:layer3"``; ``(name, None)`` for a space without layers."""
+    fam, sep, rest = name.rpartition(":")
+    if sep and rest.startswith("layer") and rest[5:].isdigit():
+        return fam, int(rest[5:])
+    return name, None
+
+
+def closest_partners(doc: dict[str, Any], j: int = 0) -> list[dict[str, Any]]:
+    """For every space, the space of ANOTHER family (encoder) it agrees with most at the ``j``-th
+    reported ``k``: ``{"space", "partner", "at"}`` (``at`` as in the pair summary)."""
+    res = doc["results"]
+    out = []
+    for nm in res["names"]:
+        best = None
+        for p in res["pairs"]:
+            if nm not in (p["a"], p["b"]):
+                continue
+            other = p["b"] if p["a"] == nm else p["a"]
+            if _family(other)[0] == _family(nm)[0]:
+                continue
+            v = p["at"][j]["normalized"]
+            if v is not None and (best is None or v > best[1]["normalized"]):
+                best = (other, p["at"][j])
+        if best is not None:
+            out.append({"space": nm, "partner": best[0], "at": best[1]})
+    return out
+
+
+def layer_gap_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Mean normalized NNGS of the layer pairs of one layered encoder by layer distance
+    ``|i - j|``, at every reported ``k`` (``{"family", "gap", "pairs", "k": {k: mean}}``)."""
+    res, st = doc["results"], doc["settings"]
+    acc: dict[tuple[str, int], list[list[float]]] = {}
+    for p in res["pairs"]:
+        (fa, la), (fb, lb) = _family(p["a"]), _family(p["b"])
+        if la is None or lb is None or fa != fb:
+            continue
+        acc.setdefault((fa, abs(la - lb)), []).append([at["normalized"] for at in p["at"]])
+    return [{"family": f, "gap": g, "pairs": len(v),
+             "k": {k: float(np.mean([r[j] for r in v])) for j, k in enumerate(st["ks"])}}
+            for (f, g), v in sorted(acc.items())]
 
 
 def _md(s: Any) -> str:
@@ -199,14 +287,15 @@ def docs_markdown(doc: dict[str, Any]) -> str:
     lines += [f"| {_md(nm)} | {d} |" for nm, d in zip(inp["names"], inp["dims"], strict=True)]
     lines.append("")
     for j, k in enumerate(st["ks"]):
-        lines += [f"**Pairs at k = {k}** (NNGS and normalized NNGS with their intervals; the peak "
-                  "of the normalized spectrum)", "",
-                  "| pair | NNGS | normalized NNGS | peak k | normalized at peak |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += [f"**Pairs at k = {k}** (NNGS and normalized NNGS with their intervals; where "
+                  f"the normalized spectrum over k = 1..{st['k_max']} is highest and lowest)", "",
+                  "| pair | NNGS | normalized NNGS | peak k | at peak | lowest k | at lowest |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for p in sorted(res["pairs"], key=lambda p, j=j: -(p["at"][j]["normalized"] or -1e9)):
             at = p["at"][j]
             lines.append(f"| {_md(p['a'])} / {_md(p['b'])} | {_interval(at, 'nngs')} | "
-                         f"{_interval(at)} | {p['k_peak']} | {_fmt(p['normalized_peak'])} |")
+                         f"{_interval(at)} | {p['k_peak']} | {_fmt(p['normalized_peak'])} | "
+                         f"{p.get('k_trough', '–')} | {_fmt(p.get('normalized_trough'))} |")
         lines.append("")
     for m in res["matrices"]:
         if m["measure"] == "nngs":
@@ -218,6 +307,24 @@ def docs_markdown(doc: dict[str, Any]) -> str:
                   "|---|" + "---:|" * len(names)]
         lines += [f"| {_md(nm)} | " + " | ".join(_fmt(float(v), 2) for v in row) + " |"
                   for nm, row in zip(names, vals, strict=True)]
+        lines.append("")
+    gaps = layer_gap_rows(doc)
+    if gaps:
+        lines += ["**Layers of one encoder by layer distance** (mean normalized NNGS of the layer "
+                  "pairs that many layers apart)", "",
+                  "| encoder | layer distance | pairs | "
+                  + " | ".join(f"k = {k}" for k in st["ks"]) + " |",
+                  "|---|---:|---:|" + "---:|" * len(st["ks"])]
+        lines += [f"| {_md(r['family'])} | {r['gap']} | {r['pairs']} | "
+                  + " | ".join(_fmt(r["k"][k]) for k in st["ks"]) + " |" for r in gaps]
+        lines.append("")
+    partners = closest_partners(doc)
+    if partners:
+        lines += [f"**Closest space of another encoder** (normalized NNGS at k = {st['ks'][0]} "
+                  "with its interval)", "", "| space | closest other-encoder space | normalized NNGS |",
+                  "|---|---|---:|"]
+        lines += [f"| {_md(r['space'])} | {_md(r['partner'])} | {_interval(r['at'])} |"
+                  for r in partners]
         lines.append("")
     lines += [f"Dendrogram order ({_md(st['order_by'])}): "
               + ", ".join(_md(v) for v in res["order"]) + ".", ""]

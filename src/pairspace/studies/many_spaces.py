@@ -8,8 +8,8 @@ clustering of the distance :math:`1 - \max(0, \mathrm{NNGS}_n)` at the first rep
 
 **Scale of convergence.** For every pair the spectrum :math:`\mathrm{NNGS}_n(k)` is summarized by
 the ``k`` where it peaks (the neighborhood size at which the two spaces agree most beyond chance)
-and its value there. The interval of NNGS at each reported ``k`` is the percentile bootstrap of the
-per-item Jaccard over items on the fixed graphs (the ``"items"`` scheme of
+and where it is lowest, with the values there. The interval of NNGS at each reported ``k`` is the
+percentile bootstrap of the per-item Jaccard over items on the fixed graphs (the ``"items"`` scheme of
 :func:`pairspace.bootstrap_ci`); the normalized interval is the same interval mapped through
 :math:`v \mapsto (v - E[J]) / (1 - E[J])` (monotone).
 
@@ -28,8 +28,8 @@ Result schema ``pairspace.compare_many/1``
 ``spectrum``
     ``{"k", "chance", "pairs": [{"a", "b", "nngs", "normalized"}]}`` over ``k = 1..k_max``.
 ``pairs``
-    Per pair: ``{"a", "b", "k_peak", "normalized_peak", "at": [{"k", "nngs", "ci_low", "ci_high",
-    "normalized", "normalized_low", "normalized_high"}]}``.
+    Per pair: ``{"a", "b", "k_peak", "normalized_peak", "k_trough", "normalized_trough", "at":
+    [{"k", "nngs", "ci_low", "ci_high", "normalized", "normalized_low", "normalized_high"}]}``.
 """
 
 from __future__ import annotations
@@ -163,10 +163,11 @@ def _pair_summary(graphs: Any, spec: Any, a: int, b: int, ks: list[int], n_resam
         at.append({"k": int(k), "nngs": est, "ci_low": lo, "ci_high": hi, "normalized": nz(est),
                    "normalized_low": nz(lo), "normalized_high": nz(hi)})
     norm = spec.normalized[:, a, b]
-    finite = np.where(np.isfinite(norm), norm, -np.inf)
-    p = int(np.argmax(finite))
+    p = int(np.argmax(np.where(np.isfinite(norm), norm, -np.inf)))
+    q = int(np.argmin(np.where(np.isfinite(norm), norm, np.inf)))
     return {"a": graphs.names[a], "b": graphs.names[b], "k_peak": int(spec.k[p]),
-            "normalized_peak": float(norm[p]), "at": at}
+            "normalized_peak": float(norm[p]), "k_trough": int(spec.k[q]),
+            "normalized_trough": float(norm[q]), "at": at}
 
 
 def compare_many(
@@ -289,9 +290,10 @@ def embed_texts(texts: Sequence[str], encoders: Sequence[str],
     texts : sequence of str
         The items (rows of every space).
     encoders : sequence of str
-        Registered encoder names (:func:`pairspace.encoders.get`).
+        Registered encoder names (:func:`pairspace.encoders.get`), each optionally given a space
+        name as ``NAME=ENCODER`` (``glove=word-vectors``).
     options : mapping, optional
-        Encoder name -> its options.
+        Space name (or encoder name) -> the encoder's options.
     existing : mapping, optional
         Names already taken (a clash is an error).
     """
@@ -300,8 +302,11 @@ def embed_texts(texts: Sequence[str], encoders: Sequence[str],
     options = options or {}
     taken = set(existing or {})
     out: dict[str, np.ndarray] = {}
-    for name in dict.fromkeys(encoders):
-        enc = get(name, **dict(options.get(name, {})))
+    for spec in dict.fromkeys(encoders):
+        name, _, encoder = spec.partition("=") if "=" in spec else (spec, "", spec)
+        if not name or not encoder:
+            raise ValueError(f"--encoders entry {spec!r} must be ENCODER or NAME=ENCODER")
+        enc = get(encoder, **dict(options.get(name, {})))
         vecs = enc.encode(list(texts), batch_size=batch_size, progress=progress)
         layer_names = getattr(enc, "layer_names", None)
         if vecs.ndim == 3:
