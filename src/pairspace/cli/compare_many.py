@@ -16,18 +16,18 @@ import argparse
 from ._common import add_command, check_out_dir, nonneg_int, open_unit_interval, positive_int
 from ._render import table
 
-METRICS = ["cosine", "euclidean", "inner"]
 
-
-def _measures() -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _names() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The measures (and defaults) of the study and the search metrics, from where they live."""
+    from .._validation import METRICS
     from ..studies.many_spaces import DEFAULT_MEASURES, MEASURES
 
-    return MEASURES, DEFAULT_MEASURES
+    return MEASURES, DEFAULT_MEASURES, METRICS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the compare-many subcommand."""
-    measures, default_measures = _measures()
+    measures, default_measures, metrics = _names()
     p = add_command(sub, "compare-many", description=__doc__,
                     help="similarity matrices and spectra of many paired spaces (report)")
     p.add_argument("inputs", nargs="*", help="space files (at least two spaces in all)")
@@ -43,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="neighborhood sizes of the matrices; the first orders the spaces")
     p.add_argument("--k-max", type=positive_int, default=100,
                    help="largest k of every pair's spectrum (capped at n-1)")
-    p.add_argument("--metric", default="cosine", choices=METRICS, help="distance of every search")
+    p.add_argument("--metric", default="cosine", choices=metrics, help="distance of every search")
     p.add_argument("--chance", default="exact", choices=["exact", "approx"],
                    help="chance level of the normalized NNGS")
     p.add_argument("--measures", nargs="+", default=list(default_measures), choices=measures,
