@@ -34,6 +34,7 @@ import numpy as np
 from .._validation import as_matrix, check_metric, unit_rows
 from ..data.table import EmbeddingTable
 from ..data.templates import TemplateSet, load_templates
+from ..envelope import Envelope, encoder_input
 from ..measures.cka import linear_cka
 from ..measures.knn_measures import mutual_knn_from_graphs
 from ..measures.nngs import NNGSCurve, curve_from_graphs, resolve_ks
@@ -41,7 +42,9 @@ from ..neighbors import knn
 from ..stats.correlation import correlate
 from ..tasks.zeroshot import classifier_weights, encode_labels, text_embeddings_for, zeroshot_metrics
 
-SCHEMA = "pairspace.template_study/1"
+SCHEMA = "pairspace.template_study/2"
+#: The keys of ``settings`` that describe the inputs in the document (the rest are settings).
+INPUT_KEYS = ("templates_source", "class_names_source", "n_templates", "n_classes", "n_items")
 _RESERVED = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "mutual_knn", "accuracy",
              "top5", "balanced_accuracy", "curve"}
 
@@ -115,6 +118,7 @@ class TemplateStudyResult:
     correlations: dict[str, dict[str, Any]]
     ensemble: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
 
     @property
     def measures(self) -> list[str]:
@@ -126,14 +130,31 @@ class TemplateStudyResult:
         return np.array([r[key] for r in self.per_template], dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (schema ``pairspace.template_study/1``)."""
-        rows = []
-        for r in self.per_template:
-            row = dict(r)
-            row["curve"] = r["curve"].to_dict()
-            rows.append(row)
-        return {"schema": SCHEMA, "settings": self.settings, "class_names": self.class_names,
-                "templates": rows, "correlations": self.correlations, "ensemble": self.ensemble}
+        """The ``pairspace.template_study/2`` document (the envelope of :mod:`pairspace.envelope`).
+
+        Version 2 moved the sources and sizes from ``settings`` to ``inputs`` (with the media file
+        and the text encoder's provenance when known) and the numbers under ``results``.
+        """
+        rows = [{**r, "curve": r["curve"].to_dict()} for r in self.per_template]
+        inputs = {**{k: self.settings[k] for k in INPUT_KEYS if k in self.settings},
+                  **self.envelope.inputs}
+        settings = {k: v for k, v in self.settings.items() if k not in INPUT_KEYS}
+        stamp = Envelope(**{**vars(self.envelope), "inputs": inputs})
+        return stamp.document(settings, {"class_names": self.class_names, "templates": rows,
+                                         "correlations": self.correlations,
+                                         "ensemble": self.ensemble})
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> TemplateStudyResult:
+        """The result a ``pairspace.template_study/2`` document describes (:meth:`to_dict` inverted)."""
+        stamp = Envelope.from_dict(doc, SCHEMA)
+        res = doc["results"]
+        rows = [{**r, "curve": NNGSCurve.from_dict(r["curve"])} for r in res["templates"]]
+        extra = {k: v for k, v in stamp.inputs.items() if k not in INPUT_KEYS}
+        settings = {**doc["settings"], **{k: stamp.inputs[k] for k in INPUT_KEYS if k in stamp.inputs}}
+        return cls([r["template"] for r in rows], [r["group"] for r in rows], list(res["class_names"]),
+                   rows, dict(res["correlations"]), dict(res["ensemble"]), settings,
+                   Envelope(**{**vars(stamp), "inputs": extra}))
 
 
 def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
@@ -146,7 +167,7 @@ def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
     gs = list(groups) if groups is not None else [""] * len(ts)
     if len(gs) != len(ts):
         raise ValueError(f"{len(gs)} groups for {len(ts)} templates")
-    return ts, gs, "given in the call"
+    return ts, gs, getattr(templates, "source", "") or "given in the call"
 
 
 def _extra_measures(extra: Mapping[str, Callable[[np.ndarray, np.ndarray], float]] | None
@@ -240,6 +261,7 @@ def template_study(
     batch_size: int = 64,
     progress: bool | None = None,
     n_boot: int = 2000,
+    inputs: Mapping[str, Any] | None = None,
 ) -> TemplateStudyResult:
     r"""Relate the similarity of (class centroids, template text embeddings) to zero-shot accuracy.
 
@@ -281,6 +303,9 @@ def template_study(
         Progress bars.
     n_boot : int
         Bootstrap resamples of the templates for the correlation intervals.
+    inputs : mapping, optional
+        Provenance recorded in the document's ``inputs`` (the media file, ...); the text encoder's
+        provenance is added when ``text_encoder`` is given.
 
     Returns
     -------
@@ -291,6 +316,8 @@ def template_study(
     Tavares, Ayres & Smaragdis, arXiv 2411.08687; Radford et al., ICML 2021 (templates).
     """
     check_metric(metric)
+    stamp = Envelope.new(SCHEMA, {**({"text_encoder": encoder_input(text_encoder)}
+                                      if text_encoder is not None else {}), **(inputs or {})})
     tmpl, grp, source = _resolve_templates(templates, groups)
     if len(tmpl) < 3:
         raise ValueError(f"the template study needs at least 3 templates; got {len(tmpl)}")
@@ -325,7 +352,7 @@ def template_study(
                 "chance_nngs": float(rows[0]["curve"].chance[ks == kk][0]), "chance_accuracy": 1.0 / C,
                 "shuffle_pairs": shuffle_pairs, "seed": seed, "n_boot": n_boot,
                 "templates_source": source, "class_names_source": _names_source(class_names)}
-    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings)
+    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings, stamp)
 
 
 def _names_source(class_names: Sequence[str] | None) -> str:
