@@ -9,6 +9,7 @@ import pytest
 
 import pairspace
 from pairspace.cli import main as cli_main
+from pairspace.envelope import validate
 from pairspace.report.many_spaces import docs_markdown, verdicts
 from pairspace.studies.many_spaces import MEASURES, check_measures, compare_many, embed_texts
 
@@ -110,18 +111,57 @@ def test_cli_writes_the_report(tmp_path, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["results"]["names"] == ["a1", "b1", "a2", "b2"]
     doc = json.loads((out / "results.json").read_text())
-    assert doc["results"]["matrices"] == printed["results"]["matrices"]
+    assert doc == printed  # --json prints the file's document
+    validate(doc)  # the shipped pairspace.compare_many/1 schema
+    assert doc["command"].startswith("pairspace compare-many ") and doc["command"].endswith("-q")
+    assert doc["inputs"]["files"]["b2"]["size"] == (tmp_path / "b2.npy").stat().st_size
+    assert len(doc["inputs"]["files"]["a1"]["sha256"]) == 64
+    with pytest.raises(ValueError, match="results/pairs"):
+        validate({**doc, "results": {**doc["results"], "pairs": {}}})
     np.testing.assert_allclose(doc["results"]["matrices"][1]["values"],
                                pairspace.nngs_matrix(sp, 10), atol=1e-12)
     for f in ("matrices.csv", "pairs.csv", "heatmaps.png", "spectra.png", "dendrogram.png"):
         assert (out / f).stat().st_size > 0
     html = (out / "report.html").read_text()
     assert "data:image/png;base64" in html and "pairspace.compare_many/1" in html
+    # -q prints nothing; without --json the tables name every space
+    assert cli_main(["compare-many", *paths[:2], "--k", "5", "--bootstrap", "0", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+    assert cli_main(["compare-many", *paths[:3], "--k", "5", "--bootstrap", "0"]) == 0
+    text = capsys.readouterr().out
+    assert "normalized nngs at k = 5" in text and "a2" in text and "order (" in text
+
+
+def test_cli_embeds_texts_with_provenance(tmp_path, capsys):
+    """--texts with --encoders: one space per encoder (and per layer), the text file recorded."""
+    class Layered:
+        layer_names = ["layer0", "layer1", "layer2"]
+
+        def encode(self, items, batch_size=32, progress=None):
+            rng = np.random.default_rng(len(items))
+            base = rng.normal(size=(len(items), 1, 4))
+            return base + 0.1 * rng.normal(size=(len(items), 3, 4))
+
+    from pairspace.encoders.base import ENCODERS
+
+    ENCODERS.register("test-layered3", lambda: Layered(), modality="text", description="test",
+                      replace=True)
+    texts = tmp_path / "t.txt"
+    texts.write_text("\n".join(f"w{i}" for i in range(40)) + "\n\n")
+    assert cli_main(["compare-many", "--texts", str(texts), "--encoders", "m=test-layered3",
+                     "--k", "3", "--k-max", "10", "--bootstrap", "0", "--json"]) == 0
+    doc = validate(json.loads(capsys.readouterr().out))
+    assert doc["results"]["names"] == ["m:layer0", "m:layer1", "m:layer2"]
+    assert doc["inputs"]["texts"]["n_items"] == 40 and doc["inputs"]["n"] == 40
+    assert doc["inputs"]["encoders"]["m"]["encoder"] == "test-layered3"
+    assert doc["inputs"]["encoders"]["m"]["spaces"] == doc["results"]["names"]
 
 
 @pytest.mark.parametrize("argv, match", [
     (["compare-many", "only.npy"], "No such file|not found|at least 2"),
     (["compare-many", "--encoders", "minilm"], "--texts"),
+    (["compare-many", "a.npy", "b.npy", "--seeds", "0", "1"], "one seed"),
     (["compare-many", "--texts", "t.txt", "--encoders", "minilm", "--option", "x:a=1"],
      "NAME:KEY=VALUE"),
 ])

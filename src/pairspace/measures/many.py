@@ -43,8 +43,8 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_matrix, check_metric, resolve_k
-from .space_graphs import GRAPH_BUDGET, NNGSMatrix, SpaceGraphs, _item
+from .._validation import check_metric, resolve_k
+from .space_graphs import GRAPH_BUDGET, NNGSMatrix, SpaceGraphs, _item, linear_cka_of
 
 __all__ = ["GRAPH_BUDGET", "NNGSMatrix", "SpaceGraphs", "cknna_matrix", "linear_cka_matrix",
            "mutual_knn_matrix", "nngs_matrix", "nngs_spectra", "resolve_spaces", "search_spaces"]
@@ -264,17 +264,4 @@ def linear_cka_matrix(spaces: Sequence[Any] | Mapping[str, Any], *,
             for b in range(a + 1, M):
                 out[a, b] = out[b, a] = linear_cka(mats[a], mats[b], debiased=True)
         return out
-    cs = []
-    for s in range(M):
-        A = as_matrix(mats[s], nm[s], dtype=np.float64)
-        A = A - A.mean(axis=0)
-        scale = float(np.abs(A).max())
-        if scale == 0.0:
-            raise ValueError(f"linear CKA is undefined: space {nm[s]!r} has constant features")
-        A = A / scale
-        cs.append((A, float(np.linalg.norm(A.T @ A if A.shape[1] <= A.shape[0] else A @ A.T))))
-    for a in range(M):
-        for b in range(a + 1, M):
-            (A, na), (B, nb) = cs[a], cs[b]
-            out[a, b] = out[b, a] = float(np.linalg.norm(B.T @ A) ** 2 / (na * nb))
-    return out
+    return linear_cka_of(mats, nm)

@@ -267,9 +267,7 @@ class SpaceGraphs:
     def linear_cka(self) -> np.ndarray:
         """Linear CKA matrix ``(M, M)`` of the searched spaces (see
         :func:`pairspace.linear_cka_matrix`)."""
-        from .many import linear_cka_matrix
-
-        return linear_cka_matrix(self.spaces, names=self.names)
+        return linear_cka_of(self.spaces, self.names)
 
     def to_dict(self) -> dict[str, Any]:
         """A small summary (no arrays)."""
@@ -349,3 +347,25 @@ class NNGSMatrix:
                 "chance_method": self.chance_method, "k": [int(v) for v in self.k],
                 "nngs": clean(self.nngs), "chance": clean(self.chance),
                 "normalized": clean(self.normalized), "recall": list(self.recall)}
+
+
+def linear_cka_of(mats: Sequence[Any], names: Sequence[str]) -> np.ndarray:
+    r"""Linear CKA of every pair of paired matrices, ``(M, M)``, each centered once (see
+    :func:`pairspace.linear_cka_matrix`): each pair costs one cross product :math:`\tilde B^\top
+    \tilde A`."""
+    M = len(mats)
+    out = np.eye(M)
+    cs = []
+    for s in range(M):
+        A = as_matrix(mats[s], names[s], dtype=np.float64)
+        A = A - A.mean(axis=0)
+        scale = float(np.abs(A).max())
+        if scale == 0.0:
+            raise ValueError(f"linear CKA is undefined: space {names[s]!r} has constant features")
+        A = A / scale
+        cs.append((A, float(np.linalg.norm(A.T @ A if A.shape[1] <= A.shape[0] else A @ A.T))))
+    for a in range(M):
+        for b in range(a + 1, M):
+            (A, na), (B, nb) = cs[a], cs[b]
+            out[a, b] = out[b, a] = float(np.linalg.norm(B.T @ A) ** 2 / (na * nb))
+    return out

@@ -34,8 +34,6 @@ Result schema ``pairspace.compare_many/1``
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import resolve_k
+from ..envelope import Envelope, encoder_input, file_input
 
 SCHEMA = "pairspace.compare_many/1"
 MEASURES = ("nngs", "mutual_knn", "cknna", "linear_cka")
@@ -66,9 +65,12 @@ class ManySpacesResult:
     order: list[str]
     linkage: list[list[float]]
     settings: dict[str, Any]
-    inputs: dict[str, Any] = field(default_factory=dict)
-    command: str = ""
-    created: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """The document's ``inputs``: names, row count, dimensions and the provenance."""
+        return {"names": self.names, "n": self.n, "dims": self.dims, **self.envelope.inputs}
 
     def matrix(self, measure: str, k: int | None = None) -> np.ndarray:
         """The ``(M, M)`` matrix of ``measure`` (at ``k`` for kNN measures)."""
@@ -84,14 +86,8 @@ class ManySpacesResult:
         pairs = [{"a": self.names[a], "b": self.names[b], "nngs": _clean(sp.nngs[:, a, b]),
                   "normalized": _clean(sp.normalized[:, a, b])}
                  for a in range(M) for b in range(a + 1, M)]
-        return {
-            "schema": SCHEMA,
-            "pairspace_version": getattr(sys.modules.get("pairspace"), "__version__", None),
-            "created": self.created,
-            "command": self.command,
-            "inputs": {"names": self.names, "n": self.n, "dims": self.dims, **self.inputs},
-            "settings": self.settings,
-            "results": {
+        stamp = Envelope(**{**vars(self.envelope), "inputs": self.inputs})
+        return stamp.document(self.settings, {
                 "names": self.names, "order": self.order, "linkage": self.linkage,
                 "matrices": [{**m, "values": _clean(np.asarray(m["values"])),
                               "normalized": None if m["normalized"] is None
@@ -99,8 +95,7 @@ class ManySpacesResult:
                 "spectrum": {"k": [int(v) for v in sp.k], "chance": _clean(sp.chance),
                              "pairs": pairs},
                 "pairs": self.pairs,
-            },
-        }
+            })
 
 
 def _clean(a: np.ndarray) -> Any:
@@ -183,6 +178,7 @@ def compare_many(
     level: float = 0.95,
     seed: int = 0,
     progress: bool | None = None,
+    provenance: Mapping[str, Any] | None = None,
     **search: Any,
 ) -> ManySpacesResult:
     """Compare ``M`` paired spaces: matrices at ``ks``, every pair's spectrum up to ``k_max``.
@@ -206,6 +202,11 @@ def compare_many(
         Interval coverage.
     seed : int
         Seed of the resampling.
+    progress : bool or None
+        Progress bars of the searches (None: only on a terminal).
+    provenance : mapping, optional
+        Where the spaces come from (``files``, ``texts``, ``encoders``; see
+        :func:`gather_spaces`), recorded in the document's ``inputs``.
     **search
         Options of :func:`pairspace.search_spaces` and :func:`pairspace.knn`.
 
@@ -214,11 +215,12 @@ def compare_many(
     ManySpacesResult
     """
     from ..measures.many import _metrics, resolve_spaces
+    from ..measures.nngs import CHANCE_METHODS
     from ..measures.space_graphs import SpaceGraphs
 
     ms = check_measures(measures)
-    if chance not in ("exact", "approx"):
-        raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
+    if chance not in CHANCE_METHODS:
+        raise ValueError(f"chance must be one of {', '.join(CHANCE_METHODS)}; got {chance!r}")
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie in (0, 1); got {level}")
     if isinstance(bootstrap, bool) or int(bootstrap) < 0 or int(bootstrap) == 1:
@@ -249,12 +251,12 @@ def compare_many(
         order, link = order_spaces(spec.normalized[kvals[0] - 1])
         dims = [int(s.shape[1]) for s in g.spaces]
         inputs = {"sources": g.sources, "has_ids": ids is not None,
-                  "recall": g.recall}
+                  "recall": g.recall, **dict(provenance or {})}
     settings = {"ks": kvals, "k_max": K, "metrics": metrics, "chance": chance, "measures": ms,
                 "bootstrap": int(bootstrap), "level": level, "seed": seed,
                 "order_by": f"average linkage of 1 - normalized NNGS at k={kvals[0]}"}
     return ManySpacesResult(nm, n, dims, kvals, K, spec, matrices, pairs,
-                            [nm[i] for i in order], link, settings, inputs)
+                            [nm[i] for i in order], link, settings, Envelope.new(SCHEMA, inputs))
 
 
 def load_spaces(paths: Sequence[str], names: Sequence[str] | None = None) -> dict[str, Any]:
@@ -283,7 +285,7 @@ def embed_texts(texts: Sequence[str], encoders: Sequence[str],
                 progress: bool | None = None, existing: Mapping[str, Any] | None = None
                 ) -> dict[str, np.ndarray]:
     """Embed ``texts`` with every encoder; a layered encoder (``layers=...``) gives one space per
-    layer, named ``ENCODER:layerL``.
+    layer, named ``NAME:layerL``.
 
     Parameters
     ----------
@@ -294,19 +296,33 @@ def embed_texts(texts: Sequence[str], encoders: Sequence[str],
         name as ``NAME=ENCODER`` (``glove=word-vectors``).
     options : mapping, optional
         Space name (or encoder name) -> the encoder's options.
+    batch_size : int
+        Items per encoder call.
+    progress : bool or None
+        Progress bars of the encoders.
     existing : mapping, optional
         Names already taken (a clash is an error).
     """
+    return _embed(texts, encoders, options, batch_size, progress, existing)[0]
+
+
+def _embed(texts: Sequence[str], encoders: Sequence[str],
+           options: Mapping[str, Mapping[str, Any]] | None, batch_size: int,
+           progress: bool | None, existing: Mapping[str, Any] | None
+           ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """:func:`embed_texts` and, per space name given, the encoder's provenance and options."""
     from ..encoders import get
 
     options = options or {}
     taken = set(existing or {})
     out: dict[str, np.ndarray] = {}
+    info: dict[str, Any] = {}
     for spec in dict.fromkeys(encoders):
         name, _, encoder = spec.partition("=") if "=" in spec else (spec, "", spec)
         if not name or not encoder:
             raise ValueError(f"--encoders entry {spec!r} must be ENCODER or NAME=ENCODER")
-        enc = get(encoder, **dict(options.get(name, {})))
+        opts = dict(options.get(name, {}))
+        enc = get(encoder, **opts)
         vecs = enc.encode(list(texts), batch_size=batch_size, progress=progress)
         layer_names = getattr(enc, "layer_names", None)
         if vecs.ndim == 3:
@@ -318,4 +334,47 @@ def embed_texts(texts: Sequence[str], encoders: Sequence[str],
             raise ValueError(f"space name(s) {clash} are used twice")
         taken |= set(parts)
         out.update(parts)
-    return out
+        info[name] = {"encoder": encoder, "options": {k: str(v) for k, v in opts.items()},
+                      "spaces": list(parts), "provenance": encoder_input(enc)}
+    return out, info
+
+
+def gather_spaces(paths: Sequence[str] = (), names: Sequence[str] | None = None, *,
+                  texts: str | None = None, encoders: Sequence[str] = (),
+                  options: Mapping[str, Mapping[str, Any]] | None = None, batch_size: int = 64,
+                  progress: bool | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The spaces of a many-space comparison and where they come from.
+
+    Parameters
+    ----------
+    paths, names : see :func:`load_spaces`.
+    texts : str, optional
+        A text file, one item per line (blank lines skipped), embedded by every encoder.
+    encoders, options, batch_size, progress : see :func:`embed_texts`.
+
+    Returns
+    -------
+    spaces : dict
+        Space name -> matrix or table, files first.
+    provenance : dict
+        ``{"files": {name: {path, size, sha256}}, "texts": {path, size, sha256, n_items},
+        "encoders": {name: {encoder, options, spaces, provenance}}}`` (keys present when used),
+        for :func:`compare_many`'s ``provenance``.
+    """
+    from pathlib import Path
+
+    if encoders and not texts:
+        raise ValueError("--encoders needs --texts (the items to embed)")
+    if texts and not encoders:
+        raise ValueError("--texts needs --encoders")
+    spaces = load_spaces(paths, names)
+    prov: dict[str, Any] = {}
+    if paths:
+        prov["files"] = {nm: file_input(p) for nm, p in zip(spaces, paths, strict=True)}
+    if texts:
+        items = [t for t in Path(texts).read_text(encoding="utf-8").splitlines() if t.strip()]
+        embedded, info = _embed(items, encoders, options, batch_size, progress, spaces)
+        spaces.update(embedded)
+        prov["texts"] = {**file_input(texts), "n_items": len(items)}
+        prov["encoders"] = info
+    return spaces, prov
