@@ -37,11 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--names", action=ListAction, split_commas=False, default=None,
                    help="names of the input files, in order; unset: the file names")
     p.add_argument("--texts", default=None, help="text file, one item per line, for --encoders")
-    p.add_argument("--encoders", action=ListAction, split_commas=False, default=[],
+    p.add_argument("--encoders", action=ListAction, split_commas=False, default=None,
                    help="registered text encoders that embed --texts (see pairspace encoders), "
-                        "each ENCODER or NAME=ENCODER (the space's name)")
-    p.add_argument("--option", action="append", default=[], metavar="NAME:KEY=VALUE",
-                   help="option of one encoder, e.g. minilm:layers=all (repeatable)")
+                        "each ENCODER or NAME=ENCODER (the space's name); unset: files only")
+    p.add_argument("--option", action="append", default=None, metavar="NAME:KEY=VALUE",
+                   help="option of one encoder, e.g. minilm:layers=all (repeatable); unset: "
+                        "every encoder's defaults")
     p.add_argument("--k", action=ListAction, item_type=positive_int, default=[10],
                    help="neighborhood sizes of the matrices; the first orders the spaces")
     p.add_argument("--k-max", type=positive_int, default=100,
@@ -108,10 +109,11 @@ def run(args: argparse.Namespace) -> int:
     if len(args.seeds) != 1:
         raise ValueError("compare-many takes one seed (its intervals are over items, not seeds); "
                          f"got --seeds {' '.join(map(str, args.seeds))}")
-    options = _encoder_options(args.option, args.encoders)
+    encoders = args.encoders or []
+    options = _encoder_options(args.option or [], encoders)
     progress = False if args.quiet else args.progress
     spaces, provenance = gather_spaces(args.inputs, args.names, texts=args.texts,
-                                       encoders=args.encoders, options=options,
+                                       encoders=encoders, options=options,
                                        batch_size=args.batch_size, progress=progress)
     if len(spaces) < 2:
         raise ValueError(f"compare-many needs at least 2 spaces; got {len(spaces)}")
