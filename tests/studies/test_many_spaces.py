@@ -45,6 +45,15 @@ def test_compare_many_matrices_spectra_order_and_intervals():
             assert at["normalized_low"] <= at["normalized"] <= at["normalized_high"]
         norm = res.spectrum.normalized[:, a, b]
         assert p["normalized_peak"] == pytest.approx(np.nanmax(norm))
+        # the change of scale: the spectrum's difference, its interval paired over items
+        sc = p["scale_change"]
+        assert (sc["k_from"], sc["k_to"]) == (5, 20)
+        assert sc["change"] == pytest.approx(norm[19] - norm[4], abs=1e-12)
+        assert sc["change_low"] <= sc["change"] <= sc["change_high"]
+        width = sc["change_high"] - sc["change_low"]
+        unpaired = ((p["at"][0]["normalized_high"] - p["at"][0]["normalized_low"]) ** 2
+                    + (p["at"][1]["normalized_high"] - p["at"][1]["normalized_low"]) ** 2) ** 0.5
+        assert width < unpaired  # the two sizes share items: pairing narrows the interval
     same = [p for p in doc["results"]["pairs"] if p["a"][0] == p["b"][0]]
     cross = [p for p in doc["results"]["pairs"] if p["a"][0] != p["b"][0]]
     assert min(p["at"][0]["normalized_low"] for p in same) > 0.2
@@ -52,6 +61,9 @@ def test_compare_many_matrices_spectra_order_and_intervals():
     json.dumps(doc)  # JSON-ready
     text = " ".join(verdicts(doc))
     assert "reaches chance" in text and "k = 5" in text
+    assert "From k = 5 to k = 20 the normalized NNGS" in text
+    assert compare_many(sp, [5], 60, bootstrap=0).to_dict()["results"]["pairs"][0]["scale_change"] \
+        is None
 
 
 def test_same_seed_same_intervals_other_seed_other_intervals():

@@ -190,8 +190,8 @@ def _fmt(v: Any, digits: int = 3) -> str:
 
 
 def _interval(at: dict[str, Any], key: str = "normalized") -> str:
-    lo_key, hi_key = ("normalized_low", "normalized_high") if key == "normalized" \
-        else ("ci_low", "ci_high")
+    lo_key, hi_key = {"normalized": ("normalized_low", "normalized_high"),
+                      "change": ("change_low", "change_high")}.get(key, ("ci_low", "ci_high"))
     lo, hi = at.get(lo_key), at.get(hi_key)
     if lo is None:
         return _fmt(at[key])
@@ -224,6 +224,23 @@ def verdicts(doc: dict[str, Any]) -> list[str]:
                + "; ".join(f"k = {k}: " + (", ".join(v) if len(v) <= 6 else f"{len(v)} of "
                                            f"{len(res['pairs'])} pairs")
                            for k, v in sorted(peaks.items())) + ".")
+    changes = [p for p in res["pairs"] if p.get("scale_change")]
+    if changes and changes[0]["scale_change"]["change_low"] is not None:
+        sc = changes[0]["scale_change"]
+
+        def named(ps: list[dict[str, Any]]) -> str:
+            if not ps:
+                return ""
+            return " (" + ", ".join(f"{p['a']} / {p['b']}" for p in ps) + ")" if len(ps) <= 6 else ""
+
+        falls = [p for p in changes if p["scale_change"]["change_high"] < 0.0]
+        rises = [p for p in changes if p["scale_change"]["change_low"] > 0.0]
+        flat = [p for p in changes if p not in falls and p not in rises]
+        out.append(f"From k = {sc['k_from']} to k = {sc['k_to']} the normalized NNGS falls for "
+                   f"{len(falls)} of {len(changes)} pairs{named(falls)}, rises for {len(rises)}"
+                   f"{named(rises)} and changes by less than its interval resolves for "
+                   f"{len(flat)}{named(flat)} ({level}% item-bootstrap interval of the change, "
+                   "paired per item).")
     return out
 
 
@@ -317,6 +334,17 @@ def docs_markdown(doc: dict[str, Any]) -> str:
                   "|---|---:|---:|" + "---:|" * len(st["ks"])]
         lines += [f"| {_md(r['family'])} | {r['gap']} | {r['pairs']} | "
                   + " | ".join(_fmt(r["k"][k]) for k in st["ks"]) + " |" for r in gaps]
+        lines.append("")
+    changes = [p for p in res["pairs"] if p.get("scale_change")]
+    if changes:
+        sc = changes[0]["scale_change"]
+        lines += [f"**Scale: normalized NNGS at k = {sc['k_to']} minus at k = {sc['k_from']}** "
+                  "(negative: the two spaces agree more on the closest neighbors than on the wider "
+                  "neighborhood; interval paired per item)", "",
+                  "| pair | change |", "|---|---:|"]
+        for p in sorted(changes, key=lambda p: p["scale_change"]["change"]):
+            lines.append(f"| {_md(p['a'])} / {_md(p['b'])} | "
+                         f"{_interval(p['scale_change'], 'change')} |")
         lines.append("")
     partners = closest_partners(doc)
     if partners:

@@ -29,7 +29,11 @@ Result schema ``pairspace.compare_many/1``
     ``{"k", "chance", "pairs": [{"a", "b", "nngs", "normalized"}]}`` over ``k = 1..k_max``.
 ``pairs``
     Per pair: ``{"a", "b", "k_peak", "normalized_peak", "k_trough", "normalized_trough", "at":
-    [{"k", "nngs", "ci_low", "ci_high", "normalized", "normalized_low", "normalized_high"}]}``.
+    [{"k", "nngs", "ci_low", "ci_high", "normalized", "normalized_low", "normalized_high"}],
+    "scale_change"}``; ``scale_change`` (None for one ``k``) is ``{"k_from", "k_to", "change",
+    "change_low", "change_high"}``: normalized NNGS at the last reported ``k`` minus at the first,
+    with its item-bootstrap interval (the same resampled items at both sizes, so the difference is
+    paired per item).
 """
 
 from __future__ import annotations
@@ -157,12 +161,29 @@ def _pair_summary(graphs: Any, spec: Any, a: int, b: int, ks: list[int], n_resam
 
         at.append({"k": int(k), "nngs": est, "ci_low": lo, "ci_high": hi, "normalized": nz(est),
                    "normalized_low": nz(lo), "normalized_high": nz(hi)})
+    scale = None
+    if len(ks) >= 2:
+        # paired over items: both sizes are resampled with the same items
+        c0, c1 = float(spec.chance[ks[0] - 1]), float(spec.chance[ks[-1] - 1])
+
+        def change(m: np.ndarray) -> np.ndarray:
+            return (m[..., 1] - c1) / (1.0 - c1) - (m[..., 0] - c0) / (1.0 - c0)
+
+        pair_J = J[:, [0, len(ks) - 1]]
+        est = float(change(pair_J.mean(axis=0)))
+        lo = hi = None
+        if n_resamples and c0 < 1.0 and c1 < 1.0:
+            rng = np.random.default_rng([seed, a, b, 0])
+            _, reps = _item_bootstrap(pair_J, change, n_resamples, rng, "nngs", False)
+            lo, hi = (float(v) for v in np.quantile(reps, [alpha / 2, 1 - alpha / 2]))
+        scale = {"k_from": int(ks[0]), "k_to": int(ks[-1]), "change": est, "change_low": lo,
+                 "change_high": hi}
     norm = spec.normalized[:, a, b]
     p = int(np.argmax(np.where(np.isfinite(norm), norm, -np.inf)))
     q = int(np.argmin(np.where(np.isfinite(norm), norm, np.inf)))
     return {"a": graphs.names[a], "b": graphs.names[b], "k_peak": int(spec.k[p]),
             "normalized_peak": float(norm[p]), "k_trough": int(spec.k[q]),
-            "normalized_trough": float(norm[q]), "at": at}
+            "normalized_trough": float(norm[q]), "at": at, "scale_change": scale}
 
 
 def compare_many(
