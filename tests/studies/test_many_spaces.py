@@ -134,6 +134,12 @@ def test_cli_writes_the_report(tmp_path, capsys):
                                pairspace.nngs_matrix(sp, 10), atol=1e-12)
     for f in ("matrices.csv", "pairs.csv", "heatmaps.png", "spectra.png", "dendrogram.png"):
         assert (out / f).stat().st_size > 0
+    import csv
+
+    rows = list(csv.DictReader((out / "pairs.csv").open()))
+    assert len(rows) == 6 * 2 and {r["change_k_to"] for r in rows} == {"10"}
+    first = doc["results"]["pairs"][0]
+    assert float(rows[0]["change"]) == pytest.approx(first["scale_change"]["change"], abs=1e-9)
     html = (out / "report.html").read_text()
     assert "data:image/png;base64" in html and "pairspace.compare_many/1" in html
     # -q prints nothing; without --json the tables name every space

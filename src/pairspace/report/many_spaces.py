@@ -20,7 +20,8 @@ from .many_spaces_plots import _arr, _label, dendrogram_figure, heatmaps_figure,
 
 MATRIX_COLUMNS = ("measure", "k", "a", "b", "value", "normalized")
 PAIR_COLUMNS = ("a", "b", "k", "nngs", "ci_low", "ci_high", "normalized", "normalized_low",
-                "normalized_high", "k_peak", "normalized_peak", "k_trough", "normalized_trough")
+                "normalized_high", "k_peak", "normalized_peak", "k_trough", "normalized_trough",
+                "change_k_from", "change_k_to", "change", "change_low", "change_high")
 
 
 def matrix_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,11 +40,17 @@ def matrix_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def pair_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per pair and reported ``k``: NNGS with its interval, normalized, and the peak."""
-    return [{"a": p["a"], "b": p["b"], **at, "k_peak": p["k_peak"],
-             "normalized_peak": p["normalized_peak"], "k_trough": p.get("k_trough"),
-             "normalized_trough": p.get("normalized_trough")}
-            for p in doc["results"]["pairs"] for at in p["at"]]
+    """One row per pair and reported ``k``: NNGS with its interval, normalized, the peak and
+    trough of the spectrum, and the pair's change of scale (repeated on each of its rows)."""
+    rows = []
+    for p in doc["results"]["pairs"]:
+        sc = p.get("scale_change") or {}
+        change = {"change_k_from": sc.get("k_from"), "change_k_to": sc.get("k_to"),
+                  **{key: sc.get(key) for key in ("change", "change_low", "change_high")}}
+        rows += [{"a": p["a"], "b": p["b"], **at, "k_peak": p["k_peak"],
+                  "normalized_peak": p["normalized_peak"], "k_trough": p.get("k_trough"),
+                  "normalized_trough": p.get("normalized_trough"), **change} for at in p["at"]]
+    return rows
 
 
 def _fmt(v: Any, digits: int = 3) -> str:
