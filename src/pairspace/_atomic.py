@@ -1,6 +1,7 @@
 """Atomic file writes: a temporary file in the target folder, then a rename.
 
-A crash or an error never leaves a half-written output; the finished file gets the permissions a
+A crash or an error never leaves a half-written output, and an error while writing (a full disk)
+names the file being written, not its temporary name; the finished file gets the permissions a
 plain ``open(path, "w")`` would give (``mkstemp`` alone would leave it readable by its owner only).
 """
 
@@ -42,6 +43,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
         yield tmp
         os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if exc.filename in (None, tmp):  # name the file being written, not its temporary name
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -7,6 +7,7 @@ wrong, so a user never gets a silent wrong number.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -22,15 +23,116 @@ def native_float(X: Any) -> type:
     return np.float64
 
 
+def _is_frame(X: Any) -> bool:
+    """A pandas DataFrame (checked without importing pandas)."""
+    return type(X).__module__.split(".")[0] == "pandas" and hasattr(X, "columns") \
+        and hasattr(X, "index")
+
+
+def _is_tensor(X: Any) -> bool:
+    """A torch tensor (checked without importing torch)."""
+    return type(X).__module__.split(".")[0] == "torch" and hasattr(X, "detach")
+
+
+def _texty(col: Any) -> bool:
+    """A pandas column of text (the kind of column the CLI reads as ids)."""
+    kind = getattr(col.dtype, "kind", "O")
+    return kind in "OSU" or str(col.dtype) in ("string", "str")
+
+
+def frame_parts(X: Any, name: str = "X") -> tuple[list[str] | None, Any]:
+    """Ids and numeric feature columns of a pandas DataFrame, by the rule of the command line.
+
+    The id column is ``id`` when there is one, else the first text column (as for CSV and parquet
+    inputs, :func:`pairspace.data.formats.read_matrix`); without an id column the index gives the
+    ids unless it is the default ``0..n-1``. Every other column must be numeric.
+
+    Returns
+    -------
+    ids : list of str or None
+        None when the frame carries no ids (no id column and a default index).
+    features : pandas.DataFrame
+        The numeric columns.
+    """
+    cols = list(X.columns)
+    id_col = "id" if "id" in cols else next((c for c in cols if _texty(X[c])), None)
+    feats = X.drop(columns=[id_col]) if id_col is not None else X
+    bad = [c for c in feats.columns if getattr(feats[c].dtype, "kind", "O") not in "biuf"]
+    if bad:
+        raise ValueError(f"{name} (a DataFrame) has non-numeric column(s) {bad[:5]}; keep one id "
+                         "column (named 'id') and numeric features")
+    if id_col is not None:
+        values = X[id_col].tolist()
+        missing = [i for i, v in enumerate(values) if v is None or v != v]
+        if missing:
+            raise ValueError(f"{name}: the id column {id_col!r} has missing values (first in row "
+                             f"{missing[0]})")
+        ids = [str(v) for v in values]
+    else:
+        idx = X.index
+        default = type(idx).__name__ == "RangeIndex" and idx.start == 0 and idx.step == 1
+        ids = None if default else [str(v) for v in idx.tolist()]
+    if ids is not None and len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        dup = [i for i in ids if i in seen or seen.add(i)][:5]  # type: ignore[func-returns-value]
+        raise ValueError(f"{name} (a DataFrame) has duplicated ids {dup}; ids must be unique")
+    return ids, feats
+
+
+def align_ids(ids_x: list[str], ids_y: list[str], show: int = 5) -> np.ndarray:
+    """Row order of Y that matches X's ids; an error names ids that are on one side only."""
+    pos = {v: i for i, v in enumerate(ids_y)}
+    only_x = [i for i in ids_x if i not in pos]
+    sx = set(ids_x)
+    only_y = [i for i in ids_y if i not in sx]
+    if only_x or only_y:
+        parts = []
+        if only_x:
+            parts.append(f"{len(only_x)} id(s) only in X, e.g. {only_x[:show]}")
+        if only_y:
+            parts.append(f"{len(only_y)} id(s) only in Y, e.g. {only_y[:show]}")
+        raise ValueError("the two inputs do not hold the same items: " + "; ".join(parts))
+    return np.fromiter((pos[i] for i in ids_x), dtype=np.int64, count=len(ids_x))
+
+
+def _plain(X: Any, name: str) -> Any:
+    """Frames to their numeric columns, tensors to numpy (half precision widened to float32).
+
+    Complex values are refused: dropping the imaginary part would be a silent wrong number.
+    """
+    if _is_frame(X):
+        X = frame_parts(X, name)[1].to_numpy()
+    if _is_tensor(X):
+        if X.is_complex():
+            raise ValueError(f"{name} is a complex tensor ({X.dtype}); pairspace works on real "
+                             "vectors: pass the real part, the magnitude, or both as features")
+        X = X.detach().cpu()
+        if str(X.dtype) in ("torch.bfloat16", "torch.float16"):
+            X = X.float()  # numpy has no bfloat16: widen (every value is exact in float32)
+        X = X.numpy()
+    try:
+        complex_ = np.iscomplexobj(X)
+    except (ValueError, TypeError):  # a ragged list: as_matrix names the problem
+        complex_ = False
+    if complex_:
+        raise ValueError(f"{name} holds complex values (dtype {np.asarray(X).dtype}); pairspace "
+                         "works on real vectors: pass the real part, the magnitude, or both as "
+                         "features")
+    return X
+
+
 def as_matrix(
     X: Any, name: str = "X", dtype: np.dtype | type | None = np.float64, min_rows: int = 1
 ) -> np.ndarray:
-    """Convert numpy arrays, memmaps, torch tensors or nested lists to a finite 2-D array.
+    """Convert numpy arrays, memmaps, torch tensors, DataFrames or nested lists to a finite 2-D array.
 
     Parameters
     ----------
     X : array-like
-        Input matrix (n x d). Torch tensors are detached and moved to the CPU.
+        Input matrix (n x d). Torch tensors are detached and moved to the CPU; bfloat16 and
+        float16 tensors are widened to float32. A pandas DataFrame gives its numeric columns (an
+        id column, ``id`` or the first text column, is left out; see :func:`frame_parts`).
+        Complex values are refused.
     name : str
         Name used in error messages.
     dtype : numpy dtype or None
@@ -44,10 +146,9 @@ def as_matrix(
     numpy.ndarray
         A 2-D floating array (the input itself when it already has the dtype).
     """
+    X = _plain(X, name)
     if dtype is None:
         dtype = native_float(X)
-    if hasattr(X, "detach") and hasattr(X, "cpu"):  # torch.Tensor without importing torch
-        X = X.detach().cpu().numpy()
     try:
         A = np.asarray(X, dtype=dtype)
     except (ValueError, TypeError) as exc:
@@ -81,7 +182,26 @@ def check_metric(metric: str, name: str = "metric") -> str:
 
 
 def check_pair(X: Any, Y: Any, dtype: np.dtype | type | None = np.float64) -> tuple[np.ndarray, np.ndarray]:
-    """Validate two paired spaces: both 2-D, finite, the same number of rows and at least 3 rows."""
+    """Validate two paired spaces: both 2-D, finite, the same number of rows and at least 3 rows.
+
+    pandas DataFrames are paired as the command line pairs files: when both carry ids (an id
+    column or a non-default index, :func:`frame_parts`) Y's rows are reordered to X's ids, and an
+    id on one side only is an error; a frame with ids against an input without them is refused
+    (the pairing would be a guess). Otherwise rows are paired by position.
+    """
+    if _is_frame(X) or _is_frame(Y):
+        ids_x = frame_parts(X, "X")[0] if _is_frame(X) else None
+        ids_y = frame_parts(Y, "Y")[0] if _is_frame(Y) else None
+        if (ids_x is None) != (ids_y is None):
+            side = "X" if ids_x is not None else "Y"
+            raise ValueError(f"{side} is a DataFrame with ids (an id column or index) but the other "
+                             "input has none, so its rows cannot be aligned by id; pass both with "
+                             "ids, or reset the index (DataFrame.reset_index(drop=True)) to pair "
+                             "by position")
+        if ids_x is not None and ids_y is not None:
+            order = align_ids(ids_x, ids_y)
+            feats_y = frame_parts(Y, "Y")[1]
+            Y = feats_y.iloc[order]
     A = as_matrix(X, "X", dtype=dtype)
     B = as_matrix(Y, "Y", dtype=dtype)
     if A.shape[0] != B.shape[0]:
@@ -92,6 +212,15 @@ def check_pair(X: Any, Y: Any, dtype: np.dtype | type | None = np.float64) -> tu
     if A.shape[0] < 3:
         raise ValueError(f"paired spaces need at least 3 rows; got {A.shape[0]}")
     return A, B
+
+
+def check_distinct(values: Iterable[Any], option: str) -> None:
+    """Refuse a list option that repeats a value (``--seeds 0 0`` would count one seed twice)."""
+    seen: set[Any] = set()
+    dup = [v for v in values if v in seen or seen.add(v)]  # type: ignore[func-returns-value]
+    if dup:
+        raise ValueError(f"{option} repeats {', '.join(map(str, dict.fromkeys(dup)))}: each value "
+                         "may appear once (a repeated seed or method would be counted twice)")
 
 
 def resolve_k(k: Any, n: int, name: str = "k") -> int:
@@ -179,11 +308,16 @@ def unit_rows(A: Any, name: str = "X", zero: str = "error",
     """
     if zero not in ("error", "keep"):
         raise ValueError(f"zero must be 'error' or 'keep'; got {zero!r}")
-    M = np.array(A, dtype=dtype, copy=True)
+    M = np.array(_plain(A, name), dtype=dtype, copy=True)
     one_d = M.ndim == 1
     if one_d:
         M = M[None, :]
-    norms = np.linalg.norm(M, axis=1, keepdims=True)
+    # the norm of a row scaled by its largest entry: rows near 1e-200 (whose squares underflow)
+    # or 1e200 (overflow) keep their direction; only a row of zeros has none
+    peak = np.max(np.abs(M), axis=1, keepdims=True) if M.shape[1] else np.zeros((M.shape[0], 1))
+    safe = np.where(peak > 0, peak, 1.0)
+    norms = np.linalg.norm(M / safe, axis=1, keepdims=True) * safe
+    norms[peak == 0] = 0.0
     bad = np.flatnonzero(norms[:, 0] == 0)
     if bad.size and zero == "error":
         raise ValueError(f"{name} has {bad.size} all-zero row(s) (first row {int(bad[0])}); their "

@@ -77,14 +77,23 @@ def load_model(path: str | os.PathLike[str]) -> tuple[AlignmentModel, TrainConfi
     if path.parent.joinpath("FAILED").exists() and path.name == "model.safetensors":
         raise ValueError(f"{path.parent} holds a failed run (see {path.parent / 'FAILED'})")
     tensors, meta = load_tensors(path)
-    if "config" not in meta:
+    if not isinstance(meta, dict) or "config" not in meta:
         raise ValueError(f"{path} is not a pairspace alignment checkpoint (no config metadata)")
-    config = TrainConfig.from_dict(meta["config"])
-    d_a, d_b = meta.get("d_a", meta.get("d_audio")), meta.get("d_b", meta.get("d_text"))
-    model = AlignmentModel(d_a, d_b, config.head, config.dim, config.dropout,
-                           names=meta.get("names", DEFAULT_NAMES))
-    state = upgrade_state({k: v for k, v in tensors.items() if not k.startswith(("optim.", "best."))})
-    model.load_state_dict(state)
+    if not isinstance(meta["config"], dict):
+        raise ValueError(f"{path}: the recorded config is not a JSON object "
+                         f"({type(meta['config']).__name__}); the checkpoint was edited or is damaged")
+    try:
+        config = TrainConfig.from_dict(meta["config"])
+        d_a, d_b = meta.get("d_a", meta.get("d_audio")), meta.get("d_b", meta.get("d_text"))
+        model = AlignmentModel(d_a, d_b, config.head, config.dim, config.dropout,
+                               names=meta.get("names", DEFAULT_NAMES))
+        state = upgrade_state({k: v for k, v in tensors.items()
+                               if not k.startswith(("optim.", "best."))})
+        model.load_state_dict(state)
+    except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"{path}: the weights do not match the recorded configuration ({first}); "
+                         "the checkpoint or its metadata was edited or is damaged") from None
     model.eval()
     return model, config, meta
 
@@ -108,3 +117,30 @@ def restore_optimizer(opt: torch.optim.Optimizer, tensors: dict[str, torch.Tenso
             state.setdefault(int(i), {})[name] = v
     sd["state"] = state
     opt.load_state_dict(sd)
+
+
+def resume_state(out: Path, run_cfg: dict[str, Any], model: AlignmentModel,
+                 opt: torch.optim.Optimizer) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+    """Load ``out/last.safetensors`` into ``model`` and ``opt``: the next epoch, the best state so
+    far and the metrics history. A checkpoint of another configuration, or one edited by hand
+    (shapes, types), is a ``ValueError`` naming the file."""
+    last = out / "last.safetensors"
+    tensors, meta = load_tensors(last)
+    if not isinstance(meta, dict) or meta.get("run") != json.loads(json.dumps(run_cfg, default=str)):
+        raise ValueError(f"{out} holds a run with a different configuration or data; "
+                         "use another --out folder (or resume=False to start over)")
+    metrics = out / "metrics.jsonl"
+    try:
+        model.load_state_dict({k: v for k, v in tensors.items()
+                               if not k.startswith(("optim.", "best."))})
+        restore_optimizer(opt, tensors)
+        start = int(meta["epoch"]) + 1
+        best = {"epoch": int(meta["best_epoch"]), "score": float(meta["best_score"]),
+                "state": {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}}
+        history = ([json.loads(x) for x in metrics.read_text().splitlines() if x.strip()][:start]
+                   if metrics.exists() else [])
+    except (TypeError, ValueError, KeyError, RuntimeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValueError(f"cannot resume from {last} (or {metrics.name}): {first}; it was edited or "
+                         "is damaged: start over with --restart (resume=False)") from None
+    return start, best, history

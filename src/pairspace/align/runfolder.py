@@ -8,11 +8,36 @@ the run is started over (``resume=False``, ``pairspace train --restart``).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write_bytes, write_json
+
+RUN_FILES = ("model.safetensors", "last.safetensors", "config.json", "summary.json",
+             "metrics.jsonl", "FAILED")
+"""The files a training run writes into its folder (a command's output must never replace one)."""
+
+
+def check_not_run_file(out: str | os.PathLike[str], run: str | os.PathLike[str]) -> None:
+    """Refuse an output file that would replace one of the files of the run folder ``run``."""
+    o, r = Path(os.path.realpath(out)), Path(os.path.realpath(run))
+    if o.parent == r and o.name in RUN_FILES:
+        raise ValueError(f"--out {out} is the run's own {o.name}; writing there would replace it: "
+                         "choose another --out (default RUN/zeroshot.json)")
+
+
+def mark_status_failed(out: Path, message: str) -> None:
+    """Turn ``status: running`` in ``config.json`` into ``failed`` with the error, after an error
+    that is not a divergence (a full disk, a bug). Best effort; a run that was not running (its
+    resume was refused) is left as it was, and the run stays resumable (no ``FAILED``)."""
+    try:
+        cfg = json.loads((out / "config.json").read_text())
+        if isinstance(cfg, dict) and cfg.get("status") == "running":
+            write_json(out / "config.json", {**cfg, "status": "failed", "error": message})
+    except (OSError, ValueError):
+        pass
 
 
 def check_out(out: Path, resume: bool) -> None:

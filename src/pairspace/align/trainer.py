@@ -48,23 +48,17 @@ import torch
 from torch import nn
 
 from .._atomic import atomic_write_bytes, write_json
+from .._outputs import output_lock
 from .._progress import progress_bar
 from ..data.pairs import as_pairs, load_pairs
 from ..data.table import EmbeddingTable
-from .checkpoints import (
-    load_model,
-    load_tensors,
-    optimizer_tensors,
-    restore_optimizer,
-    save_model,
-    save_tensors,
-)
+from .checkpoints import load_model, optimizer_tensors, resume_state, save_model, save_tensors
 from .config import ORACLE_LABEL, TrainConfig
 from .losses import contrastive_loss
 from .model import AlignmentModel
 from .pairdata import TrainData, prepare
 from .registry import LOSSES
-from .runfolder import check_out, mark_failed, open_out, tensorboard_writer
+from .runfolder import check_out, mark_failed, mark_status_failed, open_out, tensorboard_writer
 from .sampling import epoch_batches, mixed_batches, steps_per_epoch
 from .schedule import lr_at
 from .teacher import init_from, load_teacher, teacher_projections
@@ -172,6 +166,18 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
     if config.selection == "oracle" and oracle is None:
         raise ValueError("selection='oracle' needs an oracle(model) -> score callable on the test set")
     check_out(out, resume)
+    with output_lock(out, owner="train"):  # one writer per run folder (a second train is refused)
+        return _train_locked(audio, text, pair_list, extra_list, out, config, oracle, resume,
+                             stop_after, tensorboard, progress, threads, desc)
+
+
+def _train_locked(audio: EmbeddingTable, text: EmbeddingTable, pair_list: list[tuple[str, str]],
+                  extra_list: list[tuple[str, str]] | None, out: Path, config: TrainConfig,
+                  oracle: Callable[[AlignmentModel], float] | None, resume: bool,
+                  stop_after: int | None, tensorboard: bool, progress: bool | None,
+                  threads: int | str | None, desc: str) -> TrainResult:
+    """:func:`train` once the inputs were checked and the run folder's lock is held."""
+    check_out(out, resume)  # again under the lock: another run may have failed meanwhile
     teacher, teacher_info = load_teacher(config, audio.dim, text.dim)
     data = prepare(audio, text, pair_list, extra_list, config)
     open_out(out, resume)  # created only once the inputs were found valid
@@ -189,6 +195,9 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
                     progress, runtime, desc)
     except TrainingDiverged as exc:
         mark_failed(out, run_cfg, str(exc))
+        raise
+    except Exception as exc:  # a full disk, a bug: the folder never keeps saying "running"
+        mark_status_failed(out, f"{type(exc).__name__}: {exc}")
         raise
     finally:
         torch.set_num_threads(old_threads)
@@ -210,23 +219,6 @@ def _new_model(config: TrainConfig, data: TrainData) -> AlignmentModel:
                           names=data.names)
 
 
-def _resume(out: Path, run_cfg: dict[str, Any], model: AlignmentModel,
-            opt: torch.optim.Optimizer) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
-    tensors, meta = load_tensors(out / "last.safetensors")
-    if meta.get("run") != json.loads(json.dumps(run_cfg, default=str)):
-        raise ValueError(f"{out} holds a run with a different configuration or data; "
-                         "use another --out folder (or resume=False to start over)")
-    model.load_state_dict({k: v for k, v in tensors.items() if not k.startswith(("optim.", "best."))})
-    restore_optimizer(opt, tensors)
-    start = int(meta["epoch"]) + 1
-    best = {"epoch": int(meta["best_epoch"]), "score": float(meta["best_score"]),
-            "state": {k[5:]: v for k, v in tensors.items() if k.startswith("best.")}}
-    metrics = out / "metrics.jsonl"
-    history = ([json.loads(x) for x in metrics.read_text().splitlines() if x.strip()][:start]
-               if metrics.exists() else [])
-    return start, best, history
-
-
 def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainData,
          teacher: AlignmentModel | None, oracle: Callable[[AlignmentModel], float] | None,
          resume: bool, stop_after: int | None, tensorboard: bool,
@@ -237,10 +229,11 @@ def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainDat
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     n_steps = _steps(config, data)
     start_epoch, best, history = 0, {"epoch": -1, "score": -math.inf, "state": None}, []
-    last_path, metrics_path = out / "last.safetensors", out / "metrics.jsonl"
+    last_path = out / "last.safetensors"
     if resume and last_path.exists():
-        start_epoch, best, history = _resume(out, run_cfg, model, opt)
+        start_epoch, best, history = resume_state(out, run_cfg, model, opt)
     write_json(out / "config.json", {**run_cfg, "status": "running", "runtime": runtime})
+    metrics_path = out / "metrics.jsonl"
     atomic_write_bytes(metrics_path, "".join(json.dumps(h) + "\n" for h in history).encode())
 
     writer = tensorboard_writer(out) if tensorboard else None

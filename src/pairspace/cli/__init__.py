@@ -21,12 +21,16 @@ import importlib.util
 import os
 import sys
 
+from .._outputs import guard_command
+
 # The command table, in the order of ``pairspace --help``: name -> (module, one-line help). Only the
 # module of the command being run is imported; ``pairspace --help`` imports none of them. A module
 # that is not part of this installation is left out.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("pairspace.cli.demo", "run the main study on the embedded default data"),
     "compare": ("pairspace.cli.compare", "NNGS and baseline measures of two paired spaces (report)"),
+    "compare-many": ("pairspace.cli.compare_many",
+                     "similarity matrices and spectra of many paired spaces (report)"),
     "measures": ("pairspace.cli.measures", "list the available similarity measures"),
     "analogy": ("pairspace.cli.analogy", "word-analogy study: NNGS per category against accuracy"),
     "template-study": ("pairspace.cli.template_study",
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        with _command_context(args, argv):
+        with _command_context(args, argv), guard_command(args):  # guard: pairspace._outputs
             return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         message = str(exc) or type(exc).__name__

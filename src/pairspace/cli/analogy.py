@@ -116,7 +116,10 @@ def run_study(args: argparse.Namespace, out: Path) -> int:
     result = study(vectors, questions, metric=args.metric, k=args.k, protocol=args.protocol,
                    restrict_vocab=args.restrict_vocab, n_boot=args.bootstrap, seed=args.seed,
                    progress=args.progress)
-    return emit(args, result, render, write_report(result, out))
+    from .._outputs import write_staged
+
+    paths = write_staged(out, lambda folder: write_report(result, folder))  # all at once
+    return emit(args, result, render, paths)
 
 
 def run(args: argparse.Namespace) -> int:

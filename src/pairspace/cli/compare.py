@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     """Compare the two files, print the result and (with --out) write the report."""
     from pathlib import Path
 
+    from .._outputs import write_staged
     from ..report.compare import write_compare_report
     from ..studies.compare import compare_files
 
@@ -124,5 +125,6 @@ def run(args: argparse.Namespace) -> int:
         permutations=args.permutations, band_permutations=args.band_permutations,
         bootstrap=args.bootstrap, level=args.level, seed=args.seed, top=args.top,
         progress=args.progress)
-    files = write_compare_report(out, res, f"{Path(args.x).name} vs {Path(args.y).name}") if out else {}
+    title = f"{Path(args.x).name} vs {Path(args.y).name}"
+    files = write_staged(out, lambda folder: write_compare_report(folder, res, title)) if out else {}
     return emit(args, res, render, files)

@@ -91,6 +91,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out = check_out_dir(args.out)
+    from pathlib import Path
+
+    from .._outputs import write_staged
     from ..align.trainer import load_model, load_pairs
     from ..data.table import EmbeddingTable
     from ..data.templates import load_class_names
@@ -128,9 +131,15 @@ def run(args: argparse.Namespace) -> int:
                        memory_budget=args.memory_budget, progress=True)
     inputs = {"teacher": str(args.teacher), "audio_table": str(args.audio), "text_table": str(args.text),
               "target_audio_table": args.target_audio, "classes": args.classes}
-    for m, r in res.results.items():
-        write_manifest(r, out / f"{m}.csv", extra={"inputs": inputs})
-    write_json(out / "curation.json", {**res.to_dict(), "inputs": inputs})
+    h, srows = sweep_table(list(res.results.values()))
+
+    def write_all(folder: Path) -> None:  # every file or none (pairspace._outputs.write_staged)
+        for m, r in res.results.items():
+            write_manifest(r, folder / f"{m}.csv", extra={"inputs": inputs})
+        write_json(folder / "curation.json", {**res.to_dict(), "inputs": inputs})
+        atomic_write_bytes(folder / "sweep.md", (markdown_table(h, srows) + "\n").encode())
+
+    write_staged(out, write_all)
     rows = [(s["method"], s["threshold"] if s["top_k"] is None else f"top-{s['top_k']}",
              s["threshold_value"], s["n_pairs"], s["n_audio"], s["n_text"], s["precision"],
              s["target_precision"], "yes" if s["uses_target_labels"] else "no",
@@ -139,8 +148,6 @@ def run(args: argparse.Namespace) -> int:
                  "target precision", "uses target labels", "transductive"], rows, digits=3))
     print("precision: clip and caption share their true label (tables with labels); target "
           "precision: the caption's label is a target class")
-    h, srows = sweep_table(list(res.results.values()))
-    atomic_write_bytes(out / "sweep.md", (markdown_table(h, srows) + "\n").encode())
     print(f"\npairs kept per threshold: {out / 'sweep.md'}")
     for s in res.stats:
         if s["uses_target_labels"]:

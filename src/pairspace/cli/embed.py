@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--force", action="store_true", help="re-embed even when the table is up to date")
     p.add_argument("--hash-content", action="store_true",
                    help="fingerprint input files by content instead of size and modification time")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, out_kind="file")
 
 
 def _manifest(args: argparse.Namespace, modality: str) -> Any:

@@ -77,7 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--runs", default=None,
                    help="folder of the training runs, the splits and the curated manifests "
                    "(default: the --out folder)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, other_outputs=("runs",))  # --runs is written, not read
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -122,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
                 audio_encoder_name=enc, progress=progress, log=say))
     report = ImproveReport.new(results)
     doc = report.to_dict()
-    paths = write_improve_report(doc, results, out)
+    from .._outputs import write_staged
+
+    # the report files all at once (pairspace._outputs); runs and splits stay in their folders
+    paths = write_staged(out, lambda folder: write_improve_report(doc, results, folder))
     return emit(args, report, lambda r: _render(doc), paths)
 
 
@@ -150,8 +153,6 @@ def _render(doc: dict[str, Any]) -> str:
 def _own_data(args: argparse.Namespace, out: Path, thresholds: dict[str, Any], say: Any,
               progress: bool | None) -> Any:
     """The experiment on the user's tables and one split (the audio demo's head configuration)."""
-    import json
-
     import torch
 
     from ..data.table import EmbeddingTable
@@ -163,10 +164,12 @@ def _own_data(args: argparse.Namespace, out: Path, thresholds: dict[str, Any], s
     split_path = Path(args.split)
     if not split_path.exists():
         raise FileNotFoundError(f"split file not found: {split_path}")
-    try:
-        data = ImproveData.from_dict(json.loads(split_path.read_text()))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{split_path} is not valid JSON: {exc}") from exc
+    from dataclasses import fields
+
+    from ..data.textfiles import read_json_object
+
+    lists = tuple(f.name for f in fields(ImproveData) if f.name != "description")  # wrong types
+    data = ImproveData.from_dict(read_json_object(split_path, "split file", lists))  # name the file
     audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
     enc = args.text_encoder or (text.provenance or {}).get("encoder")
     if not enc:

@@ -19,6 +19,8 @@ from ._render import table
 
 def load_measure(spec: str) -> tuple[str, Any]:
     """module:function -> (function name, callable f(X, Y) -> float)."""
+    import inspect
+
     if ":" not in spec:
         raise ValueError(f"--measure {spec!r} must look like module:function "
                          "(e.g. pairspace.measures.cka:rbf_cka)")
@@ -27,6 +29,15 @@ def load_measure(spec: str) -> tuple[str, Any]:
         f = getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"could not load the measure {spec!r}: {exc}") from exc
+    if not callable(f):
+        raise ValueError(f"--measure {spec!r} is not a function")
+    try:  # checked before any work: a measure is called as f(X, Y) -> float
+        inspect.signature(f).bind(None, None)
+    except TypeError as exc:
+        raise ValueError(f"--measure {spec!r} must accept two arguments f(X, Y) and return a "
+                         f"number; its signature is {fn}{inspect.signature(f)} ({exc})") from None
+    except ValueError:  # a builtin without a signature: left to the call
+        pass
     return fn, f
 
 
@@ -90,9 +101,10 @@ def run(args: argparse.Namespace) -> int:
                                    text_embeddings=args.text_embeddings, seed=args.seed, **common)
     files = {}
     if args.out:
+        from .._outputs import write_staged
         from ..report.templates import write_template_report
 
-        files = write_template_report(res, args.out)
+        files = write_staged(args.out, lambda folder: write_template_report(res, folder))
     return emit(args, res, render, files)
 
 

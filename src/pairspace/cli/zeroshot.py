@@ -35,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="ensemble: the given templates averaged, all items; msclap-p3: the one prompt "
                         "'this is a sound of ' + label, no ensembling, per-fold mean and std of a fold "
                         "column or the subset == evaluation rows (TUT2017)")
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, out_kind="file")
 
 
 def render(res: Any) -> str:
@@ -61,6 +61,9 @@ def render(res: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     out = check_out_file(Path(args.out) if args.out else Path(args.run) / "zeroshot.json")
+    from ..align.runfolder import check_not_run_file
+
+    check_not_run_file(out, args.run)  # never --out RUN/model.safetensors
     from ..report.zeroshot import write_zeroshot
     from ..studies.zeroshot import evaluate_run
 

@@ -10,9 +10,10 @@
   unreadable items instead of raising; they are left out of the table, listed in
   ``EmbedResult.failures`` and in the table's metadata, and the job goes on. A job in which every
   item failed ends with an error and writes no table.
-- **One writer**: the output is locked while a job runs (``.<out name>.lock`` beside it, holding
-  the writer's pid); a second job on the same output is refused with an error naming that pid. A
-  lock left by a process that no longer runs is taken over.
+- **One writer**: the output is locked while a job runs (an exclusive :mod:`filelock` lock on
+  ``.<out name>.lock`` beside it, which also holds on a shared filesystem; the file holds the
+  writer's pid); a second job on the same output is refused with an error naming that pid. The
+  lock of a killed job dies with it.
 - **Checked first**: the output name (format, not a folder, not under a file, a writable folder)
   is checked before any work (:func:`check_output_file`).
 """
@@ -32,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import _outputs
 from .._atomic import atomic_write_bytes
 from .._progress import progress_bar
 from . import formats
@@ -106,56 +108,17 @@ def check_output_file(out: str | os.PathLike[str]) -> Path:
 
 
 def lock_path(out: Path) -> Path:
-    """The lock file of ``out`` (it holds the pid of the job writing it)."""
-    return out.parent / f".{out.name}.lock"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """The lock file of ``out`` (:func:`pairspace._outputs.lock_path`; it holds the writer's pid)."""
+    return _outputs.lock_path(out)
 
 
 @contextmanager
 def output_lock(out: Path) -> Iterator[Path]:
-    """Hold the exclusive lock of ``out`` for the duration of the block.
-
-    The lock file is created atomically with its content (a hard link to a file holding the pid),
-    so another job sees either no lock or a lock with a pid. A lock whose pid no longer runs is
-    stale and is replaced; a live one raises a ValueError naming the pid.
-    """
-    lock = lock_path(out)
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=lock.parent, prefix=f".{out.name}.", suffix=".pid")
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{os.getpid()}\n")
-    try:
-        for _ in range(3):
-            try:
-                os.link(tmp, lock)
-                break
-            except FileExistsError:
-                try:
-                    pid = int(lock.read_text().strip() or 0)
-                except (OSError, ValueError):
-                    pid = 0
-                if pid > 0 and _pid_alive(pid):
-                    raise ValueError(
-                        f"{out} is being written by another pairspace job (pid {pid}); wait for "
-                        f"it to finish, or delete {lock} if that process is gone") from None
-                lock.unlink(missing_ok=True)  # stale: its writer is gone
-        else:
-            raise ValueError(f"could not take the lock {lock} of {out}")
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    try:
+    """Hold the exclusive lock of ``out`` (a :mod:`filelock` lock,
+    ``pairspace._outputs.output_lock``): a second job on the same output, here or on another machine
+    sharing the filesystem, is refused with the pid of the first; a lock of a killed job is no lock."""
+    with _outputs.output_lock(out, owner="embed") as lock:
         yield lock
-    finally:
-        lock.unlink(missing_ok=True)
 
 
 def partial_dir(out: Path) -> Path:

@@ -30,7 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import align_ids
 from .formats import format_of, read_matrix
+
+__all__ = ["PairedSpaces", "Space", "align_ids", "load_pair", "load_space"]
 
 _NUMPY = (".npy", ".npz")
 
@@ -99,22 +102,6 @@ def load_space(path: str | os.PathLike[str], id_column: str | None = None,
     info = {} if mf.format in _NUMPY else {"id": mf.id_column, "features": mf.feature_columns,
                                            "ignored": mf.ignored_columns}
     return Space(mf.vectors, mf.ids, mf.path, info)
-
-
-def align_ids(ids_x: list[str], ids_y: list[str], show: int = 5) -> np.ndarray:
-    """Row order of Y that matches X's ids; an error names ids that are on one side only."""
-    pos = {v: i for i, v in enumerate(ids_y)}
-    only_x = [i for i in ids_x if i not in pos]
-    sx = set(ids_x)
-    only_y = [i for i in ids_y if i not in sx]
-    if only_x or only_y:
-        parts = []
-        if only_x:
-            parts.append(f"{len(only_x)} id(s) only in X, e.g. {only_x[:show]}")
-        if only_y:
-            parts.append(f"{len(only_y)} id(s) only in Y, e.g. {only_y[:show]}")
-        raise ValueError("the two inputs do not hold the same items: " + "; ".join(parts))
-    return np.fromiter((pos[i] for i in ids_x), dtype=np.int64, count=len(ids_x))
 
 
 def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass, field
@@ -23,6 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .textfiles import csv_error, read_text
+
+RESERVED_COLUMNS = ("id", "vector", "label")
+"""Column names an embedding table uses itself (:class:`~pairspace.data.table.EmbeddingTable`)."""
 
 EXTENSIONS = {
     "image": (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"),
@@ -72,6 +78,11 @@ class Manifest:
             raise ValueError(f"manifest ids must be unique; duplicated: {dup}")
         if self.labels is not None and len(self.labels) != len(self.ids):
             raise ValueError(f"{len(self.labels)} labels for {len(self.ids)} items")
+        reserved = [c for c in self.columns if c in RESERVED_COLUMNS]
+        if reserved:  # refused here, before any item is embedded, not when the table is written
+            raise ValueError(f"the manifest {self.source} has a column named {reserved[0]!r}, a "
+                             f"name reserved by the embedding table ({', '.join(RESERVED_COLUMNS)}); "
+                             "rename it")
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -131,18 +142,17 @@ _EXTRA = "\0extra"
 def _jsonl_rows(path: Path) -> tuple[list[str], list[Row]]:
     rows: list[Row] = []
     keys: dict[str, None] = {}
-    with open(path, encoding="utf-8") as f:
-        for ln, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{ln}: invalid JSON ({exc})") from exc
-            if not isinstance(row, dict):
-                raise ValueError(f"{path}:{ln}: expected a JSON object, got {type(row).__name__}")
-            keys.update(dict.fromkeys(row))
-            rows.append((ln, row))
+    for ln, line in enumerate(read_text(path, "manifest").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{ln}: invalid JSON ({exc})") from exc
+        if not isinstance(row, dict):
+            raise ValueError(f"{path}:{ln}: expected a JSON object, got {type(row).__name__}")
+        keys.update(dict.fromkeys(row))
+        rows.append((ln, row))
     for ln, row in rows:  # every row has every field: none is silently missing
         missing = [k for k in keys if k not in row]
         if missing:
@@ -154,8 +164,10 @@ def _jsonl_rows(path: Path) -> tuple[list[str], list[Row]]:
 def _csv_rows(path: Path) -> tuple[list[str], list[Row]]:
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
     rows: list[Row] = []
-    with open(path, encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f, delimiter=delim, restkey=_EXTRA, restval=None)
+    reader = csv.DictReader(io.StringIO(read_text(path, "manifest"), newline=""), delimiter=delim,
+                            restkey=_EXTRA, restval=None)
+    ln = 1
+    try:
         keys = list(reader.fieldnames or [])
         if len(set(keys)) != len(keys):
             dup = sorted({k for k in keys if keys.count(k) > 1})
@@ -170,6 +182,8 @@ def _csv_rows(path: Path) -> tuple[list[str], list[Row]]:
                 raise ValueError(f"{path}:{ln}: no value for column {missing[0]!r} (the row has "
                                  f"{len(keys) - len(missing)} of the header's {len(keys)} fields)")
             rows.append((ln, row))
+    except csv.Error as exc:
+        raise csv_error(exc, path, ln + 1) from None
     return keys, rows
 
 
@@ -180,12 +194,19 @@ def _rows(path: Path) -> tuple[list[str], list[Row]]:
 
 
 def _column(rows: list[Row], col: str, path: Path) -> list[str]:
-    """The cells of a required column as strings; an empty or null cell names its line."""
+    """The cells of a required column as strings; an empty, null or non-text cell names its line.
+
+    JSONL cells must be strings or integers: a list or an object would be embedded as its Python
+    spelling (``"['a', 'dog']"``) and a float id (``1.0``) would not match the id ``1``.
+    """
     out = []
     for ln, row in rows:
         v = row[col]
         if v is None or str(v).strip() == "":
             raise ValueError(f"{path}:{ln}: empty {col!r}")
+        if not isinstance(v, str) and (isinstance(v, bool) or not isinstance(v, int)):
+            raise ValueError(f"{path}:{ln}: {col!r} must be a string (or an integer id); got "
+                             f"{type(v).__name__} {v!r}")
         out.append(str(v))
     return out
 

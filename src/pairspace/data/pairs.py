@@ -9,11 +9,14 @@ and the column.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from .textfiles import csv_error, read_text
 
 #: Accepted names of the two columns, in order of preference.
 A_COLUMNS = ("audio_id", "a_id", "audio")
@@ -43,31 +46,38 @@ def _pair(row: dict[str, Any], where: str) -> tuple[str, str]:
 
 
 def _json_rows(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path} line {lineno}: not valid JSON ({exc.msg} at column "
-                                 f"{exc.colno})") from None
-            if not isinstance(row, dict):
-                raise ValueError(f"{path} line {lineno}: expected a JSON object, got "
-                                 f"{type(row).__name__}")
-            yield lineno, row
+    for lineno, line in enumerate(read_text(path, "pair manifest").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path} line {lineno}: not valid JSON ({exc.msg} at column "
+                             f"{exc.colno})") from None
+        if not isinstance(row, dict):
+            raise ValueError(f"{path} line {lineno}: expected a JSON object, got "
+                             f"{type(row).__name__}")
+        yield lineno, row
 
 
 def _csv_rows(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
+    reader = csv.DictReader(io.StringIO(read_text(path, "pair manifest"), newline=""))
+    last = 1
+    try:
         if not reader.fieldnames:
             return
+        names = list(reader.fieldnames)
+        dup = sorted({c for c in names if names.count(c) > 1})
+        if dup:
+            raise ValueError(f"{path} line 1: the header repeats the column(s) {dup}")
         for row in reader:
             if None in row:  # more cells than header columns
-                raise ValueError(f"{path} line {reader.line_num}: {len(reader.fieldnames) + len(row[None])} "
-                                 f"cells for {len(reader.fieldnames)} header columns")
-            yield reader.line_num, row
+                raise ValueError(f"{path} line {reader.line_num}: {len(names) + len(row[None])} "
+                                 f"cells for {len(names)} header columns")
+            last = reader.line_num
+            yield last, row
+    except csv.Error as exc:
+        raise csv_error(exc, path, last + 1) from None
 
 
 def load_pairs(path: str | os.PathLike[str]) -> list[tuple[str, str]]:

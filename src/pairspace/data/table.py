@@ -27,9 +27,10 @@ import numpy as np
 from .._atomic import atomic_path
 from .._validation import as_matrix
 from . import formats
+from .manifests import RESERVED_COLUMNS
 
 _META_KEY = b"pairspace"
-_RESERVED = ("id", "vector", "label")
+_RESERVED = RESERVED_COLUMNS
 
 
 @dataclass
@@ -58,7 +59,7 @@ class EmbeddingTable:
     columns: dict[str, list[Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.ids = [str(i) for i in self.ids]
+        self.ids = _cells(self.ids, "id")
         self.vectors = as_matrix(self.vectors, "vectors", dtype=np.float32)
         if len(self.ids) != self.vectors.shape[0]:
             raise ValueError(
@@ -69,7 +70,7 @@ class EmbeddingTable:
             dup = [i for i in self.ids if i in seen or seen.add(i)][:5]  # type: ignore[func-returns-value]
             raise ValueError(f"ids must be unique; duplicated: {dup}")
         if self.labels is not None:
-            self.labels = [str(v) for v in self.labels]
+            self.labels = _cells(self.labels, "label")
             if len(self.labels) != len(self.ids):
                 raise ValueError(f"{len(self.labels)} labels for {len(self.ids)} ids")
         cols = {}
@@ -224,10 +225,12 @@ class EmbeddingTable:
                 z = formats.read_npz(path)
                 labels = z["labels"].tolist() if bool(z["has_labels"]) else None
                 cols = json.loads(str(z["columns"])) if "columns" in z else {}
-                return cls(z["ids"].tolist(), z["vectors"], labels, json.loads(str(z["metadata"])),
-                           cols)
+                if not isinstance(cols, dict):
+                    raise ValueError("the 'columns' entry is not a JSON object")
+                return cls(z["ids"].tolist(), z["vectors"], labels,
+                           _metadata(str(z["metadata"]), str(path)), cols)
             t = formats.read_arrow(path, mmap=mmap)
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError) as exc:
             raise ValueError(f"could not read table {path}: {exc}") from exc
         return cls.from_arrow(t, str(path))
 
@@ -237,7 +240,36 @@ class EmbeddingTable:
         if "id" not in t.column_names or "vector" not in t.column_names:
             raise ValueError(f"{source} is not an embedding table (needs 'id' and 'vector' columns)")
         vectors = formats.list_column_matrix(t.column("vector"), source, "vector", zero_copy=True)
-        meta = (t.schema.metadata or {}).get(_META_KEY, b"{}")
+        meta = _metadata((t.schema.metadata or {}).get(_META_KEY, b"{}"), source)
         labels = t.column("label").to_pylist() if "label" in t.column_names else None
         cols = {c: t.column(c).to_pylist() for c in t.column_names if c not in _RESERVED}
-        return cls(t.column("id").to_pylist(), vectors, labels, json.loads(meta), cols)
+        try:
+            return cls(t.column("id").to_pylist(), vectors, labels, meta, cols)
+        except ValueError as exc:
+            raise ValueError(f"{source}: {exc}") from None
+
+
+def _cells(values: Any, what: str) -> list[str]:
+    """Ids or labels as strings; a missing value (None or NaN) is an error naming its row.
+
+    ``str(None)`` would turn a null into the id or class ``"None"``; a real string ``"None"`` is
+    kept as it is.
+    """
+    out = []
+    for i, v in enumerate(values):
+        if v is None or (isinstance(v, float) and v != v):
+            raise ValueError(f"the {what} of row {i} is missing (null); every row needs a {what}")
+        out.append(str(v))
+    return out
+
+
+def _metadata(raw: bytes | str, source: str) -> dict[str, Any]:
+    """The table metadata (JSON text) as a dict, or an error naming the file."""
+    try:
+        meta = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{source}: the table metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{source}: the table metadata must be a JSON object; got "
+                         f"{type(meta).__name__}")
+    return meta

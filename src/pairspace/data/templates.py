@@ -24,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .textfiles import read_text
+
 _PKG = "pairspace.resources"
 
 
@@ -43,8 +45,7 @@ class TemplateSet:
         if not self.templates:
             raise ValueError(f"template set {self.name!r} is empty")
         for t in self.templates:
-            if "{}" not in t:
-                raise ValueError(f"template {t!r} in set {self.name!r} has no '{{}}' placeholder")
+            check_template(t, f"set {self.name!r}" + (f" ({self.source})" if self.source else ""))
 
     def __len__(self) -> int:
         return len(self.templates)
@@ -96,7 +97,32 @@ def _read_user_file(path: Path, kind: str) -> str:
         raise ValueError(f"{kind} file {p} is a folder, not a file")
     if not p.is_file():
         raise FileNotFoundError(f"{kind} file not found: {p}")
-    return p.read_text(encoding="utf-8")
+    return read_text(p, f"{kind} file")
+
+
+def check_template(t: Any, where: str = "") -> str:
+    """A template with exactly one ``{}`` (or ``{c}``) placeholder, checked as ``str.format`` reads it.
+
+    ``"a {{}} sound"`` (escaped braces: no placeholder), ``"a {} of a {}"`` (two), ``"a {name}"``
+    (a named field) and a stray ``{`` or ``}`` are refused with the template and where it came
+    from, so a set never yields identical prompts or an ``IndexError`` later.
+    """
+    import string
+
+    where = f" in {where}" if where else ""
+    if not isinstance(t, str):
+        raise ValueError(f"template {t!r}{where} is not text")
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(t) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"template {t!r}{where} has an unmatched brace ({exc}); write a literal "
+                         "brace as {{ or }}") from None
+    if fields not in ([""], ["0"], ["c"]):
+        what = ("no '{}' placeholder (escaped braces {{}} are literal text)" if not fields
+                else f"{len(fields)} placeholders {['{' + f + '}' for f in fields]}")
+        raise ValueError(f"template {t!r}{where} has {what}; it needs exactly one '{{}}' "
+                         "placeholder for the class name")
+    return t
 
 
 def _looks_like_json(text: str, suffix: str) -> bool:
@@ -115,7 +141,10 @@ def _parse_template_file(text: str, source: str, name: str, suffix: str = ".json
     try:
         d = json.loads(text)
         items = d["templates"]
-        texts = tuple(it["text"] if isinstance(it, dict) else str(it) for it in items)
+        texts = tuple(it["text"] if isinstance(it, dict) else it for it in items)
+        bad = [t for t in texts if not isinstance(t, str)]
+        if bad:
+            raise TypeError(f"template texts must be strings; got {bad[0]!r}")
         groups = tuple(str(it.get("group", "")) if isinstance(it, dict) else "" for it in items)
         return TemplateSet(str(d.get("name", name)), texts, groups, str(d.get("description", "")),
                            source=source)

@@ -145,8 +145,65 @@ def _debiased_linear_cka(A: np.ndarray, B: np.ndarray, block_rows: int = 65536) 
     return float(hxy / np.sqrt(hxx * hyy))
 
 
+def _centered_gram(A: np.ndarray, block_cols: int = 4096) -> np.ndarray:
+    r"""The centered linear Gram matrix :math:`X_c X_c^\top` (n x n, float64), over column blocks.
+
+    Each block of columns is scaled by :func:`_scale_of` and centered on its own (centering acts
+    column by column), so no more than ``n x block_cols`` float64 values exist at once.
+    """
+    scale = _scale_of(A)
+    n = A.shape[0]
+    K = np.zeros((n, n))
+    for j in range(0, A.shape[1], block_cols):
+        c = np.asarray(A[:, j : j + block_cols], dtype=np.float64) * scale
+        c -= c.mean(axis=0)
+        K += c @ c.T
+    return K
+
+
+def _hsic1_gram(K: np.ndarray, L: np.ndarray) -> float:
+    """The unbiased HSIC of Song et al. (2012) from two n x n Gram matrices (module docstring)."""
+    n = K.shape[0]
+    Kt = K - np.diag(np.diag(K))
+    Lt = L - np.diag(np.diag(L))
+    kl1 = Kt @ Lt.sum(axis=1)
+    return float((np.sum(Kt * Lt) + Kt.sum() * Lt.sum() / ((n - 1) * (n - 2))
+                  - 2.0 / (n - 2) * kl1.sum()) / (n * (n - 3)))
+
+
+def _gram_linear_cka(A: np.ndarray, B: np.ndarray, debiased: bool) -> float:
+    r"""Linear CKA in the Gram form, for :math:`n^2 < d_x^2 + d_y^2 + d_x d_y` (wide inputs).
+
+    .. math:: \mathrm{CKA} = \frac{\langle K_c, L_c \rangle_F}{\|K_c\|_F \, \|L_c\|_F},
+       \quad K_c = X_c X_c^\top,\ L_c = Y_c Y_c^\top,
+
+    equal to the feature-space form because :math:`\langle K_c, L_c\rangle_F = \|Y_c^\top
+    X_c\|_F^2` and :math:`\|K_c\|_F = \|X_c^\top X_c\|_F`; it needs :math:`O(n^2)` memory
+    instead of :math:`O(d^2)` (Kornblith et al. 2019, Sec. 3).
+    """
+    n = A.shape[0]
+    if debiased and n < 4:
+        raise ValueError(f"debiased CKA needs at least 4 items; got {n}")
+    K, L = _centered_gram(A), _centered_gram(B)
+    if debiased:
+        hxy, hxx, hyy = _hsic1_gram(K, L), _hsic1_gram(K, K), _hsic1_gram(L, L)
+        if hxx <= 0.0 or hyy <= 0.0:
+            raise ValueError("debiased CKA is undefined: the unbiased self-HSIC of a space is not "
+                             "positive (constant or near-constant features, or too few items)")
+        return float(hxy / np.sqrt(hxx * hyy))
+    den = np.linalg.norm(K) * np.linalg.norm(L)
+    if den == 0.0:
+        raise ValueError("linear CKA is undefined when a space is constant (zero variance)")
+    return float(np.sum(K * L) / den)
+
+
+def _use_gram(n: int, dx: int, dy: int) -> bool:
+    """Whether the n x n Gram form is smaller than the feature form's d x d moments."""
+    return n * n < dx * dx + dy * dy + dx * dy
+
+
 def linear_cka(X: Any, Y: Any, debiased: bool = False) -> float:
-    r"""Linear CKA of two paired spaces, in feature space (never an ``n x n`` matrix).
+    r"""Linear CKA of two paired spaces, in feature space or, for wide inputs, in Gram form.
 
     .. math:: \mathrm{CKA}(X, Y) = \frac{\|Y_c^\top X_c\|_F^2}{\|X_c^\top X_c\|_F\,\|Y_c^\top Y_c\|_F}
 
@@ -154,6 +211,9 @@ def linear_cka(X: Any, Y: Any, debiased: bool = False) -> float:
     ----------
     X, Y : array-like, shapes (n, dx) and (n, dy)
         Paired point clouds (columns are centered internally); memmaps are read in row blocks.
+        When :math:`n^2 < d_x^2 + d_y^2 + d_x d_y` (e.g. ``n = 10``, ``d = 200,000``) the
+        :math:`n \times n` Gram form is used instead of the :math:`d \times d` moments, which
+        would not fit in memory; both forms give the same value.
     debiased : bool
         Use the unbiased HSIC estimator (Song et al. 2012) in place of the biased one; see the
         module docstring for the feature-space derivation. Needs ``n >= 4``.
@@ -171,6 +231,8 @@ def linear_cka(X: Any, Y: Any, debiased: bool = False) -> float:
     selection via dependence maximization", JMLR 2012.
     """
     A, B = check_pair(X, Y, dtype=None)
+    if _use_gram(A.shape[0], A.shape[1], B.shape[1]):
+        return _gram_linear_cka(A, B, debiased)
     if debiased:
         return _debiased_linear_cka(A, B)
     xy = _centered_cross(A, B)

@@ -74,6 +74,13 @@ def check_nonzero_rows(A: np.ndarray, name: str = "X") -> np.ndarray:
     sq = _row_norms_sq(A)
     zero = np.flatnonzero(sq == 0.0)
     if zero.size:
+        tiny = [int(r) for r in zero[:1000] if np.any(np.asarray(A[int(r)]) != 0)]
+        if tiny:  # the squares of entries below ~1e-162 underflow: not a zero vector
+            peak = float(np.max(np.abs(np.asarray(A[tiny[0]], dtype=np.float64))))
+            raise ValueError(
+                f"{name} has row(s) whose squared norm underflows to 0 although they are not zero "
+                f"(first row {tiny[0]}, largest entry {peak:.3g}); the cosine metric is "
+                "scale-invariant, so rescale the data (e.g. divide by its largest absolute value)")
         raise ValueError(
             f"{name} has {zero.size} zero vector(s) (first row {int(zero[0])}); the cosine metric "
             "is undefined for them. Remove them or use metric='euclidean'."

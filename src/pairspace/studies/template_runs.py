@@ -66,7 +66,14 @@ def template_study_files(media: str | os.PathLike[str], templates: str = "cifar1
         path = Path(text_embeddings)
         if not path.is_file():
             raise FileNotFoundError(f"text embeddings not found: {path}")
-        E, enc = np.load(path, allow_pickle=False), None
+        from .._validation import check_finite
+        from ..data.formats import read_npy
+
+        E, enc = np.asarray(read_npy(path, mmap=False)), None
+        if E.ndim != 3:
+            raise ValueError(f"{path}: the text embeddings must be a (templates x classes x dim) "
+                             f"array; got shape {E.shape}")
+        check_finite(E.reshape(-1, E.shape[-1]), str(path))  # names the file, not "X"
         inputs["text_embeddings"] = file_input(path)
     else:
         from ..encoders import base as encoders

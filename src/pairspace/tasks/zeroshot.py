@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, check_finite, rows_per_block, unit_rows
+from ..data.templates import check_template
 
 
 def l2_normalize(A: Any, name: str = "embeddings") -> np.ndarray:
@@ -100,8 +101,7 @@ def format_prompts(templates: Sequence[str], class_names: Sequence[str]) -> list
         raise ValueError("no class names given")
     out = []
     for t in templates:
-        if "{}" not in t and "{c}" not in t:
-            raise ValueError(f"template {t!r} has no '{{}}' placeholder for the class name")
+        check_template(t)
         out += [t.replace("{c}", "{}").format(c) for c in class_names]
     return out
 

@@ -385,4 +385,15 @@ def load_vectors(
             f, name = _open_text(path, member)
             with f:
                 wv = _parse_text(f, name, limit)
+        _check_unique_words(wv.words, str(path))
     return wv.lower() if lowercase else wv
+
+
+def _check_unique_words(words: Sequence[str], source: str) -> None:
+    """Refuse a vector file that lists a word twice (which vector would it mean?)."""
+    first: dict[str, int] = {}
+    for i, w in enumerate(words):
+        j = first.setdefault(w, i)
+        if j != i:
+            raise ValueError(f"{source}: the word {w!r} appears twice (vectors {j + 1} and {i + 1}); "
+                             "each word needs exactly one vector")

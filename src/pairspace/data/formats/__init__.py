@@ -100,7 +100,8 @@ def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
     elif suffix == ".npz":
         mf = npz_matrix(p)
     else:
-        mf = arrow_to_matrix(read_arrow(p, mmap=mmap), p, id_column, vector_column, columns,
+        mf = arrow_to_matrix(read_arrow(p, mmap=mmap, id_column=id_column), p, id_column,
+                             vector_column, columns,
                              detect_index, zero_copy=mmap)
     if mf.ids is not None:
         mf.ids = check_ids(mf.ids, p, mf.vectors.shape[0] if mf.vectors.ndim >= 1 else 0)

@@ -121,7 +121,7 @@ def check_ids(ids: Sequence[Any], path: str | os.PathLike[str], n: int) -> list[
     """Ids as strings after checking their count, that none is missing and none repeats."""
     if len(ids) != n:
         raise ValueError(f"{path}: {len(ids)} ids for {n} vectors")
-    missing = [i for i, v in enumerate(ids) if v is None or v == "None"]
+    missing = [i for i, v in enumerate(ids) if v is None or (isinstance(v, float) and v != v)]
     if missing:
         raise ValueError(f"{path}: the id column has missing values (first in row {missing[0]})")
     out = [str(v) for v in ids]

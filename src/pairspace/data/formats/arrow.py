@@ -13,29 +13,65 @@ from ..._atomic import atomic_path
 from ._common import _UNNAMED, VECTOR_COLUMNS, MatrixFile, existing_file
 
 
-def read_arrow(path: str | os.PathLike[str], mmap: bool = False) -> Any:
+def read_arrow(path: str | os.PathLike[str], mmap: bool = False, id_column: str | None = None) -> Any:
     """A ``.parquet``, ``.arrow`` or ``.csv`` file as a ``pyarrow.Table``.
 
-    With ``mmap=True`` an ``.arrow`` file is memory-mapped (its buffers are views of the file).
+    With ``mmap=True`` an ``.arrow`` file is memory-mapped (its buffers are views of the file). A
+    CSV file's id column (``id_column``, default ``id``) is read as text, so ids ``007`` and ``7``
+    stay different; its header may not repeat a column, and it must be UTF-8 (a byte-order mark is
+    dropped).
     """
     import pyarrow as pa
 
     p = existing_file(path)
     suffix = p.suffix.lower()
+    if suffix == ".csv":
+        _check_csv_text(p)
     try:
         if suffix == ".arrow":
             source = pa.memory_map(str(p), "r") if mmap else pa.OSFile(str(p), "rb")
-            return pa.ipc.open_file(source).read_all()
-        if suffix == ".csv":
+            t = pa.ipc.open_file(source).read_all()
+        elif suffix == ".csv":
             import pyarrow.csv as pcsv
 
-            return pcsv.read_csv(p)
-        import pyarrow.parquet as pq
+            t = pcsv.read_csv(p, convert_options=pcsv.ConvertOptions(
+                column_types={id_column or "id": pa.string()}))
+        else:
+            import pyarrow.parquet as pq
 
-        return pq.read_table(p)
+            t = pq.read_table(p)
     except Exception as exc:  # pyarrow raises several types for corrupt files
         kind = {".csv": "CSV", ".arrow": "Arrow IPC"}.get(suffix, "parquet")
         raise ValueError(f"{p}: not a readable {kind} file ({str(exc).splitlines()[0]})") from exc
+    names = list(t.column_names)
+    dup = sorted({c for c in names if names.count(c) > 1})
+    if dup:
+        raise ValueError(f"{p}: the column(s) {dup} appear more than once; every column needs its "
+                         "own name")
+    return t
+
+
+def _check_csv_text(p: Path, block: int = 1 << 24) -> None:
+    """Refuse a CSV file that is not UTF-8, naming the line (read in blocks, never whole)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(p, "rb") as f:
+        head = f.read(4)
+        for bom, name in ((codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+            if head.startswith(bom):
+                raise ValueError(f"{p} is {name} text; CSV inputs must be UTF-8: save it as UTF-8")
+        f.seek(0)
+        while chunk := f.read(block):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk.count(b"\n", 0, exc.start)
+                raise ValueError(f"{p} line {line}: byte 0x{chunk[exc.start]:02x} is not UTF-8; "
+                                 "CSV inputs must be UTF-8 (convert latin-1 or Windows-1252 "
+                                 "files)") from None
+            line += chunk.count(b"\n")
 
 
 def write_arrow(table: Any, path: str | os.PathLike[str], suffix: str | None = None,

@@ -59,7 +59,14 @@ def npz_matrix(path: Path) -> MatrixFile:
                              f"{keys}); name it 'vectors'")
         vkey = twod[0]
     ikey = next((k for k in ID_KEYS if k in keys), None)
-    ids = [str(v) for v in z[ikey].tolist()] if ikey is not None else None
+    ids = None
+    if ikey is not None:
+        arr = z[ikey]
+        if arr.ndim != 1:
+            raise ValueError(f"{path}: the ids ({ikey!r}) must be a 1-D array, one per row; got "
+                             f"shape {arr.shape}" + (" (a single string is not a list of ids)"
+                                                     if arr.ndim == 0 else ""))
+        ids = [str(v) for v in arr.tolist()]
     return MatrixFile(z[vkey], ids, str(path), ".npz", ikey, [vkey])
 
 

@@ -13,7 +13,6 @@ r"""Source overlap, backbone label overlap and generalized zero-shot accuracy.
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..._validation import DEFAULT_MEMORY_BUDGET, rows_per_block, unit_rows
+from ...data.textfiles import csv_rows, text_lines
 from .text import contains_phrase, words
 
 
@@ -80,14 +80,12 @@ def load_label_file(path: str | os.PathLike[str]) -> list[str]:
     if not p.is_file():
         raise FileNotFoundError(f"label file {p} does not exist")
     if p.suffix.lower() == ".csv":
-        with open(p, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
-        col = next((c for c in ("display_name", "name", "label") if rows and c in rows[0]), None)
+        header, rows = csv_rows(p, "label file")  # encoding, short rows and huge cells checked
+        col = next((c for c in ("display_name", "name", "label") if c in header), None)
         if col is None:
             raise ValueError(f"{p}: a CSV label file needs a display_name, name or label column")
-        return [r[col].strip() for r in rows if r[col].strip()]
-    return [ln.strip() for ln in p.read_text(encoding="utf-8").splitlines()
-            if ln.strip() and not ln.startswith("#")]
+        return [r[col].strip() for _, r in rows if r[col].strip()]
+    return text_lines(p, "label file")
 
 
 def shipped_labels(name: str) -> list[str]:
