@@ -27,6 +27,7 @@ def test_group_gap_recovers_a_planted_gap_and_not_a_null_one():
     assert group_gap([np.ones(4)], [np.ones(4, bool)])["estimate"] is None  # one group empty
 
 
+@pytest.mark.filterwarnings("ignore:`tf.layers:UserWarning")  # musicnn's own TF 1 layers, not ours
 def test_musicnn_embeds_clips_independently_of_the_batch():
     pytest.importorskip("musicnn")
     pytest.importorskip("tensorflow")
