@@ -18,6 +18,16 @@ paper found, for CLIP ViT-B/32 on CIFAR-100 with its 18 templates (euclidean, ``
 One neighbor search of :math:`X` serves every template; each :math:`Y_t` is searched once for the
 whole curve.
 
+**Paper-exact mode** (:data:`PAPER_EXACT`, ``pairspace template-study --paper-exact``): the settings of
+the authors' runs, unnormalized embeddings, euclidean kNN graphs, ``k = 3`` and RBF CKA with their
+width, 0.8 times the median *squared* distance (``rbf="median_squared_distance"``). By default the
+toolkit L2-normalizes first and, when RBF CKA is asked for, uses 0.8 times the median distance.
+
+Beside the correlations, :attr:`TemplateStudyResult.comparisons` holds the **paired comparison** of
+NNGS's correlation with each other measure's: the difference of the coefficients with a percentile
+interval from the same bootstrap resamples of the templates
+(:func:`pairspace.stats.correlation.compare_correlations`).
+
 The optional **shuffled control** (``shuffle_pairs=True``) permutes the class rows of every
 :math:`Y_t` (a fresh seeded permutation per template) before the similarity measures, so the
 similarity no longer reflects the pairing while the accuracy is unchanged: a real effect must vanish.
@@ -34,16 +44,21 @@ import numpy as np
 from .._validation import as_matrix, check_metric, unit_rows
 from ..data.table import EmbeddingTable
 from ..data.templates import TemplateSet, load_templates
-from ..measures.cka import linear_cka
+from ..measures.cka import RBF_BANDWIDTHS, linear_cka, rbf_cka
 from ..measures.knn_measures import mutual_knn_from_graphs
 from ..measures.nngs import NNGSCurve, curve_from_graphs, resolve_ks
 from ..neighbors import knn
-from ..stats.correlation import correlate
+from ..stats.correlation import compare_correlations, correlate
 from ..tasks.zeroshot import classifier_weights, encode_labels, text_embeddings_for, zeroshot_metrics
 
 SCHEMA = "pairspace.template_study/1"
-_RESERVED = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "mutual_knn", "accuracy",
-             "top5", "balanced_accuracy", "curve"}
+_RESERVED = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "rbf_cka", "mutual_knn",
+             "accuracy", "top5", "balanced_accuracy", "curve"}
+
+#: The settings of the authors' runs (arXiv 2411.08687, reference code ``graph_structure``):
+#: unnormalized embeddings, euclidean kNN graphs, k = 3, RBF CKA at 0.8 x the median squared distance.
+PAPER_EXACT: dict[str, Any] = {"normalize": False, "metric": "euclidean", "k": 3,
+                               "rbf": "median_squared_distance"}
 
 
 def class_centroids(media: Any, y: np.ndarray, n_classes: int, normalize: bool = True) -> np.ndarray:
@@ -101,6 +116,9 @@ class TemplateStudyResult:
     correlations : dict
         Measure name -> :func:`correlation_row` against accuracy (coefficients, p-values and
         bootstrap intervals).
+    comparisons : dict
+        ``"nngs - <measure>"`` -> the paired comparison of the two correlations with accuracy
+        (:func:`pairspace.stats.correlation.compare_correlations`, as a dict).
     ensemble : dict
         Zero-shot metrics of the classifier averaged over all templates (no confusion matrix).
     settings : dict
@@ -115,6 +133,7 @@ class TemplateStudyResult:
     correlations: dict[str, dict[str, Any]]
     ensemble: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    comparisons: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def measures(self) -> list[str]:
@@ -133,7 +152,8 @@ class TemplateStudyResult:
             row["curve"] = r["curve"].to_dict()
             rows.append(row)
         return {"schema": SCHEMA, "settings": self.settings, "class_names": self.class_names,
-                "templates": rows, "correlations": self.correlations, "ensemble": self.ensemble}
+                "templates": rows, "correlations": self.correlations,
+                "comparisons": self.comparisons, "ensemble": self.ensemble}
 
 
 def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
@@ -203,7 +223,8 @@ def _text_inputs(text_encoder: Any, text_embeddings: Any, tmpl: list[str], names
 def _template_row(t: int, template: str, group: str, X: np.ndarray, E: np.ndarray, Mn: np.ndarray,
                   y: np.ndarray, names: list[str], gx: Any, ks: np.ndarray, kk: int, metric: str,
                   normalize: bool, perm: np.ndarray | None,
-                  extra: Mapping[str, Callable[[np.ndarray, np.ndarray], float]]) -> dict[str, Any]:
+                  extra: Mapping[str, Callable[[np.ndarray, np.ndarray], float]],
+                  rbf: str | None = None) -> dict[str, Any]:
     """Similarities and single-template accuracy of template ``t``."""
     Yt = unit_rows(E[t], f"text embeddings of template {template!r}") if normalize else E[t]
     Ys = Yt[perm] if perm is not None else Yt
@@ -214,6 +235,8 @@ def _template_row(t: int, template: str, group: str, X: np.ndarray, E: np.ndarra
         "nngs": curve.at(kk), "nngs_normalized": float(curve.normalized[ks == kk][0]),
         "linear_cka": linear_cka(X, Ys), "mutual_knn": mutual_knn_from_graphs(gx, gy, kk),
     }
+    if rbf is not None:
+        row["rbf_cka"] = rbf_cka(X, Ys, bandwidth=rbf)
     for name, fn in extra.items():
         row[name] = float(fn(X, Ys))
     zs = zeroshot_metrics(Mn @ classifier_weights(E[t]).T, y, names)
@@ -240,6 +263,7 @@ def template_study(
     batch_size: int = 64,
     progress: bool | None = None,
     n_boot: int = 2000,
+    rbf: str | None = None,
 ) -> TemplateStudyResult:
     r"""Relate the similarity of (class centroids, template text embeddings) to zero-shot accuracy.
 
@@ -281,6 +305,10 @@ def template_study(
         Progress bars.
     n_boot : int
         Bootstrap resamples of the templates for the correlation intervals.
+    rbf : {"median_distance", "median_squared_distance"}, optional
+        Also measure RBF CKA (:func:`pairspace.measures.cka.rbf_cka`) with this width rule, 0.8
+        times the median distance or 0.8 times the median squared distance (the paper's; see
+        :data:`PAPER_EXACT`). None (default): no RBF CKA column.
 
     Returns
     -------
@@ -291,6 +319,8 @@ def template_study(
     Tavares, Ayres & Smaragdis, arXiv 2411.08687; Radford et al., ICML 2021 (templates).
     """
     check_metric(metric)
+    if rbf is not None and rbf not in RBF_BANDWIDTHS:
+        raise ValueError(f"rbf must be one of {', '.join(RBF_BANDWIDTHS)} or None; got {rbf!r}")
     tmpl, grp, source = _resolve_templates(templates, groups)
     if len(tmpl) < 3:
         raise ValueError(f"the template study needs at least 3 templates; got {len(tmpl)}")
@@ -311,21 +341,29 @@ def template_study(
     gx = knn(X, int(ks.max()), metric=metric)
     rng = np.random.default_rng(seed)
     rows = [_template_row(t, template, group, X, E, Mn, y, names, gx, ks, kk, metric, normalize,
-                          rng.permutation(C) if shuffle_pairs else None, extra)
+                          rng.permutation(C) if shuffle_pairs else None, extra, rbf)
             for t, (template, group) in enumerate(zip(tmpl, grp, strict=True))]
-    measures = ["nngs", "linear_cka", "mutual_knn", *extra]  # normalized NNGS is affine in NNGS
-    acc = [r["accuracy"] for r in rows]
+    measures = ["nngs", "linear_cka", *(["rbf_cka"] if rbf else []), "mutual_knn", *extra]
+    acc = [r["accuracy"] for r in rows]  # (normalized NNGS is affine in NNGS: not correlated again)
     correlations = {m: correlation_row([r[m] for r in rows], acc, n_boot=n_boot, seed=seed)
                     for m in measures}
+    comparisons = {}
+    for m in measures[1:]:
+        a, b = np.array([r["nngs"] for r in rows]), np.array([r[m] for r in rows], dtype=np.float64)
+        if np.isfinite(b).all():
+            comparisons[f"nngs - {m}"] = compare_correlations(a, b, acc, n_boot=n_boot,
+                                                              seed=seed).to_dict()
     ens = zeroshot_metrics(Mn @ classifier_weights(E).T, y, names)
     ens.pop("confusion")
     ens.pop("per_class")
     settings = {"k": kk, "k_max": int(ks.max()), "metric": metric, "normalize": normalize,
                 "n_classes": C, "n_items": int(M.shape[0]), "n_templates": len(tmpl),
                 "chance_nngs": float(rows[0]["curve"].chance[ks == kk][0]), "chance_accuracy": 1.0 / C,
-                "shuffle_pairs": shuffle_pairs, "seed": seed, "n_boot": n_boot,
+                "shuffle_pairs": shuffle_pairs, "seed": seed, "n_boot": n_boot, "rbf": rbf,
+                "paper_exact": all(v == PAPER_EXACT[key] for key, v in
+                                   (("normalize", normalize), ("metric", metric), ("k", kk), ("rbf", rbf))),
                 "templates_source": source, "class_names_source": _names_source(class_names)}
-    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings)
+    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings, comparisons)
 
 
 def _names_source(class_names: Sequence[str] | None) -> str:
