@@ -1,6 +1,7 @@
 """The layout of the package (issue 11): import directions, argparse/print only in cli/, a light
 ``import pairspace`` and ``pairspace --help``, help texts with defaults and without reST markup, and
-module/function lengths.
+module/function lengths; (issue 21) no import cycle between modules, encoders never import align,
+and no name list in cli/ that a lower layer defines.
 
 The allow-lists below name the known offenders that their owners are fixing; each entry is a debt,
 and the lists must end empty. A stale entry (one that no longer offends) fails too, so that the lists
@@ -26,7 +27,7 @@ PKG = SRC / "pairspace"
 #: private helpers (``_registry``, ``_deps``, ...) and the legacy homes of the neighbor search
 #: (``neighbors.py``, ``outofcore.py``, ``backends/``) count as lower layers too.
 LOWER = {"data", "neighbors", "measures", "stats", "encoders", "align", "tasks", "backends",
-         "outofcore", "_private"}
+         "outofcore", "_private", "envelope"}
 UPPER_OF = {layer: {"studies", "report", "cli"} for layer in LOWER}
 UPPER_OF.update({"studies": {"cli"}, "report": {"cli"}})
 HEAVY = ("torch", "matplotlib", "scipy.stats", "sklearn")
@@ -46,6 +47,15 @@ KNOWN_HELP_FORMAT: set[str] = set()
 #: Modules over MAX_MODULE_LINES (data tables excluded) and functions over MAX_FUNCTION_LINES.
 KNOWN_LONG_MODULES: set[str] = set()
 KNOWN_LONG_FUNCTIONS: set[str] = set()
+#: cli/ name lists that repeat a lower layer's names: (module, first name of the sorted list).
+#: Owners: cli/audit.py (issue 24), cli/curate.py and cli/improve.py (issue 25).
+KNOWN_REPEATED_NAMES: set[tuple[str, str]] = {
+    ("pairspace.cli.audit", "clean"),
+    ("pairspace.cli.curate", "a2a"),
+    ("pairspace.cli.curate", "esc50"),
+    ("pairspace.cli.improve", "ads"),
+    ("pairspace.cli.improve", "infonce"),
+}
 
 
 def _modules() -> dict[str, Path]:
@@ -306,3 +316,173 @@ def test_length_checker_counts_code_not_tables() -> None:
     tree = ast.parse(code)
     assert _module_length(tree, len(code.splitlines())) == 84
     assert dict(_function_lengths("m", tree)) == {"m:f": 81}
+
+
+# ---- import graph: no cycle, encoders never import align ----------------------------------------
+def _module_edges(module: str, path: Path, modules: set[str]) -> set[str]:
+    """The modules of the package that ``module`` imports (anywhere in the file). ``from P import
+    name`` points at ``P.name`` when that is a module, else at ``P``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                target = ".".join(base[: len(base) - (node.level - 1)] + ([node.module] if node.module
+                                                                         else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                found.add(sub if sub in modules else target)
+    return {t for t in found if t in modules and t != module}
+
+
+def _import_graph(paths: dict[str, Path]) -> dict[str, set[str]]:
+    names = set(paths)
+    return {m: _module_edges(m, p, names) for m, p in paths.items()}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components with more than one module (Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            v, children = work[-1]
+            w = next(children, None)
+            if w is not None:
+                if w not in index:
+                    index[w] = low[w] = len(index)
+                    stack.append(w)
+                    on_stack.add(w)
+                    work.append((w, iter(sorted(graph[w]))))
+                elif w in on_stack:
+                    low[v] = min(low[v], index[w])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[v])
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                if len(comp) > 1:
+                    out.append(sorted(comp))
+    return out
+
+
+def test_no_import_cycle_between_modules() -> None:
+    cycles = _cycles(_import_graph(_modules()))
+    assert not cycles, f"modules that import each other (directly or through others): {cycles}"
+
+
+def test_cycle_checker_finds_cycles(tmp_path: Path) -> None:
+    pkg = tmp_path / "pairspace" / "align"
+    pkg.mkdir(parents=True)
+    (pkg / "heads.py").write_text("from .registry import HEADS\n")
+    (pkg / "registry.py").write_text("def f():\n    from .heads import LinearHead\n")
+    (pkg / "model.py").write_text("from . import heads\nfrom ..align.registry import x\n")
+    (pkg / "__init__.py").write_text("")
+    paths = {"pairspace.align": pkg / "__init__.py", "pairspace.align.heads": pkg / "heads.py",
+             "pairspace.align.registry": pkg / "registry.py", "pairspace.align.model": pkg / "model.py"}
+    graph = _import_graph(paths)
+    assert graph["pairspace.align.model"] == {"pairspace.align.heads", "pairspace.align.registry"}
+    assert _cycles(graph) == [["pairspace.align.heads", "pairspace.align.registry"]]
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_encoders_never_import_align() -> None:
+    bad = sorted((m, t) for m, path in _modules().items() if _layer(m) == "encoders"
+                 for t in _imports(m, path) if t.startswith("pairspace.align"))
+    assert not bad, f"encoders import align (register from align instead): {bad}"
+
+
+# ---- names: defined once in a lower layer, never repeated in cli/ -------------------------------
+def _name_list(node: ast.AST) -> frozenset[str] | None:
+    """The names of a literal list: a tuple/list/set of >= 2 strings, the string keys of a dict,
+    or a comma-separated string of identifiers (``"nngs,cka"``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        parts = node.value.split(",")
+        ok = len(parts) > 1 and all(p and p.replace("_", "").replace("-", "").isalnum() for p in parts)
+        return frozenset(parts) if ok else None
+    items = node.keys if isinstance(node, ast.Dict) else getattr(node, "elts", None)
+    if not isinstance(node, ast.Tuple | ast.List | ast.Set | ast.Dict) or not items or len(items) < 2:
+        return None
+    if all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in items):
+        return frozenset(e.value for e in items)
+    return None
+
+
+def _lower_name_lists() -> list[frozenset[str]]:
+    """Every literal name list outside cli/, and the names of the registries."""
+    from pairspace.align.registry import HEADS, LOSSES
+    from pairspace.data.datasets import DATASETS
+    from pairspace.measures.registry import available_measures
+    from pairspace.neighbors.api import BACKENDS
+
+    found = [frozenset(available_measures()), frozenset(HEADS.names()), frozenset(LOSSES.names()),
+             frozenset(BACKENDS.names()), frozenset(DATASETS)]
+    for module, path in _modules().items():
+        if _layer(module) != "cli":
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = _name_list(node)
+                if names:
+                    found.append(names)
+    return found
+
+
+def _cli_name_lists(module: str, tree: ast.Module) -> list[frozenset[str]]:
+    """A cli module's name lists: module-level constants and add_argument ``choices``/``default``."""
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if all(isinstance(t, ast.Name) and not t.id.startswith("__") for t in targets):
+                out.append(_name_list(node.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "add_argument":
+            out += [_name_list(kw.value) for kw in node.keywords if kw.arg in ("choices", "default")]
+    return [names for names in out if names]
+
+
+def _repeated_names(lower: list[frozenset[str]]) -> set[tuple[str, str]]:
+    bad = set()
+    for module, path in _modules().items():
+        if _layer(module) == "cli":
+            for names in _cli_name_lists(module, ast.parse(path.read_text(encoding="utf-8"))):
+                if any(names <= other for other in lower):
+                    bad.add((module, sorted(names)[0]))
+    return bad
+
+
+def test_cli_repeats_no_name_list_of_a_lower_layer() -> None:
+    _check_allow_list(_repeated_names(_lower_name_lists()), KNOWN_REPEATED_NAMES,
+                      "cli name lists that repeat a lower layer's names (module, first name)")
+
+
+def test_name_checker_finds_repeated_lists() -> None:
+    code = ('METRICS = ["cosine", "euclidean"]\nDEFAULT = "nngs,cka"\nOK = ("x", "y")\n'
+            'def f(p):\n    p.add_argument("--m", choices=("a", "b"), default=["a"])\n')
+    lists = _cli_name_lists("pairspace.cli.x", ast.parse(code))
+    assert set(lists) == {frozenset({"cosine", "euclidean"}), frozenset({"nngs", "cka"}),
+                          frozenset({"x", "y"}), frozenset({"a", "b"})}
+    lower = [frozenset({"cosine", "euclidean", "inner"}), frozenset({"nngs", "cka", "gulp"})]
+    assert [names for names in lists if any(names <= o for o in lower)] == lists[:2]
+    assert _name_list(ast.parse('"a sentence, with a comma"').body[0].value) is None

@@ -47,6 +47,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
         raise
 
 
+def to_jsonable(obj: Any) -> Any:
+    """``obj`` with numpy values converted, non-finite floats as None and ``to_dict()`` applied
+    (what :func:`write_json` writes)."""
+    return _jsonable(obj)
+
+
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}

@@ -1,10 +1,32 @@
-"""Progress bars for long work (tqdm), shared by search, permutations, embedding and training."""
+"""Progress bars for long work (tqdm), shared by search, permutations, embedding and training.
+
+A bar shows only when standard error is a terminal, unless asked: ``progress=True`` in a call, or,
+under the command line, ``--progress`` (:func:`shown` sets what the user asked for the whole
+command, and then decides over a ``progress=True`` that a command passes; ``-q`` turns every bar
+off). A ``2>log`` of a command therefore holds no carriage-return redraws.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import sys
 from collections.abc import Iterable, Iterator
 from typing import Any
+
+_UNSET = object()
+_CHOICE: contextvars.ContextVar[Any] = contextvars.ContextVar("pairspace_progress", default=_UNSET)
+
+
+@contextlib.contextmanager
+def shown(choice: bool | None) -> Iterator[None]:
+    """Within the block, bars follow ``choice`` (True: always, False: never, None: on a terminal)
+    whatever a caller passes, except an explicit ``progress=False``."""
+    token = _CHOICE.set(choice)
+    try:
+        yield
+    finally:
+        _CHOICE.reset(token)
 
 
 class _Quiet:
@@ -41,6 +63,9 @@ def progress_bar(
     unit: str = "it",
 ) -> Any:
     """Return a tqdm bar. ``progress=None`` shows it only on an interactive terminal."""
+    choice = _CHOICE.get()
+    if progress is not False and choice is not _UNSET:
+        progress = choice
     if progress is False or (progress is None and not _interactive()):
         return _Quiet(iterable)
     from tqdm.auto import tqdm

@@ -58,13 +58,16 @@ def test_train_then_zeroshot_cli(tmp_path, capsys):
                  "--out", str(run), "--head", "linear", "--dim", "12",
                  "--epochs", "25", "--batch-size", "32", "--lr", "5e-3"]) == 0
     assert (run / "model.safetensors").exists() and (run / "metrics.jsonl").exists()
+    capsys.readouterr()
     assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "eval.npz"), "--classes",
-                 str(tmp_path / "classes.txt"), "--templates", str(tmp_path / "templates.txt")]) == 0
-    res = json.loads((run / "zeroshot.json").read_text())
+                 str(tmp_path / "classes.txt"), "--templates", str(tmp_path / "templates.txt"),
+                 "--json"]) == 0
+    doc = json.loads((run / "zeroshot.json").read_text())
+    assert json.loads(capsys.readouterr().out) == doc  # --json prints the document of the file
+    res = doc["results"]
     assert {"top1", "top5", "balanced_accuracy", "chance"} <= res.keys()
-    assert res["chance"] == 1 / 5 and res["text_encoder"] == "test-proto"
+    assert res["chance"] == 1 / 5 and doc["inputs"]["text_encoder"]["encoder"] == "test-proto"
     assert res["top1"] >= 0.5, res["top1"]  # chance is 0.2
-    assert '"top1"' in capsys.readouterr().out
     # an unlabeled evaluation table is refused with a clear message
     EmbeddingTable(["x", "y"], A[:2]).save(tmp_path / "nolabels.npz")
     assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "nolabels.npz"), "--classes",

@@ -60,7 +60,9 @@ def test_generic_names_and_old_checkpoints(tmp_path):
                  {"config": {"head": "mlp", "dim": 6, "loss": "soft"}, "d_audio": 5, "d_text": 7})
     m3, cfg3, _ = load_model(tmp_path / "old.safetensors")
     x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
-    np.testing.assert_array_equal(m3.project_audio(x), m.project(x, "image"))
+    np.testing.assert_array_equal(m3.project_a(x), m.project_a(x))
+    with pytest.warns(DeprecationWarning, match="project_a"):
+        np.testing.assert_array_equal(m3.project_audio(x), m.project(x, "image"))
     assert cfg3.soft_targets == "backbone"  # what an old soft run used
 
 

@@ -29,8 +29,8 @@ def synthetic(n_classes=20, per_class=12, seed=0, noise=0.3):
 
 
 def zeroshot_top1(model, audio_vecs, labels, class_text, classes):
-    pa = model.project_audio(audio_vecs)
-    pt = model.project_text(class_text[classes])
+    pa = model.project_a(audio_vecs)
+    pt = model.project_b(class_text[classes])
     pred = np.asarray(classes)[np.argmax(pa @ pt.T, axis=1)]
     return float(np.mean(pred == labels))
 
@@ -96,7 +96,7 @@ def test_checkpoint_round_trip(tmp_path):
     m2, cfg2, _ = load_model(tmp_path / "m.safetensors")
     assert cfg2 == cfg
     x = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
-    np.testing.assert_array_equal(m.project_audio(x), m2.project_audio(x))
+    np.testing.assert_array_equal(m.project_a(x), m2.project_a(x))
     assert m2.logit_scale.log_scale.item() == 2.5
     (tmp_path / "bad.safetensors").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="could not read"):

@@ -11,6 +11,7 @@ import pytest
 from pairspace.cli import main
 from pairspace.cli._common import (
     FORMATTER,
+    ListAction,
     add_command,
     check_out_dir,
     check_out_file,
@@ -77,13 +78,44 @@ def test_out_file_checks(tmp_path: Path) -> None:
         check_out_file(f / "t.parquet")
 
 
-def test_add_command_shows_defaults() -> None:
-    assert FORMATTER is argparse.ArgumentDefaultsHelpFormatter
+def _help_of(p: argparse.ArgumentParser, option: str) -> str:
+    """The help line(s) of one option, joined on one line."""
+    text = " ".join(p.format_help().split())
+    start = text.index(option)
+    nxt = [text.find(" --", start + len(option) + 1)]
+    return text[start:min(n for n in nxt if n > 0)] if nxt[0] > 0 else text[start:]
+
+
+def test_add_command_shows_defaults_once_and_truthfully() -> None:
+    assert issubclass(FORMATTER, argparse.ArgumentDefaultsHelpFormatter)
     parser = argparse.ArgumentParser()
-    p = add_command(parser.add_subparsers(), "x", help="one line")
+    p = add_command(parser.add_subparsers(), "x", help="one line", produces_result=True)
     p.add_argument("--k", type=positive_int, default=7, help="neighbors")
+    p.add_argument("--ks", action=ListAction, item_type=positive_int, default=[10, 50], help="sizes")
+    p.add_argument("--top", type=positive_int, default=None, help="rows; unset: all of them")
+    p.add_argument("--flag", action="store_true", help="a switch")
+    p.add_argument("--root", default="x", help="a folder (default: the cache)")
     text = p.format_help()
     assert "(default: 7)" in text and "one line" in text
+    assert "(default: None)" not in text and "(default: False)" not in text
+    assert "(default: 10 50)" in " ".join(text.split())
+    assert text.count("default:") == 3  # --k, --ks and the one --root's own help names
+    for option in ("--quiet", "--json", "--progress"):
+        assert option in text
+    with pytest.raises(SystemExit) as exc:
+        p.parse_args(["--k", "0"])
+    assert exc.value.code == 2
+
+
+def test_list_options_are_space_separated_and_repeatable() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--k", action=ListAction, item_type=positive_int, default=[10])
+    assert p.parse_args([]).k == [10]
+    assert p.parse_args(["--k", "3", "50"]).k == [3, 50]
+    assert p.parse_args(["--k", "3", "--k", "50"]).k == [3, 50]  # the first use replaces the default
+    assert p.parse_args(["--k", "3,50"]).k == [3, 50]  # the older comma spelling
+    with pytest.raises(SystemExit):
+        p.parse_args(["--k", "3", "0"])
     with pytest.raises(SystemExit) as exc:
         p.parse_args(["--k", "0"])
     assert exc.value.code == 2

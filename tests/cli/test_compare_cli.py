@@ -1,6 +1,5 @@
 """The ``pairspace compare`` and ``pairspace measures`` commands end to end."""
 
-import argparse
 import json
 
 import numpy as np
@@ -32,10 +31,11 @@ def test_legacy_arguments_still_work(tmp_path, spaces, capsys):
     text = capsys.readouterr().out
     assert "normalized" in text and "mutual_knn" in text
     doc = json.loads((out / "results.json").read_text())
-    assert doc["schema"] == "pairspace.compare/2"
-    assert doc["nngs"]["3"] == pytest.approx(nngs(X, Y, 3))
-    assert doc["nngs"]["10"] == pytest.approx(nngs(X, Y, 10))
-    assert len(doc["curve"]["k"]) == 50 and doc["null_band"] is None
+    assert doc["schema"] == "pairspace.compare/3"
+    res = doc["results"]
+    assert res["nngs"]["3"] == pytest.approx(nngs(X, Y, 3))
+    assert res["nngs"]["10"] == pytest.approx(nngs(X, Y, 10))
+    assert len(res["curve"]["k"]) == 50 and res["null_band"] is None
     assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "results.csv").exists() and (out / "report.html").exists()
 
@@ -56,18 +56,18 @@ def test_full_report_with_ids(tmp_path, spaces, capsys):
     assert rc == 0
     doc = json.loads((out / "results.json").read_text())
     assert doc["inputs"]["aligned_by"] == "id" and doc["inputs"]["n"] == 150
-    res = {(r["measure"], r["k"]): r for r in doc["results"]}
+    res = {(r["measure"], r["k"]): r for r in doc["results"]["rows"]}
     assert res[("nngs", 5)]["value"] == pytest.approx(nngs(X, Y, 5, metric="euclidean"))
     assert res[("mutual_knn", 5)]["value"] == pytest.approx(mutual_knn(X, Y, 5, metric="euclidean"))
     assert res[("linear_cka", None)]["value"] == pytest.approx(linear_cka(X, Y))
-    for r in doc["results"]:
+    for r in doc["results"]["rows"]:
         assert r["p_value"] == pytest.approx(1 / 51)  # strongly related spaces
         assert r["ci_low"] <= r["value"] <= r["ci_high"]
         assert r["n_permutations"] == 50
-    band = doc["null_band"]
+    band = doc["results"]["null_band"]
     assert band["n_permutations"] == 50 and len(band["low"]) == 30
     assert all(lo <= hi for lo, hi in zip(band["low"], band["high"], strict=True))
-    top = doc["disagreement"]["most_disagreeing"]
+    top = doc["results"]["disagreement"]["most_disagreeing"]
     assert top and all(t["id"] in ids for t in top)
     assert top[0]["jaccard"] == min(t["jaccard"] for t in top)
     csv_lines = (out / "results.csv").read_text().splitlines()
@@ -98,11 +98,3 @@ def test_measures_command(capsys):
     assert {d["name"]: d["higher_is_similar"] for d in infos}["gulp"] is False
 
 
-def test_demo_namespace_without_new_options(tmp_path, spaces, capsys):
-    from pairspace.cli.compare import run
-
-    ns = argparse.Namespace(x=str(tmp_path / "X.npy"), y=str(tmp_path / "Y.npy"),
-                            metric="euclidean", metric_y=None, k=[3], k_max=20, chance="exact",
-                            out=str(tmp_path / "d"))
-    assert run(ns) == 0
-    assert (tmp_path / "d" / "results.json").exists()

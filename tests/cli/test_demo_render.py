@@ -42,11 +42,12 @@ def _result() -> AudioDemoResult:
 
 def test_to_dict_is_the_versioned_document() -> None:
     doc = _result().to_dict()
-    assert doc["schema"] == SCHEMA == "pairspace.audio_demo/1"
-    assert doc["unseen_classes"] == ["c", "d", "e", "f"] and doc["threads"] == 1
-    assert doc["results"]["trained, soft"]["zeroshot"]["top1"] == 0.375
-    assert doc["run_configs"]["soft"]["teacher"] == "/o/run-infonce"
-    assert doc["template_study"]["correlations"]["nngs"]["pearson"] == 0.33
+    assert doc["schema"] == SCHEMA == "pairspace.audio_demo/2"
+    assert doc["settings"]["unseen_classes"] == ["c", "d", "e", "f"] and doc["settings"]["threads"] == 1
+    assert doc["results"]["models"]["trained, soft"]["zeroshot"]["top1"] == 0.375
+    assert doc["settings"]["run_configs"]["soft"]["teacher"] == "/o/run-infonce"
+    assert doc["results"]["template_study"]["correlations"]["nngs"]["pearson"] == 0.33
+    assert doc["inputs"]["audio_encoder"] == {"name": "logmel"} and doc["inputs"]["n_clips"] == 16
     json.dumps(doc)  # serializable as is
 
 
@@ -64,7 +65,7 @@ def test_rendered_tables_show_every_model_and_number() -> None:
 
 
 def test_report_writes_json_and_template_report(tmp_path: Path, monkeypatch) -> None:
-    import pairspace.studies.template_study as ts
+    import pairspace.report.templates as ts
     from pairspace.report.audio_demo import write_audio_demo
 
     def fake_report(study, out):
@@ -72,7 +73,7 @@ def test_report_writes_json_and_template_report(tmp_path: Path, monkeypatch) -> 
         (out / "report.md").write_text("x")
         return {"markdown": out / "report.md"}
 
-    monkeypatch.setattr(ts, "write_template_report", fake_report, raising=False)
+    monkeypatch.setattr(ts, "write_template_report", fake_report)
     files = write_audio_demo(_result(), tmp_path / "out")
     assert json.loads(files["json"].read_text())["schema"] == SCHEMA
     assert files["template-study/markdown"] == tmp_path / "out" / "template-study" / "report.md"

@@ -11,11 +11,10 @@ from pairspace.align.checkpoints import save_model
 from pairspace.align.config import TrainConfig
 from pairspace.align.model import AlignmentModel
 from pairspace.cli import main
-from pairspace.cli.zeroshot import PROTOCOL_NAMES
 from pairspace.data.table import EmbeddingTable
 from pairspace.encoders import Provenance, register
 from pairspace.encoders.base import _REGISTRY
-from pairspace.tasks.protocols import PROTOCOLS
+from pairspace.tasks.protocols import PROTOCOL_NAMES, PROTOCOLS
 
 torch.set_num_threads(1)
 NAMES = ["dog", "rooster", "pig", "cow", "frog"]
@@ -56,9 +55,11 @@ def test_msclap_p3_cli_per_fold_numbers(tiny, capsys):
     out = tmp_path / "p3.json"
     assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "esc.parquet"), "--classes",
                  str(tmp_path / "classes.txt"), "--protocol", "msclap-p3", "--out", str(out)]) == 0
-    res = json.loads(out.read_text())
-    assert res["protocol"] == "msclap-p3" and res["prompts"] == ["this is a sound of {}"]
-    assert res["n_templates"] == 1 and res["split"]["folds"] == ["1", "2", "3"]
+    doc = json.loads(out.read_text())
+    res = doc["results"]
+    assert doc["settings"]["protocol"]["name"] == "msclap-p3"
+    assert res["prompts"] == ["this is a sound of {}"]
+    assert doc["settings"]["n_templates"] == 1 and res["split"]["folds"] == ["1", "2", "3"]
     # direct computation: project the clips and the one prompt per class, cosine argmax per fold
     W = model.project_b(Letters().encode(["this is a sound of " + c for c in NAMES]))
     pred = (model.project_a(X) @ W.T).argmax(1)
@@ -82,6 +83,27 @@ def test_protocol_and_templates_refusals(tiny, capsys):
     assert not (tmp_path / "z.json").exists()
     # the default is unchanged (all items, the given templates) and says which protocol it used
     assert main(base + ["--templates", "audio"]) == 0
-    res = json.loads((tmp_path / "z.json").read_text())
-    assert res["protocol"] == "ensemble" and res["n"] == 30 and res["n_templates"] > 1
+    doc = json.loads((tmp_path / "z.json").read_text())
+    assert doc["settings"]["protocol"]["name"] == "ensemble" and doc["results"]["n"] == 30
+    assert doc["settings"]["n_templates"] > 1
     assert set(PROTOCOL_NAMES) == set(PROTOCOLS)
+
+
+def test_zeroshot_document_json_and_quiet(tiny, capsys):
+    from pairspace.envelope import validate
+    from pairspace.studies.zeroshot import ZeroShotResult
+
+    tmp_path, run, *_ = tiny
+    argv = ["zeroshot", "--run", str(run), "--eval", str(tmp_path / "esc.parquet"), "--classes",
+            str(tmp_path / "classes.txt"), "--templates", "audio", "--out", str(tmp_path / "z.json")]
+    capsys.readouterr()
+    assert main([*argv, "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert json.loads((tmp_path / "z.json").read_text()) == doc
+    validate(doc)
+    assert doc["schema"] == "pairspace.zeroshot/2" and doc["inputs"]["run"] == str(run)
+    assert doc["inputs"]["eval"]["size"] == (tmp_path / "esc.parquet").stat().st_size
+    assert ZeroShotResult.from_dict(doc).to_dict() == doc
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    validate(tmp_path / "z.json")

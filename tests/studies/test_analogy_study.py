@@ -70,7 +70,7 @@ def test_study_table_matches_the_measures(glove_study) -> None:
     assert res.pearson.pvalue < 0.01  # the paper's point: NNGS tracks analogy accuracy
     assert res.pearson.ci_low < res.pearson.statistic < res.pearson.ci_high
     d = json.loads(json.dumps(res.to_dict()))  # JSON-able
-    assert d["schema"] == "pairspace.analogy/1" and len(d["table"]) == 14
+    assert d["schema"] == "pairspace.analogy/2" and len(d["results"]["table"]) == 14
 
 
 def test_extract_pairs_follows_the_published_rule() -> None:
@@ -175,7 +175,7 @@ def test_report_files(tmp_path: Path) -> None:
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "cat0" in html and "data:image/png;base64," in html
     d = json.loads((tmp_path / "rep" / "results.json").read_text())
-    assert d["correlation"]["pearson"]["statistic"] == pytest.approx(res.pearson.statistic)
+    assert d["results"]["correlation"]["pearson"]["statistic"] == pytest.approx(res.pearson.statistic)
 
 
 def test_cli_analogy_on_files(tmp_path: Path, capsys) -> None:
@@ -205,6 +205,10 @@ def test_demo_runs_the_study(tmp_path: Path, capsys, glove_study) -> None:
     assert "nngs        pearson" in text
     for name in ("results.json", "report.html", "scatter.png", "curves.png"):
         assert (tmp_path / "demo" / name).exists()
+    from pairspace.envelope import validate
+
+    doc = validate(tmp_path / "demo" / "results.json")  # the shipped pairspace.analogy/2 schema
+    assert doc["inputs"]["vectors"]["n_words"] == 400000
 
 
 @pytest.mark.parametrize("bad", [["--k", "0"], ["--k", "1.5"], ["--k", "-0.2"], ["--k", "x"],

@@ -4,6 +4,7 @@ the student initialized from it); the backbone-targets variant is labeled as not
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,7 @@ class _Set:
         return self._pairs
 
 
-def test_train_models_trains_the_student_from_the_infonce_teacher(tmp_path: Path) -> None:
+def test_train_models_trains_the_student_from_the_infonce_teacher(tmp_path: Path, caplog) -> None:
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(4), 6)
     P = rng.normal(size=(4, 6))
@@ -60,10 +61,10 @@ def test_train_models_trains_the_student_from_the_infonce_teacher(tmp_path: Path
     text = EmbeddingTable([f"c{i}" for i in range(24)], T)
     config = TrainConfig(head="linear", dim=4, epochs=2, batch_size=8, selection="last",
                          val_fraction=0.0, seed=3)
-    lines: list[str] = []
     ds = _Set(list(zip(audio.ids, text.ids, strict=True)))
-    models, run_dirs, configs = train_models(audio, text, ds, tmp_path, config, lines.append,
-                                             progress=False)
+    with caplog.at_level(logging.INFO, logger="pairspace"):
+        models, run_dirs, configs = train_models(audio, text, ds, tmp_path, config, progress=False)
+    lines = [r.getMessage() for r in caplog.records]
     assert list(models) == list(MODELS)
     assert run_dirs["infonce"] == str(tmp_path / "run-infonce")
     written = json.loads((tmp_path / "run-soft" / "config.json").read_text())

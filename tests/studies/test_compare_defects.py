@@ -157,7 +157,7 @@ def test_columns_and_id_column_options(tmp_path, capsys):
                  "--id-column", "id", "--out", str(out)]) == 0
     doc = json.loads((out / "results.json").read_text())
     assert doc["inputs"]["columns"]["x"]["features"] == feats.split(",")
-    assert doc["nngs"]["10"] == pytest.approx(pairspace.nngs(X, Y, 10), abs=1e-12)
+    assert doc["results"]["nngs"]["10"] == pytest.approx(pairspace.nngs(X, Y, 10), abs=1e-12)
     assert main(["compare", str(tmp_path / "x.csv"), str(tmp_path / "y.npy"), "--columns",
                  "f0,nope"]) == 2
     assert "nope" in capsys.readouterr().err

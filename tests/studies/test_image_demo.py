@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pairspace.envelope import validate
 from pairspace.studies.image_leakage import class_bootstrap, imagenet_class_names, imagenet_overlap
 
 
@@ -55,11 +56,12 @@ def test_tiny_image_demo_end_to_end(tmp_path: Path) -> None:
 
     names = [c.name for c in emoji_classes()[::70]]
     cfg = TrainConfig.from_dict({**IMAGE_CONFIG.to_dict(), "epochs": 2, "batch_size": 16})
-    res = run(tmp_path / "out", config=cfg, n_boot=50, progress=False, command="test",
+    res = run(tmp_path / "out", config=cfg, n_boot=50, progress=False,
               dataset_options={"root": tmp_path / "cache", "classes": names, "views_per_class": 2,
                                "captions_per_view": 1, "image_size": 48})
     files = write_image_demo(res, tmp_path / "out")
     doc = json.loads(files["json"].read_text())
+    validate(doc)  # the shipped JSON Schema image_demo-1.json
     assert doc["schema"] == "pairspace.image_demo/1"
     assert {"pairspace_version", "created", "command", "inputs", "settings", "results"} <= set(doc)
     r = doc["results"]
@@ -86,4 +88,8 @@ def test_tiny_image_demo_end_to_end(tmp_path: Path) -> None:
     assert ov["n_unseen_classes"] == len(unseen)
     md = docs_markdown(doc)
     assert "Template study" in md and "ImageNet overlap" in md and "| nngs |" in md
+    # a broken document is refused where it breaks
+    broken = {**doc, "results": {**r, "zeroshot": {k: v for k, v in r["zeroshot"].items() if k != "chance"}}}
+    with pytest.raises(ValueError, match="zeroshot"):
+        validate(broken)
     assert (tmp_path / "out" / "template-study-paper" / "report.md").is_file()

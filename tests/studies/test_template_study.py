@@ -117,7 +117,8 @@ def test_cli_synthetic_and_table(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "nngs" in out and "pearson" in out
     res = json.loads((tmp_path / "syn" / "results.json").read_text())
-    assert res["schema"] == "pairspace.template_study/1" and res["correlations"]["nngs"]["pearson"] > 0.6
+    assert res["schema"] == "pairspace.template_study/2"
+    assert res["results"]["correlations"]["nngs"]["pearson"] > 0.6
     for f in ("report.md", "scatter.png", "curves.png"):
         assert (tmp_path / "syn" / f).stat().st_size > 0
     d = zeroshot.synthetic_zeroshot(n_classes=8, per_class=3, n_templates=5, seed=1)
@@ -134,7 +135,10 @@ def test_cli_synthetic_and_table(tmp_path, capsys, monkeypatch):
         "import pairspace\n\ndef cka_copy(X, Y):\n    return pairspace.linear_cka(X, Y)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(args) == 0
-    res = json.loads((tmp_path / "tab" / "results.json").read_text())
+    doc = json.loads((tmp_path / "tab" / "results.json").read_text())
+    assert doc["inputs"]["media"]["path"] == str(tmp_path / "media.parquet")
+    assert doc["inputs"]["text_embeddings"]["size"] == (tmp_path / "text.npy").stat().st_size
+    res = doc["results"]
     assert res["class_names"] == [f"class {c}" for c in range(8)]
     assert res["correlations"]["cka_copy"] == pytest.approx(res["correlations"]["linear_cka"])
     assert all(r["cka_copy"] == pytest.approx(r["linear_cka"]) for r in res["templates"])
@@ -206,7 +210,7 @@ def test_cli_says_which_template_source_was_used(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "templates: shipped set 'cifar100_clip'; class names: the labels of media.parquet" in out
     res = json.loads((tmp_path / "rep" / "results.json").read_text())
-    assert res["settings"]["templates_source"] == "shipped set 'cifar100_clip'"
+    assert res["inputs"]["templates_source"] == "shipped set 'cifar100_clip'"
     assert "shipped set 'cifar100\\_clip'" in (tmp_path / "rep" / "report.md").read_text()
 
 

@@ -25,7 +25,7 @@ _EXPORTS = {
     "TrainConfig": ".config",
     "TrainResult": ".trainer",
     "TrainingDiverged": ".trainer",
-    "build_head": ".heads",
+    "build_head": ".registry",
     "contrastive_loss": ".losses",
     "load_model": ".checkpoints",
     "load_pairs": ".trainer",

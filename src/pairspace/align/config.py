@@ -14,6 +14,8 @@ from .registry import HEADS, LOSSES
 #: Model-selection rules (see :mod:`pairspace.align.trainer`). ``"auto"`` resolves to
 #: ``"heldout_classes"`` when the first table has labels and to ``"val"`` otherwise.
 SELECTIONS = ("auto", "heldout_classes", "val", "last", "oracle")
+#: The rules that never see test labels (``pairspace train --selection`` offers only these).
+BLIND_SELECTIONS = tuple(s for s in SELECTIONS if s != "oracle")
 #: Where the soft loss takes its targets from.
 SOFT_TARGETS = ("teacher", "backbone")
 ORACLE_LABEL = "oracle (test-set selection; optimistic, for reproducing published protocols only)"

@@ -2,7 +2,9 @@
 
 Both compose the task functions of :mod:`pairspace.tasks` with an
 :class:`~pairspace.align.model.AlignmentModel`: media and text backbone embeddings are projected by
-their heads (L2-normalized), then scored exactly as for a pretrained CLIP/CLAP model.
+their heads (L2-normalized), then scored exactly as for a pretrained CLIP/CLAP model, through the
+one zero-shot path (:func:`pairspace.tasks.zeroshot.build_zero_shot_classifier` and
+:class:`~pairspace.tasks.zeroshot.ZeroShotClassifier`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 from ..encoders.projected import ProjectedEncoder
 from ..tasks.retrieval import retrieval_metrics
-from ..tasks.zeroshot import classifier_weights, text_embeddings_for, zeroshot_metrics, zeroshot_scores
+from ..tasks.zeroshot import ZeroShotClassifier, build_zero_shot_classifier
 from .model import AlignmentModel
 
 
@@ -25,12 +27,11 @@ def projected_prompts(model: AlignmentModel, text_encoder: Any, class_names: Seq
     ``b`` head: shape (T, C, d_shared), L2-normalized rows.
 
     The prompts go through the zero-shot task's one builder
-    (:func:`pairspace.tasks.zeroshot.text_embeddings_for`) with the backbone wrapped in a
-    :class:`~pairspace.encoders.projected.ProjectedEncoder`; :func:`zeroshot_eval` ensembles them with
-    :func:`pairspace.tasks.zeroshot.classifier_weights`.
+    (:func:`pairspace.tasks.zeroshot.build_zero_shot_classifier`) with the backbone wrapped in a
+    :class:`~pairspace.encoders.projected.ProjectedEncoder`; :func:`zeroshot_eval` ensembles them.
     """
-    return text_embeddings_for(ProjectedEncoder(text_encoder, model, side="b"), templates,
-                               class_names, batch_size=batch_size, progress=progress)
+    return build_zero_shot_classifier(ProjectedEncoder(text_encoder, model, side="b"), class_names,
+                                      templates, batch_size, progress).prompt_embeddings
 
 
 def zeroshot_eval(model: AlignmentModel, audio: Any, labels: Sequence[str], class_names: Sequence[str],
@@ -56,9 +57,8 @@ def zeroshot_eval(model: AlignmentModel, audio: Any, labels: Sequence[str], clas
         :func:`pairspace.tasks.zeroshot.zeroshot_metrics` (``top1``, ``top5``,
         ``balanced_accuracy``, ``chance``, ...).
     """
-    W = classifier_weights(prompt_embeddings)
-    S = zeroshot_scores(model.project_a(audio), W)
-    return zeroshot_metrics(S, list(labels), list(class_names))
+    clf = ZeroShotClassifier.from_prompt_embeddings(prompt_embeddings, class_names)
+    return clf.evaluate(model.project_a(audio), list(labels))
 
 
 def retrieval_eval(model: AlignmentModel, audio: Any, text: Any, text_to_audio: Sequence[int],

@@ -18,8 +18,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .registry import HEADS
-
 
 class LinearHead(nn.Module):
     """A single affine map ``d_in -> d_out``."""
@@ -61,14 +59,3 @@ class ClapProjection(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.linear1(x)
         return self.layer_norm(z + self.drop(self.linear2(nn.functional.gelu(z))))
-
-
-def build_head(kind: str, d_in: int, d_out: int, dropout: float = 0.1) -> nn.Module:
-    """Build a head registered in :data:`pairspace.align.registry.HEADS` (``"linear"``, ``"mlp"``,
-    ``"clap"``, or one a user registered), after checking the dimensions and the dropout."""
-    HEADS.entry(kind)  # an unknown name is an error that lists the registered ones
-    if d_in < 1 or d_out < 1:
-        raise ValueError(f"head dimensions must be positive; got d_in={d_in}, d_out={d_out}")
-    if not 0.0 <= dropout < 1.0:
-        raise ValueError(f"dropout must lie in [0, 1); got {dropout}")
-    return HEADS.build(kind, d_in, d_out, dropout=dropout)

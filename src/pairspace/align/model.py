@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .heads import build_head
 from .losses import LogitScale, scaled_logits
+from .registry import build_head
 
 #: Default display names of the two modalities.
 DEFAULT_NAMES = ("audio", "text")
@@ -68,19 +68,26 @@ class AlignmentModel(nn.Module):
         raise ValueError(f"unknown modality {which!r}; this model has 'a' ({self.names[0]}) "
                          f"and 'b' ({self.names[1]})")
 
-    @torch.no_grad()
-    def project(self, x: Any, side: str = "a", batch: int = 4096) -> np.ndarray:
-        """L2-normalized projections of backbone embeddings of one side (eval mode, float32).
+    def project_a(self, x: Any, batch: int = 4096) -> np.ndarray:
+        r"""L2-normalized projections of backbone embeddings of modality ``a`` (the media side;
+        eval mode, float32), :math:`h_a(x) / \|h_a(x)\|`.
 
         Parameters
         ----------
-        x : array-like, shape (n, d_a) or (n, d_b)
+        x : array-like, shape (n, d_a)
             Backbone embeddings.
-        side : str
-            ``"a"``, ``"b"`` or a display name (``"audio"``, ``"text"``).
         batch : int
             Rows projected at once.
         """
+        return self._project(x, "a", batch)
+
+    def project_b(self, x: Any, batch: int = 4096) -> np.ndarray:
+        r"""L2-normalized projections of backbone embeddings of modality ``b`` (the text side),
+        :math:`h_b(y) / \|h_b(y)\|`; see :meth:`project_a`."""
+        return self._project(x, "b", batch)
+
+    @torch.no_grad()
+    def _project(self, x: Any, side: str, batch: int = 4096) -> np.ndarray:
         s = self.side(side)
         head, d = (self.head_a, self.d_a) if s == "a" else (self.head_b, self.d_b)
         X = np.asarray(x, dtype=np.float32)
@@ -93,17 +100,27 @@ class AlignmentModel(nn.Module):
         self.train(was)
         return np.concatenate(out) if out else np.zeros((0, 1), np.float32)
 
-    def project_a(self, x: Any) -> np.ndarray:
-        """:meth:`project` of modality ``a``."""
-        return self.project(x, "a")
+    # Deprecated names of the two projections (one name per side: project_a, project_b).
+    def project(self, x: Any, side: str = "a", batch: int = 4096) -> np.ndarray:
+        """Deprecated: :meth:`project_a` or :meth:`project_b` (``side`` may be a display name)."""
+        _deprecated("project(x, side)", "project_a(x) / project_b(x)")
+        return self._project(x, side, batch)
 
-    def project_b(self, x: Any) -> np.ndarray:
-        """:meth:`project` of modality ``b``."""
-        return self.project(x, "b")
+    def project_audio(self, x: Any) -> np.ndarray:
+        """Deprecated: :meth:`project_a`."""
+        _deprecated("project_audio", "project_a")
+        return self._project(x, "a")
 
-    # the names of the audio-text demo, kept for existing callers
-    project_audio = project_a
-    project_text = project_b
+    def project_text(self, x: Any) -> np.ndarray:
+        """Deprecated: :meth:`project_b`."""
+        _deprecated("project_text", "project_b")
+        return self._project(x, "b")
+
+
+def _deprecated(old: str, new: str) -> None:
+    import warnings
+
+    warnings.warn(f"AlignmentModel.{old} is deprecated; use {new}", DeprecationWarning, stacklevel=3)
 
 
 def upgrade_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -4,7 +4,8 @@ Both are :class:`pairspace._registry.Registry` instances. Their factories import
 are called, so ``pairspace train --help`` can list the choices instantly.
 
 * ``HEADS.build(name, d_in, d_out, dropout=...)`` returns a ``torch.nn.Module``
-  (see :mod:`pairspace.align.heads` for the equations).
+  (see :mod:`pairspace.align.heads` for the equations); :func:`build_head` checks the arguments
+  first. The factories import :mod:`~pairspace.align.heads`, which never imports this module back.
 * ``LOSSES.get(name)`` is ``loss(logits, teacher_a, teacher_b, beta) -> scalar tensor``; its entry's
   ``teacher`` metadata says whether the loss needs teacher embeddings (see
   :mod:`pairspace.align.losses`).
@@ -59,3 +60,14 @@ def soft_loss(logits: Any, teacher_a: Any, teacher_b: Any, beta: float = 0.3) ->
     from .losses import soft_contrastive_loss
 
     return soft_contrastive_loss(logits, teacher_a, teacher_b, beta=beta)
+
+
+def build_head(kind: str, d_in: int, d_out: int, dropout: float = 0.1) -> Any:
+    """Build a head registered in :data:`pairspace.align.registry.HEADS` (``"linear"``, ``"mlp"``,
+    ``"clap"``, or one a user registered), after checking the dimensions and the dropout."""
+    HEADS.entry(kind)  # an unknown name is an error that lists the registered ones
+    if d_in < 1 or d_out < 1:
+        raise ValueError(f"head dimensions must be positive; got d_in={d_in}, d_out={d_out}")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(f"dropout must lie in [0, 1); got {dropout}")
+    return HEADS.build(kind, d_in, d_out, dropout=dropout)

@@ -60,6 +60,6 @@ def init_from(student: AlignmentModel, teacher: AlignmentModel) -> None:
 def teacher_projections(teacher: AlignmentModel, A: torch.Tensor,
                         B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The teacher's L2-normalized projections of every row of the two backbone tables."""
-    return (torch.from_numpy(teacher.project(A.numpy(), "a")),
-            torch.from_numpy(teacher.project(B.numpy(), "b")))
+    return (torch.from_numpy(teacher.project_a(A.numpy())),
+            torch.from_numpy(teacher.project_b(B.numpy())))
 

@@ -1,17 +1,24 @@
 """The pairspace command: one subcommand per study. It parses, calls a study, and renders; no math.
 
 Each subcommand lives in its own module with ``add_parser(subparsers)``, which registers the parser
-(through ``cli._common.add_command``) and sets ``func(args) -> int``. Those modules import only the
-standard library and ``cli._common``/``cli._render`` at their top, and everything heavy inside their
-``run``, so that ``pairspace <command> --help`` stays instant. ``pairspace --help`` lists the commands
-from the ``COMMANDS`` table without importing their modules. Add an entry there to expose a command.
+(through ``cli._common.add_command``) and sets ``func(args) -> int``. Every command gets
+``-q/--quiet`` and ``--progress/--no-progress`` here, in one place (and ``--json`` where
+``add_command(..., produces_result=True)`` says it produces a result): ``-q`` silences standard output
+and the log (errors still reach standard error, with exit status 2), progress bars show only on a
+terminal unless ``--progress`` asks, and messages that are not results go through :mod:`logging`.
+Those modules import only the standard library and ``cli._common``/``cli._render`` at their top,
+and everything heavy inside their ``run``, so that ``pairspace <command> --help`` stays instant.
+``pairspace --help`` lists the commands from the ``COMMANDS`` table without importing their modules.
+Add an entry there to expose a command.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
+import os
 import sys
 
 # The command table, in the order of ``pairspace --help``: name -> (module, one-line help). Only the
@@ -65,20 +72,64 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         every command module; used by tests and documentation).
     """
     from .. import __version__
+    from ._common import FORMATTER, add_common_options
 
     parser = argparse.ArgumentParser(
         prog="pairspace",
         description="Paired embedding spaces: NNGS, baselines, zero-shot audits, alignment.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"pairspace {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_line) in available_commands().items():
         if command is None or name == command:
             importlib.import_module(module).add_parser(sub)
+            for leaf in _leaf_parsers(sub.choices[name]):
+                add_common_options(leaf, produces_result=False)
         else:
             sub.add_parser(name, help=help_line, add_help=False)
     return parser
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser):
+    """``parser`` and, recursively, the parsers of its subcommands."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                yield from _leaf_parsers(child)
+
+
+@contextlib.contextmanager
+def _command_context(args: argparse.Namespace, argv: list[str]):
+    """What every command runs inside: the recorded command line (``created``/``command`` of the
+    result envelope), the progress choice, the log on standard error and, with ``-q``, a silent
+    standard output (``args.stdout`` keeps the real one for ``--json``)."""
+    import logging
+
+    from .. import _progress
+    from ..envelope import invocation
+
+    quiet = bool(getattr(args, "quiet", False))
+    args.stdout = sys.stdout
+    log = logging.getLogger("pairspace")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    old_level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    progress = False if quiet else getattr(args, "progress", None)
+    try:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(invocation(argv))
+            stack.enter_context(_progress.shown(progress))
+            if quiet:
+                devnull = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
+                stack.enter_context(contextlib.redirect_stdout(devnull))
+            yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(args.func(args) or 0)
+        with _command_context(args, argv):
+            return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         message = str(exc) or type(exc).__name__
         if isinstance(exc, FileNotFoundError) and exc.filename and str(exc.filename) not in message:

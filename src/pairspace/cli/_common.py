@@ -1,4 +1,6 @@
-"""Shared pieces of every subcommand parser: the parser factory, numeric argument types, --out checks.
+"""Shared pieces of every subcommand parser: the parser factory, the help formatter, the options
+every command has (``-q/--quiet``, ``--progress``; ``--json`` where a result is produced), numeric
+argument types, --out checks and :func:`emit`, the one way a command shows its result.
 
 This module imports only the standard library, so that building every parser (``pairspace --help``)
 stays instant. Subcommand modules import it at their top; heavy imports go inside their ``run``.
@@ -7,14 +9,21 @@ stays instant. Subcommand modules import it at their top; heavy imports go insid
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "FORMATTER",
+    "HelpFormatter",
+    "ListAction",
     "add_command",
+    "add_common_options",
+    "emit",
     "check_out_dir",
     "check_out_file",
     "int_at_least",
@@ -28,8 +37,97 @@ __all__ = [
 ]
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's default-showing formatter that shows each default once and truthfully.
+
+    No ``(default: None)`` or ``(default: False)`` (an unset option says in its help what happens),
+    no second default where the help already names one, and a list default the way it is typed
+    (``(default: nngs mutual_knn)``).
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (default is None or default is False or default is argparse.SUPPRESS
+                or "%(default)" in text or "default:" in text.lower()
+                or action.option_strings == [] and action.nargs in (None, 1) and default is None):
+            return text
+        if isinstance(default, list | tuple):
+            shown = " ".join(str(v) for v in default) or "(none)"
+            return f"{text} (default: {shown.replace('%', '%%')})"
+        return super()._get_help_string(action)
+
+
+class ListAction(argparse.Action):
+    """A space-separated list option (``--k 10 50``); repeating it adds to the list
+    (``--k 10 --k 50``) and a comma-separated word is split (``--measures nngs,cka``, the older
+    spelling). The first use replaces the default. ``item_type`` parses and checks each item."""
+
+    def __init__(self, option_strings: list[str], dest: str, item_type: Callable[[str], Any] = str,
+                 split_commas: bool = True, **kwargs: Any) -> None:
+        kwargs.setdefault("nargs", "+")
+        super().__init__(option_strings, dest, **kwargs)
+        self.item_type, self.split_commas = item_type, split_commas
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        items = []
+        for word in values if isinstance(values, list) else [values]:
+            for part in str(word).split(",") if self.split_commas else [str(word)]:
+                if part.strip():
+                    try:
+                        items.append(self.item_type(part.strip()))
+                    except (argparse.ArgumentTypeError, ValueError) as exc:
+                        raise argparse.ArgumentError(self, str(exc)) from None
+        if not items:
+            raise argparse.ArgumentError(self, "expected at least one value")
+        seen = getattr(namespace, f"_{self.dest}_given", False)
+        current = list(getattr(namespace, self.dest, None) or []) if seen else []
+        setattr(namespace, self.dest, current + items)
+        setattr(namespace, f"_{self.dest}_given", True)
+
+
+def add_common_options(parser: argparse.ArgumentParser, produces_result: bool) -> None:
+    """The options of every command: ``-q/--quiet``, ``--progress/--no-progress`` and, for a
+    command that produces a result, ``--json``. Adds none that the parser already has."""
+    have = set(parser._option_string_actions)
+    if "--quiet" not in have:
+        parser.add_argument("-q", "--quiet", action="store_true",
+                            help="print nothing but errors (no progress bars, no tables)")
+    if "--progress" not in have:
+        parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                            help="progress bars; unset: only when standard error is a terminal")
+    if produces_result and "--json" not in have:
+        parser.add_argument("--json", action="store_true",
+                            help="print the result document (the same JSON as the file) on "
+                                 "standard output instead of the tables")
+
+
+def emit(args: argparse.Namespace, result: Any, render: Callable[[Any], str],
+         files: Mapping[str, Any] | None = None) -> int:
+    """Show a command's result: the JSON document with ``--json``, else ``render(result)``; then
+    the files written. ``-q`` keeps standard output empty but for ``--json``. Returns 0.
+
+    The document is ``result.to_dict()`` (the study's own envelope; the CLI never edits it).
+    """
+    out = getattr(args, "stdout", None) or sys.stdout
+    quiet = getattr(args, "quiet", False)
+    if getattr(args, "json", False):
+        from .._atomic import to_jsonable
+
+        out.write(json.dumps(to_jsonable(result.to_dict()), indent=2, allow_nan=False) + "\n")
+        out.flush()
+    elif not quiet:
+        print(render(result), file=out)
+    paths = sorted({str(p) for p in (files or {}).values()})
+    if paths and not quiet:
+        print("wrote " + ", ".join(paths), file=sys.stderr if getattr(args, "json", False) else out)
+    return 0
+
+
 def add_command(subparsers: argparse._SubParsersAction, name: str, help: str,
-                description: str | None = None, **kwargs) -> argparse.ArgumentParser:
+                description: str | None = None, produces_result: bool = False,
+                **kwargs) -> argparse.ArgumentParser:
     """Register one subcommand whose help lists every option's default.
 
     Parameters
@@ -42,16 +140,21 @@ def add_command(subparsers: argparse._SubParsersAction, name: str, help: str,
         One line shown in ``pairspace --help``.
     description : str, optional
         The text at the top of ``pairspace NAME --help``; defaults to ``help``.
+    produces_result : bool
+        Whether the command produces a result document (it then gets ``--json``).
     **kwargs
         Passed on to ``add_parser`` (for example ``epilog``).
 
     Returns
     -------
     argparse.ArgumentParser
-        The new parser, with ``formatter_class=argparse.ArgumentDefaultsHelpFormatter``.
+        The new parser, with :class:`HelpFormatter` and the common options
+        (:func:`add_common_options`).
     """
-    kwargs.setdefault("formatter_class", argparse.ArgumentDefaultsHelpFormatter)
-    return subparsers.add_parser(name, help=help, description=description or help, **kwargs)
+    kwargs.setdefault("formatter_class", HelpFormatter)
+    parser = subparsers.add_parser(name, help=help, description=description or help, **kwargs)
+    add_common_options(parser, produces_result)
+    return parser
 
 
 def _bounded(text: str, kind: type, ok: Callable[[float], bool], requirement: str) -> int | float:
@@ -171,8 +274,8 @@ def _check_creatable(out: Path, target: Path | None = None) -> None:
         raise ValueError(f"--out {target} {where} not writable")
 
 
-FORMATTER = argparse.ArgumentDefaultsHelpFormatter
-"""The help formatter of every parser (each option's default is shown)."""
+FORMATTER = HelpFormatter
+"""The help formatter of every parser (each option's default is shown once and truthfully)."""
 
 
 def open_unit_interval(text: str) -> float:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
-from ._common import FORMATTER, check_out_dir, int_at_least, nonneg_int
+from ._common import add_command, check_out_dir, emit, int_at_least, nonneg_int
 from ._render import table
 
 
@@ -37,8 +36,8 @@ def _vocab(value: str) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("analogy", help="word-analogy study: NNGS per category against accuracy",
-                       description=__doc__, formatter_class=FORMATTER)
+    p = add_command(sub, "analogy", help="word-analogy study: NNGS per category against accuracy",
+                    description=__doc__, produces_result=True)
     add_study_arguments(p)
     p.add_argument("--out", default="pairspace-analogy", help="report folder")
     p.set_defaults(func=run)
@@ -46,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def add_study_arguments(p: argparse.ArgumentParser) -> None:
     """The study's options (shared with pairspace demo)."""
+    from .._validation import METRICS
+    from ..studies.analogy import PROTOCOLS
+
     p.add_argument("--vectors", default="glove-6b-50d",
                    help="word vectors: 'glove-6b-50d' (embedded), a GloVe/word2vec .txt/.txt.gz/.vec, "
                         "'archive.zip::member.txt', a word2vec .bin or a .npy with --words")
@@ -54,11 +56,11 @@ def add_study_arguments(p: argparse.ArgumentParser) -> None:
                    help="lower-case the vocabulary of the vectors")
     p.add_argument("--questions", default="google",
                    help="analogy set: 'google' (embedded), a Google-format file or a BATS folder")
-    p.add_argument("--metric", default="cosine", choices=["cosine", "euclidean", "inner"],
+    p.add_argument("--metric", default="cosine", choices=METRICS,
                    help="distance of the kNN graphs")
     p.add_argument("--k", type=_k, default=0.2,
                    help="neighborhood size: an int >= 1, or a float fraction of n in (0, 1)")
-    p.add_argument("--protocol", default="paper", choices=["paper", "standard"],
+    p.add_argument("--protocol", default="paper", choices=PROTOCOLS,
                    help="accuracy to correlate: the published within-category protocol (acc_paper) "
                         "or 3CosAdd (acc_3cosadd)")
     p.add_argument("--restrict-vocab", type=_vocab, default=30000,
@@ -75,7 +77,9 @@ def render(result: Any) -> str:
     cols = ["category", "n", "k", "nngs", "chance", "mutual_knn", "linear_cka", "accuracy_paper",
             "accuracy_standard"]
     rows = [[getattr(r, c) for c in cols] for r in result.categories]
-    lines = [table([DISPLAY_COLUMNS[c] for c in cols], rows)]
+    p = result.params
+    lines = [f"vectors: {p['vectors']} ({p['n_words']} words, {p['dim']}-D); questions: "
+             f"{p['questions']}", table([DISPLAY_COLUMNS[c] for c in cols], rows)]
     for name, why in result.skipped.items():
         lines.append(f"skipped {name}: {why}")
     lines.append("")
@@ -99,26 +103,19 @@ def render(result: Any) -> str:
 
 
 def run_study(args: argparse.Namespace, out: Path) -> int:
-    """Load, run the study, print and write the report (used by analogy and demo)."""
+    """Load, run the study, show and write the report (used by analogy and demo)."""
     check_out_dir(out)  # before any work
     from ..data.datasets.analogy_questions import load_questions
     from ..data.datasets.word_vectors import load_vectors
     from ..report.analogy import write_report
     from ..studies.analogy import study
 
-    t0 = time.perf_counter()
     vectors = load_vectors(args.vectors, words=args.words, lowercase=args.lowercase_vectors)
     questions = load_questions(args.questions)
-    print(f"vectors: {vectors.source} ({len(vectors)} words, {vectors.dim}-D); questions: "
-          f"{questions.source} ({len(questions)} in {len(questions.categories)} categories)")
     result = study(vectors, questions, metric=args.metric, k=args.k, protocol=args.protocol,
                    restrict_vocab=args.restrict_vocab, n_boot=args.bootstrap, seed=args.seed,
-                   progress=True)
-    print(render(result))
-    paths = write_report(result, out)
-    print(f"\nwrote {', '.join(str(p) for p in paths.values())} "
-          f"({time.perf_counter() - t0:.1f} s)")
-    return 0
+                   progress=args.progress)
+    return emit(args, result, render, write_report(result, out))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ._common import FORMATTER, open_unit_interval, positive_float, positive_int
+from ._common import FORMATTER, ListAction, open_unit_interval, positive_float, positive_int
 from ._render import table
 
 
@@ -62,9 +62,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s = dsub.add_parser("select", help="keep the rows of a table whose column has given values",
                         formatter_class=FORMATTER)
     s.add_argument("table", help="input embedding table (.parquet, .arrow or .npz)")
-    s.add_argument("--where", required=True, metavar="COLUMN=VALUE[,VALUE...]", action="append",
-                   help="keep rows whose COLUMN is one of the values, e.g. split=unseen "
-                        "(repeatable: every condition must hold)")
+    s.add_argument("--where", required=True, metavar="COLUMN=VALUE[,VALUE...]", action=ListAction,
+                   split_commas=False,
+                   help="keep rows whose COLUMN is one of the values, e.g. split=unseen; "
+                        "space-separated conditions must all hold")
     s.add_argument("--out", required=True, help="output table (.parquet, .arrow or .npz)")
     s.set_defaults(func=run_select)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])

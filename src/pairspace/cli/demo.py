@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._common import add_command, check_out_dir, nonneg_int
+from ._common import add_command, check_out_dir, emit, nonneg_int
 from ._render import table
 
 ZEROSHOT_HEADERS = ["model", "top1", "top5", "bal.acc", "chance", "family top1", "family chance",
@@ -18,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     description="The word-analogy study on the embedded GloVe 6B 50d vectors and "
                     "the Google analogy set, or (--audio) the offline audio-text alignment demo, or "
                     "(--image) the offline image-text alignment demo. "
-                    "Nothing is downloaded.")
+                    "Nothing is downloaded.", produces_result=True)
     p.add_argument("--out", default="pairspace-demo", help="output folder")
     p.add_argument("--audio", action="store_true",
                    help="run the offline audio-text alignment demo instead")
@@ -51,9 +51,7 @@ def run_default(args: argparse.Namespace) -> int:
 
     defaults = argparse.ArgumentParser(add_help=False)
     add_study_arguments(defaults)
-    ns = defaults.parse_args([])
-    print("Word analogies as paired embedding spaces: per category, do the first words and the "
-          "second words have alike kNN graphs, and does that explain analogy accuracy?")
+    ns = defaults.parse_args([], namespace=argparse.Namespace(**vars(args)))
     return run_study(ns, Path(args.out))
 
 
@@ -72,9 +70,8 @@ def render_audio_demo(result: Any) -> str:
     """The demo's tables as printed."""
     from ..studies.audio_demo import BEST
 
-    doc = result.to_dict()
     first = next(iter(result.results.values()))["zeroshot"]
-    lines = [f"\nUnseen instruments ({len(doc['unseen_classes'])} classes, {first['n']} clips; "
+    lines = [f"\nUnseen instruments ({len(result.dataset['unseen_classes'])} classes, {first['n']} clips; "
              f"{result.n_templates} templates ensembled):",
              table(ZEROSHOT_HEADERS, zeroshot_rows(result.results), digits=3),
              f"\nTemplate study on the trained model ({BEST}; unseen classes, k=3, euclidean):"]
@@ -93,15 +90,9 @@ def run_audio(args: argparse.Namespace) -> int:
     from ..report.audio_demo import write_audio_demo
     from ..studies.audio_demo import run as audio_demo
 
-    threads = args.threads or None
-    result = audio_demo(args.out, audio_encoder_name=args.audio_encoder, threads=threads, log=print)
-    print(render_audio_demo(result))
-    files = write_audio_demo(result, args.out)
-    out = Path(args.out)
-    report = [p.name for role, p in files.items() if role.startswith("template-study/")]
-    print(f"wrote {out / 'audio_demo.json'} and the template-study report ({', '.join(report)}) "
-          f"in {out / 'template-study'}")
-    return 0
+    result = audio_demo(args.out, audio_encoder_name=args.audio_encoder, threads=args.threads or None,
+                        progress=args.progress)
+    return emit(args, result, render_audio_demo, write_audio_demo(result, args.out))
 
 
 def render_image_demo(result: Any) -> str:
@@ -156,17 +147,8 @@ def _sci(p: Any) -> str:
 
 def run_image(args: argparse.Namespace) -> int:
     """The offline image-text alignment demo: run the study, write its files, print its tables."""
-    import sys
-
     from ..report.image_demo import write_image_demo
     from ..studies.image_demo import run as image_demo
 
-    threads = args.threads or None
-    command = "pairspace " + " ".join(sys.argv[1:]) if sys.argv[1:] else "pairspace demo --image"
-    result = image_demo(args.out, threads=threads, command=command, log=print)
-    print(render_image_demo(result))
-    files = write_image_demo(result, args.out)
-    out = Path(args.out)
-    print(f"wrote {files['json']} and the template-study reports in {out / 'template-study'} and "
-          f"{out / 'template-study-paper'}")
-    return 0
+    result = image_demo(args.out, threads=args.threads or None, progress=args.progress)
+    return emit(args, result, render_image_demo, write_image_demo(result, args.out))

@@ -7,9 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ._common import FORMATTER, positive_int
-
-DATASETS = ("cifar100", "esc50", "image-folder", "tut2017", "urbansound8k")
+from ._common import ListAction, add_command, positive_int
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -27,18 +25,20 @@ def parse_options(pairs: list[str] | None) -> dict[str, Any]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("embed", help="embed a folder or manifest into a table (reuses and resumes)",
-                       description=__doc__, formatter_class=FORMATTER)
+    from ..data.datasets import DATASETS
+
+    p = add_command(sub, "embed", help="embed a folder or manifest into a table (reuses and resumes)",
+                    description=__doc__)
     p.add_argument("--encoder", required=True, help="registered encoder name (see pairspace encoders)")
     p.add_argument("--input", required=True,
                    help="folder, .csv, .tsv or .jsonl manifest (or the dataset root with --dataset)")
     p.add_argument("--dataset", default=None, choices=DATASETS,
                    help="read --input as this dataset's own layout (labels, folds, class names)")
-    p.add_argument("--class-names", default=None,
+    p.add_argument("--classes", "--class-names", dest="class_names", default=None,
                    help="class-name override for --dataset (shipped list name or file)")
     p.add_argument("--out", required=True, help="output table (.parquet, .arrow or .npz)")
-    p.add_argument("--option", action="append", metavar="KEY=VALUE",
-                   help="encoder option, e.g. model_id=openai/clip-vit-base-patch32 (repeatable)")
+    p.add_argument("--option", action=ListAction, split_commas=False, metavar="KEY=VALUE", default=[],
+                   help="encoder options, space-separated, e.g. model_id=openai/clip-vit-base-patch32")
     p.add_argument("--item-column", default=None, help="manifest column holding paths or texts")
     p.add_argument("--label-column", default="label", help="manifest column holding the labels")
     p.add_argument("--batch-size", type=positive_int, default=32, help="items per encoder call")
@@ -55,11 +55,8 @@ def _manifest(args: argparse.Namespace, modality: str) -> Any:
     from ..data.manifests import read_manifest
 
     if args.dataset:
-        loaders = {"cifar100": datasets.load_cifar100, "image-folder": datasets.load_image_folder,
-                   "esc50": datasets.load_esc50, "urbansound8k": datasets.load_urbansound8k,
-                   "tut2017": datasets.load_tut2017}
         kw = {"class_names": args.class_names} if args.class_names else {}
-        return loaders[args.dataset](args.input, **kw).to_manifest()
+        return datasets.LOADERS[args.dataset](args.input, **kw).to_manifest()
     return read_manifest(args.input, modality=modality, item_column=args.item_column,
                          label_column=args.label_column)
 
@@ -74,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     manifest = _manifest(args, modality)
     encoder = get(args.encoder, **options)
     res = embed_manifest(encoder, manifest, args.out, batch_size=args.batch_size,
-                         chunk_size=args.chunk_size, force=args.force, progress=True,
+                         chunk_size=args.chunk_size, force=args.force, progress=args.progress,
                          hash_content=args.hash_content)
     if res.reused:
         print(f"{res.path} is up to date ({len(res.table)} items, encoder {args.encoder}); nothing to do")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from ._common import add_command
 from ._render import table
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("encoders", help="list the available encoders", description=__doc__,
-                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--modality", default=None, choices=["text", "image", "audio"],
+    from ..encoders.base import MODALITIES
+
+    p = add_command(sub, "encoders", help="list the available encoders", description=__doc__)
+    p.add_argument("--modality", default=None, choices=MODALITIES,
                    help="list only the encoders of this modality")
     p.set_defaults(func=run)
 

@@ -3,7 +3,7 @@
 Per template: NNGS (and its curve with chance), linear CKA and mutual kNN between the class centroids
 of the media embeddings and the text embeddings of the template applied to the class names; the
 single-template zero-shot accuracy; then Pearson and Spearman correlations across templates, with
-p-values and bootstrap intervals. A shipped name (--templates audio, --class-names cifar100_clip)
+p-values and bootstrap intervals. A shipped name (--templates audio, --classes cifar100_clip)
 always means the shipped set; give a file as a path with a suffix or ./ (./my_templates).
 """
 
@@ -13,7 +13,7 @@ import argparse
 import importlib
 from typing import Any
 
-from ._common import FORMATTER, check_out_dir, nonneg_int, positive_int
+from ._common import ListAction, add_command, check_out_dir, emit, nonneg_int, positive_int
 from ._render import table
 
 
@@ -31,10 +31,11 @@ def load_measure(spec: str) -> tuple[str, Any]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from .._validation import METRICS
     from ..measures.cka import RBF_BANDWIDTHS  # light: numpy only
 
-    p = sub.add_parser("template-study", help="prompt-template similarity vs zero-shot accuracy",
-                       description=__doc__, formatter_class=FORMATTER)
+    p = add_command(sub, "template-study", help="prompt-template similarity vs zero-shot accuracy",
+                    description=__doc__, produces_result=True)
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--media", help="embedding table of the media (with labels)")
     src.add_argument("--synthetic", action="store_true",
@@ -42,22 +43,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--templates", default="cifar100_clip",
                    help="shipped template set (cifar100_clip, audio, a+b...) or a file path with a "
                         "suffix or ./ (.json or one template per line)")
-    p.add_argument("--class-names", default=None,
-                   help="shipped class-name list or a file path with a suffix or ./; default: the "
+    p.add_argument("--classes", "--class-names", dest="classes", default=None,
+                   help="shipped class-name list or a file path with a suffix or ./; unset: the "
                         "table's labels, cleaned")
     txt = p.add_mutually_exclusive_group()
     txt.add_argument("--text-encoder", default=None, help="registered text encoder (e.g. clip-text)")
     txt.add_argument("--text-embeddings", default=None,
                      help=".npy array (templates x classes x dim) of precomputed text embeddings")
-    p.add_argument("--text-option", action="append", metavar="KEY=VALUE", help="text encoder option")
+    p.add_argument("--text-option", action=ListAction, split_commas=False, metavar="KEY=VALUE",
+                   default=[],
+                   help="text encoder options, space-separated")
     p.add_argument("--k", type=positive_int, default=3, help="neighborhood size of NNGS and mutual kNN")
     p.add_argument("--k-max", type=positive_int, default=None,
-                   help="largest k of the NNGS curves (default min(C - 1, 50))")
-    p.add_argument("--metric", default="euclidean", choices=["euclidean", "cosine", "inner"],
-                   help="distance of the kNN graphs")
+                   help="largest k of the NNGS curves; unset: min(C - 1, 50)")
+    p.add_argument("--metric", default="euclidean", choices=METRICS, help="distance of the kNN graphs")
     p.add_argument("--no-normalize", action="store_true", help="do not L2-normalize embeddings")
-    p.add_argument("--measure", action="append", default=None, metavar="MODULE:FUNCTION",
-                   help="extra similarity measure f(X, Y) -> float to correlate (repeatable)")
+    p.add_argument("--measure", "--measures", dest="measure", action=ListAction, default=[],
+                   metavar="MODULE:FUNCTION",
+                   help="extra similarity measures f(X, Y) -> float to correlate, space-separated")
     p.add_argument("--rbf", default=None, choices=RBF_BANDWIDTHS,
                    help="also measure RBF CKA, width 0.8 x the median distance or 0.8 x the median "
                         "squared distance (the paper's); default: no RBF CKA")
@@ -71,73 +74,37 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="bootstrap resamples of the templates for the correlation intervals")
     p.add_argument("--seed", type=nonneg_int, default=0, help="seed of the control and the bootstrap")
     p.add_argument("--out", default=None, help="folder for results.json, report.md, templates.csv "
-                                               "and plots")
+                                               "and plots; unset: print only")
     p.set_defaults(func=run)
-
-
-def _table_inputs(args: argparse.Namespace) -> dict[str, Any]:
-    """The media table, class names, labels, templates and text side of a --media run."""
-    from pathlib import Path
-
-    import numpy as np
-
-    from ..data.table import EmbeddingTable
-    from ..data.templates import ClassNames, clean_class_name, load_class_names, load_templates
-
-    if not args.text_embeddings and not args.text_encoder:
-        raise ValueError("pass --text-encoder or --text-embeddings")
-    templates = load_templates(args.templates)  # a bad name fails before the table is read
-    names = load_class_names(args.class_names) if args.class_names else None
-    media = EmbeddingTable.load(args.media)
-    if media.labels is None:
-        raise ValueError(f"{args.media} has no labels; the template study needs labelled media")
-    if names is not None:
-        labels: Any = media.labels
-    else:
-        raw = media.class_names()
-        names = ClassNames(clean_class_name(c) for c in raw)
-        names.source = f"the labels of {args.media} (underscores to spaces)"
-        pos = {c: i for i, c in enumerate(raw)}
-        labels = np.array([pos[v] for v in media.labels])
-    if args.text_embeddings:
-        path = Path(args.text_embeddings)
-        if not path.is_file():
-            raise FileNotFoundError(f"text embeddings not found: {path}")
-        E, enc = np.load(path, allow_pickle=False), None
-    else:
-        from ..encoders import base as encoders
-        from .embed import parse_options
-
-        E, enc = None, encoders.get(args.text_encoder, **parse_options(args.text_option))
-    return {"media": media, "templates": templates, "class_names": names, "labels": labels,
-            "text_encoder": enc, "text_embeddings": E}
 
 
 def run(args: argparse.Namespace) -> int:
     if args.out:
         check_out_dir(args.out)  # before any work
-    from ..studies.templates import PAPER_EXACT, synthetic_zeroshot, template_study
+    from ..studies.template_runs import synthetic_template_study, template_study_files
+    from ..studies.templates import PAPER_EXACT
+    from .embed import parse_options
 
-    extra = dict(load_measure(s) for s in args.measure or [])
     common = dict(k=args.k, k_max=args.k_max, metric=args.metric, normalize=not args.no_normalize,
-                  rbf=args.rbf, extra_measures=extra, shuffle_pairs=args.shuffled_control,
-                  seed=args.seed, n_boot=args.bootstrap, progress=True)
+                  rbf=args.rbf, extra_measures=dict(load_measure(s) for s in args.measure),
+                  shuffle_pairs=args.shuffled_control, n_boot=args.bootstrap, progress=args.progress)
     if args.paper_exact:
         common.update(PAPER_EXACT)
     if args.synthetic:
-        d = synthetic_zeroshot(seed=args.seed)
-        res = template_study(d["media"], d["templates"], d["class_names"], d["labels"],
-                             text_embeddings=d["text_embeddings"], groups=d["groups"], **common)
-        res.settings["templates_source"] = res.settings["class_names_source"] = "synthetic model"
+        res = synthetic_template_study(seed=args.seed, **common)
     else:
-        res = template_study(**_table_inputs(args), **common)
-    print(render(res))
+        if not args.text_embeddings and not args.text_encoder:
+            raise ValueError("pass --text-encoder or --text-embeddings")
+        res = template_study_files(args.media, args.templates, args.classes,
+                                   text_encoder=args.text_encoder,
+                                   text_options=parse_options(args.text_option),
+                                   text_embeddings=args.text_embeddings, seed=args.seed, **common)
+    files = {}
     if args.out:
         from ..report.templates import write_template_report
 
         files = write_template_report(res, args.out)
-        print("wrote " + ", ".join(str(f) for f in files.values()))
-    return 0
+    return emit(args, res, render, files)
 
 
 def render(res: Any) -> str:

@@ -15,9 +15,6 @@ from ._common import (
     unit_interval,
 )
 
-# Names listed without importing torch; pairspace.align.registry is light (tested).
-_SELECTIONS = ["auto", "heldout_classes", "val", "last"]
-
 
 def _fraction_below_one(text: str) -> float:
     value = unit_interval(text)
@@ -31,7 +28,7 @@ def _threads(text: str) -> int | str:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..align.config import SOFT_TARGETS, TrainConfig  # light: no torch (only the registries' names)
+    from ..align.config import BLIND_SELECTIONS, SOFT_TARGETS, TrainConfig  # light: no torch
     from ..align.registry import HEADS, LOSSES
 
     d = TrainConfig()
@@ -75,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--val-fraction", type=_fraction_below_one, default=d.val_fraction,
                    help="fraction of training classes (heldout_classes) or clips (val) held out "
                    "for model selection")
-    p.add_argument("--selection", default=d.selection, choices=_SELECTIONS,
+    p.add_argument("--selection", default=d.selection, choices=BLIND_SELECTIONS,
                    help="model selection: auto = heldout_classes when the audio table has labels, "
                    "else val (held-out clips); oracle test-set selection exists only in the Python API")
     p.add_argument("--threads", type=_threads, default=1,
@@ -110,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     extra = load_pairs(args.extra_pairs) if args.extra_pairs else None
     audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
     res = train(audio, text, pairs, args.out, cfg, resume=not args.restart,
-                tensorboard=args.tensorboard, progress=True, threads=args.threads, extra_pairs=extra)
+                tensorboard=args.tensorboard, progress=args.progress, threads=args.threads, extra_pairs=extra)
     last = res.history[-1] if res.history else {}
     print(f"trained {cfg.head} heads ({audio.dim}/{text.dim} -> {cfg.dim}) with {cfg.loss} on "
           f"{res.n_train} pairs ({res.n_val} held out"

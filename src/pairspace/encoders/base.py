@@ -78,7 +78,7 @@ ENCODERS = Registry("encoder", builtin_modules=[  # modules that register encode
     "pairspace.encoders.text_libs",
     "pairspace.encoders.image",
     "pairspace.encoders.audio",
-    "pairspace.encoders.projected",
+    "pairspace.align.projected",  # the projected encoder loads align runs: registered from align
 ])
 """The encoder registry (:class:`pairspace._registry.Registry`); ``pairspace encoders`` lists it."""
 

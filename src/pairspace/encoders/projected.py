@@ -4,9 +4,13 @@ A run of :func:`pairspace.align.train` holds two heads; wrapping a backbone with
 an encoder of the shared space, so every task that takes an encoder (zero-shot classifiers,
 retrieval, embedding jobs, the measures) accepts a trained model:
 
->>> enc = ProjectedEncoder.from_run(get("minilm"), "run", side="text")   # doctest: +SKIP
+>>> enc = ProjectedEncoder(get("minilm"), model, side="text")            # doctest: +SKIP
 >>> enc = get("projected", backbone="minilm", run="run", side="text")   # doctest: +SKIP
->>> W = build_classifier(enc, class_names, templates)                    # doctest: +SKIP
+>>> clf = build_zero_shot_classifier(enc, class_names, templates)       # doctest: +SKIP
+
+The class takes an already loaded model, so this module never imports :mod:`pairspace.align`; the
+``projected`` encoder, which loads a run folder, is registered from
+:mod:`pairspace.align.projected` (the encoder registry imports it on first lookup).
 
 ``encode`` returns :math:`h(f(x)) / \\|h(f(x))\\|`, the L2-normalized projection of the backbone
 output :math:`f(x)` (float32, eval mode).
@@ -14,13 +18,12 @@ output :math:`f(x)` (float32, eval mode).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .base import ENCODERS, Provenance, get
+from .base import Provenance
 
 
 class ProjectedEncoder:
@@ -56,48 +59,11 @@ class ProjectedEncoder:
             preprocessing={"backbone": prov.to_dict(), "head_side": self.side,
                            "modality": model.names["ab".index(self.side)]})
 
-    @classmethod
-    def from_run(cls, backbone: Any, run: str | os.PathLike[str], side: str = "b") -> ProjectedEncoder:
-        """Load the trained model of a run folder (or checkpoint) and wrap ``backbone`` with it."""
-        from ..align.checkpoints import load_model
-
-        model, _, _ = load_model(run)
-        return cls(backbone, model, side, run=str(run))
-
     def encode(self, items: Sequence[Any], batch_size: int = 32,
                progress: bool | None = None) -> np.ndarray:
         """Embed ``items`` with the backbone, then project and L2-normalize (n x dim, float32)."""
         X = np.asarray(self.backbone.encode(items, batch_size=batch_size, progress=progress))
         if X.ndim != 2 or X.shape[0] != len(items):
             raise ValueError(f"the backbone returned shape {X.shape} for {len(items)} items")
-        return self.model.project(X, self.side)
+        return getattr(self.model, f"project_{self.side}")(X)
 
-
-def projected(backbone: str | Any, run: str | os.PathLike[str], side: str = "b",
-              **backbone_options: Any) -> ProjectedEncoder:
-    """A backbone encoder followed by one trained head of an align run (registered as ``projected``).
-
-    Parameters
-    ----------
-    backbone : str or Encoder
-        A registered encoder name (built with ``backbone_options``) or an encoder.
-    run : str or os.PathLike
-        The run folder or checkpoint written by :func:`pairspace.align.train`.
-    side : str
-        Which head: ``"a"``/``"b"`` or a modality name of the model.
-    **backbone_options
-        Options of the backbone encoder (only with a backbone name).
-    """
-    if isinstance(backbone, str):
-        if backbone == "projected":
-            raise ValueError("the backbone of a projected encoder cannot itself be 'projected'")
-        backbone = get(backbone, **backbone_options)
-    elif backbone_options:
-        raise ValueError(f"backbone options {sorted(backbone_options)} need a backbone name, "
-                         "not an encoder")
-    return ProjectedEncoder.from_run(backbone, run, side)
-
-
-ENCODERS.register("projected", projected, modality="backbone",
-                  description="A backbone encoder followed by a trained head of an align run "
-                              "(options backbone, run, side).")

@@ -39,6 +39,7 @@ import numpy as np
 from .._validation import check_metric, check_pair, resolve_k, rows_per_block
 from ..neighbors import KNNResult, knn_pair
 
+CHANCE_METHODS = ("exact", "approx")  # the chance-level methods of NNGS (see nngs_chance)
 OVERLAP_MEMORY_BUDGET = 4 * 2**20
 """Scratch bytes of one block of :func:`overlap_counts` (small, so a block stays in cache)."""
 
@@ -152,7 +153,7 @@ def checked_pair(X: Any, Y: Any, metric: str, metric_y: str | None = None,
     check_metric(metric)
     if metric_y is not None:
         check_metric(metric_y, "metric_y")
-    if chance is not None and chance not in ("exact", "approx"):
+    if chance is not None and chance not in CHANCE_METHODS:
         raise ValueError(f"chance must be 'exact' or 'approx'; got {chance!r}")
     return check_pair(X, Y, dtype=None)
 
@@ -243,7 +244,7 @@ def nngs_chance(n: int, k: int | float | Sequence[int] | np.ndarray,
     n = int(n)
     if n < 3:
         raise ValueError(f"the chance level needs n >= 3 items; got {n}")
-    if method not in ("exact", "approx"):
+    if method not in CHANCE_METHODS:
         raise ValueError(f"method must be 'exact' or 'approx'; got {method!r}")
     scalar = np.ndim(k) == 0
     ks = np.array([resolve_k(k, n)] if scalar else [resolve_k(int(v), n) for v in np.ravel(k)],
@@ -322,17 +323,19 @@ class NNGSCurve:
         return float(self.nngs[hit[0]])
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (NaN becomes None)."""
-        def clean(a: np.ndarray) -> list[Any]:
-            return [None if not np.isfinite(v) else float(v) for v in a]
+        """JSON-ready dictionary (NaN becomes None); :meth:`from_dict` inverts it."""
+        arrays = {c: [None if not np.isfinite(v) else float(v) for v in getattr(self, c)]
+                  for c in ("nngs", "chance", "normalized")}
+        return {"n": self.n, "metric": self.metric, "metric_y": self.metric_y,
+                "chance_method": self.chance_method, "k": [int(v) for v in self.k], **arrays,
+                "recall_x": self.recall_x, "recall_y": self.recall_y}
 
-        return {
-            "n": self.n, "metric": self.metric, "metric_y": self.metric_y,
-            "chance_method": self.chance_method, "k": [int(v) for v in self.k],
-            "nngs": clean(self.nngs), "chance": clean(self.chance),
-            "normalized": clean(self.normalized),
-            "recall_x": self.recall_x, "recall_y": self.recall_y,
-        }
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NNGSCurve:
+        """The inverse of :meth:`to_dict` (None becomes NaN)."""
+        a = {c: np.array(d[c], dtype=np.float64) for c in ("nngs", "chance", "normalized")}  # None->nan
+        fields = ("n", "metric", "metric_y", "chance_method", "recall_x", "recall_y")
+        return cls(np.asarray(d["k"], dtype=np.int64), **a, **{f: d.get(f) for f in fields})
 
 
 def normalize(value: np.ndarray | float, chance: np.ndarray | float) -> np.ndarray:

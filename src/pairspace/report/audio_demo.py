@@ -24,7 +24,7 @@ def write_audio_demo(result: Any, out: str | os.PathLike[str]) -> dict[str, Path
     dict
         File role -> path: ``json`` and the template report's own roles (``template-study/...``).
     """
-    from ..studies.template_study import write_template_report
+    from .templates import write_template_report
 
     out = Path(out)
     files = {"json": write_json(out / "audio_demo.json", result.to_dict())}

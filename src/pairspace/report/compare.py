@@ -1,7 +1,8 @@
 """Files of the ``compare`` report: the curve figure, the CSV tables and the whole folder.
 
 No computation happens here: everything comes from a
-:class:`~pairspace.studies.compare.ComparisonResult` or its ``pairspace.compare/2`` document.
+:class:`~pairspace.studies.compare.ComparisonResult` or its ``pairspace.compare/3`` document, which
+is written as the study made it.
 Every user string (ids, file names) is escaped: HTML through :mod:`html`, CSV cells through
 :func:`csv_cell` (a cell starting with ``=``, ``+``, ``-`` or ``@`` is never a spreadsheet formula).
 """
@@ -17,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .io import atomic_write_bytes, write_json
+from .._atomic import atomic_write_bytes, write_json
+from ..measures.nngs import normalize
 from .plots import k_axis, plt, save_figure
 
 CSV_COLUMNS = ("measure", "k", "value", "higher_is_similar", "p_value", "n_permutations",
@@ -46,20 +48,16 @@ def _csv_bytes(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
 
 
 def write_results_csv(path: str | os.PathLike[str], rows: list[dict[str, Any]]) -> Path:
-    """One CSV line per measure and ``k`` (the ``results`` rows of ``results.json``)."""
+    """One CSV line per measure and ``k`` (the ``results.rows`` of ``results.json``)."""
     return atomic_write_bytes(path, _csv_bytes(CSV_COLUMNS, rows))
 
 
 def write_items_csv(path: str | os.PathLike[str], items: list[dict[str, Any]]) -> Path:
-    """The most disagreeing items (``disagreement.most_disagreeing``), neighbors joined by ``;``."""
+    """The most disagreeing items (``results.disagreement.most_disagreeing``), neighbors joined
+    by ``;``."""
     rows = [{**t, "rank": i + 1, "neighbors_x": ";".join(t["neighbors_x"]),
              "neighbors_y": ";".join(t["neighbors_y"])} for i, t in enumerate(items)]
     return atomic_write_bytes(path, _csv_bytes(ITEM_COLUMNS, rows))
-
-
-def _normalized(values: Any, chance: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (np.asarray(values, dtype=np.float64) - chance) / (1.0 - chance)
 
 
 def _draw_band(ax: Any, k: np.ndarray, lo: np.ndarray, hi: np.ndarray, label: str) -> None:
@@ -94,7 +92,7 @@ def compare_curve_figure(curve: Any, null_band: dict[str, Any] | None = None,
         bk = np.asarray(null_band["k"])
         lo, hi = np.asarray(null_band["low"]), np.asarray(null_band["high"])
         _draw_band(ax0, bk, lo, hi, lab)
-        _draw_band(ax1, bk, _normalized(lo, ch[bk - 1]), _normalized(hi, ch[bk - 1]), lab)
+        _draw_band(ax1, bk, normalize(lo, ch[bk - 1]), normalize(hi, ch[bk - 1]), lab)
         positive.append(lo)
     vals = np.concatenate(positive)
     vals = vals[np.isfinite(vals) & (vals > 0)]
@@ -120,8 +118,8 @@ def write_compare_report(out: str | os.PathLike[str], result: Any, title: str) -
     files = {"curve": plot_compare_curve(result.curve, out / "curve.png", result.null_band,
                                          title=title)}
     files["json"] = write_json(out / "results.json", doc)
-    files["csv"] = write_results_csv(out / "results.csv", doc["results"])
+    files["csv"] = write_results_csv(out / "results.csv", doc["results"]["rows"])
     files["items"] = write_items_csv(out / "disagreement.csv",
-                                     doc["disagreement"]["most_disagreeing"])
+                                     doc["results"]["disagreement"]["most_disagreeing"])
     files["html"] = write_html(out / "report.html", compare_report_html(doc, files["curve"], title))
     return files

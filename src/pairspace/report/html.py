@@ -61,11 +61,16 @@ def html_page(title: str, sections: Sequence[tuple[str, str]], note: str = "") -
 
 def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] | None,
                         title: str = "") -> str:
-    """The ``compare`` report page from a ``pairspace.compare/2`` document and its curve figure.
+    """The ``compare`` report page from a ``pairspace.compare/3`` document and its curve figure.
 
     Every string of the document (file names, ids, column names) is HTML-escaped.
     """
-    inp, st = dict(doc["inputs"]), doc["settings"]
+    inp, st, res = dict(doc["inputs"]), doc["settings"], doc["results"]
+    for side in ("x", "y"):
+        if isinstance(inp.get(side), dict):  # a file: path, size, sha256
+            f = inp.pop(side)
+            inp[side] = f["path"]
+            inp[f"{side}: size (bytes), sha256"] = f"{f['size']}, {f['sha256'] or '-'}"
     for side, cols in (inp.pop("columns", None) or {}).items():
         inp[f"{side}: id column"] = cols.get("id")
         inp[f"{side}: feature columns"] = cols.get("features", [])
@@ -76,7 +81,7 @@ def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] |
         [(k, v) for k, v in {**inp, **{f"setting: {k}": v for k, v in st.items()}}.items()])))
     res_rows = [(r["measure"], r["k"], r["value"], "higher" if r["higher_is_similar"] else "lower",
                  r["p_value"], r["null_q025"], r["null_q975"], r["ci_low"], r["ci_high"])
-                for r in doc["results"]]
+                for r in res["rows"]]
     sections.append(("Measures", html_table(
         ["measure", "k", "value", "more similar", "p-value", "null 2.5%", "null 97.5%",
          "CI low", "CI high"], res_rows)
@@ -84,12 +89,12 @@ def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] |
           "item bootstrap on fixed graphs (kNN measures) or m-out-of-n subsampling (global).</p>"))
     if curve_png is not None:
         sections.append(("NNGS against k", f'<img alt="NNGS curve" src="{png_data_uri(curve_png)}">'))
-    c = doc["curve"]
+    c = res["curve"]
     ks = [k for k in st["ks"] if k - 1 < len(c["k"])]
     sections.append(("NNGS at the reported k", html_table(
         ["k", "NNGS", "chance", "normalized"],
         [(k, c["nngs"][k - 1], c["chance"][k - 1], c["normalized"][k - 1]) for k in ks])))
-    d = doc["disagreement"]
+    d = res["disagreement"]
     items = [(t["id"], t["jaccard"], t["shared"], t["neighbors_x"], t["neighbors_y"])
              for t in d["most_disagreeing"]]
     sections.append((f"Items whose neighborhoods disagree most (k = {d['k']})",
@@ -98,13 +103,14 @@ def compare_report_html(doc: dict[str, Any], curve_png: str | os.PathLike[str] |
                      f"{fmt_cell(100 * d['fraction_no_shared'], 1)}%</p>"
                      + html_table(["id", "Jaccard", "shared", "first neighbors in X",
                                    "first neighbors in Y"], items)))
-    info = doc.get("measures_info", {})
+    info = res.get("measures_info", {})
     sections.append(("About the measures", html_table(
         ["measure", "range", "more similar", "invariances", "cost", "reference"],
         [(m, f"[{v['range'][0]}, {v['range'][1]}]", "higher" if v["higher_is_similar"] else "lower",
           "; ".join(v["invariances"]), v["cost"], v["reference"]) for m, v in info.items()])))
     return html_page(f"pairspace compare: {title}" if title else "pairspace compare", sections,
-                     note=f"schema {doc['schema']}, pairspace {doc.get('pairspace_version', '')}")
+                     note=f"schema {doc['schema']}, pairspace {doc['pairspace_version']}, created "
+                          f"{doc['created']}")
 
 
 def write_html(path: str | os.PathLike[str], text: str) -> Path:

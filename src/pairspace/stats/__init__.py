@@ -6,16 +6,20 @@
   subsampling (global measures);
 - :mod:`~pairspace.stats.disagreement`: the items whose neighborhoods the two spaces disagree on;
 - :mod:`~pairspace.stats.correlation`: the one ``correlate`` (Pearson/Spearman with a bootstrap
-  interval) used by every study.
+  interval) used by every study;
+- :mod:`~pairspace.stats.paired`: paired differences of per-item outcomes over seeds (two-stage
+  bootstrap interval, sign-flip p-value) for comparisons between conditions.
 """
 
 from ._graphs import relabel_graph
 from .bootstrap import IntervalResult, bootstrap_ci
 from .correlation import Correlation, correlate
 from .disagreement import ItemDisagreement, item_disagreement
+from .paired import PairedDifference, mean_interval, paired_difference
 from .permutation import PermutationResult, null_curve, p_value, permutation_test
 
 __all__ = [
-    "Correlation", "IntervalResult", "ItemDisagreement", "PermutationResult", "bootstrap_ci",
-    "correlate", "item_disagreement", "null_curve", "p_value", "permutation_test", "relabel_graph",
+    "Correlation", "IntervalResult", "ItemDisagreement", "PairedDifference", "PermutationResult",
+    "bootstrap_ci", "correlate", "item_disagreement", "mean_interval", "null_curve", "p_value",
+    "paired_difference", "permutation_test", "relabel_graph",
 ]

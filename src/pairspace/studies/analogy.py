@@ -41,6 +41,7 @@ from .._progress import progress_bar
 from .._validation import check_metric, resolve_k
 from ..data.datasets.analogy_questions import AnalogyCategory, AnalogySet, load_questions
 from ..data.datasets.word_vectors import WordVectors, load_vectors
+from ..envelope import Envelope
 from ..measures.cka import linear_cka
 from ..measures.knn_measures import mutual_knn_from_graphs
 from ..measures.nngs import NNGSCurve, curve_from_graphs
@@ -49,6 +50,9 @@ from ..stats.correlation import Correlation, correlate
 from ..tasks.analogy import DEFAULT_RESTRICT_VOCAB, AnalogyEvaluation, evaluate, paper_accuracy
 
 PROTOCOLS = ("paper", "standard")
+SCHEMA = "pairspace.analogy/2"
+#: The keys of ``params`` that describe the inputs (the others are settings).
+_INPUT_KEYS = {"vectors": ("vectors", "n_words", "dim"), "questions": ("questions", "questions_license")}
 MEASURES = ("nngs", "mutual_knn", "linear_cka")
 
 
@@ -156,6 +160,8 @@ class AnalogyStudy:
         Categories left out (fewer than 3 pairs in the vocabulary) and why.
     params : dict
         The study's parameters and sources.
+    envelope : Envelope
+        When, by which command and package version the result was made.
     """
 
     categories: list[CategoryResult]
@@ -165,6 +171,7 @@ class AnalogyStudy:
     evaluation: AnalogyEvaluation
     skipped: dict[str, str]
     params: dict[str, Any]
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
 
     @property
     def table(self) -> dict[str, list[Any]]:
@@ -185,10 +192,19 @@ class AnalogyStudy:
         raise ValueError(f"no category {name!r} in this study (skipped: {sorted(self.skipped)})")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (schema ``pairspace.analogy/1``)."""
-        return {
-            "schema": "pairspace.analogy/1",
-            "params": self.params,
+        """The ``pairspace.analogy/2`` document (the result envelope of :mod:`pairspace.envelope`).
+
+        Version 2 splits version 1's ``params`` into ``inputs`` (the vectors and the questions)
+        and ``settings``, and moves every number under ``results``.
+        """
+        p = self.params
+        inputs = {"vectors": {"source": p["vectors"], "n_words": p["n_words"], "dim": p["dim"]},
+                  "questions": {"source": p["questions"], "license": p["questions_license"]}}
+        used = {k for keys in _INPUT_KEYS.values() for k in keys} | {"n_categories"}
+        settings = {k: v for k, v in p.items() if k not in used}
+        stamp = Envelope(**{**vars(self.envelope), "inputs": inputs})
+        return stamp.document(settings, {
+            "n_categories": p["n_categories"],
             "table": [r.row() for r in self.categories],
             "correlation": {"pearson": self.pearson.to_dict(), "spearman": self.spearman.to_dict()},
             "correlations": {m: {k: v.to_dict() for k, v in d.items()}
@@ -196,7 +212,7 @@ class AnalogyStudy:
             "evaluation_3cosadd": self.evaluation.to_dict(),
             "skipped": self.skipped,
             "categories": [r.to_dict() for r in self.categories],
-        }
+        })
 
 
 def _category(cat: AnalogyCategory, wv: WordVectors, evaluation: AnalogyEvaluation, metric: str,

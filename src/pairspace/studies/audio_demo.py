@@ -17,7 +17,8 @@
    per-template accuracy) on the trained model. Untrained heads give the floor.
 
 :func:`run` takes plain arguments and returns an :class:`AudioDemoResult` (``to_dict()`` is the
-``pairspace.audio_demo/1`` document); it reports stages through ``log`` and progress bars, and never
+``pairspace.audio_demo/2`` document, in the result envelope of :mod:`pairspace.envelope`); it reports
+stages through :mod:`logging` (logger ``pairspace.studies.audio_demo``) and progress bars, and never
 prints. :mod:`pairspace.report.audio_demo` writes the files and ``pairspace demo --audio`` renders the
 tables.
 
@@ -28,8 +29,8 @@ the machine's core count.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,17 +42,15 @@ from ..align.evaluate import projected_prompts, retrieval_eval, zeroshot_eval
 from ..align.trainer import AlignmentModel, TrainConfig
 from ..data.datasets.instruments import InstrumentSet, render_instruments
 from ..data.table import EmbeddingTable
+from ..envelope import Envelope
 from .audio_demo_runs import BEST, DEMO_CONFIG, MODELS, RUNS, run_config, train_models
 
 # The runs' settings live in audio_demo_runs; these names stay importable from here.
 __all__ = ["BEST", "DEMO_CONFIG", "MODELS", "RUNS", "SCHEMA", "AudioDemoResult", "audio_encoder",
            "embed_tables", "evaluate_models", "evaluate_unseen", "run", "run_config", "train_models"]
 
-SCHEMA = "pairspace.audio_demo/1"
-
-
-def _quiet(message: str) -> None:
-    """The default ``log``: say nothing."""
+SCHEMA = "pairspace.audio_demo/2"
+_log = logging.getLogger(__name__)
 
 
 #: Whisper's options in the demo. float32 rather than CTranslate2's int8 default: the int8 kernels
@@ -60,8 +59,8 @@ def _quiet(message: str) -> None:
 WHISPER_OPTIONS: dict[str, Any] = {"compute_type": "float32"}
 
 
-def audio_encoder(name: str | None = None, log: Callable[[str], None] = _quiet,
-                  threads: int | None = 1, options: dict[str, Any] | None = None) -> Any:
+def audio_encoder(name: str | None = None, threads: int | None = 1,
+                  options: dict[str, Any] | None = None) -> Any:
     """Whisper tiny.en (offline) or, when it cannot be loaded, the weight-free log-mel baseline.
 
     ``threads`` fixes CTranslate2's intra-op threads of the Whisper encoder (None: its default, which
@@ -79,7 +78,7 @@ def audio_encoder(name: str | None = None, log: Callable[[str], None] = _quiet,
     except ImportError as exc:
         if name:
             raise
-        log(f"whisper unavailable ({exc}); using the logmel baseline")
+        _log.warning(f"whisper unavailable ({exc}); using the logmel baseline")
         return get("logmel")
 
 
@@ -155,7 +154,7 @@ def evaluate_unseen(
 
 @dataclass
 class AudioDemoResult:
-    """Everything the audio demo measured; ``to_dict()`` is the ``pairspace.audio_demo/1`` document.
+    """Everything the audio demo measured; ``to_dict()`` is the ``pairspace.audio_demo/2`` document.
 
     Attributes
     ----------
@@ -180,6 +179,8 @@ class AudioDemoResult:
         Seconds per stage (``dataset``, ``embed``, ``train``, ``evaluate``, ``total``).
     threads : int or None
         CPU threads used by CTranslate2 and torch.
+    envelope : Envelope
+        When, by which command and package version the result was made.
     """
 
     dataset: dict[str, Any]
@@ -192,28 +193,27 @@ class AudioDemoResult:
     run_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     timings_s: dict[str, float] = field(default_factory=dict)
     threads: int | None = 1
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON document (schema ``pairspace.audio_demo/1``; the keys of earlier versions kept)."""
-        return {
-            "schema": SCHEMA,
-            "dataset": self.dataset["root"],
-            "n_clips": self.dataset["n_clips"],
-            "n_captions": self.dataset["n_captions"],
-            "seen_classes": self.dataset["seen_classes"],
-            "unseen_classes": self.dataset["unseen_classes"],
-            "audio_encoder": self.encoders["audio"],
-            "text_encoder": self.encoders["text"],
-            "embeddings": self.encoders["embeddings"],
-            "train_config": self.train_config,
-            "threads": self.threads,
-            "n_templates": self.n_templates,
-            "run_dirs": self.run_dirs,
-            "run_configs": self.run_configs,
-            "results": self.results,
-            "template_study": self.template_study.to_dict(),
-            "timings_s": self.timings_s,
-        }
+        """The ``pairspace.audio_demo/2`` document.
+
+        Version 2 puts the dataset and the encoders under ``inputs``, the classes, training
+        configurations, threads and template count under ``settings``, and the per-model metrics
+        (``results.models``, version 1's ``results``), the template study's own document, the run
+        folders and the timings under ``results``.
+        """
+        inputs = {"dataset": self.dataset["root"], "n_clips": self.dataset["n_clips"],
+                  "n_captions": self.dataset["n_captions"], "audio_encoder": self.encoders["audio"],
+                  "text_encoder": self.encoders["text"], "embeddings": self.encoders["embeddings"]}
+        settings = {"seen_classes": self.dataset["seen_classes"],
+                    "unseen_classes": self.dataset["unseen_classes"],
+                    "train_config": self.train_config, "threads": self.threads,
+                    "n_templates": self.n_templates, "run_configs": self.run_configs}
+        stamp = Envelope(**{**vars(self.envelope), "inputs": inputs})
+        return stamp.document(settings, {"models": self.results,
+                                         "template_study": self.template_study.to_dict(),
+                                         "run_dirs": self.run_dirs, "timings_s": self.timings_s})
 
 
 
@@ -241,9 +241,9 @@ def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio:
                     progress: bool | None = True) -> tuple[dict[str, Any], Any]:
     """Every model on the unseen instruments, then the template study on :data:`BEST`.
 
-    Returns the per-model results and the :class:`~pairspace.studies.template_study.TemplateStudyResult`.
+    Returns the per-model results and the :class:`~pairspace.studies.templates.TemplateStudyResult`.
     """
-    from ..studies.template_study import template_study
+    from .templates import template_study
 
     unseen = ds.class_names("unseen")
     families = sorted({c["family"] for c in ds.classes})
@@ -262,7 +262,7 @@ def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio:
         clips = [c for c in ds.clips if c["split"] == "unseen"]
         media = EmbeddingTable(
             [c["audio_id"] for c in clips],
-            models[BEST].project_audio(audio.select([c["audio_id"] for c in clips]).vectors),
+            models[BEST].project_a(audio.select([c["audio_id"] for c in clips]).vectors),
             [c["instrument"] for c in clips],
         )
         study = template_study(media, templates, class_names=unseen, text_embeddings=prompts[BEST],
@@ -273,8 +273,7 @@ def evaluate_models(models: dict[str, AlignmentModel], ds: InstrumentSet, audio:
 
 def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = None,
         audio_options: dict[str, Any] | None = None, config: TrainConfig = DEMO_CONFIG,
-        threads: int | None = 1,
-        log: Callable[[str], None] = _quiet, progress: bool | None = True) -> AudioDemoResult:
+        threads: int | None = 1, progress: bool | None = None) -> AudioDemoResult:
     """Run the audio demo: render, embed, train on the seen instruments, evaluate on the unseen ones.
 
     Parameters
@@ -292,8 +291,6 @@ def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = 
     threads : int or None
         CPU threads of CTranslate2 (Whisper) and torch (MiniLM, training, evaluation); None leaves
         both libraries' defaults, which follow the machine's core count.
-    log : callable
-        Receives one line per stage; the study itself never prints.
     progress : bool or None
         Progress bars (None: only on a terminal).
 
@@ -317,21 +314,20 @@ def run(out: str | Path = "pairspace-demo", *, audio_encoder_name: str | None = 
         ds = render_instruments(progress=progress)
         timings["dataset"] = round(time.perf_counter() - t0, 2)
         seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
-        log(f"Instrument benchmark: {len(ds.clips)} clips, {len(ds.captions)} captions, "
+        _log.info(f"Instrument benchmark: {len(ds.clips)} clips, {len(ds.captions)} captions, "
             f"{len(seen)} seen / {len(unseen)} unseen instruments ({ds.root})")
 
         t0 = time.perf_counter()
-        audio_enc = audio_encoder(audio_encoder_name, log, threads, audio_options)
+        audio_enc = audio_encoder(audio_encoder_name, threads, audio_options)
         text_enc = get("minilm")
         audio, text, emb_info = embed_tables(ds, audio_enc, text_enc, progress=progress)
         timings["embed"] = round(time.perf_counter() - t0, 2)
-        log(f"Embeddings: audio {audio_enc.name} ({audio.dim}-d, "
+        _log.info(f"Embeddings: audio {audio_enc.name} ({audio.dim}-d, "
             f"{'reused' if emb_info['audio_reused'] else 'computed'}), text {text_enc.name} "
             f"({text.dim}-d, {'reused' if emb_info['text_reused'] else 'computed'})")
 
         t0 = time.perf_counter()
-        models, run_dirs, run_configs = train_models(audio, text, ds, out, config, log, progress,
-                                                     threads)
+        models, run_dirs, run_configs = train_models(audio, text, ds, out, config, progress, threads)
         timings["train"] = round(time.perf_counter() - t0, 2)
 
         t0 = time.perf_counter()

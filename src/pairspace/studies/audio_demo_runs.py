@@ -9,13 +9,15 @@ and, labeled as not the paper's, the soft loss with targets from the raw backbon
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
 from pathlib import Path
 from typing import Any
 
 from ..align.trainer import AlignmentModel, TrainConfig, load_model, train
 from ..data.datasets.instruments import InstrumentSet
 from ..data.table import EmbeddingTable
+
+_log = logging.getLogger(__name__)
 
 #: The models compared, in the order of the table: label -> training run (None: untrained heads).
 MODELS = {"untrained heads": None, "trained, infonce": "infonce", "trained, soft": "soft",
@@ -48,10 +50,6 @@ DEMO_CONFIG = TrainConfig(
 )
 
 
-def _quiet(message: str) -> None:
-    """The default ``log``: say nothing."""
-
-
 def _train_kwargs(run: str, progress: bool | None, threads: int | None) -> dict[str, Any]:
     """Options of :func:`pairspace.align.trainer.train` for one demo run (its own progress label)."""
     return {"resume": False, "progress": progress, "threads": threads, "desc": f"train heads ({run})"}
@@ -67,8 +65,7 @@ def run_config(config: TrainConfig, run: str, run_dirs: dict[str, str]) -> Train
 
 
 def train_models(audio: EmbeddingTable, text: EmbeddingTable, ds: InstrumentSet, out: Path,
-                 config: TrainConfig = DEMO_CONFIG, log: Callable[[str], None] = _quiet,
-                 progress: bool | None = True, threads: int | None = 1,
+                 config: TrainConfig = DEMO_CONFIG, progress: bool | None = True, threads: int | None = 1,
                  ) -> tuple[dict[str, AlignmentModel], dict[str, str], dict[str, dict[str, Any]]]:
     """The untrained floor and one trained model per run of :data:`MODELS` (in ``out/run-RUN``).
 
@@ -86,7 +83,7 @@ def train_models(audio: EmbeddingTable, text: EmbeddingTable, ds: InstrumentSet,
         cfg = run_config(config, run, run_dirs)
         run_dir = out / f"run-{run}"
         teacher = f", teacher {cfg.teacher}" if cfg.teacher else ""
-        log(f"training {i}/{len(runs)}: {run} heads ({cfg.loss} loss{teacher}), "
+        _log.info(f"training {i}/{len(runs)}: {run} heads ({cfg.loss} loss{teacher}), "
             f"{cfg.epochs} epochs -> {run_dir}")
         train(audio, text, ds.pairs("seen"), run_dir, cfg, **_train_kwargs(run, progress, threads))
         models[label] = load_model(run_dir)[0]

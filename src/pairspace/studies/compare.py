@@ -12,48 +12,49 @@ starts, so an impossible request (RBF CKA at n = 200,000) is refused at once, no
 
 Result schema
 -------------
-:meth:`ComparisonResult.to_dict` returns the ``pairspace.compare/2`` document written to
-``results.json``:
+:meth:`ComparisonResult.to_dict` returns the ``pairspace.compare/3`` document written to
+``results.json``, in the result envelope of :mod:`pairspace.envelope` (``schema``,
+``pairspace_version``, ``created``, ``command``, ``inputs``, ``settings``, ``results``; the JSON
+Schema ships as ``pairspace/resources/schemas/compare-3.json``). Version 3 moved every number under
+``results`` (version 2 kept ``nngs``, ``curve``, ... beside it) and records the input files.
 
-``schema``
-    ``"pairspace.compare/2"``.
-``pairspace_version``
-    Version of the package that computed it.
 ``inputs``
-    ``n``, ``dx``, ``dy`` (and, from the CLI, ``x``, ``y``, ``aligned_by``, ``has_ids``).
+    ``n``, ``dx``, ``dy``; from :func:`compare_files` also ``x`` and ``y`` (``path``, ``size``,
+    ``sha256``), ``aligned_by``, ``has_ids`` and the ``columns`` read.
 ``settings``
     ``metric``, ``metric_y``, ``ks``, ``k_max``, ``measures``, ``permutations``,
-    ``band_permutations``, ``bootstrap``, ``level``, ``seed``, ``chance``.
-``results``
+    ``band_permutations``, ``bootstrap``, ``level``, ``seed``, ``chance``, ``disagreement_k``.
+``results.rows``
     One row per measure and ``k`` (``k`` is null for global measures): ``measure``, ``k``,
     ``value``, ``higher_is_similar``, ``p_value``, ``n_permutations``, ``null_mean``,
     ``null_q025``, ``null_q975``, ``ci_low``, ``ci_high``, ``ci_level``, ``ci_scheme``
     (statistics not requested are null).
-``nngs``
-    ``{"k": value}`` for the requested ``k`` (as in schema 1).
-``curve``
+``results.nngs``
+    ``{"k": value}`` for the requested ``k``.
+``results.curve``
     ``k``, ``nngs``, ``chance``, ``normalized`` for ``k = 1..k_max`` (see
     :class:`~pairspace.measures.nngs.NNGSCurve`).
-``null_band``
+``results.null_band``
     ``k``, ``low``, ``median``, ``high`` (2.5/50/97.5 % of the permutation-null NNGS at each ``k``)
     and ``n_permutations``; null when no permutations were run.
-``disagreement``
+``results.disagreement``
     ``k``, the distribution of the per-item Jaccard and ``most_disagreeing`` items with ``id``,
     ``jaccard``, ``shared`` and their first neighbors' ids in X and Y.
-``measures_info``
+``results.measures_info``
     The registry entries (range, direction, invariances, cost, reference) of the measures used.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from .._validation import resolve_k
+from ..envelope import Envelope, file_input
 from ..measures.graph_scores import score
 from ..measures.nngs import NNGSCurve, checked_pair, curve_from_graphs
 from ..measures.registry import MeasureInfo, check_measures, get_measure
@@ -69,7 +70,7 @@ from ..stats import (
 )
 from ..stats._graphs import prepare_graphs
 
-SCHEMA = "pairspace.compare/2"
+SCHEMA = "pairspace.compare/3"
 DEFAULT_MEASURES = ("nngs", "mutual_knn", "linear_cka")
 
 
@@ -112,7 +113,12 @@ class ComparisonResult:
     settings: dict[str, Any]
     null_band: dict[str, Any] | None = None
     top: int = 20
-    inputs: dict[str, Any] = field(default_factory=dict)
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        """What was compared: sizes, and the files and their alignment when read from files."""
+        return {"n": self.n, "dx": self.dx, "dy": self.dy, **self.envelope.inputs}
 
     def row(self, measure: str, k: int | None = None) -> MeasureRow:
         """The row of ``measure`` (at ``k`` for kNN measures)."""
@@ -122,20 +128,17 @@ class ComparisonResult:
         raise ValueError(f"no result for measure {measure!r} at k={k}")
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``pairspace.compare/2`` document (JSON-ready up to numpy scalars)."""
+        """The ``pairspace.compare/3`` document (JSON-ready up to numpy scalars)."""
         names = list(dict.fromkeys(r.measure for r in self.rows))
-        return {
-            "schema": SCHEMA,
-            "pairspace_version": getattr(sys.modules.get("pairspace"), "__version__", None),
-            "inputs": {"n": self.n, "dx": self.dx, "dy": self.dy, **self.inputs},
-            "settings": self.settings,
-            "results": [r.to_dict() for r in self.rows],
+        stamp = Envelope(**{**vars(self.envelope), "inputs": self.inputs})
+        return stamp.document(self.settings, {
+            "rows": [r.to_dict() for r in self.rows],
             "nngs": {str(k): float(self.curve.nngs[k - 1]) for k in self.ks},
             "curve": self.curve.to_dict(),
             "null_band": self.null_band,
             "disagreement": self.disagreement.to_dict(self.top),
             "measures_info": {m: get_measure(m).to_dict() for m in names},
-        }
+        })
 
 
 def _check_count(name: str, v: Any) -> int:
@@ -211,6 +214,7 @@ def compare_spaces(
     ids: Sequence[Any] | None = None,
     top: int = 20,
     progress: bool | None = None,
+    inputs: Mapping[str, Any] | None = None,
     **knn_options: Any,
 ) -> ComparisonResult:
     r"""Compare two paired spaces with NNGS and the baseline measures.
@@ -251,6 +255,9 @@ def compare_spaces(
         Number of most disagreeing items reported.
     progress : bool, optional
         Progress bars for the search and the permutations.
+    inputs : mapping, optional
+        Provenance of X and Y recorded in the document's ``inputs`` (:func:`compare_files` passes
+        the files' paths, sizes and hashes).
     **knn_options
         Passed to :func:`pairspace.knn`.
 
@@ -258,6 +265,7 @@ def compare_spaces(
     -------
     ComparisonResult
     """
+    stamp = Envelope.new(SCHEMA, inputs)
     A, B = checked_pair(X, Y, metric, metric_y, chance)
     n = A.shape[0]
     counts = {"permutations": permutations, "band_permutations": band_permutations,
@@ -281,7 +289,38 @@ def compare_spaces(
                 "band_permutations": nb, "bootstrap": counts["bootstrap"], "level": level,
                 "seed": seed, "chance": chance, "disagreement_k": kd}
     return ComparisonResult(n, A.shape[1], B.shape[1], kvals, curve, rows, dis, settings, band,
-                            int(top))
+                            int(top), stamp)
 
 
-__all__ = ["DEFAULT_MEASURES", "SCHEMA", "ComparisonResult", "MeasureRow", "compare_spaces"]
+def compare_files(x: str | os.PathLike[str], y: str | os.PathLike[str], *,
+                  id_column: str | None = None, vector_column: str | None = None,
+                  columns: Sequence[str] | None = None, **options: Any) -> ComparisonResult:
+    """:func:`compare_spaces` of two files, paired by id (or by row), with their provenance.
+
+    Parameters
+    ----------
+    x, y : path-like
+        The two spaces (``.npy``, ``.npz``, ``.parquet``, ``.arrow`` or ``.csv``; see
+        :func:`pairspace.data.io.load_pair`).
+    id_column, vector_column, columns
+        Column options of table inputs.
+    **options
+        Passed to :func:`compare_spaces` (measures, ks, permutations, ...).
+
+    Returns
+    -------
+    ComparisonResult
+        Its ``inputs`` hold both files (``path``, ``size``, ``sha256``), how the rows were aligned,
+        whether ids were read and the columns used.
+    """
+    from ..data.io import load_pair
+
+    pair = load_pair(x, y, id_column, vector_column, columns)
+    check_measures(list(options.get("measures", DEFAULT_MEASURES)), *pair.X.shape, pair.Y.shape[1])
+    inputs = {"x": file_input(x), "y": file_input(y), "aligned_by": pair.aligned_by,
+              "has_ids": pair.ids is not None, "columns": pair.columns}
+    return compare_spaces(pair.X, pair.Y, ids=pair.ids, inputs=inputs, **options)
+
+
+__all__ = ["DEFAULT_MEASURES", "SCHEMA", "ComparisonResult", "MeasureRow", "compare_files",
+           "compare_spaces"]

@@ -23,16 +23,18 @@ r"""The offline image-text alignment demo (``pairspace demo --image``).
    intervals and the paired-by-design differences.
 
 :func:`run` returns an :class:`ImageDemoResult`; ``to_dict()`` is the ``pairspace.image_demo/1``
-envelope. :mod:`pairspace.report.image_demo` writes the files and renders the docs tables.
+document in the result envelope of :mod:`pairspace.envelope` (its JSON Schema ships as
+``resources/schemas/image_demo-1.json``). The study reports its stages through :mod:`logging` (logger
+``pairspace.studies.image_demo``) and progress bars, and never prints.
+:mod:`pairspace.report.image_demo` writes the files and renders the docs tables.
 """
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ import numpy as np
 from ..align.trainer import AlignmentModel, TrainConfig
 from ..data.datasets.emoji import EmojiSet, render_emoji
 from ..data.table import EmbeddingTable
+from ..envelope import Envelope
 from .image_leakage import N_BOOT, class_bootstrap, imagenet_overlap, overlap_table, separability
 
 SCHEMA = "pairspace.image_demo/1"
@@ -58,14 +61,13 @@ TEMPLATES = "nngs53"
 ZEROSHOT_TEMPLATES = "cifar100_clip"
 
 
-def _quiet(message: str) -> None:
-    """The default ``log``: say nothing."""
+_log = logging.getLogger(__name__)
 
 
 def _heads(model: AlignmentModel, X: np.ndarray, side: str, normalize: bool = True) -> np.ndarray:
     """The heads' output of one side, L2-normalized (``model.project``) or raw (the paper-exact input)."""
     if normalize:
-        return model.project(X, side)
+        return model.project_a(X) if side == "a" else model.project_b(X)
     import torch
 
     head = model.head_a if side == "a" else model.head_b
@@ -90,8 +92,7 @@ class ImageDemoResult:
     template_study_paper: Any
     imagenet_overlap: dict[str, Any]
     timings_s: dict[str, float] = field(default_factory=dict)
-    command: str = ""
-    created: str = ""
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
 
     def to_dict(self) -> dict[str, Any]:
         """The envelope: ``results`` holds ``n_classes``, ``zeroshot`` (``top1`` beside ``chance``),
@@ -99,30 +100,24 @@ class ImageDemoResult:
         ``imagenet_overlap`` and ``timings_s``."""
         def study(res: Any) -> dict[str, Any]:
             d = res.to_dict()
+            r = d["results"]
             return {"schema": d["schema"], "templates": list(res.templates), "groups": list(res.groups),
-                    "settings": d["settings"], "correlations": d["correlations"],
-                    "comparisons": d["comparisons"], "ensemble": d["ensemble"],
-                    "per_template": d["templates"]}
+                    "settings": d["settings"], "correlations": r["correlations"],
+                    "comparisons": r["comparisons"], "ensemble": r["ensemble"],
+                    "per_template": r["templates"]}
 
-        return {
-            "schema": SCHEMA,
-            "pairspace_version": getattr(sys.modules.get("pairspace"), "__version__", None),
-            "created": self.created,
-            "command": self.command,
-            "inputs": self.inputs,
-            "settings": self.settings,
-            "results": {
-                "n_classes": self.n_classes,
-                "n_seen_classes": len(self.inputs["seen_classes"]),
-                "n_unseen_classes": len(self.inputs["unseen_classes"]),
-                "zeroshot": self.zeroshot,
-                "models": self.models,
-                "template_study": study(self.template_study),
-                "template_study_paper": study(self.template_study_paper),
-                "imagenet_overlap": self.imagenet_overlap,
-                "timings_s": self.timings_s,
-            },
-        }
+        stamp = Envelope(**{**vars(self.envelope), "inputs": self.inputs})
+        return stamp.document(self.settings, {
+            "n_classes": self.n_classes,
+            "n_seen_classes": len(self.inputs["seen_classes"]),
+            "n_unseen_classes": len(self.inputs["unseen_classes"]),
+            "zeroshot": self.zeroshot,
+            "models": self.models,
+            "template_study": study(self.template_study),
+            "template_study_paper": study(self.template_study_paper),
+            "imagenet_overlap": self.imagenet_overlap,
+            "timings_s": self.timings_s,
+        })
 
 
 def embed_all(ds: EmojiSet, image_encoders: dict[str, Any], text_enc: Any, prompts: list[str],
@@ -207,8 +202,8 @@ def _encoders(backbones: dict[str, dict[str, Any]], size: int) -> tuple[dict[str
 
 
 def _train_all(img_tables: dict[str, EmbeddingTable], text: EmbeddingTable, ds: EmojiSet, out: Path,
-               config: TrainConfig, main: str, threads: int | None, log: Callable[[str], None],
-               progress: bool | None) -> tuple[dict[str, AlignmentModel], dict[str, str]]:
+               config: TrainConfig, main: str, threads: int | None, progress: bool | None
+               ) -> tuple[dict[str, AlignmentModel], dict[str, str]]:
     """Untrained heads (the floor) and one trained model per image backbone."""
     import torch
 
@@ -221,7 +216,7 @@ def _train_all(img_tables: dict[str, EmbeddingTable], text: EmbeddingTable, ds: 
                                                config.dim).eval()
     for i, name in enumerate(img_tables, 1):
         run_dir = out / f"run-{name}"
-        log(f"training {i}/{len(img_tables)}: {config.head} heads on {name} ({config.loss}, "
+        _log.info(f"training {i}/{len(img_tables)}: {config.head} heads on {name} ({config.loss}, "
             f"{config.epochs} epochs) -> {run_dir}")
         train(img_tables[name], text, ds.pairs("seen"), run_dir, config, resume=False,
               progress=progress, threads=threads, desc=f"train heads ({name})")
@@ -267,8 +262,7 @@ def _leakage(ds: EmojiSet, results: dict[str, Any], img_tables: dict[str, Embedd
 def run(out: str | Path = "pairspace-demo", *, config: TrainConfig = IMAGE_CONFIG,
         threads: int | None = 1, dataset_options: dict[str, Any] | None = None,
         backbones: dict[str, dict[str, Any]] | None = None, n_boot: int = N_BOOT,
-        command: str = "", log: Callable[[str], None] = _quiet,
-        progress: bool | None = True) -> ImageDemoResult:
+        progress: bool | None = None) -> ImageDemoResult:
     """Run the image demo: render, embed, train on the seen classes, evaluate on the unseen ones.
 
     Parameters
@@ -285,10 +279,6 @@ def run(out: str | Path = "pairspace-demo", *, config: TrainConfig = IMAGE_CONFI
         Image backbones and their options in place of :data:`BACKBONES` (the first is the main one).
     n_boot : int
         Bootstrap resamples of every interval.
-    command : str
-        The command line recorded in the envelope.
-    log : callable
-        Receives one line per stage; the study never prints.
     progress : bool or None
         Progress bars (None: only on a terminal).
     """
@@ -302,13 +292,14 @@ def run(out: str | Path = "pairspace-demo", *, config: TrainConfig = IMAGE_CONFI
     backbones = dict(backbones if backbones is not None else BACKBONES)
     main = next(iter(backbones))
     timings: dict[str, float] = {}
+    stamp = Envelope.new(SCHEMA)
     try:
         t_start = t0 = time.perf_counter()
         ds = render_emoji(**{"progress": progress, **(dataset_options or {})})
         timings["dataset"] = round(time.perf_counter() - t0, 2)
         seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
-        log(f"Emoji benchmark: {len(ds.images)} images, {len(ds.captions)} captions, {len(seen)} seen / "
-            f"{len(unseen)} unseen classes ({ds.root})")
+        _log.info(f"Emoji benchmark: {len(ds.images)} images, {len(ds.captions)} captions, "
+                  f"{len(seen)} seen / {len(unseen)} unseen classes ({ds.root})")
         templates = load_templates(TEMPLATES)
         zs_rows = [templates.templates.index(t) for t in load_templates(ZEROSHOT_TEMPLATES).templates]
         prompt_ids = [f"t{i}-{c}" for i in range(len(templates)) for c in unseen]
@@ -320,10 +311,10 @@ def run(out: str | Path = "pairspace-demo", *, config: TrainConfig = IMAGE_CONFI
         P = prompt_table.select(prompt_ids).vectors.astype(np.float32)
         P = P.reshape(len(templates), len(unseen), -1)
         timings["embed"] = round(time.perf_counter() - t0, 2)
-        log("Embeddings: " + ", ".join(f"{k} {'reused' if v['reused'] else 'computed'} ({v['seconds']} s)"
-                                        for k, v in emb_info.items()))
+        _log.info("Embeddings: " + ", ".join(
+            f"{k} {'reused' if v['reused'] else 'computed'} ({v['seconds']} s)" for k, v in emb_info.items()))
         t0 = time.perf_counter()
-        models, run_dirs = _train_all(img_tables, text, ds, Path(out), config, main, threads, log, progress)
+        models, run_dirs = _train_all(img_tables, text, ds, Path(out), config, main, threads, progress)
         timings["train"] = round(time.perf_counter() - t0, 2)
         t0 = time.perf_counter()
         results = {label: evaluate(model, ds, img_tables[main if label == "untrained heads"
@@ -357,5 +348,5 @@ def run(out: str | Path = "pairspace-demo", *, config: TrainConfig = IMAGE_CONFI
         inputs=inputs, settings=settings, n_classes=len(ds.classes),
         zeroshot={**results[f"trained, {main}"]["zeroshot"], "model": f"trained, {main}"},
         models=results, template_study=studies["default"], template_study_paper=studies["paper"],
-        imagenet_overlap=overlap, timings_s=timings, command=command,
-        created=datetime.now(UTC).isoformat(timespec="seconds"))
+        imagenet_overlap=overlap, timings_s=timings,
+        envelope=Envelope(**{**vars(stamp), "inputs": inputs}))

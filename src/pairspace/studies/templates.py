@@ -44,14 +44,18 @@ import numpy as np
 from .._validation import as_matrix, check_metric, unit_rows
 from ..data.table import EmbeddingTable
 from ..data.templates import TemplateSet, load_templates
+from ..envelope import Envelope, encoder_input
 from ..measures.cka import RBF_BANDWIDTHS, linear_cka, rbf_cka
 from ..measures.knn_measures import mutual_knn_from_graphs
 from ..measures.nngs import NNGSCurve, curve_from_graphs, resolve_ks
 from ..neighbors import knn
 from ..stats.correlation import compare_correlations, correlate
 from ..tasks.zeroshot import classifier_weights, encode_labels, text_embeddings_for, zeroshot_metrics
+from .template_synthetic import synthetic_zeroshot  # noqa: F401  (re-exported: its former home)
 
-SCHEMA = "pairspace.template_study/1"
+SCHEMA = "pairspace.template_study/2"
+#: The keys of ``settings`` that describe the inputs in the document (the rest are settings).
+INPUT_KEYS = ("templates_source", "class_names_source", "n_templates", "n_classes", "n_items")
 _RESERVED = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "rbf_cka", "mutual_knn",
              "accuracy", "top5", "balanced_accuracy", "curve"}
 
@@ -134,6 +138,7 @@ class TemplateStudyResult:
     ensemble: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
     comparisons: dict[str, dict[str, Any]] = field(default_factory=dict)
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
 
     @property
     def measures(self) -> list[str]:
@@ -145,15 +150,34 @@ class TemplateStudyResult:
         return np.array([r[key] for r in self.per_template], dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary (schema ``pairspace.template_study/1``)."""
-        rows = []
-        for r in self.per_template:
-            row = dict(r)
-            row["curve"] = r["curve"].to_dict()
-            rows.append(row)
-        return {"schema": SCHEMA, "settings": self.settings, "class_names": self.class_names,
-                "templates": rows, "correlations": self.correlations,
-                "comparisons": self.comparisons, "ensemble": self.ensemble}
+        """The ``pairspace.template_study/2`` document (the envelope of :mod:`pairspace.envelope`).
+
+        Version 2 moved the sources and sizes from ``settings`` to ``inputs`` (with the media file
+        and the text encoder's provenance when known) and the numbers under ``results``;
+        ``results.comparisons`` (the paired differences of the measures' correlations) and the
+        ``rbf_cka`` column are additions that readers of version 2 may ignore.
+        """
+        rows = [{**r, "curve": r["curve"].to_dict()} for r in self.per_template]
+        inputs = {**{k: self.settings[k] for k in INPUT_KEYS if k in self.settings},
+                  **self.envelope.inputs}
+        settings = {k: v for k, v in self.settings.items() if k not in INPUT_KEYS}
+        stamp = Envelope(**{**vars(self.envelope), "inputs": inputs})
+        return stamp.document(settings, {"class_names": self.class_names, "templates": rows,
+                                         "correlations": self.correlations,
+                                         "comparisons": self.comparisons,
+                                         "ensemble": self.ensemble})
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> TemplateStudyResult:
+        """The result a ``pairspace.template_study/2`` document describes (:meth:`to_dict` inverted)."""
+        stamp = Envelope.from_dict(doc, SCHEMA)
+        res = doc["results"]
+        rows = [{**r, "curve": NNGSCurve.from_dict(r["curve"])} for r in res["templates"]]
+        extra = {k: v for k, v in stamp.inputs.items() if k not in INPUT_KEYS}
+        settings = {**doc["settings"], **{k: stamp.inputs[k] for k in INPUT_KEYS if k in stamp.inputs}}
+        return cls([r["template"] for r in rows], [r["group"] for r in rows], list(res["class_names"]),
+                   rows, dict(res["correlations"]), dict(res["ensemble"]), settings,
+                   dict(res.get("comparisons", {})), Envelope(**{**vars(stamp), "inputs": extra}))
 
 
 def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
@@ -166,7 +190,7 @@ def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
     gs = list(groups) if groups is not None else [""] * len(ts)
     if len(gs) != len(ts):
         raise ValueError(f"{len(gs)} groups for {len(ts)} templates")
-    return ts, gs, "given in the call"
+    return ts, gs, getattr(templates, "source", "") or "given in the call"
 
 
 def _extra_measures(extra: Mapping[str, Callable[[np.ndarray, np.ndarray], float]] | None
@@ -264,6 +288,7 @@ def template_study(
     progress: bool | None = None,
     n_boot: int = 2000,
     rbf: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> TemplateStudyResult:
     r"""Relate the similarity of (class centroids, template text embeddings) to zero-shot accuracy.
 
@@ -309,6 +334,9 @@ def template_study(
         Also measure RBF CKA (:func:`pairspace.measures.cka.rbf_cka`) with this width rule, 0.8
         times the median distance or 0.8 times the median squared distance (the paper's; see
         :data:`PAPER_EXACT`). None (default): no RBF CKA column.
+    inputs : mapping, optional
+        Provenance recorded in the document's ``inputs`` (the media file, ...); the text encoder's
+        provenance is added when ``text_encoder`` is given.
 
     Returns
     -------
@@ -321,6 +349,8 @@ def template_study(
     check_metric(metric)
     if rbf is not None and rbf not in RBF_BANDWIDTHS:
         raise ValueError(f"rbf must be one of {', '.join(RBF_BANDWIDTHS)} or None; got {rbf!r}")
+    stamp = Envelope.new(SCHEMA, {**({"text_encoder": encoder_input(text_encoder)}
+                                      if text_encoder is not None else {}), **(inputs or {})})
     tmpl, grp, source = _resolve_templates(templates, groups)
     if len(tmpl) < 3:
         raise ValueError(f"the template study needs at least 3 templates; got {len(tmpl)}")
@@ -363,40 +393,10 @@ def template_study(
                 "paper_exact": all(v == PAPER_EXACT[key] for key, v in
                                    (("normalize", normalize), ("metric", metric), ("k", kk), ("rbf", rbf))),
                 "templates_source": source, "class_names_source": _names_source(class_names)}
-    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings, comparisons)
+    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings, comparisons, stamp)
 
 
 def _names_source(class_names: Sequence[str] | None) -> str:
     if class_names is None:
         return "the table's labels"
     return getattr(class_names, "source", "") or "given in the call"
-
-
-# ------------------------------------------------------------------------- synthetic model
-def synthetic_zeroshot(n_classes: int = 30, per_class: int = 20, dim: int = 24, n_templates: int = 16,
-                       media_noise: float = 0.6, text_noise: tuple[float, float] = (0.2, 2.0),
-                       seed: int = 0) -> dict[str, float]:
-    r"""A synthetic aligned zero-shot model built from shared class prototypes.
-
-    Prototypes :math:`p_c \sim \mathcal{N}(0, I_d)`; media :math:`x_i = p_{y_i} + \sigma_m \epsilon_i`;
-    template :math:`t` embeds class :math:`c` as :math:`e_{t,c} = p_c + \sigma_t \eta_{t,c}` with the
-    template noise :math:`\sigma_t` spread evenly over ``text_noise``. Noisier templates give both a
-    less similar text space and a less accurate classifier.
-
-    Returns
-    -------
-    dict
-        ``media`` (n x d), ``labels`` (n,), ``class_names``, ``templates`` (with a ``{}``),
-        ``groups`` ("low noise" / "high noise"), ``text_embeddings`` (T x C x d), ``text_noise`` (T,).
-    """
-    rng = np.random.default_rng(seed)
-    P = rng.normal(size=(n_classes, dim))
-    y = np.repeat(np.arange(n_classes), per_class)
-    media = P[y] + media_noise * rng.normal(size=(y.size, dim))
-    sig = np.linspace(text_noise[0], text_noise[1], n_templates)
-    E = P[None] + sig[:, None, None] * rng.normal(size=(n_templates, n_classes, dim))
-    mid = np.median(sig)
-    return {"media": media, "labels": y, "class_names": [f"class {c}" for c in range(n_classes)],
-            "templates": [f"template {t}: {{}}" for t in range(n_templates)],
-            "groups": ["low noise" if s <= mid else "high noise" for s in sig],
-            "text_embeddings": E, "text_noise": sig}

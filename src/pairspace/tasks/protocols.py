@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .zeroshot import classifier_weights, fold_metrics, zeroshot_metrics, zeroshot_scores
+from .zeroshot import ZeroShotClassifier
 
 _KEYS = ("top1", "top5", "balanced_accuracy")
 
@@ -72,6 +72,10 @@ PROTOCOLS: dict[str, Protocol] = {
                           "per-fold mean and std (ESC-50, UrbanSound8K) or the TUT2017 "
                           "evaluation subset"),
 }
+
+
+#: The protocol names (the keys of :data:`PROTOCOLS`; ``pairspace zeroshot --protocol`` reads them).
+PROTOCOL_NAMES = tuple(PROTOCOLS)
 
 
 def get_protocol(name: str | Protocol) -> Protocol:
@@ -173,12 +177,13 @@ def evaluate_protocol(protocol: str | Protocol, media: Any, labels: Sequence[Any
     lab = np.asarray(list(labels))
     split = protocol_split(p, len(lab), columns)
     rows = split["rows"]
-    S = zeroshot_scores(np.asarray(media)[rows], classifier_weights(E))
+    clf = ZeroShotClassifier.from_prompt_embeddings(E, class_names)
+    media_rows = np.asarray(media)[rows]
     out: dict[str, Any] = {"protocol": p.to_dict(),
                            "prompts": list(templates) if templates is not None else None,
                            "split": {"kind": split["kind"], "n": int(rows.size)}}
     if split["kind"] == "folds":
-        res = fold_metrics(S, lab[rows], split["folds"][rows], list(class_names), keys=_KEYS)
+        res = clf.evaluate(media_rows, lab[rows], folds=split["folds"][rows])
         out["split"]["folds"] = list(res["folds"])
         out.update({k: res["mean"][k] for k in _KEYS})
         out["std"] = dict(res["std"])
@@ -188,6 +193,6 @@ def evaluate_protocol(protocol: str | Protocol, media: Any, labels: Sequence[Any
         return out
     if split["kind"] == "subset":
         out["split"]["subset"] = "evaluation"
-    res = zeroshot_metrics(S, lab[rows], list(class_names))
+    res = clf.evaluate(media_rows, lab[rows])
     out.update({k: res[k] for k in (*_KEYS, "chance", "n_classes", "n", "per_class")})
     return out

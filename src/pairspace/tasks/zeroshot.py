@@ -14,6 +14,15 @@ template is the special case :math:`T = 1`. An item with media embedding :math:`
 :math:`s_c = \langle x / \|x\|, w_c \rangle` (cosine similarity) and is predicted as
 :math:`\arg\max_c s_c`, ties going to the lower class index.
 
+**One zero-shot path.** :func:`build_zero_shot_classifier` (the role of open_clip's
+``build_zero_shot_classifier``) serves a pretrained model and a trained one alike: give it a text
+encoder (a pretrained text tower, or a backbone wrapped with trained heads,
+:class:`~pairspace.encoders.projected.ProjectedEncoder`) or the prompt embeddings already computed,
+and it returns a :class:`ZeroShotClassifier` whose :meth:`~ZeroShotClassifier.evaluate` scores media
+embeddings in the same space. The protocols (:mod:`pairspace.tasks.protocols`), the trained-model
+helpers (:mod:`pairspace.align.evaluate`), ``pairspace zeroshot``, the audio demo and the template
+study all go through it.
+
 Metrics (:func:`zeroshot_metrics`): top-1 and top-5 accuracy, balanced accuracy (the mean over the
 classes present of the per-class recall), per-class accuracy and the confusion matrix. Two evaluation
 protocols are common in audio: the "all items" protocol (one score over the whole set, as for
@@ -24,6 +33,7 @@ over the official folds, :func:`fold_metrics`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -132,15 +142,73 @@ def text_embeddings_for(encoder: Any, templates: Sequence[str], class_names: Seq
     return E.reshape(len(templates), len(class_names), E.shape[1])
 
 
+@dataclass(frozen=True)
+class ZeroShotClassifier:
+    r"""A zero-shot classifier: unit class weights :math:`w_c` built from prompt embeddings.
+
+    Attributes
+    ----------
+    weights : numpy.ndarray, shape (C, d)
+        :func:`classifier_weights` of ``prompt_embeddings``.
+    class_names : list of str
+        The ``C`` classes, in the order of the weights.
+    prompt_embeddings : numpy.ndarray, shape (T, C, d)
+        The embedded prompts :math:`e_{t,c}` (template-major).
+    """
+
+    weights: np.ndarray
+    class_names: list[str]
+    prompt_embeddings: np.ndarray
+
+    @classmethod
+    def from_prompt_embeddings(cls, prompt_embeddings: Any,
+                               class_names: Sequence[str]) -> ZeroShotClassifier:
+        """The classifier of prompt embeddings (T, C, d) or (C, d) computed elsewhere."""
+        if hasattr(prompt_embeddings, "detach"):
+            prompt_embeddings = prompt_embeddings.detach().cpu().numpy()
+        E = np.asarray(prompt_embeddings)
+        E = E[None] if E.ndim == 2 else E
+        W = classifier_weights(E)
+        if W.shape[0] != len(class_names):
+            raise ValueError(f"{len(class_names)} class names for {W.shape[0]} classes of prompts")
+        return cls(W, [str(c) for c in class_names], E)
+
+    def scores(self, media: Any) -> np.ndarray:
+        """Cosine scores of media embeddings in the classifier's space (n x C)."""
+        return zeroshot_scores(media, self.weights)
+
+    def evaluate(self, media: Any, labels: Sequence[Any] | np.ndarray,
+                 folds: Sequence[Any] | np.ndarray | None = None) -> dict[str, Any]:
+        """:func:`zeroshot_metrics` of the media (all items), or :func:`fold_metrics` with ``folds``."""
+        S = self.scores(media)
+        if folds is not None:
+            return fold_metrics(S, labels, folds, self.class_names)
+        return zeroshot_metrics(S, labels, self.class_names)
+
+
+def build_zero_shot_classifier(encoder: Any, class_names: Sequence[str], templates: Sequence[str],
+                               batch_size: int = 64,
+                               progress: bool | None = None) -> ZeroShotClassifier:
+    r"""The zero-shot classifier of a text ``encoder`` (the one builder of the toolkit).
+
+    Every (template, class) prompt is embedded (:func:`text_embeddings_for`), L2-normalized,
+    averaged over the templates and re-normalized (Radford et al., ICML 2021). ``encoder`` is a
+    pretrained text tower or a backbone wrapped with trained heads
+    (:class:`~pairspace.encoders.projected.ProjectedEncoder`): the same builder serves both, as
+    open_clip's ``build_zero_shot_classifier`` serves training-time evaluation and the benchmark.
+
+    Returns
+    -------
+    ZeroShotClassifier
+    """
+    E = text_embeddings_for(encoder, templates, class_names, batch_size, progress)
+    return ZeroShotClassifier.from_prompt_embeddings(E, class_names)
+
+
 def build_classifier(encoder: Any, class_names: Sequence[str], templates: Sequence[str],
                      batch_size: int = 64, progress: bool | None = None) -> np.ndarray:
-    r"""The zero-shot classifier of a text ``encoder``: unit class weights :math:`w_c` (C x d).
-
-    :func:`classifier_weights` of :func:`text_embeddings_for` (embed every prompt, L2-normalize,
-    average over the templates, re-normalize; Radford et al., ICML 2021).
-    """
-    return classifier_weights(text_embeddings_for(encoder, templates, class_names, batch_size,
-                                                  progress))
+    r"""The unit class weights :math:`w_c` (C x d) of :func:`build_zero_shot_classifier`."""
+    return build_zero_shot_classifier(encoder, class_names, templates, batch_size, progress).weights
 
 
 def zeroshot_scores(media: Any, weights: Any, normalize: bool = True,
@@ -308,7 +376,8 @@ def fold_metrics(scores: Any, labels: Sequence[Any] | np.ndarray, folds: Sequenc
 def evaluate(media: Any, labels: Sequence[Any] | np.ndarray, weights: Any,
              class_names: Sequence[str] | None = None,
              folds: Sequence[Any] | np.ndarray | None = None) -> dict[str, Any]:
-    """Scores plus metrics: ``{"all": zeroshot_metrics(...), "per_fold": fold_metrics(...) or None}``."""
+    """Scores plus metrics: ``{"all": zeroshot_metrics(...), "per_fold": fold_metrics(...) or None}``
+    (both protocols from one score matrix; :meth:`ZeroShotClassifier.evaluate` gives either)."""
     S = zeroshot_scores(media, weights)
     return {"all": zeroshot_metrics(S, labels, class_names),
             "per_fold": None if folds is None else fold_metrics(S, labels, folds, class_names)}

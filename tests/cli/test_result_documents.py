@@ -1,0 +1,140 @@
+"""What the commands write: one result envelope per command, validated against the shipped JSON
+Schema; ``--json`` prints the same document on standard output; ``-q`` prints nothing but errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pairspace.cli import main
+from pairspace.envelope import validate
+
+
+def _run_json(argv: list[str], capsys) -> dict:
+    """Run a command with --json; return the document it printed (checked against its schema)."""
+    capsys.readouterr()
+    assert main([*argv, "--json"]) == 0
+    out = capsys.readouterr().out
+    doc = json.loads(out)  # nothing but the document on standard output
+    validate(doc)
+    assert doc["command"].startswith(f"pairspace {argv[0]} ") and doc["command"].endswith("--json")
+    return doc
+
+
+def _run_quiet(argv: list[str], capsys) -> None:
+    capsys.readouterr()
+    assert main([*argv, "-q"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+@pytest.fixture()
+def spaces(tmp_path: Path) -> tuple[Path, Path]:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 6))
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Y.npy", X @ rng.normal(size=(6, 5)) + 0.5 * rng.normal(size=(80, 5)))
+    return tmp_path / "X.npy", tmp_path / "Y.npy"
+
+
+def test_compare_json_quiet_and_schema(tmp_path: Path, spaces, capsys) -> None:
+    x, y = spaces
+    argv = ["compare", str(x), str(y), "--k", "3", "10", "--permutations", "9", "--out",
+            str(tmp_path / "c")]
+    doc = _run_json(argv, capsys)
+    assert json.loads((tmp_path / "c" / "results.json").read_text()) == doc  # the same document
+    assert doc["schema"] == "pairspace.compare/3" and doc["settings"]["ks"] == [3, 10]
+    assert doc["inputs"]["x"]["size"] == x.stat().st_size and len(doc["inputs"]["y"]["sha256"]) == 64
+    _run_quiet(argv, capsys)
+    validate(tmp_path / "c" / "results.json")
+    # errors still reach standard error with exit status 2 under -q
+    assert main(["compare", str(x), str(tmp_path / "missing.npy"), "-q"]) == 2
+    assert "missing.npy" in capsys.readouterr().err
+
+
+def test_template_study_json_quiet_and_schema(tmp_path: Path, capsys) -> None:
+    argv = ["template-study", "--synthetic", "--bootstrap", "20", "--out", str(tmp_path / "t")]
+    doc = _run_json(argv, capsys)
+    assert json.loads((tmp_path / "t" / "results.json").read_text()) == doc
+    assert doc["inputs"]["templates_source"] == "synthetic model"
+    _run_quiet(argv, capsys)
+    from pairspace.studies.templates import TemplateStudyResult
+
+    res = TemplateStudyResult.from_dict(doc)  # the typed object the document describes
+    assert json.loads(json.dumps(res.to_dict())) == doc
+
+
+def _analogy_files(tmp_path: Path) -> list[str]:
+    """Vectors and questions of four categories whose pairs share an offset (plus noise)."""
+    rng = np.random.default_rng(3)
+    vec_lines, q_lines = [], []
+    for c, noise in enumerate([0.05, 0.4, 1.0, 3.0]):
+        offset = 3 * rng.normal(size=8)
+        A = rng.normal(size=(8, 8))
+        B = A + offset + noise * rng.normal(size=(8, 8))
+        for i in range(8):
+            vec_lines += [f"a{c}_{i} " + " ".join(map(repr, A[i].tolist())),
+                          f"b{c}_{i} " + " ".join(map(repr, B[i].tolist()))]
+        q_lines.append(f": cat{c}")
+        q_lines += [f"a{c}_{i} b{c}_{i} a{c}_{j} b{c}_{j}" for i in range(8) for j in range(8) if i != j]
+    (tmp_path / "v.txt").write_text("\n".join(vec_lines) + "\n")
+    (tmp_path / "q.txt").write_text("\n".join(q_lines) + "\n")
+    return ["--vectors", str(tmp_path / "v.txt"), "--questions", str(tmp_path / "q.txt"), "--k", "3",
+            "--bootstrap", "30"]
+
+
+def test_analogy_json_quiet_and_schema(tmp_path: Path, capsys) -> None:
+    argv = ["analogy", *_analogy_files(tmp_path), "--out", str(tmp_path / "a")]
+    doc = _run_json(argv, capsys)
+    assert json.loads((tmp_path / "a" / "results.json").read_text()) == doc
+    assert doc["schema"] == "pairspace.analogy/2" and doc["results"]["n_categories"] == 4
+    assert doc["inputs"]["vectors"]["n_words"] == 64 and doc["settings"]["k"] == 3
+    _run_quiet(argv, capsys)
+
+
+def test_demo_json_is_the_analogy_document(tmp_path: Path, capsys, monkeypatch) -> None:
+    # the GloVe demo runs the analogy study on the embedded data; here on small files in its place
+    import pairspace.data.datasets.analogy_questions as aq
+    import pairspace.data.datasets.word_vectors as wv
+
+    extra = _analogy_files(tmp_path)
+    real_vectors, real_questions = wv.load_vectors, aq.load_questions
+    monkeypatch.setattr(wv, "load_vectors", lambda source, **kw: real_vectors(extra[1], **kw))
+    monkeypatch.setattr(aq, "load_questions", lambda source: real_questions(extra[3]))
+    doc = _run_json(["demo", "--out", str(tmp_path / "d")], capsys)
+    assert doc["schema"] == "pairspace.analogy/2" and doc["command"].startswith("pairspace demo")
+    assert json.loads((tmp_path / "d" / "results.json").read_text()) == doc
+    _run_quiet(["demo", "--out", str(tmp_path / "d")], capsys)
+
+
+def test_audio_demo_document_matches_its_schema() -> None:
+    pytest.importorskip("torch")
+    from pairspace.studies.audio_demo import MODELS, AudioDemoResult
+    from pairspace.studies.template_runs import synthetic_template_study
+
+    study = synthetic_template_study(n_boot=20)
+    z = {"top1": 0.5, "top5": 1.0, "balanced_accuracy": 0.5, "chance": 0.25, "n": 8, "n_classes": 4}
+    ret = {"R@1": 0.125, "R@5": 0.25, "R@10": 0.75, "mAP@10": 0.3, "median_rank": 3}
+    res = AudioDemoResult(
+        dataset={"root": "/d", "n_clips": 16, "n_captions": 32, "seen_classes": ["a", "b"],
+                 "unseen_classes": ["c", "d", "e", "f"]},
+        encoders={"audio": {"name": "logmel"}, "text": {"name": "minilm"}, "embeddings": {}},
+        train_config={"epochs": 40},
+        results={m: {"zeroshot": z, "zeroshot_family": z,
+                     "retrieval": {"text_to_audio": ret, "audio_to_text": ret}} for m in MODELS},
+        template_study=study, n_templates=13, timings_s={"total": 1.0})
+    doc = json.loads(json.dumps(res.to_dict()))
+    validate(doc)
+    assert doc["results"]["template_study"]["schema"] == "pairspace.template_study/2"
+    broken = {**doc, "results": {**doc["results"], "models": {}}}
+    with pytest.raises(ValueError, match="results/models"):
+        validate(broken)
+
+
+def test_quiet_on_listing_commands(capsys) -> None:
+    for argv in (["measures"], ["encoders", "--modality", "text"]):
+        _run_quiet(argv, capsys)
+    assert main(["measures"]) == 0 and "nngs" in capsys.readouterr().out
