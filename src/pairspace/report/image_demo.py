@@ -110,8 +110,53 @@ def _verdict(doc: dict[str, Any]) -> str:
             f"{'lies above' if above else 'does not lie above'} twice chance.")
 
 
+def _excludes_zero(ci: Any) -> bool:
+    return bool(ci) and ci[0] is not None and ci[0] == ci[0] and (ci[0] > 0 or ci[1] < 0)
+
+
+def study_verdict(study: dict[str, Any]) -> str:
+    """The template study in sentences: each measure's Pearson with its interval, and which paired
+    differences of NNGS against another measure have an interval that excludes zero."""
+    corr = study["correlations"]
+    parts = [f"{md_escape(m)} {_f(c['pearson'])} {_ci([c['pearson_ci_low'], c['pearson_ci_high']])}"
+             for m, c in corr.items()]
+    text = (f"Across the {len(study['templates'])} templates, Pearson correlation of each measure with "
+            f"the single-template top-1 (95% bootstrap interval over templates): {'; '.join(parts)}.")
+    comp = study.get("comparisons") or {}
+    if comp:
+        clear = [f"{md_escape(n)} {_f(c['pearson'])} {_ci(c['pearson_ci'])}" for n, c in comp.items()
+                 if _excludes_zero(c["pearson_ci"])]
+        text += (" Paired differences of the Pearson coefficients whose interval excludes zero: "
+                 + ("; ".join(clear) if clear else "none") + ".")
+    return text
+
+
+def group_markdown(study: dict[str, Any]) -> str:
+    """Per template group (positive / negation / film-music): count, mean NNGS and mean top-1."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in study["per_template"]:
+        groups.setdefault(r["group"], []).append(r)
+    rows = [[md_escape(g), str(len(rs)), _f(sum(r["nngs"] for r in rs) / len(rs)),
+             _f(sum(r["linear_cka"] for r in rs) / len(rs)), _f(sum(r["accuracy"] for r in rs) / len(rs)),
+             _f(min(r["accuracy"] for r in rs)), _f(max(r["accuracy"] for r in rs))]
+            for g, rs in groups.items()]
+    return _table(["group", "templates", "mean NNGS", "mean linear CKA", "mean top-1", "min top-1",
+                   "max top-1"], rows)
+
+
+def overlap_verdict(doc: dict[str, Any]) -> str:
+    """The ImageNet-overlap rows whose difference interval excludes zero, in one sentence."""
+    rows = doc["results"]["imagenet_overlap"]["rows"]
+    if not rows:
+        return "Too few ImageNet-named unseen classes for the comparison."
+    clear = [f"{md_escape(n)} ({_f(r['difference'])}, {_ci(r['difference_ci'])})" for n, r in rows.items()
+             if _excludes_zero(r["difference_ci"])]
+    return ("ImageNet-named against other unseen classes, differences whose 95% class-bootstrap interval "
+            "excludes zero: " + ("; ".join(clear) if clear else "none") + ".")
+
+
 def docs_markdown(doc: dict[str, Any]) -> str:
-    """The generated part of ``docs/studies/image.md`` from the ``pairspace.image_demo/1`` JSON."""
+    """The generated part of ``docs/studies/image_demo.md`` from the ``pairspace.image_demo/1`` JSON."""
     res = doc["results"]
     info = doc["inputs"]
     s, sp = res["template_study"], res["template_study_paper"]
@@ -129,16 +174,28 @@ def docs_markdown(doc: dict[str, Any]) -> str:
         f"### Template study ({len(s['templates'])} templates; default mode: normalized, "
         f"{s['settings']['metric']}, k = {s['settings']['k']}, RBF CKA at 0.8 x median distance)",
         "",
+        study_verdict(s),
+        "",
         study_markdown(s),
+        "",
+        group_markdown(s),
         "",
         f"### Template study, paper-exact mode (unnormalized, {sp['settings']['metric']}, "
         f"k = {sp['settings']['k']}, RBF CKA at 0.8 x median squared distance)",
+        "",
+        study_verdict(sp),
         "",
         study_markdown(sp),
         "",
         "### ImageNet overlap (supervised pre-training of the backbone)",
         "",
         overlap_markdown(doc),
+        "",
+        overlap_verdict(doc),
+        "",
+        "ImageNet-named unseen classes (benchmark name: ImageNet class): "
+        + ", ".join(f"{md_escape(a)}: {md_escape(b)}" for a, b in res["imagenet_overlap"]["imagenet_named"])
+        + ".",
         "",
         "### Per template (default mode)",
         "",
