@@ -93,3 +93,28 @@ def test_tiny_image_demo_end_to_end(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="zeroshot"):
         validate(broken)
     assert (tmp_path / "out" / "template-study-paper" / "report.md").is_file()
+    from pairspace.cli.demo import render_image_demo
+
+    text = render_image_demo(res)
+    assert "Template study, 53 templates" in text and "ImageNet overlap" in text
+    assert f"{len(unseen)} of {len(names)}" in text
+
+
+def test_verdicts_name_only_intervals_that_exclude_zero() -> None:
+    from pairspace.report.image_demo import _verdict, overlap_verdict, study_verdict
+
+    c = {"pearson": 0.5, "pearson_ci_low": 0.2, "pearson_ci_high": 0.7}
+    study = {"templates": ["a {}", "b {}", "c {}"], "correlations": {"nngs": c, "linear_cka": c},
+             "comparisons": {"nngs - linear_cka": {"pearson": -0.2, "pearson_ci": [-0.4, -0.01]},
+                             "nngs - mutual_knn": {"pearson": 0.1, "pearson_ci": [-0.1, 0.3]}}}
+    text = study_verdict(study)
+    assert "nngs - linear\\_cka -0.200 [-0.400, -0.010]" in text and "mutual" not in text
+    rows = {"x": {"difference": 0.3, "difference_ci": [0.1, 0.5]},
+            "y": {"difference": 0.0, "difference_ci": [-0.1, 0.1]}}
+    doc = {"results": {"imagenet_overlap": {"rows": rows},
+                       "zeroshot": {"model": "m", "top1": 0.1, "top1_ci": [0.004, 0.2], "chance": 0.0025,
+                                    "n_classes": 400}}}
+    assert "x (0.300, [0.100, 0.500])" in overlap_verdict(doc) and "y (" not in overlap_verdict(doc)
+    assert "does not lie above twice chance" in _verdict(doc)  # 0.004 < 2 x 0.0025
+    doc["results"]["zeroshot"]["top1_ci"] = [0.006, 0.2]
+    assert "lies above twice chance" in _verdict(doc) and "does not" not in _verdict(doc)

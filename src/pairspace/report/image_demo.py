@@ -161,7 +161,8 @@ def docs_markdown(doc: dict[str, Any]) -> str:
     info = doc["inputs"]
     s, sp = res["template_study"], res["template_study_paper"]
     parts = [
-        f"Run: `{md_escape(doc['command'])}`, pairspace {doc['pairspace_version']}, {doc['created']}; "
+        f"Run: `{str(doc['command']).replace('`', '')}`, pairspace {doc['pairspace_version']}, "
+        f"{doc['created']}; "
         f"{res['n_classes']} classes ({res['n_seen_classes']} seen, {res['n_unseen_classes']} unseen), "
         f"{info['n_images']} images, {info['n_captions']} captions.",
         "",
