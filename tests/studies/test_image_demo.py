@@ -118,3 +118,11 @@ def test_verdicts_name_only_intervals_that_exclude_zero() -> None:
     assert "does not lie above twice chance" in _verdict(doc)  # 0.004 < 2 x 0.0025
     doc["results"]["zeroshot"]["top1_ci"] = [0.006, 0.2]
     assert "lies above twice chance" in _verdict(doc) and "does not" not in _verdict(doc)
+
+
+def test_audit_takes_an_image_table_as_media() -> None:
+    from pairspace.cli import build_parser
+
+    args = build_parser("audit").parse_args(["audit", "--media", "images.parquet"])
+    assert args.audio == "images.parquet"  # one path for audio and image tables
+    assert build_parser("audit").parse_args(["audit", "--audio", "a.parquet"]).audio == "a.parquet"
