@@ -126,3 +126,14 @@ def test_audit_takes_an_image_table_as_media() -> None:
     args = build_parser("audit").parse_args(["audit", "--media", "images.parquet"])
     assert args.audio == "images.parquet"  # one path for audio and image tables
     assert build_parser("audit").parse_args(["audit", "--audio", "a.parquet"]).audio == "a.parquet"
+
+
+def test_the_emoji_route_pairs_file_reads_as_a_pair_manifest(tmp_path: Path) -> None:
+    from pairspace.data.pairs import load_pairs
+
+    f = tmp_path / "seen_pairs.csv"
+    f.write_text("image_id,text_id\n1F34E-v0,1F34E-v0-c0\n1F34E-v1,1F34E-v1-c1\n")
+    assert load_pairs(f) == [("1F34E-v0", "1F34E-v0-c0"), ("1F34E-v1", "1F34E-v1-c1")]
+    f.write_text("picture,text_id\nx,y\n")
+    with pytest.raises(ValueError, match="lacks the 'audio_id' column"):
+        load_pairs(f)
