@@ -48,13 +48,9 @@ KNOWN_HELP_FORMAT: set[str] = set()
 KNOWN_LONG_MODULES: set[str] = set()
 KNOWN_LONG_FUNCTIONS: set[str] = set()
 #: cli/ name lists that repeat a lower layer's names: (module, first name of the sorted list).
-#: Owners: cli/audit.py (issue 24), cli/curate.py and cli/improve.py (issue 25).
+#: Owners: cli/audit.py (issue 24).
 KNOWN_REPEATED_NAMES: set[tuple[str, str]] = {
     ("pairspace.cli.audit", "clean"),
-    ("pairspace.cli.curate", "a2a"),
-    ("pairspace.cli.curate", "esc50"),
-    ("pairspace.cli.improve", "ads"),
-    ("pairspace.cli.improve", "infonce"),
 }
 
 

@@ -146,6 +146,22 @@ def test_train_with_extra_pairs_counts_batches_and_drops_heldout(tmp_path):
     assert [h["train_loss"] for h in res2.history] == [h["train_loss"] for h in res.history]
 
 
+def test_epoch_over_replay_gives_every_student_the_replay_sets_steps(tmp_path):
+    audio, text, pairs = tables(n_classes=8, per_class=6)
+    orig, extra = pairs[::2], pairs[1::2] * 5  # a curated set much larger than the replay set
+    base = dict(head="linear", dim=6, epochs=3, batch_size=4, selection="last", val_fraction=0.0)
+    plain = train(audio, text, orig, tmp_path / "plain", TrainConfig(**base), progress=False)
+    rep = train(audio, text, orig, tmp_path / "rep", TrainConfig(**base, epoch_over="replay", extra_prob=1.0),
+                progress=False, extra_pairs=extra)
+    allp = train(audio, text, orig, tmp_path / "all", TrainConfig(**base, extra_prob=1.0), progress=False,
+                 extra_pairs=extra)
+    assert [h["step"] for h in rep.history] == [h["step"] for h in plain.history] == [6, 12, 18]
+    assert [h["extra_batches"] for h in rep.history] == [6, 6, 6]  # p = 1: every batch curated
+    assert allp.history[0]["step"] == steps_per_epoch(len(orig), len(extra), 4) == 36
+    with pytest.raises(ValueError, match="epoch_over"):
+        TrainConfig(epoch_over="curated")
+
+
 def test_heldout_class_split_and_auto_selection(tmp_path):
     audio, text, pairs = tables(n_classes=10, per_class=3)
     labels = dict(zip(audio.ids, audio.labels, strict=True))

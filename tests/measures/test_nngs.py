@@ -251,7 +251,8 @@ def test_compare_cli_writes_json_and_plot(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "normalized" in printed
     res = json.loads((out / "results.json").read_text())
-    assert res["nngs"]["10"] == pytest.approx(pairspace.nngs(X, Y, 10), abs=1e-12)
+    assert res["schema"].startswith("pairspace.compare/")
+    assert res["results"]["nngs"]["10"] == pytest.approx(pairspace.nngs(X, Y, 10), abs=1e-12)
     assert (out / "curve.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -48,7 +48,7 @@ def test_one_registration_serves_tests_intervals_and_the_suite(toy_measure):
     out = compare_spaces(X, Y, measures=["toy_shared", "nngs"], ks=[6], k_max=10,
                          metric="euclidean", permutations=3)
     assert out.row("toy_shared", 6).value == pytest.approx(_shared(X, Y, 6, metric="euclidean"))
-    assert out.to_dict()["measures_info"]["toy_shared"]["reference"] == "this test"
+    assert out.to_dict()["results"]["measures_info"]["toy_shared"]["reference"] == "this test"
 
 
 def test_limits_are_checked_by_every_entry_point(toy_measure):

@@ -156,25 +156,44 @@ def test_ads_matches_reference():
     assert res.sweep[0]["n_pairs"] == int((S[:, cand] >= 0.5).sum())
 
 
-def test_a2a_matches_reference_and_is_transductive(tmp_path):
+@pytest.mark.parametrize("budget", [40, curation.DEFAULT_MEMORY_BUDGET])
+@pytest.mark.parametrize(("tau", "top_k"), [(0.6, 1), (0.6, 5), (0.0, 3), ("q0.5", 2)])
+def test_a2a_matches_dense_reference_and_is_transductive(tmp_path, tau, top_k, budget):
     rng = np.random.default_rng(4)
-    pool = np.vstack([[[3, 4, 0], [0, 1, 0]], _ints(rng, 12)])
+    pool = np.vstack([[[3, 4, 0], [0, 1, 0], [5, 0, 0]], _ints(rng, 12)])
     target = np.array([[1, 0, 0], [0, 0, 2]], dtype=float)
-    own = rng.integers(0, pool.shape[0], 30)
-    S = _cos(pool, target)
-    best = S.max(axis=1)
-    res = curate_a2a(pool, target, own, tau=0.6, memory_budget=40)
-    ref = sorted([(int(own[j]), j, best[own[j]]) for j in range(own.size) if best[own[j]] >= 0.6])
-    assert res.pairs == ref
+    ds_text = np.vstack([[[1, 0, 0], [2, 0, 0], [0, 1, 0]], _ints(rng, 7)])  # rows 0 and 1 tie
+    best = _cos(pool, target).max(axis=1)
+    tau_value = float(np.quantile(best, 0.5)) if tau == "q0.5" else tau
+    S = _cos(pool, ds_text)
+    ref = [row for i in range(pool.shape[0]) if best[i] >= tau_value
+           for row in _ref_topk(S[i:i + 1], top_k) for row in [(i, row[1], row[2])]]
+    res = curate_a2a(pool, target, ds_text, tau=tau, top_k=top_k, memory_budget=budget, sweep=[0.6, "q0.5"])
+    assert [(a, t) for a, t, _ in res.pairs] == [(a, t) for a, t, _ in ref]
+    assert np.allclose([s for *_, s in res.pairs], [s for *_, s in ref])
+    assert res.settings["tau_value"] == pytest.approx(tau_value)
+    assert np.allclose(res.columns["target_similarity"], best[res.audio_index])
+    assert [r["n_pairs"] for r in res.sweep] == [int((best >= v).sum()) * top_k
+                                                 for v in (0.6, np.quantile(best, 0.5))]
     assert res.transductive and res.uses_target_labels
+    kept = [(a, t) for a, t, _ in res.pairs]
+    if top_k == 1 and tau == 0.6:  # pool row 2 = (5,0,0): captions 0 and 1 tie at cosine 1 -> the lower
+        assert (2, 0) in kept and (2, 1) not in kept
+        assert (0, 2) in kept and (1, 2) not in kept  # row 0 kept at exactly 0.6; row 1 (best 0) dropped
 
     paths = write_manifest(res, tmp_path / "a2a")
     with open(paths["csv"], newline="") as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == len(ref) and {r["transductive"] for r in rows} == {"True"}
-    assert all("transductive" in r["target_use"] for r in rows)
+    assert len(rows) == len(ref) and {r["transductive"] for r in rows} <= {"True"}
     side = json.loads(paths["json"].read_text())
     assert side["transductive"] is True and side["method"] == "a2a"
+
+
+def test_a2a_refuses_bad_top_k():
+    A = np.eye(3)
+    for k in (0, 4, 2.5, True):
+        with pytest.raises(ValueError, match="top_k"):
+            curate_a2a(A, A, A, tau=0.5, top_k=k)
 
 
 def test_manifest_with_tables_has_ids_and_loads_as_pairs(tmp_path):

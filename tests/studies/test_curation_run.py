@@ -26,8 +26,8 @@ class Teacher:
         x = np.asarray(x, dtype=np.float64)[:, :2]
         return x / np.linalg.norm(x, axis=1, keepdims=True)
 
-    project_audio = _p
-    project_text = _p
+    project_a = _p
+    project_b = _p
 
 
 class Encoder:
@@ -102,19 +102,44 @@ def test_run_curation_stats_and_flags():
     assert run.to_dict()["settings"]["class_names"] == classes
 
 
-def test_run_curation_a2a_is_transductive():
+def test_run_curation_a2a_pairs_kept_clips_with_ds_captions():
     dirs, audio, text = _pools()
     tch = Teacher()
     pool = EmbeddingTable(["o0", "o1", "o2", "o4", "o5"], audio.vectors[:5], audio.labels[:5])
-    target = teacher_space(tch, audio.take([5, 6]), "audio")
-    run = run_curation(teacher_space(tch, pool, "audio"), teacher_space(tch, text, "text"), ["a2a"],
-                       thresholds={"a2a": 0.95}, owners=caption_owners(text), target_audio=target,
-                       sweep=[])
-    res = run.results["a2a"]
-    assert res.transductive and run.stats[0]["transductive"] is True
-    assert "transductive" in run.stats[0]["target_use"]
-    for a, t in res.id_pairs():
-        assert caption_owners(text)[text.ids.index(t)] == a
+    target = teacher_space(tch, audio.take([5, 6]), "audio")  # an owl and a cat clip
+    classes = ["owl", "dog"]
+    P, T = teacher_space(tch, pool, "audio"), teacher_space(tch, text, "text")
+    run = run_curation(P, T, ["a2a"], thresholds={"a2a": 0.95, "ds": 0.9}, class_names=classes,
+                       prompts=teacher_prompts(tch, Encoder(dirs), classes), owners=caption_owners(text),
+                       target_audio=target, a2a_top_k=2, sweep=[])
+    res, ds = run.results["a2a"], run.results["ds"]
+    assert res.transductive and run.stats[-1]["transductive"] is True
+    assert "transductive" in run.stats[-1]["target_use"]
+    # dense reference: pool clips whose best cosine to a target clip is >= 0.95, x their top-2 DS captions
+    cand = sorted(set(ds.text_index.tolist()))
+    best = (P.vectors @ target.vectors.T).max(axis=1)
+    ref = []
+    for i in np.flatnonzero(best >= 0.95):
+        s = T.vectors[cand] @ P.vectors[i]
+        top = sorted(range(len(cand)), key=lambda j: (-s[j], cand[j]))[:2]
+        ref += [(int(i), cand[j]) for j in sorted(top)]
+    assert ref and [(a, t) for a, t, _ in res.pairs] == ref
+    np.testing.assert_allclose([x for *_, x in res.pairs],
+                               [T.vectors[t] @ P.vectors[a] for a, t in ref], rtol=1e-6)
+
+
+def test_run_curation_ds_chooses_among_the_given_captions():
+    dirs, audio, text = _pools()
+    tch = Teacher()
+    own = EmbeddingTable(["t1", "t2", "t5"], text.vectors[[1, 2, 5]], [text.labels[j] for j in (1, 2, 5)])
+    classes = ["owl", "dog"]
+    run = run_curation(teacher_space(tch, audio, "audio"), teacher_space(tch, text, "text"), ["ds"],
+                       thresholds={"ds": 0.9}, class_names=classes,
+                       prompts=teacher_prompts(tch, Encoder(dirs), classes),
+                       captions=teacher_space(tch, own, "text"), owners=["o1", "o2", "o5"], sweep=[])
+    pairs = run.results["ds"].id_pairs()
+    assert pairs and set(pairs) <= {("o1", "t1"), ("o2", "t2"), ("o5", "t5")}
+    assert {t for _, t in pairs} == {"t2", "t5"}  # the owl and the dog caption, not the cat one
 
 
 def test_run_curation_bad_requests():

@@ -18,6 +18,8 @@ SELECTIONS = ("auto", "heldout_classes", "val", "last", "oracle")
 BLIND_SELECTIONS = tuple(s for s in SELECTIONS if s != "oracle")
 #: Where the soft loss takes its targets from.
 SOFT_TARGETS = ("teacher", "backbone")
+#: What one epoch counts when curated pairs are mixed in (:attr:`TrainConfig.epoch_over`).
+EPOCH_OVER = ("all", "replay")
 ORACLE_LABEL = "oracle (test-set selection; optimistic, for reproducing published protocols only)"
 
 
@@ -51,6 +53,12 @@ class TrainConfig:
     extra_prob : float
         With ``extra_pairs`` given to :func:`~pairspace.align.trainer.train`, the probability that a
         batch comes from them (curated pseudo-pairs); otherwise it comes from the original pairs.
+    epoch_over : {"all", "replay"}
+        With ``extra_pairs``, what one epoch's number of batches counts: ``"all"`` the full batches
+        of the original and extra pairs together; ``"replay"`` those of the original (replay) pairs
+        only, the curated batches replacing replay batches while the curated set cycles (the
+        authors' loop of arXiv 2305.01864, which gives every student, and a student without
+        curated pairs, the same number of steps).
     epochs, batch_size, lr, weight_decay : training schedule and AdamW settings.
     warmup : float
         Fraction of all steps spent in the linear warm-up.
@@ -83,6 +91,7 @@ class TrainConfig:
     init_from_teacher: bool = False
     soft_targets: str = "teacher"
     extra_prob: float = 0.5
+    epoch_over: str = "all"
 
     def __post_init__(self) -> None:
         HEADS.entry(self.head)
@@ -103,6 +112,8 @@ class TrainConfig:
             raise ValueError(f"beta must lie in [0, 1]; got {self.beta}")
         if not 0.0 <= self.extra_prob <= 1.0:
             raise ValueError(f"extra_prob must lie in [0, 1]; got {self.extra_prob}")
+        if self.epoch_over not in EPOCH_OVER:
+            raise ValueError(f"unknown epoch_over {self.epoch_over!r}; choose one of {', '.join(EPOCH_OVER)}")
         self._check_teacher()
 
     def _check_teacher(self) -> None:

@@ -28,17 +28,17 @@ def steps_per_epoch(n: int, n_extra: int, batch_size: int) -> int:
 
 
 def mixed_batches(n: int, n_extra: int, batch_size: int, p: float,
-                  gen: torch.Generator) -> list[tuple[int, torch.Tensor]]:
+                  gen: torch.Generator, steps: int | None = None) -> list[tuple[int, torch.Tensor]]:
     """One epoch of batches drawn from two pair sets: ``(source, indices)`` with source 1 (the second,
     curated set) with probability ``p`` per batch and 0 (the original pairs, replay) otherwise.
 
     Each source yields its batches from successive seeded permutations (a set is reshuffled when
     used up), so every pair of a source is visited once before any is repeated. The epoch has
-    :func:`steps_per_epoch` batches.
+    ``steps`` batches (default :func:`steps_per_epoch`).
     """
     if n_extra < 1 or n < 1:
         raise ValueError(f"both pair sets must be non-empty; got {n} and {n_extra} pairs")
-    steps = steps_per_epoch(n, n_extra, batch_size)
+    steps = steps_per_epoch(n, n_extra, batch_size) if steps is None else int(steps)
     coins = torch.rand(steps, generator=gen) < p
     queues: list[list[torch.Tensor]] = [[], []]
     sizes = (n, n_extra)

@@ -4,7 +4,13 @@
   ``"val"`` selection: it tracks how well held-out clips of the *training* classes are retrieved.
 * :func:`split_pairs_by_class` holds out whole classes (every clip of the class with its captions),
   the ``"heldout_classes"`` selection: it tracks transfer to classes never trained on, which is what
-  zero-shot accuracy measures (arXiv 2305.01864 select on held-out classes as well).
+  zero-shot accuracy measures.
+
+This is pairspace's choice, not the paper's. The code of arXiv 2305.01864 (zhepeiw/clap_curation)
+keeps the checkpoint with the lowest loss on a random 17% of the captioned rows (no class held
+out), or, with its zero-shot loader on, the highest zero-shot accuracy on the downstream dataset
+itself (a test-set selection). pairspace's improve experiment selects every teacher and student
+epoch on the teacher's held-out *seen* classes and never on the target task.
 """
 
 from __future__ import annotations

@@ -302,7 +302,7 @@ def _finish(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: Train
 
 def _steps(config: TrainConfig, data: TrainData) -> int:
     n, n_extra = data.tr_a.shape[0], data.ex_a.shape[0]
-    if n_extra:
+    if n_extra and config.epoch_over == "all":
         return steps_per_epoch(n, n_extra, config.batch_size)
     return len(epoch_batches(n, config.batch_size, torch.Generator().manual_seed(0)))
 
@@ -322,7 +322,7 @@ def _epoch(model: AlignmentModel, opt: torch.optim.Optimizer, data: TrainData, c
     gen = torch.Generator().manual_seed(config.seed * 1000003 + epoch)
     if data.ex_a.shape[0]:
         plan = mixed_batches(data.tr_a.shape[0], data.ex_a.shape[0], config.batch_size,
-                             config.extra_prob, gen)
+                             config.extra_prob, gen, steps=n_steps)
     else:
         plan = [(0, idx) for idx in epoch_batches(data.tr_a.shape[0], config.batch_size, gen)]
     model.train()

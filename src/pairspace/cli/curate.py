@@ -3,20 +3,22 @@
 Methods (Wang et al., WASPAA 2023, arXiv 2305.01864): du (label-free: pool pairs with cosine at
 least tau, or each clip's top-k texts); ds (captions close to a "this is a sound of LABEL" prompt
 of the target classes, with their own audio); ads (pool audio against the DS captions); a2a (pool
-clips near the target task's audio, with their captions; transductive). ds, ads and a2a use the
-target task's label names, and every output says so. Thresholds are numbers or quantiles of the
-pool's similarities written q0.99; the published thresholds are in the MS-CLAP space, so in another
-space prefer quantiles and read the sweep of pairs kept per threshold.
+clips whose best cosine to a target-task clip reaches tau, each with its top-5 DS captions;
+transductive). ds, ads and a2a use the target task's label names, and every output says so.
+Thresholds are numbers or quantiles of the pool's similarities written q0.99; the published
+thresholds are in the MS-CLAP space, so in another space prefer quantiles and read the sweep of
+pairs kept per threshold.
 """
 
 from __future__ import annotations
 
 import argparse
 
+from ..studies.curation_names import CURATION_METHODS, PRESETS
 from ._common import add_command, check_out_dir, positive_int
 
-METHODS = ("du", "ds", "ads", "a2a")
-PRESET_NAMES = ("esc50", "us8k", "tut2017")
+METHODS = CURATION_METHODS
+PRESET_NAMES = tuple(PRESETS)
 DEFAULT_MEMORY_BUDGET = 256 * 2**20  # the value of pairspace._validation.DEFAULT_MEMORY_BUDGET
 
 
@@ -50,8 +52,6 @@ def add_threshold_options(p: argparse.ArgumentParser, methods: tuple[str, ...] =
 
 def thresholds_from(args: argparse.Namespace, methods: tuple[str, ...] = METHODS) -> dict[str, float | str]:
     """The thresholds of the preset, overridden by every --tau-METHOD given."""
-    from ..studies.curation import PRESETS
-
     thr: dict[str, float | str] = dict(PRESETS[args.preset]) if args.preset else {}
     for m in methods:
         v = getattr(args, f"tau_{m}", None)
@@ -77,6 +77,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "default: the text table's audio_id column")
     p.add_argument("--target-audio", default=None,
                    help="the target task's audio table (a2a only; transductive)")
+    p.add_argument("--a2a-top-k", type=positive_int, default=5,
+                   help="DS captions paired with each clip a2a keeps")
     p.add_argument("--text-encoder", default=None,
                    help="text encoder of the prompts (default: the one recorded with the teacher run)")
     p.add_argument("--sweep", nargs="*", type=threshold, default=None,
@@ -100,11 +102,11 @@ def run(args: argparse.Namespace) -> int:
     from ._render import table
 
     methods = list(dict.fromkeys(args.method))
-    needs_labels = [m for m in methods if m in ("ds", "ads")]
-    if needs_labels and not args.classes:
-        raise ValueError(f"{', '.join(needs_labels)} use the target task's label names: pass --classes")
+    needs_labels = [m for m in methods if m in ("ds", "ads", "a2a")]
     if "a2a" in methods and not args.target_audio:
         raise ValueError("a2a needs the target task's audio: pass --target-audio (it is transductive)")
+    if needs_labels and not args.classes:
+        raise ValueError(f"{', '.join(needs_labels)} use the target task's label names: pass --classes")
     model, _, meta = load_model(args.teacher)
     audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
     classes = load_class_names(args.classes) if args.classes else None
@@ -121,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
               if "a2a" in methods else None)
     res = run_curation(teacher_space(model, audio, "audio"), teacher_space(model, text, "text"), methods,
                        thresholds=thresholds_from(args), top_k=args.top_k, class_names=classes,
-                       prompts=prompts, owners=owners, target_audio=target,
+                       prompts=prompts, owners=owners, target_audio=target, a2a_top_k=args.a2a_top_k,
                        sweep=DEFAULT_SWEEP if args.sweep is None else args.sweep,
                        memory_budget=args.memory_budget, progress=True)
     inputs = {"teacher": str(args.teacher), "audio_table": str(args.audio), "text_table": str(args.text),

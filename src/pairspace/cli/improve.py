@@ -1,12 +1,18 @@
-"""pairspace improve: a teacher and its curated students (DU, DS, ADS) over seeds, offline.
+"""pairspace improve: a teacher and its curated students (DU, DS, ADS, a2a) over seeds, offline.
 
 Runs the unsupervised-improvement experiment (Wang et al., WASPAA 2023, arXiv 2305.01864) on the
-rendered-instrument benchmark: a teacher trained on a minority of the seen instruments' captioned
-clips; an unpaired audio pool and an unpaired text pool; the target task is the unseen
-instruments. Each student starts from the teacher, mixes curated and replayed batches and trains
-with InfoNCE or the soft loss (the frozen teacher's targets); the replay student is the control
-for the extra training. Writes the zero-shot table (mean and spread over seeds, beside chance),
-the curation statistics and every curated manifest. DS and ADS use the target task's label names.
+rendered-instrument benchmark; the target task is the unseen instruments. Settings: "paper" (the
+paper's design: the teacher's captioned set covers the target instruments loosely; DS = the
+teacher's own pairs nearest the target prompts; ADS = DS captions x the unpaired audio pool; DU =
+unpaired audio x unpaired text; a2a = pool clips near the target task's audio x their 5 nearest DS
+captions, transductive) and "strict" (the teacher never sees a target instrument). Every seed
+draws its own split and training. Thresholds are fixed on the teacher's held-out seen classes
+(never the test clips); the sweep of pairs kept per threshold is reported, never used to choose.
+Each student starts from the teacher, mixes curated and replayed batches and trains with InfoNCE
+or the soft loss; the replay student is the control. Every comparison (student vs teacher, soft vs
+InfoNCE, method vs replay) is paired per clip and seed: a bootstrap interval over seeds and clips
+and a sign-flip (stratified McNemar) p-value. Writes improve.json, report.html, report.md, the
+figure, the splits and every curated manifest.
 """
 
 from __future__ import annotations
@@ -15,81 +21,135 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..studies.curation_names import AUDIO_ENCODERS, CURATION_METHODS, LOSSES, SETTINGS, STUDENT_METHODS
 from ._common import add_command, check_out_dir, nonneg_int, positive_int, probability
-from .curate import add_threshold_options, thresholds_from
-
-STUDENTS = ("replay", "du", "ds", "ads")
-LOSSES = ("infonce", "soft")
+from .curate import threshold
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = add_command(sub, "improve", help="teacher and curated students (DU, DS, ADS) over seeds",
-                    description=__doc__)
-    p.add_argument("--seeds", nargs="+", type=nonneg_int, default=[0, 1, 2], help="training seeds")
-    p.add_argument("--methods", nargs="+", choices=STUDENTS, default=list(STUDENTS),
-                   help="students to train (replay: no curated pairs, the control)")
-    p.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES), help="student losses")
-    add_threshold_options(p, ("du", "ds", "ads"))
+    p = add_command(sub, "improve", help="teacher and curated students (DU, DS, ADS, a2a) over seeds",
+                    description=__doc__, produces_result=True)
+    p.add_argument("--setting", nargs="+", choices=list(SETTINGS), default=list(SETTINGS),
+                   help="experiment settings to run (default: %(default)s)")
+    p.add_argument("--seeds", nargs="+", type=nonneg_int, default=[0, 1, 2],
+                   help="seeds, each with its own split and training (default: %(default)s)")
+    p.add_argument("--methods", nargs="+", choices=STUDENT_METHODS, default=list(STUDENT_METHODS),
+                   help="students to train; replay (no curated pairs) is the control "
+                   "(default: %(default)s)")
+    p.add_argument("--losses", nargs="+", choices=LOSSES, default=list(LOSSES),
+                   help="student losses (default: %(default)s)")
+    for m in CURATION_METHODS:
+        p.add_argument(f"--tau-{m}", type=threshold, default=None,
+                       help=f"{m} threshold, a cosine or a quantile like q0.99, replacing the rule's "
+                       "(default: the rule, fixed on the teacher's held-out seen classes)")
+    p.add_argument("--a2a-top-k", type=positive_int, default=5,
+                   help="DS captions paired with each clip a2a keeps (default: %(default)s)")
     p.add_argument("--extra-prob", type=probability, default=0.5,
-                   help="probability that a student batch comes from the curated pairs")
-    p.add_argument("--epochs", type=positive_int, default=40, help="epochs of the teacher")
+                   help="probability that a student batch comes from the curated pairs "
+                   "(default: %(default)s)")
+    p.add_argument("--epochs", type=positive_int, default=40,
+                   help="epochs of the teacher (default: %(default)s)")
     p.add_argument("--student-epochs", type=positive_int, default=20,
-                   help="epochs of each student (it starts from the teacher)")
+                   help="epochs of each student, which starts from the teacher (default: %(default)s)")
     p.add_argument("--teacher-clips", type=positive_int, default=4,
-                   help="captioned clips per seen instrument given to the teacher (of 16)")
+                   help="captioned clips per seen instrument given to the teacher, of 16 "
+                   "(default: %(default)s)")
+    p.add_argument("--target-teacher-clips", type=nonneg_int, default=2,
+                   help="captioned clips per target instrument given to the teacher in the paper "
+                   "setting, of 16 (default: %(default)s)")
     p.add_argument("--test-clips", type=positive_int, default=6,
-                   help="clips per unseen instrument in the zero-shot test set (of 16)")
-    p.add_argument("--audio-encoder", default=None,
-                   help="audio backbone of the instrument benchmark (default: whisper, else logmel)")
+                   help="clips per target instrument in the zero-shot test set, of 16 (default: %(default)s)")
+    p.add_argument("--audio-encoder", nargs="+", choices=AUDIO_ENCODERS, default=None,
+                   help="audio backbones, one run each (default: whisper, i.e. Whisper tiny.en, "
+                   "else logmel when it cannot be loaded)")
     g = p.add_argument_group("your own data (instead of the instrument benchmark)")
-    g.add_argument("--audio", default=None, help="audio backbone embedding table")
+    g.add_argument("--audio", default=None, help="audio backbone embedding table (labeled: the teacher's "
+                   "held-out classes fix the thresholds)")
     g.add_argument("--text", default=None, help="text backbone embedding table")
     g.add_argument("--split", default=None,
-                   help="split JSON (teacher_pairs, audio_pool, text_pool, owners, test_audio, "
-                   "test_labels, target_classes), the format of the split.json this command writes")
+                   help="split JSON (teacher_pairs, audio_pool, text_pool, owners, test_audio, test_labels, "
+                   "target_classes), the format of the split files this command writes; one split for "
+                   "every seed, so the seeds vary the training only")
     g.add_argument("--text-encoder", default=None,
                    help="text encoder of the prompts (default: the one recorded in the text table)")
-    p.add_argument("--out", default="pairspace-improve", help="output folder")
+    p.add_argument("--out", default="pairspace-improve",
+                   help="output folder of improve.json, the figure and the reports (default: %(default)s)")
+    p.add_argument("--runs", default=None,
+                   help="folder of the training runs, the splits and the curated manifests "
+                   "(default: the --out folder)")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    out = check_out_dir(args.out)
-    from ..report.curation import curation_stats_table, improve_table, write_improve_report
-    from ..studies.improve import DEMO_THRESHOLDS, instrument_experiment
-    from ._render import table
+def _check(args: argparse.Namespace) -> None:
+    for name in ("seeds", "methods", "losses", "setting", "audio_encoder"):
+        vals = getattr(args, name) or []
+        dup = sorted({str(v) for v in vals if vals.count(v) > 1})
+        if dup:
+            raise ValueError(f"--{name.replace('_', '-')} {' '.join(dup)} given more than once; "
+                             "give each once")
+    if args.teacher_clips + 2 > 16 or args.test_clips + args.target_teacher_clips + 2 > 16:
+        raise ValueError("--teacher-clips, and --test-clips plus --target-teacher-clips, must leave at "
+                         "least 2 of the 16 clips of an instrument for the pools")
 
-    if args.teacher_clips + 2 > 16 or args.test_clips + 2 > 16:
-        raise ValueError("--teacher-clips and --test-clips must leave at least 2 of the 16 clips "
-                         "for the pools")
-    thresholds = {**DEMO_THRESHOLDS, **thresholds_from(args, ("du", "ds", "ads"))}
-    common = {"seeds": args.seeds, "losses": args.losses, "methods": args.methods,
-              "thresholds": thresholds, "extra_prob": args.extra_prob,
-              "student_epochs": args.student_epochs, "progress": None, "log": print}
+
+def run(args: argparse.Namespace) -> int:
+    _check(args)
+    out = check_out_dir(args.out)
+    work = check_out_dir(args.runs) if args.runs else out
+    from ..report.improve import write_improve_report
+    from ..studies.improve import ImproveReport, instrument_experiment
+    from ._common import emit
+
+    say = (lambda m: None) if args.quiet or args.json else print
+    progress = False if args.quiet or args.json else args.progress
+    thresholds = {m: getattr(args, f"tau_{m}") for m in CURATION_METHODS
+                  if getattr(args, f"tau_{m}") is not None}
     own = [args.audio, args.text, args.split]
+    results = []
     if any(own):
         if not all(own):
             raise ValueError("your own data needs all of --audio, --text and --split")
-        res = _own_data(args, out, common)
-    else:
-        res = instrument_experiment(out, epochs=args.epochs, teacher_clips=args.teacher_clips,
-                                    test_clips=args.test_clips, audio_encoder_name=args.audio_encoder,
-                                    **common)
-    paths = write_improve_report(res, out)
-    sizes = res.settings["sizes"]
-    print(f"\nTarget task: {sizes['target_classes']} unseen instruments, {sizes['test_audio']} clips; "
-          f"teacher pairs {sizes['teacher_pairs']}; pools {sizes['audio_pool']} clips / "
-          f"{sizes['text_pool']} captions; seeds {res.settings['seeds']}")
-    print(table(*improve_table(res), digits=3))
-    print("\nCurated sets (DS and ADS use the target task's label names; DU is label-free):")
-    print(table(*curation_stats_table(res), digits=3))
-    print(f"\nTimings (s): {res.timings}")
-    print(f"wrote {paths['json']}, {paths['md']} and the manifests under {out}/seed*/curation/")
-    return 0
+        results.append(_own_data(args, work, thresholds, say, progress))
+    for enc in [] if any(own) else args.audio_encoder or [None]:
+        for setting in args.setting:
+            name = f"{setting}-{enc or 'default'}"
+            say(f"== setting {setting}, audio encoder {enc or 'whisper (default)'}")
+            results.append(instrument_experiment(
+                work / name, setting=setting, seeds=args.seeds, losses=args.losses, methods=args.methods,
+                thresholds=thresholds, extra_prob=args.extra_prob, a2a_top_k=args.a2a_top_k,
+                epochs=args.epochs, student_epochs=args.student_epochs, teacher_clips=args.teacher_clips,
+                target_teacher_clips=args.target_teacher_clips, test_clips=args.test_clips,
+                audio_encoder_name=enc, progress=progress, log=say))
+    report = ImproveReport.new(results)
+    doc = report.to_dict()
+    paths = write_improve_report(doc, results, out)
+    return emit(args, report, lambda r: _render(doc), paths)
 
 
-def _own_data(args: argparse.Namespace, out: Path, common: dict[str, Any]) -> Any:
-    """The experiment on the user's tables and split (the audio demo's head configuration)."""
+def _render(doc: dict[str, Any]) -> str:
+    from ..report.improve import comparison_table, curation_stats_table, improve_table, verdicts
+    from ._render import table
+
+    parts = []
+    for run in doc["results"]["runs"]:
+        sz = run["settings"]["sizes"]
+        parts += [
+            f"\n### setting {run['setting']}, audio {run['audio_encoder']}: {sz['target_classes']} target "
+            f"instruments, {sz['test_audio']} test clips per seed; teacher pairs {sz['teacher_pairs']}; "
+            f"pools {sz['audio_pool']} clips / {sz['text_pool']} captions; seeds {run['settings']['seeds']}",
+            "Zero-shot top-1 on the target task (mean over seeds, 95% bootstrap interval over seeds and "
+            "clips):", table(*improve_table(run), digits=3),
+            "\nPaired differences (per clip and seed; P3 prompt):",
+            table(*comparison_table(run, "top1_p3"), digits=3),
+            "\nCurated sets (thresholds from the rule on held-out seen classes; DS, ADS, a2a use the "
+            "target label names, a2a the target audio):", table(*curation_stats_table(run), digits=3),
+            "", *[f"- {v}" for v in verdicts(run)], f"\nTimings (s): {run['timings']}"]
+    return "\n".join(parts)
+
+
+def _own_data(args: argparse.Namespace, out: Path, thresholds: dict[str, Any], say: Any,
+              progress: bool | None) -> Any:
+    """The experiment on the user's tables and one split (the audio demo's head configuration)."""
     import json
 
     import torch
@@ -112,4 +172,10 @@ def _own_data(args: argparse.Namespace, out: Path, common: dict[str, Any]) -> An
     if not enc:
         raise ValueError("the text table does not record its encoder; pass --text-encoder")
     cfg = type(DEMO_CONFIG)(**{**DEMO_CONFIG.to_dict(), "epochs": args.epochs})
-    return improve_study(audio, text, data, get(enc), out, config=cfg, **common)
+    res = improve_study(audio, text, data, get(enc), out / "own", config=cfg, seeds=args.seeds,
+                        losses=args.losses, methods=args.methods, thresholds=thresholds,
+                        extra_prob=args.extra_prob, a2a_top_k=args.a2a_top_k,
+                        student_epochs=args.student_epochs, progress=progress, log=say)
+    res.settings["setting"] = "own"
+    res.settings["encoders"] = {"audio": str(args.audio), "text": str(args.text)}
+    return res

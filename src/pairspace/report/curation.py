@@ -70,8 +70,7 @@ def write_manifest(result: Any, path: str | os.PathLike[str],
     w.writerows({k: v if k in _VERBATIM else csv_cell(v) for k, v in r.items()} for r in rows)
     atomic_write_bytes(path, buf.getvalue().encode())
     side = path.with_suffix(".json")
-    write_json(side, {"schema": "pairspace.curation/1", **result.to_dict(), "manifest": path.name,
-                      **(extra or {})})
+    write_json(side, {**result.to_dict(), "manifest": path.name, **(extra or {})})
     return {"csv": path, "json": side}
 
 
@@ -94,60 +93,3 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits
     out = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(out)
-
-
-def _pm(mean: float, sd: float, digits: int = 3) -> str:
-    return "-" if mean != mean else f"{mean:.{digits}f} ± {sd:.{digits}f}"
-
-
-def improve_table(result: Any) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows of the experiment's table: mean ± sd over seeds, chance, gain over the teacher."""
-    gains = {(g["model"], g["loss"]): g for g in result.gains}
-    headers = ["model", "loss", "uses target labels", "P3 top-1", "ensembled top-1", "chance",
-               "P3 gain over teacher", "seeds better"]
-    rows = []
-    for r in result.table:
-        g = gains.get((r["model"], r["loss"]))
-        rows.append([r["model"], r["loss"], "yes" if r["uses_target_labels"] else "no",
-                     _pm(r["top1_p3"], r["top1_p3_sd"]), _pm(r["top1_ens"], r["top1_ens_sd"]),
-                     r["chance"], _pm(g["top1_p3"], g["top1_p3_sd"]) if g else "-",
-                     f"{g['top1_p3_wins']}/{r['n_seeds']}" if g else "-"])
-    return headers, rows
-
-
-def curation_stats_table(result: Any) -> tuple[list[str], list[list[Any]]]:
-    """Headers and rows of the curation statistics of every seed (sizes, precision, flags)."""
-    headers = ["seed", "method", "threshold", "value", "pairs", "clips", "captions", "precision",
-               "target precision", "uses target labels"]
-    rows = [[c["seed"], c["method"], str(c["threshold"]), c["threshold_value"], c["n_pairs"],
-             c["n_audio"], c["n_text"], c["precision"], c["target_precision"],
-             c["uses_target_labels"]] for c in result.curation]
-    return headers, rows
-
-
-def write_improve_report(result: Any, out: str | os.PathLike[str]) -> dict[str, Path]:
-    """Write ``improve.json``, ``report.md``, ``split.json`` and every seed's manifests under ``out``."""
-    out = Path(out)
-    paths = {"json": write_json(out / "improve.json", result.to_dict())}
-    if getattr(result, "data", None) is not None:
-        paths["split"] = write_json(out / "split.json", result.data.to_dict())
-    for seed, run in result.runs.items():
-        for method, res in run.results.items():
-            paths[f"{seed}/{method}"] = write_manifest(res, out / seed / "curation" / f"{method}.csv")["csv"]
-    sweep_rows = [[c["seed"], c["method"], str(s["threshold"]), s["value"], s["n_pairs"]]
-                  for c in result.curation for s in c["sweep"]]
-    sizes = result.settings["sizes"]
-    md = [
-        "# Unsupervised improvement (curation) experiment", "",
-        f"Seeds {result.settings['seeds']}; target classes: {sizes['target_classes']}; "
-        f"pools: {sizes['audio_pool']} audio clips, {sizes['text_pool']} captions; teacher pairs: "
-        f"{sizes['teacher_pairs']}. DS and ADS use the target task's label names (prompts "
-        f"'{result.settings['prompt_p3']}'); DU is label-free.", "",
-        "## Zero-shot accuracy on the target task (mean ± sd over seeds)", "",
-        markdown_table(*improve_table(result)), "",
-        "## Curated sets", "", markdown_table(*curation_stats_table(result)), "",
-        "## Pairs kept at each threshold of the sweep", "",
-        markdown_table(["seed", "method", "threshold", "value", "pairs kept"], sweep_rows), "",
-    ]
-    paths["md"] = atomic_write_bytes(out / "report.md", "\n".join(md).encode())
-    return paths

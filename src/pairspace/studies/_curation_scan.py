@@ -184,3 +184,17 @@ def sweep_rows(specs: Sequence[float | str], vals: Sequence[float],
     """The rows of a threshold sweep: the threshold as given, its value, the pairs kept."""
     return [{"threshold": s, "value": v, "n_pairs": int(c)} for s, v, c in zip(specs, vals, counts,
                                                                                strict=True)]
+
+
+def best_match(X: Any, Y: Any, names: tuple[str, str], memory_budget: int,
+                progress: bool | None, desc: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of X: its best cosine to any row of Y and that row (ties: lower index)."""
+    Xm, nx = prepare(X, names[0])
+    Ym, ny = prepare(Y, names[1])
+    best = np.empty(Xm.shape[0])
+    arg = np.empty(Xm.shape[0], dtype=np.int64)
+    for s, S in cosine_blocks(Xm, nx, Ym, ny, memory_budget, progress, desc):
+        j = np.argmax(S, axis=1)
+        arg[s:s + S.shape[0]] = j
+        best[s:s + S.shape[0]] = S[np.arange(S.shape[0]), j]
+    return best, arg

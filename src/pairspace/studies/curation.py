@@ -13,9 +13,10 @@ Cross-Modal Representations", WASPAA 2023 (arXiv 2305.01864). Every method takes
   paired with their own audio.
 - **ADS** (augmented DS, :func:`curate_ads`): unpaired audio against the DS captions,
   :math:`s \ge \tau_{ADS}`.
-- **a2a** (audio-to-audio, :func:`curate_a2a`): captioned pool audio whose best cosine to any
-  target-task audio clip is :math:`\ge \tau_{a2a}`, paired with its own captions. It looks at the
-  target task's audio, so it is **transductive**.
+- **a2a** (audio-to-audio, :func:`curate_a2a`): unpaired pool audio whose best cosine to any
+  target-task audio clip is :math:`\ge \tau_{a2a}`, each paired with its ``top_k`` DS captions by
+  audio-text cosine (the authors' a2a x t2t). It looks at the target task's audio, so it is
+  **transductive**.
 
 DS, ADS and a2a use the target task (its label names; a2a also its audio): their results carry
 ``uses_target_labels=True`` (a2a also ``transductive=True``), and the manifest and every report
@@ -33,30 +34,27 @@ from typing import Any
 import numpy as np
 
 from .._validation import DEFAULT_MEMORY_BUDGET
-from ._curation_scan import cosine_blocks, parse_threshold, prepare, resolve_thresholds, sweep_rows
+from ._curation_scan import (
+    best_match,
+    cosine_blocks,
+    parse_threshold,
+    prepare,
+    resolve_thresholds,
+    sweep_rows,
+)
+from .curation_names import (
+    CURATION_METHODS,
+    CURATION_SCHEMA,
+    DEFAULT_SWEEP,
+    PRESETS,
+    PROMPT,
+    TARGET_USE,
+)
 
 __all__ = ["PRESETS", "PROMPT", "CurationResult", "curate_a2a", "curate_ads", "curate_ds", "curate_du",
            "parse_threshold"]
 
-PROMPT = "this is a sound of {}"
-"""The single prompt of the MS-CLAP/P3 protocol and of DS curation (no ensembling)."""
-
-PRESETS: dict[str, dict[str, float]] = {
-    "esc50": {"du": 0.75, "ds": 0.70, "ads": 0.70, "a2a": 0.70},
-    "us8k": {"du": 0.75, "ds": 0.60, "ads": 0.70, "a2a": 0.875},
-    "tut2017": {"du": 0.75, "ds": 0.675, "ads": 0.65, "a2a": 0.70},
-}
-"""Published thresholds (arXiv 2305.01864, in the MS-CLAP projected space; other spaces differ)."""
-
-DEFAULT_SWEEP: tuple[float | str, ...] = (0.5, 0.6, 0.65, 0.675, 0.7, 0.75, 0.8, 0.875, 0.9,
-                                          "q0.9", "q0.99", "q0.999")
-METHODS = ("du", "ds", "ads", "a2a")
-TARGET_USE = {
-    "du": "none (label-free)",
-    "ds": "target label names (prompts)",
-    "ads": "target label names (through the DS captions)",
-    "a2a": "target label names and target-task audio (transductive)",
-}
+METHODS = CURATION_METHODS
 
 
 @dataclass
@@ -123,7 +121,8 @@ class CurationResult:
 
     def to_dict(self, include_pairs: bool = False) -> dict[str, Any]:
         """JSON-ready summary (the pairs themselves only when asked)."""
-        d = {"method": self.method, "n_pairs": len(self), "settings": self.settings,
+        d = {"schema": CURATION_SCHEMA, "method": self.method, "n_pairs": len(self),
+             "settings": self.settings,
              "uses_target_labels": self.uses_target_labels, "transductive": self.transductive,
              "target_use": TARGET_USE[self.method], "sweep": self.sweep, "pool": self.pool}
         if include_pairs:
@@ -257,20 +256,6 @@ def curate_ads(audio: Any, text: Any, ds: CurationResult, tau: float | str = 0.7
 
 
 # ------------------------------------------------------------------ DS / a2a: best-match filters
-def _best_match(X: Any, Y: Any, names: tuple[str, str], memory_budget: int,
-                progress: bool | None, desc: str) -> tuple[np.ndarray, np.ndarray]:
-    """For each row of X: its best cosine to any row of Y and that row (ties: lower index)."""
-    Xm, nx = prepare(X, names[0])
-    Ym, ny = prepare(Y, names[1])
-    best = np.empty(Xm.shape[0])
-    arg = np.empty(Xm.shape[0], dtype=np.int64)
-    for s, S in cosine_blocks(Xm, nx, Ym, ny, memory_budget, progress, desc):
-        j = np.argmax(S, axis=1)
-        arg[s:s + S.shape[0]] = j
-        best[s:s + S.shape[0]] = S[np.arange(S.shape[0]), j]
-    return best, arg
-
-
 def _own_audio(caption_audio: Any, n_text: int, audio_ids: Sequence[str] | None) -> np.ndarray:
     own = np.asarray(caption_audio)
     if own.shape != (n_text,):
@@ -329,7 +314,7 @@ def curate_ds(text: Any, prompts: Any, caption_audio: Any, tau: float | str = 0.
     sweep, memory_budget, progress : as in :func:`curate_du`.
     """
     names = [str(c) for c in class_names]
-    best, arg = _best_match(text, prompts, ("text", "prompts"), memory_budget, progress, "curate DS")
+    best, arg = best_match(text, prompts, ("text", "prompts"), memory_budget, progress, "curate DS")
     if len(names) != int(np.asarray(getattr(prompts, "vectors", prompts)).shape[0]):
         raise ValueError(f"{len(names)} class names for the prompt rows: give one name per prompt")
     own = _own_audio(caption_audio, best.size, audio_ids)
@@ -342,47 +327,72 @@ def curate_ds(text: Any, prompts: Any, caption_audio: Any, tau: float | str = 0.
                           {"matched_class": np.array(names, dtype=object)[arg[keep]]})
 
 
-def curate_a2a(pool_audio: Any, target_audio: Any, caption_audio: Any, tau: float | str = 0.70, *,
-               text_ids: Sequence[str] | None = None,
-               sweep: Sequence[float | str] = DEFAULT_SWEEP,
+def curate_a2a(pool_audio: Any, target_audio: Any, ds_text: Any, tau: float | str = 0.70,
+               top_k: int = 5, *, sweep: Sequence[float | str] = DEFAULT_SWEEP,
                memory_budget: int = DEFAULT_MEMORY_BUDGET,
                progress: bool | None = None) -> CurationResult:
-    r"""Audio-to-audio curation (transductive): captioned pool audio near the target task's audio.
+    r"""Audio-to-audio curation x DS captions (transductive): the authors' a2a x t2t pairing.
 
-    Pool clip :math:`a_i` is kept when :math:`\max_m s(a_i, x_m) \ge \tau_{a2a}` over the target
-    task's clips :math:`x_m`; each of its captions gives a pair (``similarity`` = that best
-    cosine, ``columns["target_index"]`` = the nearest target clip). It uses the target task's
-    audio, so the result is marked ``transductive`` (and, like DS, as using the target task).
+    Pool clip :math:`a_i` is kept when its best cosine to any target-task clip :math:`x_m` reaches
+    the threshold,
+
+    .. math:: \max_m s(a_i, x_m) \ge \tau_{a2a},
+
+    and each kept clip is paired with its ``top_k`` DS captions :math:`t_j` by audio-text cosine
+    :math:`s(a_i, t_j)` (ties go to the lower caption index). This is the a2a filter
+    (``retrieve_ds_a2a.py``, :math:`\tau_{a2a}` = 0.70 ESC-50, 0.875 UrbanSound8K, 0.70 TUT2017)
+    followed by the top-5 pairing of the a2a-filtered audio with the DS captions
+    (``{ds}_insper_audioset_ds_retr.yaml``) of Wang et al., WASPAA 2023 (arXiv 2305.01864; authors'
+    code zhepeiw/clap_curation). It looks at the target task's audio, so it is **transductive**,
+    and the DS captions come from the target task's label names: the result carries
+    ``transductive=True`` and ``uses_target_labels=True``.
 
     Parameters
     ----------
     pool_audio : EmbeddingTable or array-like, shape (n_a, d)
-        Audio of the captioned pool (teacher space).
+        The unpaired audio pool (teacher space).
     target_audio : EmbeddingTable or array-like, shape (m, d)
-        The target task's clips (teacher space).
-    caption_audio : sequence of int or str, length n_t
-        The pool audio row (or id of ``pool_audio``) each caption of the text pool describes.
+        The target task's clips (teacher space; their labels are never read).
+    ds_text : EmbeddingTable or array-like, shape (n_t, d)
+        The DS captions (teacher space); ``text_index`` indexes its rows.
     tau : float or str
-        Threshold (default 0.70) or a quantile ``"q..."`` of the pool clips' best cosines.
-    text_ids : sequence of str, optional
-        Ids of the captions (for the manifest).
-    sweep, memory_budget, progress : as in :func:`curate_du` (the sweep counts kept clips).
+        Threshold on the best pool-to-target cosine (default 0.70), or an exact quantile
+        ``"q..."`` of the ``n_a`` best cosines (numpy's linear method).
+    top_k : int
+        Captions per kept clip, ``1 <= top_k <= n_t`` (default 5, the authors' top-5).
+    sweep : sequence of float or str
+        Thresholds at which the kept clips (and ``top_k`` times as many pairs) are counted.
+    memory_budget, progress : as in :func:`curate_du`.
+
+    Returns
+    -------
+    CurationResult
+        ``pairs`` are ``(audio_index, text_index, similarity)`` sorted by audio, then text index;
+        ``similarity`` is the audio-text cosine; ``columns["target_similarity"]`` holds the clip's
+        best cosine to the target audio and ``columns["target_index"]`` that target clip.
     """
-    best, arg = _best_match(pool_audio, target_audio, ("pool_audio", "target_audio"), memory_budget,
+    best, arg = best_match(pool_audio, target_audio, ("pool_audio", "target_audio"), memory_budget,
                             progress, "curate a2a")
-    a_ids = _ids(pool_audio)
-    own = _own_audio(caption_audio, len(caption_audio), a_ids)
-    if own.size and own.max() >= best.size:
-        raise ValueError(f"caption_audio refers to audio row {int(own.max())} of {best.size}")
-    keep_audio, thr, sw = _filter_by_best(best, np.arange(best.size), tau, sweep)
-    kept = np.zeros(best.size, dtype=bool)
-    kept[keep_audio] = True
-    cap = np.flatnonzero(kept[own])
-    cap = cap[np.lexsort((cap, own[cap]))]
-    settings = {"tau": tau, "tau_value": thr, "memory_budget": memory_budget,
+    Tm, _ = prepare(ds_text, "ds_text")
+    if isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or not 1 <= top_k <= Tm.shape[0]:
+        raise ValueError(f"top_k must be an int in [1, {Tm.shape[0]}] (the number of DS captions); "
+                         f"got {top_k!r}")
+    specs = [tau, *sweep]
+    vals = resolve_thresholds(specs, best, best.size, memory_budget)
+    kept = np.flatnonzero(best >= vals[0])
+    sw = sweep_rows(specs, vals, [int(np.count_nonzero(best >= v)) * int(top_k) for v in vals])[1:]
+    if kept.size:
+        Am = prepare(pool_audio, "pool_audio")[0][kept]
+        ai, ti, sim, *_ = _pair_scan(Am, Tm, None, int(top_k), (), memory_budget, progress,
+                                     ("pool_audio", "ds_text"), "curate a2a x DS")
+        ai = kept[ai]
+    else:
+        ai, ti, sim = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+    settings = {"tau": tau, "tau_value": vals[0], "top_k": int(top_k), "memory_budget": memory_budget,
                 "space": "teacher projection (cosine)", "n_target_audio": int(np.asarray(
                     getattr(target_audio, "vectors", target_audio)).shape[0])}
-    return CurationResult("a2a", own[cap], cap.astype(np.int64), best[own[cap]], settings, True, True, sw,
-                          {"n_audio": int(best.size), "n_text": int(own.size)}, a_ids,
-                          list(text_ids) if text_ids is not None else None,
-                          {"target_index": arg[own[cap]]})
+    return CurationResult("a2a", ai, ti, sim, settings, True, True, sw,
+                          {"n_audio": int(best.size), "n_text": int(Tm.shape[0]),
+                           "n_kept_audio": int(kept.size)},
+                          _ids(pool_audio), _ids(ds_text),
+                          {"target_similarity": best[ai], "target_index": arg[ai]})

@@ -38,7 +38,7 @@ def teacher_space(model: Any, table: EmbeddingTable, modality: str) -> Embedding
     """``table`` projected by the teacher's ``"audio"`` or ``"text"`` head (unit rows; ids kept)."""
     if modality not in ("audio", "text"):
         raise ValueError(f"modality must be 'audio' or 'text'; got {modality!r}")
-    proj = model.project_audio if modality == "audio" else model.project_text
+    proj = model.project_a if modality == "audio" else model.project_b
     meta = {**table.metadata, "projected_by": "teacher heads", "backbone_provenance": table.provenance}
     vec = proj(np.array(table.vectors, dtype=np.float32))  # a writable copy (tables may be mmapped)
     return EmbeddingTable(table.ids, vec, table.labels, meta, table.columns)
@@ -51,7 +51,7 @@ def teacher_prompts(model: Any, text_encoder: Any, class_names: Sequence[str],
     E = np.asarray(text_encoder.encode(texts, progress=False))
     if E.ndim != 2 or E.shape[0] != len(texts):
         raise ValueError(f"text encoder returned shape {E.shape} for {len(texts)} prompts")
-    return model.project_text(E)
+    return model.project_b(E)
 
 
 def caption_owners(text: EmbeddingTable, pairs: Sequence[tuple[str, str]] | None = None) -> list[str]:
@@ -110,10 +110,22 @@ class CurationRun:
                 "results": {m: r.to_dict() for m, r in self.results.items()}}
 
 
+def _empty(method: str, ds: CurationResult, tau: float | str, audio: EmbeddingTable,
+           caps: EmbeddingTable, sweep: Sequence[float | str]) -> CurationResult:
+    """The result of ADS or a2a when DS kept no caption (no pairs; every sweep count 0)."""
+    z = np.zeros(0, np.int64)
+    rows = [{"threshold": s, "value": None, "n_pairs": 0} for s in sweep]
+    return CurationResult(method, z, z.copy(), np.zeros(0), {"tau": tau, "tau_value": None,
+                          "note": "DS kept no caption, so there was nothing to pair with"},
+                          True, method == "a2a", rows, {"n_audio": len(audio), "n_text": len(caps)},
+                          list(audio.ids), list(caps.ids))
+
+
 def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[str], *,
                  thresholds: Mapping[str, float | str] | None = None, top_k: int | None = None,
                  class_names: Sequence[str] | None = None, prompts: np.ndarray | None = None,
                  owners: Sequence[str] | None = None, target_audio: EmbeddingTable | None = None,
+                 captions: EmbeddingTable | None = None, a2a_top_k: int = 5,
                  sweep: Sequence[float | str] = DEFAULT_SWEEP,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool | None = None,
                  log: Callable[[str], None] | None = None) -> CurationRun:
@@ -122,20 +134,27 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
     Parameters
     ----------
     audio, text : EmbeddingTable
-        The unpaired audio pool and the text pool (teacher space, :func:`teacher_space`).
+        The unpaired audio pool and the unpaired text pool (teacher space, :func:`teacher_space`).
+        DU pairs them.
     methods : sequence of {"du", "ds", "ads", "a2a"}
-        Methods to run (ADS runs DS first when DS is not asked for).
+        Methods to run (ADS and a2a run DS first when DS is not asked for).
     thresholds : mapping, optional
         ``method -> threshold`` (numbers or ``"q..."`` quantiles); missing ones from
         :data:`DEFAULT_THRESHOLDS`.
     top_k : int, optional
         DU keeps each clip's ``top_k`` texts instead of a threshold.
     class_names, prompts : the target task's classes and their teacher-space prompt embeddings
-        (DS and ADS).
+        (DS, ADS, a2a).
+    captions : EmbeddingTable, optional
+        The captioned pairs DS chooses from (teacher space): in the paper, the teacher's *own*
+        training captions. Default: ``text``.
     owners : sequence of str, optional
-        Each caption's own audio id (DS, a2a; :func:`caption_owners`).
+        Each row of ``captions`` (or ``text``)'s own audio id (DS; :func:`caption_owners`).
     target_audio : EmbeddingTable, optional
         The target task's clips in the teacher space (a2a; transductive).
+    a2a_top_k : int
+        DS captions paired with each clip a2a keeps (the authors' top-5; fewer when DS kept
+        fewer captions).
     sweep, memory_budget, progress : as in :func:`pairspace.studies.curation.curate_du`.
     log : callable, optional
         Receives one line per finished method.
@@ -146,44 +165,47 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
         raise ValueError(f"unknown curation method(s) {bad}; choose from {', '.join(METHODS)}")
     thr = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     kw = {"sweep": sweep, "memory_budget": memory_budget, "progress": progress}
-    if any(m in ("ds", "ads") for m in methods) and (class_names is None or prompts is None):
-        raise ValueError("DS and ADS need the target task's class names (and their prompts)")
+    needs_ds = any(m in ("ds", "ads", "a2a") for m in methods)
     if "a2a" in methods and target_audio is None:
         raise ValueError("a2a needs the target task's audio (it is transductive)")
+    if needs_ds and (class_names is None or prompts is None):
+        raise ValueError("DS, ADS and a2a need the target task's class names (and their prompts)")
+    caps = text if captions is None else captions
     out: dict[str, CurationResult] = {}
     if "du" in methods:
         out["du"] = curate_du(audio, text, thr["du"], top_k, **kw)
-    if "ds" in methods or "ads" in methods:
+    if needs_ds:
         if owners is None:
             raise ValueError("DS needs each caption's own audio (owners)")
-        own_ids = sorted(set(owners))
-        out["ds"] = curate_ds(text, prompts, np.array(owners, dtype=object), thr["ds"],
-                              class_names=class_names, audio_ids=own_ids, **kw)
-    if "ads" in methods:
-        out["ads"] = curate_ads(audio, text, out["ds"], thr["ads"], **kw)
-    if "a2a" in methods:
-        if owners is None:
-            raise ValueError("a2a needs each caption's own audio (owners)")
-        pos = {a: i for i, a in enumerate(audio.ids)}
-        keep = [j for j, a in enumerate(owners) if a in pos]
-        if not keep:
-            raise ValueError("a2a: no caption's own audio is in the audio pool")
-        res = curate_a2a(audio, target_audio, np.array([pos[owners[j]] for j in keep]), thr["a2a"],
-                         text_ids=[text.ids[j] for j in keep], **kw)
-        res.text_index = np.asarray(keep, dtype=np.int64)[res.text_index]
-        res.text_ids = list(text.ids)
+        out["ds"] = curate_ds(caps, prompts, np.array(owners, dtype=object), thr["ds"],
+                              class_names=class_names, audio_ids=sorted(set(owners)), **kw)
+    cand = np.unique(out["ds"].text_index) if needs_ds else np.zeros(0, np.int64)
+    for m in ("ads", "a2a"):  # nothing to pair with: an empty result that says why
+        if m in methods and cand.size == 0:
+            out[m] = _empty(m, out["ds"], thr[m], audio, caps, sweep)
+    if "ads" in methods and "ads" not in out:
+        out["ads"] = curate_ads(audio, caps, out["ds"], thr["ads"], **kw)
+    if "a2a" in methods and "a2a" not in out:
+        sub = EmbeddingTable([caps.ids[j] for j in cand], np.asarray(caps.vectors)[cand],
+                             None if caps.labels is None else [caps.labels[j] for j in cand])
+        res = curate_a2a(audio, target_audio, sub, thr["a2a"], min(int(a2a_top_k), int(cand.size)), **kw)
+        res.text_index = cand[res.text_index]
+        res.text_ids = list(caps.ids)
+        res.pool["n_text"], res.pool["n_ds_captions"] = len(caps), int(cand.size)
         out["a2a"] = res
     a_lab = dict(zip(audio.ids, audio.labels, strict=True)) if audio.labels is not None else None
-    t_lab = dict(zip(text.ids, text.labels, strict=True)) if text.labels is not None else None
     stats = []
     for m, res in out.items():
+        src = text if m == "du" else caps
+        t_lab = dict(zip(src.ids, src.labels, strict=True)) if src.labels is not None else None
         lab = a_lab
-        if m == "ds" and a_lab is not None and t_lab is not None:  # own audio: the caption's label
-            lab = {**a_lab, **{owners[j]: t_lab[text.ids[j]] for j in range(len(text))}}
+        if m == "ds" and t_lab is not None:  # own audio: the caption's label
+            lab = {**(a_lab or {}), **{owners[j]: t_lab[caps.ids[j]] for j in range(len(caps))}}
         stats.append(curation_stats(res, lab, t_lab, class_names))
         if log is not None:
             log(f"{m}: {len(res)} pairs")
     settings = {"methods": list(out), "thresholds": {m: thr[m] for m in out}, "top_k": top_k,
+                "a2a_top_k": int(a2a_top_k), "ds_source": "text" if captions is None else "captions",
                 "class_names": list(class_names) if class_names is not None else None,
                 "prompt": PROMPT, "memory_budget": memory_budget}
     return CurationRun(out, stats, settings)

