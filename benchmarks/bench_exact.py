@@ -48,6 +48,34 @@ def _loadavg() -> str:
         return "n/a"
 
 
+def _cpu_model() -> str:
+    """The CPU model of ``/proc/cpuinfo`` (or the platform's processor string)."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _table(rows: list[dict]) -> str:
+    """The k / mode table: seconds, ratio to raw faiss, effective rate against the matmul rate."""
+    head = ("k", "mode", "pairspace_order s", "faiss s", "ratio to faiss", "2n^2d/time GFLOP/s",
+            "matmul GFLOP/s", "rate / matmul")
+    lines = [" | ".join(head)]
+    for r in rows:
+        mm = r.get("matmul_gflops")
+        eff = r["pairspace_order_gflops"]
+        lines.append(" | ".join([str(r["k"]), r["mode"], f"{r['pairspace_order_s']:.2f}",
+                                 f"{r['faiss_s']:.2f}", f"{r['pairspace_order_ratio_to_faiss']:.2f}",
+                                 f"{eff:.0f}", f"{mm:.0f}" if mm else "-",
+                                 f"{eff / mm:.2f}" if mm else "-"]))
+    return "\n".join(lines)
+
+
 def _search(method: str, X, k: int, metric: str):  # noqa: ANN001, ANN202 - benchmark glue
     """``(indices, distances)`` of the ``k`` nearest other rows of every row."""
     import numpy as np
@@ -145,8 +173,12 @@ def main() -> None:
     X = np.random.default_rng(0).standard_normal((a.n, a.d), dtype=np.float32)
     np.save(tmp / "X.npy", X)
     flops = 2.0 * a.n * a.n * a.d
-    report: dict = {"n": a.n, "d": a.d, "metric": a.metric, "load_before": _loadavg(), "rows": []}
-    print(f"n={a.n} d={a.d} {a.metric}; load before {report['load_before']}", flush=True)
+    import os
+
+    report: dict = {"n": a.n, "d": a.d, "metric": a.metric, "cpu_model": _cpu_model(),
+                    "cpu_count": os.cpu_count(), "load_before": _loadavg(), "rows": []}
+    print(f"CPU: {report['cpu_model']} ({report['cpu_count']} logical CPUs); n={a.n} d={a.d} "
+          f"{a.metric}; load before {report['load_before']}", flush=True)
     for k in a.k:
         got: dict[tuple[str, str], list[float]] = {}
         rates: list[float] = []
@@ -179,6 +211,7 @@ def main() -> None:
             report["rows"].append(row)
             print(json.dumps(row), flush=True)
     report["load_after"] = _loadavg()
+    print(_table(report["rows"]))
     print(f"load after {report['load_after']}")
     if a.out:
         Path(a.out).write_text(json.dumps(report, indent=2))

@@ -48,10 +48,7 @@ KNOWN_HELP_FORMAT: set[str] = set()
 KNOWN_LONG_MODULES: set[str] = set()
 KNOWN_LONG_FUNCTIONS: set[str] = set()
 #: cli/ name lists that repeat a lower layer's names: (module, first name of the sorted list).
-#: Owners: cli/audit.py (issue 24).
-KNOWN_REPEATED_NAMES: set[tuple[str, str]] = {
-    ("pairspace.cli.audit", "clean"),
-}
+KNOWN_REPEATED_NAMES: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

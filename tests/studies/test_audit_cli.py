@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from pairspace.cli import main
+from pairspace.envelope import validate
 
 
 def test_out_is_a_file_and_missing_inputs(tmp_path, capsys):
@@ -15,11 +16,13 @@ def test_out_is_a_file_and_missing_inputs(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
     assert main(["audit", "--out", str(tmp_path / "o")]) == 2
     assert "without --demo, give --audio" in capsys.readouterr().err
-    assert main(["audit", "--controls", "full,bogus", "--out", str(tmp_path / "o")]) == 2
-    assert "unknown controls" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # the choices come from studies.audit.controls.CONTROLS
+        main(["audit", "--controls", "full", "bogus", "--out", str(tmp_path / "o")])
+    assert e.value.code == 2
+    assert "invalid choice: 'bogus'" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("opt", [["--seeds", "0"], ["--threshold", "1.5"], ["--epochs", "x"]])
+@pytest.mark.parametrize("opt", [["--seeds", "x"], ["--threshold", "1.5"], ["--epochs", "x"]])
 def test_numeric_options_are_checked_by_the_parser(opt, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["audit", *opt, "--out", str(tmp_path)])
@@ -53,12 +56,24 @@ def test_audit_on_user_tables(tmp_path, capsys):
     out = tmp_path / "audit"
     rc = main(["audit", "--audio", str(tmp_path / "audio.parquet"), "--text", str(tmp_path / "text.parquet"),
                "--pairs", str(tmp_path / "pairs.csv"), "--captions", str(tmp_path / "captions.csv"),
-               "--classes", str(tmp_path / "classes.txt"), "--controls", "", "--out", str(out)])
+               "--classes", str(tmp_path / "classes.txt"), "--controls", "--out", str(out)])
     assert rc == 0, capsys.readouterr().err
-    doc = json.loads((out / "audit.json").read_text())
-    assert doc["schema"] == "pairspace.audit/1"
+    env = json.loads((out / "audit.json").read_text())
+    assert env["schema"] == "pairspace.audit/2"
+    doc = env["results"]
     assert doc["caption_leaks"]["classes_with_lexical_leaks"] == ["oboe"]
     assert doc["caption_leaks"]["per_class"]["oboe"]["exact"] == 2
     assert doc["separability"]["audio backbone"]["knn_accuracy"] == 1.0
     assert doc["source_overlap"]["shared_sources"]["n_shared"] == 12  # rows 30..41: fs10..fs19, fs0, fs1
     assert (out / "report.html").exists() and "Verdict" in capsys.readouterr().out
+    # --json prints the file's document (valid against the shipped schema); -q prints nothing
+    argv = ["audit", "--audio", str(tmp_path / "audio.parquet"), "--text", str(tmp_path / "text.parquet"),
+            "--pairs", str(tmp_path / "pairs.csv"), "--captions", str(tmp_path / "captions.csv"),
+            "--classes", str(tmp_path / "classes.txt"), "--controls", "--out", str(tmp_path / "a2")]
+    assert main([*argv, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads((tmp_path / "a2" / "audit.json").read_text())
+    validate(printed)
+    assert printed["command"].startswith("pairspace audit ")
+    assert main([*argv, "-q"]) == 0
+    assert capsys.readouterr().out == ""

@@ -6,12 +6,12 @@ import pytest
 from pairspace.studies.audit.attribution import clean_gap, flagged_gap, separability_vs_accuracy
 from pairspace.studies.audit.controls import (
     ControlSettings,
-    EvalSet,
     chance_interval,
     control_pairs,
     run_controls,
     spread,
 )
+from pairspace.studies.audit.study import seed_data
 from pairspace.studies.audit.synthetic import synthetic_inputs
 
 
@@ -29,10 +29,11 @@ def world():
 
 def test_shuffled_pairing_gives_chance_and_full_beats_it(world, tmp_path):
     inp = world
-    ev = EvalSet(inp.audio.select(inp.eval_ids).vectors, inp.eval_labels, inp.classes, inp.prompts)
     flagged = {t for t, c in inp.captions.items() if " like a " in c}
     st = ControlSettings(_config(), seeds=(0, 1, 2), controls=("full", "shuffled", "clean"), out=tmp_path)
-    res = run_controls(inp.audio, inp.text, inp.pairs, ev, flagged, st)
+    sds = [seed_data(inp, s) for s in (0, 1, 2)]
+    assert sds[0].flagged & {t for _, t in inp.pairs} == flagged & {t for _, t in inp.pairs}
+    res = run_controls(sds, st)
     lo, hi = res["chance_interval"]
     assert res["chance"] == pytest.approx(1 / 8)
     shuffled, full = res["controls"]["shuffled"], res["controls"]["full"]
@@ -40,9 +41,14 @@ def test_shuffled_pairing_gives_chance_and_full_beats_it(world, tmp_path):
     assert full["mean"] > hi
     assert res["controls"]["clean"]["n_pairs"] == len(inp.pairs) - sum(t in flagged for _, t in inp.pairs)
     assert len(full["top1"]) == 3 and full["std"] is not None
+    # per-clip outcomes, their mean interval and the paired difference against full
+    assert [np.mean(r["correct"]) for r in full["per_seed"]] == pytest.approx(full["top1"])
+    assert full["accuracy"]["ci_low"] <= full["accuracy"]["estimate"] <= full["accuracy"]["ci_high"]
+    d = shuffled["vs_full"]
+    assert d["estimate"] == pytest.approx(shuffled["accuracy"]["estimate"] - full["accuracy"]["estimate"])
+    assert d["ci_high"] < 0 and d["p_value"] < 0.01 and "vs_full" not in full
     # a finished control run is reused: the same numbers without training again
-    again = run_controls(inp.audio, inp.text, inp.pairs, ev, flagged,
-                         ControlSettings(_config(), seeds=(0,), controls=("full",), out=tmp_path))
+    again = run_controls([sds[0]], ControlSettings(_config(), seeds=(0,), controls=("full",), out=tmp_path))
     assert again["controls"]["full"]["top1"][0] == full["top1"][0]
 
 
@@ -62,6 +68,8 @@ def test_control_pairs():
         ControlSettings(_config(), controls=("full", "nope"))
     with pytest.raises(ValueError, match="logmel"):
         ControlSettings(_config(), controls=("logmel",))
+    with pytest.raises(ValueError, match="distinct"):
+        ControlSettings(_config(), seeds=(1, 1))
 
 
 def test_chance_interval_and_spread():

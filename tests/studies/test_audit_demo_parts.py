@@ -6,7 +6,8 @@ import numpy as np
 
 from pairspace.studies.audit import caption_leaks, shipped_synonyms
 from pairspace.studies.audit.backbone import supervised_backbone
-from pairspace.studies.audit.instruments import NAME_KINDS, leaky_captions, precision_recall
+from pairspace.studies.audit.captions import NAME_KINDS
+from pairspace.studies.audit.instruments import leaky_captions, precision_recall
 from pairspace.studies.audit.separability import knn_accuracy
 
 

@@ -24,12 +24,19 @@ def audited(tmp_path_factory):
     return inp, res, out, bad
 
 
+def test_envelope(audited):
+    _, res, _, _ = audited
+    env = res.to_dict()
+    assert set(env) == {"schema", "pairspace_version", "created", "command", "inputs", "settings", "results"}
+    assert env["schema"] == SCHEMA == "pairspace.audit/2"
+    assert env["settings"]["seeds"] == [0, 1] and env["results"] == res.doc
+
+
 def test_document_sections(audited):
     inp, res, _, _ = audited
-    d = res.to_dict()
-    assert d["schema"] == SCHEMA == "pairspace.audit/1"
+    d = res.doc
     for key in ("caption_leaks", "source_overlap", "label_overlap", "separability", "nngs", "controls",
-                "attribution", "verdict", "gzsl", "zeroshot", "maps"):
+                "attribution", "verdict", "gzsl", "zeroshot", "maps", "text_separability"):
         assert key in d, key
     truth = {t for _, t in inp.pairs if " like a " in inp.captions[t]}
     assert d["caption_leaks"]["n_flagged_lexical_texts"] == len(truth)
@@ -40,6 +47,12 @@ def test_document_sections(audited):
     assert d["label_overlap"]["tags"]["n_equal"] == 1  # mike
     assert 0 <= d["gzsl"]["harmonic_mean"] <= 1
     assert any("chance interval" in s for s in d["verdict"])
+    # a split fixed by the user: the same unseen classes for every seed, the seeds vary the training
+    sp = d["controls"]["splits"]
+    assert [s["seed"] for s in sp] == [0, 1] and sp[0]["unseen_classes"] == sp[1]["unseen_classes"]
+    ts = d["text_separability"]
+    assert set(ts) == {"prompts", "captions"} and set(ts["prompts"]) == {"n", "backbone", "projected"}
+    assert ts["prompts"]["n"] == 3 * len(inp.classes)
 
 
 def test_report_files_and_escaping(audited):
@@ -51,7 +64,7 @@ def test_report_files_and_escaping(audited):
                  "controls.png", "map_audio_backbone.png", "map_projected.png",
                  "separability_vs_zeroshot.png"):
         assert (out / "report" / name).stat().st_size > 0, name
-    assert json.loads(files["json"].read_text())["schema"] == "pairspace.audit/1"
+    assert json.loads(files["json"].read_text())["schema"] == "pairspace.audit/2"
     page = files["html"].read_text()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; =SUM(A1)" in page
@@ -64,16 +77,17 @@ def test_html_escapes_class_names(audited):
     from pairspace.report.audit import report_html
 
     _, res, _, _ = audited
-    d = json.loads(json.dumps(res.to_dict()))
+    env = json.loads(json.dumps(res.to_dict()))
+    d = env["results"]
     evil = '<b onmouseover="x">'
     d["caption_leaks"]["per_class"][evil] = d["caption_leaks"]["per_class"].pop(d["classes"][0])
     d["classes"][0] = evil
-    page = report_html(d, {})
+    page = report_html(env, {})
     assert evil not in page and "&lt;b onmouseover=&quot;x&quot;&gt;" in page
 
 
 def test_csv_defuses_formulas(tmp_path):
-    from pairspace.report.audit import write_csv
+    from pairspace.report.audit_tables import write_csv
 
     p = write_csv(tmp_path / "t.csv", ("a", "b"), [{"a": "=1+1", "b": "plain, with comma"}])
     rows = list(csv.DictReader(open(p, newline="")))
@@ -90,3 +104,24 @@ def test_bad_inputs():
     inp.eval_labels = inp.eval_labels + [inp.classes[0]]
     with pytest.raises(ValueError, match="not in the table"):
         run(inp)
+
+
+def test_docs_markdown_renders_every_number_from_the_document(audited):
+    from pairspace.report.audit import docs_markdown
+
+    _, res, _, _ = audited
+    env = json.loads(json.dumps(res.to_dict()))  # what the docs build reads back from audit.json
+    md = docs_markdown(env)
+    ctl = env["results"]["controls"]["controls"]
+    for name, s in ctl.items():
+        acc = s["accuracy"]
+        cell = f"{acc['estimate']:.3f} [{acc['ci_low']:.3f}, {acc['ci_high']:.3f}]"
+        assert f"| {name} | {s['n_pairs']} | {cell}" in md
+        if "vs_full" in s:
+            d = s["vs_full"]
+            cell = f"{d['estimate']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+            assert f"{cell} | {d['p_value']:.1e} |" in md
+    for v in env["results"]["verdict"]:
+        assert v.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|") in md
+    for s in env["results"]["controls"]["splits"]:
+        assert f"| {s['seed']} | {len(s['unseen_classes'])} | {s['n_pairs']} | {s['n_flagged']} |" in md

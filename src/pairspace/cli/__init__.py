@@ -27,6 +27,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("pairspace.cli.demo", "run the main study on the embedded default data"),
     "compare": ("pairspace.cli.compare", "NNGS and baseline measures of two paired spaces (report)"),
+    "compare-many": ("pairspace.cli.compare_many",
+                     "similarity matrices and spectra of many paired spaces (report)"),
     "measures": ("pairspace.cli.measures", "list the available similarity measures"),
     "analogy": ("pairspace.cli.analogy", "word-analogy study: NNGS per category against accuracy"),
     "template-study": ("pairspace.cli.template_study",

@@ -76,6 +76,7 @@ class Encoder(Protocol):
 ENCODERS = Registry("encoder", builtin_modules=[  # modules that register encoders when imported
     "pairspace.encoders.text",
     "pairspace.encoders.text_libs",
+    "pairspace.encoders.static",
     "pairspace.encoders.image",
     "pairspace.encoders.audio",
     "pairspace.align.projected",  # the projected encoder loads align runs: registered from align

@@ -88,6 +88,13 @@ class TorchEncoder:
         with torch.inference_mode():
             out = encode_in_batches(self._encode_batch, items, batch_size, progress,
                                     f"encode {self.name}")
+        layers = getattr(self, "layers", None)
+        if layers:  # one mean-pooled block of ``dim`` columns per layer
+            out = out.reshape(out.shape[0], len(layers), self.dim)
+            if self.preprocessing.get("normalize"):
+                out = np.stack([unit_rows(out[:, j], f"{self.name} layer {v}", dtype=np.float32)
+                                for j, v in enumerate(layers)], axis=1)
+            return out
         if self.preprocessing.get("normalize"):
             out = unit_rows(out, f"{self.name} embeddings", dtype=np.float32)
         return out
@@ -107,24 +114,73 @@ def _weights_in(folder: str | os.PathLike[str]) -> list[str] | None:
     return files or None
 
 
+def layer_list(layers: Any, n_states: int) -> list[int] | None:
+    """The hidden states to pool: None, ``"all"`` (0 = the embedding output, then every layer), a
+    list of ints or a comma-separated string (negative counts from the last)."""
+    if layers is None:
+        return None
+    if isinstance(layers, str):
+        if layers == "all":
+            return list(range(n_states))
+        try:
+            layers = [int(v) for v in layers.split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"layers must be 'all' or a list of ints; got {layers!r}") from None
+    vals = [int(v) for v in (layers if isinstance(layers, list | tuple) else [layers])]
+    bad = [v for v in vals if not -n_states <= v < n_states]
+    if bad or not vals:
+        raise ValueError(f"layers {bad or vals} out of range: this model has hidden states 0.."
+                         f"{n_states - 1} (0 = the embedding output)")
+    return list(dict.fromkeys(v % n_states for v in vals))
+
+
+def pooled_hidden_states(model: Any, tok: Any, layers: Sequence[int]) -> Any:
+    r"""Mean-pooled hidden states :math:`\sum_t m_t h^{(l)}_t / \sum_t m_t` of each layer ``l``,
+    concatenated (``(b, len(layers) * hidden)``; :meth:`TorchEncoder.encode` splits them)."""
+    import torch
+
+    kw = {k: v for k, v in tok.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+    hs = model(**kw, output_hidden_states=True).hidden_states
+    m = tok["attention_mask"].unsqueeze(-1).to(hs[0].dtype)
+    return torch.cat([(hs[v] * m).sum(1) / m.sum(1).clamp(min=1e-9) for v in layers], dim=1)
+
+
 # ---------------------------------------------------------------- sentence-transformers
 class SentenceTransformerEncoder(TorchEncoder):
-    """A sentence-transformers model (hub id or local folder)."""
+    """A sentence-transformers model (hub id or local folder); ``layers`` (``"all"`` or a list)
+    returns the mean-pooled hidden states of its transformer, as :class:`HFTextEncoder` does."""
 
     name = "sentence-transformers"
     libraries = ("sentence-transformers", "transformers", "torch")
 
     def __init__(self, model_id: str = "sentence-transformers/all-MiniLM-L6-v2",
-                 device: str | None = None, normalize: bool = False, model: Any = None) -> None:
+                 device: str | None = None, normalize: bool = False, model: Any = None,
+                 layers: Any = None) -> None:
         files = _weights_in(model_id) if model is None else None  # files only when loaded from them
         if model is None:
             st = require("sentence_transformers", "text")
             model = st.SentenceTransformer(str(model_id), device=resolve_device(device))
         dim = (model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension")
                else model.get_sentence_embedding_dimension())
-        super().__init__(model_id, model, dim, device, {"normalize": bool(normalize)}, files)
+        prep: dict[str, Any] = {"normalize": bool(normalize)}
+        self.layers = None
+        if layers is not None:  # mean-pooled hidden states of the transformer module
+            cfg = model[0].auto_model.config
+            self.layers = layer_list(layers, cfg.num_hidden_layers + 1)
+            dim = cfg.hidden_size
+            prep.update(layers=self.layers, pooling="mean")
+        super().__init__(model_id, model, dim, device, prep, files)
+
+    @property
+    def layer_names(self) -> list[str] | None:
+        """``layer0`` (the embedding output), ``layer1``, ... for a layered encoder, else None."""
+        return None if self.layers is None else [f"layer{v}" for v in self.layers]
 
     def _encode_batch(self, batch: list[str]) -> Any:
+        if self.layers is not None:
+            prep = getattr(self.module, "preprocess", None) or self.module.tokenize
+            tok = {k: v.to(self.device) for k, v in prep(batch).items() if hasattr(v, "to")}
+            return pooled_hidden_states(self.module[0].auto_model, tok, self.layers)
         return self.module.encode(batch, batch_size=len(batch), convert_to_numpy=True,
                                   show_progress_bar=False)
 
@@ -165,7 +221,10 @@ def minilm(**options: Any) -> SentenceTransformerEncoder:
 class HFTextEncoder(TorchEncoder):
     r"""A transformers ``AutoModel`` with CLS or mean pooling of the last hidden state.
 
-    Mean pooling: :math:`\sum_t m_t h_t / \sum_t m_t` with the attention mask :math:`m`.
+    Mean pooling: :math:`\sum_t m_t h_t / \sum_t m_t` with the attention mask :math:`m`. With
+    ``layers`` (``"all"`` or a list; 0 is the embedding output) :meth:`encode` returns the
+    mean-pooled hidden state of each layer, shape ``(n, len(layers), hidden)``, so that one model's
+    layers can be compared (as :func:`pairspace.nngs_matrix` does).
     """
 
     name = "hf"
@@ -173,7 +232,7 @@ class HFTextEncoder(TorchEncoder):
 
     def __init__(self, model_id: str = "bert-base-uncased", pooling: str = "mean",
                  max_length: int | None = 512, normalize: bool = False, device: str | None = None,
-                 model: Any = None, tokenizer: Any = None) -> None:
+                 model: Any = None, tokenizer: Any = None, layers: Any = None) -> None:
         if pooling not in ("mean", "cls"):
             raise ValueError(f"pooling must be 'mean' or 'cls'; got {pooling!r}")
         tr = require("transformers", "text")
@@ -183,13 +242,25 @@ class HFTextEncoder(TorchEncoder):
             str(model_id))
         self.pooling = pooling
         self.max_length = max_length
-        super().__init__(model_id, model, model.config.hidden_size, device,
-                         {"pooling": pooling, "max_length": max_length, "normalize": bool(normalize)},
-                         files)
+        self.layers = None if layers is None else layer_list(
+            layers, model.config.num_hidden_layers + 1)
+        if self.layers is not None and pooling != "mean":
+            raise ValueError("layers= pools every hidden state by its mean; use pooling='mean'")
+        prep = {"pooling": pooling, "max_length": max_length, "normalize": bool(normalize)}
+        if self.layers is not None:
+            prep["layers"] = self.layers
+        super().__init__(model_id, model, model.config.hidden_size, device, prep, files)
+
+    @property
+    def layer_names(self) -> list[str] | None:
+        """``layer0`` (the embedding output), ``layer1``, ... for a layered encoder, else None."""
+        return None if self.layers is None else [f"layer{v}" for v in self.layers]
 
     def _encode_batch(self, batch: list[str]) -> Any:
         tok = self.tokenizer(batch, padding=True, truncation=self.max_length is not None,
                              max_length=self.max_length, return_tensors="pt").to(self.device)
+        if self.layers is not None:
+            return pooled_hidden_states(self.module, tok, self.layers)
         h = self.module(**tok).last_hidden_state
         if self.pooling == "cls":
             return h[:, 0]

@@ -24,16 +24,22 @@ Registered names
 ``clap-audio``, ``laion-clap-audio``, ``msclap-audio``, ``panns-cnn14``
     Adapters for the audio towers of transformers ``ClapModel``, LAION-CLAP, Microsoft CLAP and
     PANNs CNN14 (embedding layer), with their own sample rates and clip lengths.
+``musicnn``
+    A MagnaTagATune-supervised music-tagging CNN (Pons & Serra 2019), one 3-s patch per clip, its
+    200-d penultimate layer (optional extra ``musicnn``: TensorFlow; weights ship in the package).
 """
 
 from ..base import EncodeReport
 from ._base import AudioEncoder, CallableAudioEncoder
 from .clap import clap_audio, int16_roundtrip, laion_clap_audio, msclap_audio, panns_cnn14
 from .logmel import LogMelEncoder, log_mel, logmel, mel_filterbank
+from .musicnn import MusicnnEncoder, musicnn, musicnn_frontend
 from .whisper import WhisperEncoder, whisper, whisper_base, whisper_base_path, whisper_model_path
 
 __all__ = [
-    "AudioEncoder", "CallableAudioEncoder", "EncodeReport", "LogMelEncoder", "WhisperEncoder",
+    "AudioEncoder", "CallableAudioEncoder", "EncodeReport", "LogMelEncoder", "MusicnnEncoder",
+    "WhisperEncoder",
     "clap_audio", "int16_roundtrip", "laion_clap_audio", "log_mel", "logmel", "mel_filterbank",
-    "msclap_audio", "panns_cnn14", "whisper", "whisper_base", "whisper_base_path", "whisper_model_path",
+    "msclap_audio", "musicnn", "musicnn_frontend", "panns_cnn14", "whisper", "whisper_base",
+    "whisper_base_path", "whisper_model_path",
 ]

@@ -9,8 +9,9 @@ Zero-Shot Learning", ICASSP 2025, arXiv 2408.13068.
 """
 
 from .captions import CaptionLeaks, caption_leaks, load_synonyms, shipped_synonyms
-from .controls import CONTROLS, ControlSettings, EvalSet
-from .study import SCHEMA, AuditInputs, AuditResult, run
+from .controls import CONTROLS, DEFAULT_CONTROLS, ControlSettings, EvalSet, SeedData
+from .study import SCHEMA, AuditInputs, AuditResult, results_of, run
 
-__all__ = ["CONTROLS", "SCHEMA", "AuditInputs", "AuditResult", "CaptionLeaks", "ControlSettings",
-           "EvalSet", "caption_leaks", "load_synonyms", "run", "shipped_synonyms"]
+__all__ = ["CONTROLS", "DEFAULT_CONTROLS", "SCHEMA", "AuditInputs", "AuditResult", "CaptionLeaks",
+           "ControlSettings", "EvalSet", "SeedData", "caption_leaks", "load_synonyms", "results_of", "run",
+           "shipped_synonyms"]

@@ -44,6 +44,8 @@ from .text import contains_phrase, content_words, exact_pattern, words
 
 KINDS = ("exact", "normalized", "synonym", "overlap", "semantic")
 LEXICAL = KINDS[:4]
+NAME_KINDS = KINDS[:3]
+"""The kinds that name a class (not a shared content word, not a cosine): exact, normalized, synonym."""
 DEFAULT_THRESHOLD = 0.6
 SWEEP = tuple(round(0.3 + 0.05 * i, 2) for i in range(14))  # 0.30 .. 0.95
 

@@ -85,6 +85,13 @@ def knn_accuracy(X: Any, labels: Sequence[Any], k: int = 1) -> tuple[float, dict
     The neighbors come from :func:`pairspace.knn` (exact, blocked, the item itself excluded, ties
     to the lower index); a vote tie goes to the nearest neighbor's label.
     """
+    correct, y, names = knn_hits(X, labels, k)
+    return float(correct.mean()), _per_class(y, correct, names)
+
+
+def knn_hits(X: Any, labels: Sequence[Any], k: int = 1) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per-item 0/1 correctness of the leave-one-out ``k``-NN vote (see :func:`knn_accuracy`),
+    with the encoded labels and the sorted class names."""
     from ...neighbors import knn
 
     U = unit_rows(X, "embeddings")
@@ -97,12 +104,20 @@ def knn_accuracy(X: Any, labels: Sequence[Any], k: int = 1) -> tuple[float, dict
     np.add.at(votes, (np.repeat(np.arange(n), k), y[nn].ravel()), 1.0)
     votes[np.arange(n), y[nn[:, 0]]] += 0.5  # ties go to the nearest neighbor's label
     correct = (votes.argmax(axis=1) == y).astype(np.float64)
-    return float(correct.mean()), _per_class(y, correct, names)
+    return correct, y, names
 
 
 def probe_accuracy(X: Any, labels: Sequence[Any], folds: int = 4, seed: int = 0, C: float = 1.0
                    ) -> tuple[float, dict[str, float]]:
     """Stratified ``folds``-fold logistic-regression probe: out-of-fold accuracy, per-class recall."""
+    hit, y, names = probe_hits(X, labels, folds, seed, C)
+    return float(hit.mean()), _per_class(y, hit, names)
+
+
+def probe_hits(X: Any, labels: Sequence[Any], folds: int = 4, seed: int = 0, C: float = 1.0
+               ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Per-item 0/1 out-of-fold correctness of the probe of :func:`probe_accuracy`, with the encoded
+    labels and the sorted class names."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
     from sklearn.pipeline import make_pipeline
@@ -120,8 +135,7 @@ def probe_accuracy(X: Any, labels: Sequence[Any], folds: int = 4, seed: int = 0,
             clf = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
             clf.fit(A[tr], y[tr])
             pred[te] = clf.predict(A[te])
-    hit = (pred == y).astype(np.float64)
-    return float(hit.mean()), _per_class(y, hit, names)
+    return (pred == y).astype(np.float64), y, names
 
 
 def separability(X: Any, labels: Sequence[Any], space: str = "space", k: int = 1, folds: int = 4,
