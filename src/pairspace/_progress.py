@@ -82,3 +82,7 @@ def _interactive() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):  # closed or replaced streams
         return False
+
+
+def silent(message: str) -> None:
+    """The default ``log`` callback of long studies: say nothing (the CLI passes a real one)."""

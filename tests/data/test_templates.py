@@ -79,3 +79,19 @@ def test_template_file_formats_by_suffix(tmp_path):
     (tmp_path / "plain").write_text('{"templates": [{"text": "a {}", "group": "g"}]}')
     ts = load_templates(tmp_path / "plain")  # no suffix: sniffed as JSON
     assert ts.templates == ("a {}",) and ts.groups == ("g",)
+
+
+def test_nngs53_has_the_papers_53_templates_in_three_groups() -> None:
+    from collections import Counter
+
+    from pairspace.data.templates import load_templates
+
+    t = load_templates("nngs53")
+    assert len(t) == 53 and len(set(t.templates)) == 53
+    assert Counter(t.groups) == {"positive": 18, "negation": 18, "film-music": 17}
+    clip = load_templates("cifar100_clip").templates
+    pos = [x for x, g in zip(t.templates, t.groups, strict=True) if g == "positive"]
+    neg = [x for x, g in zip(t.templates, t.groups, strict=True) if g == "negation"]
+    assert pos == list(clip) and neg == ["not " + x for x in clip]
+    assert "We must take the {} to Mordor!" in t.templates
+    assert all(x.count("{}") == 1 for x in t.templates)

@@ -128,3 +128,21 @@ def test_open_clip_adapters_follow_the_open_clip_api(monkeypatch):
         ref = img.module.encode_image(transform(load_image(im))[None]).numpy()
     np.testing.assert_allclose(I_, ref, atol=1e-6)
     assert img.dim == 12 and img.provenance.model_id == "ViT-B-32/openai"
+
+
+def test_pixel_baseline_is_low_res_pixels_and_a_colour_histogram() -> None:
+    from pairspace.encoders import get
+
+    enc = get("pixels", grid=2, bins=2)
+    assert enc.dim == 3 * 4 + 8
+    img = np.zeros((4, 4, 3), np.uint8)
+    img[:, 2:] = 255  # left half black, right half white
+    v = enc.encode([img])[0]
+    pix = v[:12].reshape(2, 2, 3)
+    assert np.allclose(pix[:, 0], -1.0) and np.allclose(pix[:, 1], 1.0)
+    hist = v[12:]
+    assert np.isclose(hist[0], 0.5) and np.isclose(hist[7], 0.5) and np.isclose(hist.sum(), 1.0)
+    rep = enc.encode_report([img, "/no/such/image.png"])
+    assert rep.ok == [0] and "not found" in rep.failures[0][1]
+    with pytest.raises(ValueError, match="grid"):
+        get("pixels", grid=0)

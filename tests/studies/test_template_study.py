@@ -228,3 +228,27 @@ def test_report_html_is_self_contained_escaped_and_one_p_format(tmp_path) -> Non
     assert page.count("data:image/png;base64,") == 2  # both figures embedded
     p = res.correlations["nngs"]["pearson_p"]
     assert f"{p:.1e}" in page  # p-values in scientific notation, two significant digits
+
+
+def test_paper_exact_mode_and_rbf_column() -> None:
+    from pairspace.measures.cka import rbf_cka_paper
+    from pairspace.studies.templates import PAPER_EXACT, class_centroids, synthetic_zeroshot, template_study
+
+    d = synthetic_zeroshot(n_classes=12, per_class=5, n_templates=6, seed=4)
+    res = template_study(d["media"], d["templates"], d["class_names"], d["labels"],
+                         text_embeddings=d["text_embeddings"], n_boot=100, **PAPER_EXACT)
+    assert res.settings["paper_exact"] and not res.settings["normalize"]
+    X = class_centroids(d["media"], d["labels"], 12, normalize=False)
+    for t, row in enumerate(res.per_template):  # unnormalized centroids and text rows
+        assert row["rbf_cka"] == pytest.approx(rbf_cka_paper(X, d["text_embeddings"][t]))
+    assert set(res.correlations) == {"nngs", "linear_cka", "rbf_cka", "mutual_knn"}
+    assert set(res.comparisons) == {"nngs - linear_cka", "nngs - rbf_cka", "nngs - mutual_knn"}
+    c = res.comparisons["nngs - linear_cka"]
+    assert c["pearson"] == pytest.approx(res.correlations["nngs"]["pearson"]
+                                         - res.correlations["linear_cka"]["pearson"])
+    default = template_study(d["media"], d["templates"], d["class_names"], d["labels"],
+                             text_embeddings=d["text_embeddings"], n_boot=0)
+    assert not default.settings["paper_exact"] and "rbf_cka" not in default.per_template[0]
+    with pytest.raises(ValueError, match="rbf"):
+        template_study(d["media"], d["templates"], d["class_names"], d["labels"],
+                       text_embeddings=d["text_embeddings"], rbf="median")

@@ -34,7 +34,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     description=__doc__, produces_result=True)
     p.add_argument("--out", default="pairspace-audit", help="output folder")
     p.add_argument("--demo", action="store_true", help="audit the offline rendered-instrument benchmark")
-    p.add_argument("--audio", help="audio backbone table (training and evaluation clips, with labels)")
+    p.add_argument("--media", "--audio", dest="audio",
+                   help="media backbone table, audio or image (training and evaluation items, with labels)")
     p.add_argument("--text", help="text backbone table of the training captions")
     p.add_argument("--pairs", help="pair manifest (CSV/JSONL: audio_id, text_id, optional source_id)")
     p.add_argument("--captions", help="caption CSV with text_id (or id) and text (or caption) columns")

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 
+from .._validation import DEFAULT_MEMORY_BUDGET
 from ..studies.curation_names import CURATION_METHODS, PRESETS
 from ._common import add_command, check_out_dir, positive_int
 
 METHODS = CURATION_METHODS
 PRESET_NAMES = tuple(PRESETS)
-DEFAULT_MEMORY_BUDGET = 256 * 2**20  # the value of pairspace._validation.DEFAULT_MEMORY_BUDGET
+
 
 
 def threshold(text: str) -> float | str:

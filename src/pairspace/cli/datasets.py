@@ -2,8 +2,10 @@
 
 render-instruments renders (or reuses) the General MIDI instrument benchmark and writes, beside
 its tables, the files of the command-line route: seen_pairs.csv, seen.txt, unseen.txt,
-seen_clips.csv and unseen_clips.csv. select keeps the rows of an embedding table whose column
-holds one of the given values (for example the unseen clips of an embedded clips.csv).
+seen_clips.csv and unseen_clips.csv. render-emoji does the same for the OpenMoji image-text
+benchmark (seen_images.csv / unseen_images.csv, and ATTRIBUTION.md: OpenMoji, CC BY-SA 4.0).
+select keeps the rows of an embedding table whose column holds one of the given values (for
+example the unseen clips of an embedded clips.csv).
 """
 
 from __future__ import annotations
@@ -36,6 +38,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="print only the dataset folder (for scripts: D=$(pairspace datasets "
                         "render-instruments --print-path))")
     r.set_defaults(func=run_render)
+    from ..data.datasets.emoji.classes import HOLDOUTS
+
+    e = dsub.add_parser("render-emoji", help="render the OpenMoji emoji image-text benchmark",
+                        formatter_class=FORMATTER)
+    e.add_argument("--root", default=None, help="parent folder (default: the user's cache folder)")
+    e.add_argument("--views-per-class", type=positive_int, default=3,
+                   help="rendered views per emoji (view 0 is canonical)")
+    e.add_argument("--captions-per-view", type=positive_int, default=2, help="captions per view")
+    e.add_argument("--image-size", type=positive_int, default=128,
+                   help="side of the square PNG images in pixels (at least 32)")
+    e.add_argument("--unseen-fraction", type=open_unit_interval, default=0.25,
+                   help="share of each group's classes held out as unseen")
+    e.add_argument("--holdout", choices=HOLDOUTS, default=HOLDOUTS[0],
+                   help="hold out a share of each group's classes, or whole subgroups")
+    e.add_argument("--groups", nargs="+", default=None, metavar="GROUP",
+                   help="Unicode emoji groups to include (default: all but Component and Flags)")
+    e.add_argument("--seed", type=int, default=0, help="seed of the split and of every choice")
+    e.add_argument("--force", action="store_true", help="render again even when cached")
+    e.add_argument("--print-path", action="store_true",
+                   help="print only the dataset folder (for scripts)")
+    e.set_defaults(func=run_render_emoji)
     s = dsub.add_parser("select", help="keep the rows of a table whose column has given values",
                         formatter_class=FORMATTER)
     s.add_argument("table", help="input embedding table (.parquet, .arrow or .npz)")
@@ -67,6 +90,30 @@ def run_render(args: argparse.Namespace) -> int:
     print(f"pair manifest (audio_id, text_id): {ds.root / 'captions.csv'}")
     print(f"seen training pairs: {ds.root / 'seen_pairs.csv'}; unseen classes: "
           f"{ds.root / 'unseen.txt'}; clips per split: seen_clips.csv, unseen_clips.csv")
+    return 0
+
+
+def run_render_emoji(args: argparse.Namespace) -> int:
+    from ..data.datasets.emoji import render_emoji
+
+    t0 = time.perf_counter()
+    ds = render_emoji(args.root, args.views_per_class, args.captions_per_view, args.image_size,
+                      args.unseen_fraction, args.holdout, args.seed, groups=args.groups,
+                      force=args.force, progress=not args.print_path)
+    if args.print_path:
+        print(ds.root)
+        return 0
+    dt = time.perf_counter() - t0
+    seen, unseen = ds.class_names("seen"), ds.class_names("unseen")
+    print(table(["images", "captions", "classes", "seen", "unseen", "groups", "subgroups", "seconds"],
+                [(len(ds.images), len(ds.captions), len(ds.classes), len(seen), len(unseen),
+                  len({c["group"] for c in ds.classes}), len({c["subgroup"] for c in ds.classes}),
+                  round(dt, 2))]))
+    print(f"dataset: {ds.root}")
+    print(f"pair manifest (image_id, text_id): {ds.root / 'captions.csv'}")
+    print(f"seen training pairs: {ds.root / 'seen_pairs.csv'}; unseen classes: "
+          f"{ds.root / 'unseen.txt'}; images per split: seen_images.csv, unseen_images.csv")
+    print(f"images: OpenMoji, CC BY-SA 4.0 (see {ds.root / 'ATTRIBUTION.md'})")
     return 0
 
 

@@ -43,6 +43,7 @@ def load_measure(spec: str) -> tuple[str, Any]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from .._validation import METRICS
+    from ..measures.cka import RBF_BANDWIDTHS  # light: numpy only
 
     p = add_command(sub, "template-study", help="prompt-template similarity vs zero-shot accuracy",
                     description=__doc__, produces_result=True)
@@ -71,6 +72,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--measure", "--measures", dest="measure", action=ListAction, default=[],
                    metavar="MODULE:FUNCTION",
                    help="extra similarity measures f(X, Y) -> float to correlate, space-separated")
+    p.add_argument("--rbf", default=None, choices=RBF_BANDWIDTHS,
+                   help="also measure RBF CKA, width 0.8 x the median distance or 0.8 x the median "
+                        "squared distance (the paper's); default: no RBF CKA")
+    p.add_argument("--paper-exact", action="store_true",
+                   help="the authors' settings (arXiv 2411.08687): unnormalized embeddings, "
+                        "euclidean, k = 3, --rbf median_squared_distance (overrides --k, --metric, "
+                        "--no-normalize and --rbf)")
     p.add_argument("--shuffled-control", action="store_true",
                    help="permute the class rows of each text space (a null control)")
     p.add_argument("--bootstrap", type=nonneg_int, default=2000,
@@ -85,11 +93,14 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         check_out_dir(args.out)  # before any work
     from ..studies.template_runs import synthetic_template_study, template_study_files
+    from ..studies.templates import PAPER_EXACT
     from .embed import parse_options
 
     common = dict(k=args.k, k_max=args.k_max, metric=args.metric, normalize=not args.no_normalize,
-                  extra_measures=dict(load_measure(s) for s in args.measure),
+                  rbf=args.rbf, extra_measures=dict(load_measure(s) for s in args.measure),
                   shuffle_pairs=args.shuffled_control, n_boot=args.bootstrap, progress=args.progress)
+    if args.paper_exact:
+        common.update(PAPER_EXACT)
     if args.synthetic:
         res = synthetic_template_study(seed=args.seed, **common)
     else:
@@ -116,18 +127,31 @@ def render(res: Any) -> str:
     lines = [f"templates: {s['templates_source']}; class names: {s['class_names_source']}",
              f"{s['n_templates']} templates, {s['n_classes']} classes, {s['n_items']} items; metric "
              f"{s['metric']}, k = {s['k']} (NNGS chance {s['chance_nngs']:.4f}); ensemble top-1 "
-             f"{res.ensemble['top1']:.4f}" + ("; SHUFFLED CONTROL" if s["shuffle_pairs"] else "")]
+             f"{res.ensemble['top1']:.4f}" + ("; SHUFFLED CONTROL" if s["shuffle_pairs"] else "")
+             + ("; paper-exact settings" if s.get("paper_exact") else "")]
     lines.append(table(["measure", "pearson", "p", "95% CI", "spearman", "p", "95% CI"],
                        [(m, c["pearson"], format_p(c["pearson_p"]), _ci(c, "pearson"), c["spearman"],
                          format_p(c["spearman_p"]), _ci(c, "spearman"))
                         for m, c in res.correlations.items()]))
+    if res.comparisons:
+        lines.append("")
+        lines.append(table(["paired difference", "pearson", "95% CI", "spearman", "95% CI"],
+                           [(name, c["pearson"], _pair(c["pearson_ci"]), c["spearman"],
+                             _pair(c["spearman_ci"])) for name, c in res.comparisons.items()]))
     lines.append("")
-    lines.append(table(["template", "group", "nngs", "cka", "mknn", "top1"],
-                       [(r["template"], r["group"], r["nngs"], r["linear_cka"], r["mutual_knn"],
-                         r["accuracy"]) for r in res.per_template]))
+    rbf = "rbf_cka" in res.correlations
+    lines.append(table(["template", "group", "nngs", "cka", *(["rbf cka"] if rbf else []), "mknn", "top1"],
+                       [(r["template"], r["group"], r["nngs"], r["linear_cka"],
+                         *([r["rbf_cka"]] if rbf else []), r["mutual_knn"], r["accuracy"])
+                        for r in res.per_template]))
     return "\n".join(lines)
 
 
 def _ci(c: dict[str, float], method: str) -> str:
     lo, hi = c[f"{method}_ci_low"], c[f"{method}_ci_high"]
     return "-" if lo != lo else f"[{lo:.3f}, {hi:.3f}]"
+
+
+def _pair(ci: Any) -> str:
+    lo, hi = ci
+    return "-" if lo is None or lo != lo else f"[{lo:.3f}, {hi:.3f}]"

@@ -1,7 +1,8 @@
 """Pair manifests: which item of one table goes with which item of another.
 
 A manifest is a CSV file with a header or a JSONL file (one JSON object per line), with the columns
-``audio_id`` and ``text_id`` (aliases ``audio``/``text``, or the generic ``a_id``/``b_id``). Every
+``audio_id`` and ``text_id`` (aliases ``audio``/``text``, ``image_id``/``media_id`` for other media,
+or the generic ``a_id``/``b_id``). Every
 row is checked; an error names the file, the line (as an editor counts it, blank lines included)
 and the column.
 """
@@ -19,7 +20,7 @@ from typing import Any
 from .textfiles import csv_error, read_text
 
 #: Accepted names of the two columns, in order of preference.
-A_COLUMNS = ("audio_id", "a_id", "audio")
+A_COLUMNS = ("audio_id", "a_id", "audio", "image_id", "media_id")
 B_COLUMNS = ("text_id", "b_id", "text")
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson")
 

@@ -12,7 +12,9 @@ lists the shipped names. The loaded object records which source was used (``sour
 
 Shipped sets: ``cifar100_clip`` (the 18 CIFAR templates of CLIP), ``cifar100_clip_not`` (the same
 with a leading ``"not "``), ``audio`` (CLAP-style ``"this is a sound of {}."`` and variations),
-``audio_not``; class names ``cifar100_clip`` (the CLIP CIFAR-100 list).
+``audio_not``, ``nngs53`` (the 53 templates of the NNGS paper's zero-shot study, arXiv 2411.08687:
+the 18 CLIP CIFAR templates, their 18 negations and 17 film and music lines, grouped ``positive``,
+``negation`` and ``film-music``); class names ``cifar100_clip`` (the CLIP CIFAR-100 list).
 """
 
 from __future__ import annotations

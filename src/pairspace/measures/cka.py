@@ -35,7 +35,12 @@ unbiased HSIC is invariant to translating either space; the columns are centered
 numerical accuracy.
 
 RBF CKA builds the two :math:`n \times n` Gram matrices :math:`K_{ij} = \exp(-\|x_i - x_j\|^2 /
-(2\sigma^2))`, so it refuses inputs above ``max_n`` items.
+(2\sigma^2))`, so it refuses inputs above ``max_n`` items. Its default width is a fraction of the
+median *distance* (``bandwidth="median_distance"``, Kornblith et al. 2019); the reference code of
+Tavares, Ayres & Smaragdis (arXiv 2411.08687, ``estimate_sigma``) takes the fraction of the median
+*squared* distance, ``bandwidth="median_squared_distance"`` (:func:`rbf_cka_paper`). That width is
+not a length (it grows with the square of the data's scale), so the value depends on the units of
+the embeddings; it is offered to reproduce the paper, not as a default.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ from .._validation import check_pair
 
 RBF_MAX_N = 5000
 RBF_SIGMA_FRACTION = 0.8
+RBF_BANDWIDTHS = ("median_distance", "median_squared_distance")
+"""The width rules of :func:`rbf_cka`: ``sigma_fraction`` times the median distance (default) or
+times the median squared distance (the NNGS paper's reference code)."""
 
 
 def _scale_of(A: np.ndarray, block_rows: int = 65536) -> float:
@@ -256,9 +264,15 @@ def check_rbf_size(n: int, max_n: int = RBF_MAX_N) -> None:
 
 def median_distance(A: np.ndarray) -> float:
     """Median euclidean distance over the pairs ``i < j``."""
+    return float(np.sqrt(median_squared_distance(A)))
+
+
+def median_squared_distance(A: np.ndarray) -> float:
+    """Median squared euclidean distance over the pairs ``i < j`` (the same median as over every
+    ordered pair ``i != j``, the off-diagonal of the distance matrix)."""
     from scipy.spatial.distance import pdist
 
-    return float(np.sqrt(np.median(pdist(A, "sqeuclidean"))))
+    return float(np.median(pdist(A, "sqeuclidean")))
 
 
 def _rbf_gram(A: np.ndarray, sigma: float) -> np.ndarray:
@@ -279,7 +293,7 @@ def hsic_unbiased_gram(K: np.ndarray, L: np.ndarray) -> float:
 
 def rbf_cka(X: Any, Y: Any, sigma: float | None = None, sigma_y: float | None = None,
             sigma_fraction: float = RBF_SIGMA_FRACTION, debiased: bool = False,
-            max_n: int = RBF_MAX_N) -> float:
+            max_n: int = RBF_MAX_N, bandwidth: str = "median_distance") -> float:
     r"""CKA with Gaussian (RBF) kernels, from the two ``n x n`` Gram matrices.
 
     .. math::
@@ -298,6 +312,11 @@ def rbf_cka(X: Any, Y: Any, sigma: float | None = None, sigma_y: float | None = 
         ``sigma_y`` defaults to the same rule on Y (not to ``sigma``).
     sigma_fraction : float
         Fraction of the median distance used when a width is not given (default 0.8).
+    bandwidth : {"median_distance", "median_squared_distance"}
+        The rule of a width not given: :math:`\sigma = f\,\mathrm{median}_{i<j}\|x_i - x_j\|`
+        (default) or, as in the NNGS paper's reference code (arXiv 2411.08687, ``estimate_sigma``),
+        :math:`\sigma = f\,\mathrm{median}_{i<j}\|x_i - x_j\|^2`, which is not scale-equivariant:
+        the result then depends on the units of the data (see :func:`rbf_cka_paper`).
     debiased : bool
         Use the unbiased HSIC estimator instead of the biased ``HKH`` one (needs ``n >= 4``).
     max_n : int
@@ -318,10 +337,20 @@ def rbf_cka(X: Any, Y: Any, sigma: float | None = None, sigma_y: float | None = 
     check_rbf_size(n, max_n)
     if sigma_fraction <= 0:
         raise ValueError(f"sigma_fraction must be positive; got {sigma_fraction}")
+    if bandwidth not in RBF_BANDWIDTHS:
+        raise ValueError(f"bandwidth must be one of {', '.join(RBF_BANDWIDTHS)}; got {bandwidth!r}")
     sa, sb = _scale_of(A), _scale_of(B)  # exact powers of two: no overflow in the distances
     A, B = A * sa, B * sb
-    sx = sigma * sa if sigma is not None else sigma_fraction * median_distance(A)
-    sy = sigma_y * sb if sigma_y is not None else sigma_fraction * median_distance(B)
+
+    def width(M: np.ndarray, scale: float) -> float:
+        # widths of the rescaled data: a length scales by `scale`; the paper's rule is computed on
+        # the original units (median_sq / scale**2) and then rescaled like a length
+        if bandwidth == "median_distance":
+            return sigma_fraction * median_distance(M)
+        return sigma_fraction * median_squared_distance(M) / scale
+
+    sx = sigma * sa if sigma is not None else width(A, sa)
+    sy = sigma_y * sb if sigma_y is not None else width(B, sb)
     for name, v in (("sigma", sx), ("sigma_y", sy)):
         if not np.isfinite(v) or v <= 0.0:
             raise ValueError(f"{name} must be a positive width; got {v} (are most rows identical?)")
@@ -340,3 +369,15 @@ def rbf_cka(X: Any, Y: Any, sigma: float | None = None, sigma_y: float | None = 
     if den == 0.0:
         raise ValueError("RBF CKA is undefined when a space is constant")
     return float(np.sum(K * L) / den)
+
+
+def rbf_cka_paper(X: Any, Y: Any, max_n: int = RBF_MAX_N) -> float:
+    r"""RBF CKA with the NNGS paper's width: 0.8 times the median *squared* distance of each space.
+
+    :func:`rbf_cka` with ``bandwidth="median_squared_distance"`` and ``sigma_fraction=0.8``, as in
+    ``estimate_sigma`` of the reference code of Tavares, Ayres & Smaragdis (arXiv 2411.08687), used
+    for their RBF CKA baseline of the template study. For embeddings with a median distance above
+    about 1 the width is large and the value approaches linear CKA.
+    """
+    return rbf_cka(X, Y, sigma_fraction=RBF_SIGMA_FRACTION, bandwidth="median_squared_distance",
+                   max_n=max_n)

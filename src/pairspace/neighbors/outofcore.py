@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .._progress import progress_bar
-
-DEFAULT_BATCH_ROWS = 65536
+from ..data.formats._common import DEFAULT_BATCH_ROWS
 
 
 def open_matrix(path: str | os.PathLike[str], column: str = "vector",

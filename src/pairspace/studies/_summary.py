@@ -44,3 +44,18 @@ class Summarized:
         body = "".join("<tr>" + "".join(cell(r.get(c)) for c in cols) + "</tr>" for r in rows)
         return (head + "<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>"
                 + body + "</table>")
+
+
+class TemplateSummary(Summarized):
+    """The template study's summary (:class:`~pairspace.studies.templates.TemplateStudyResult`):
+    sizes, k, the ensemble's top-1 and NNGS's correlation with accuracy; rows without curves."""
+
+    def _summary(self) -> str:
+        nn = self.correlations.get("nngs", {})  # type: ignore[attr-defined]
+        corr = f", NNGS-accuracy Pearson r={nn['pearson']:.3f}" if "pearson" in nn else ""
+        top1 = self.ensemble.get("top1", float("nan"))  # type: ignore[attr-defined]
+        return (f"{len(self.templates)} templates, {len(self.class_names)} classes, "  # type: ignore[attr-defined]
+                f"k={self.settings.get('k')}, ensemble top-1={top1:.4f}{corr}")  # type: ignore[attr-defined]
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in r.items() if k != "curve"} for r in self.per_template]  # type: ignore[attr-defined]

@@ -18,6 +18,16 @@ paper found, for CLIP ViT-B/32 on CIFAR-100 with its 18 templates (euclidean, ``
 One neighbor search of :math:`X` serves every template; each :math:`Y_t` is searched once for the
 whole curve.
 
+**Paper-exact mode** (:data:`PAPER_EXACT`, ``pairspace template-study --paper-exact``): the settings of
+the authors' runs, unnormalized embeddings, euclidean kNN graphs, ``k = 3`` and RBF CKA with their
+width, 0.8 times the median *squared* distance (``rbf="median_squared_distance"``). By default the
+toolkit L2-normalizes first and, when RBF CKA is asked for, uses 0.8 times the median distance.
+
+Beside the correlations, :attr:`TemplateStudyResult.comparisons` holds the **paired comparison** of
+NNGS's correlation with each other measure's: the difference of the coefficients with a percentile
+interval from the same bootstrap resamples of the templates
+(:func:`pairspace.stats.correlation.compare_correlations`).
+
 The optional **shuffled control** (``shuffle_pairs=True``) permutes the class rows of every
 :math:`Y_t` (a fresh seeded permutation per template) before the similarity measures, so the
 similarity no longer reflects the pairing while the accuracy is unchanged: a real effect must vanish.
@@ -35,19 +45,25 @@ from .._validation import as_matrix, check_metric, unit_rows
 from ..data.table import EmbeddingTable
 from ..data.templates import TemplateSet, load_templates
 from ..envelope import Envelope, encoder_input
-from ..measures.cka import linear_cka
+from ..measures.cka import RBF_BANDWIDTHS, linear_cka, rbf_cka
 from ..measures.knn_measures import mutual_knn_from_graphs
 from ..measures.nngs import NNGSCurve, curve_from_graphs, resolve_ks
 from ..neighbors import knn
-from ..stats.correlation import correlate
+from ..stats.correlation import compare_correlations, correlate
 from ..tasks.zeroshot import classifier_weights, encode_labels, text_embeddings_for, zeroshot_metrics
-from ._summary import Summarized
+from ._summary import TemplateSummary
+from .template_synthetic import synthetic_zeroshot  # noqa: F401  (re-exported: its former home)
 
 SCHEMA = "pairspace.template_study/2"
 #: The keys of ``settings`` that describe the inputs in the document (the rest are settings).
 INPUT_KEYS = ("templates_source", "class_names_source", "n_templates", "n_classes", "n_items")
-_RESERVED = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "mutual_knn", "accuracy",
-             "top5", "balanced_accuracy", "curve"}
+_RESERVED = {"template", "group", "nngs", "nngs_normalized", "linear_cka", "rbf_cka", "mutual_knn",
+             "accuracy", "top5", "balanced_accuracy", "curve"}
+
+#: The settings of the authors' runs (arXiv 2411.08687, reference code ``graph_structure``):
+#: unnormalized embeddings, euclidean kNN graphs, k = 3, RBF CKA at 0.8 x the median squared distance.
+PAPER_EXACT: dict[str, Any] = {"normalize": False, "metric": "euclidean", "k": 3,
+                               "rbf": "median_squared_distance"}
 
 
 def class_centroids(media: Any, y: np.ndarray, n_classes: int, normalize: bool = True) -> np.ndarray:
@@ -90,7 +106,7 @@ def correlation_row(similarity: Sequence[float], accuracy: Sequence[float], n_bo
 
 
 @dataclass(repr=False)
-class TemplateStudyResult(Summarized):
+class TemplateStudyResult(TemplateSummary):
     """Per-template similarities and accuracies, and their correlations across templates.
 
     Attributes
@@ -105,6 +121,9 @@ class TemplateStudyResult(Summarized):
     correlations : dict
         Measure name -> :func:`correlation_row` against accuracy (coefficients, p-values and
         bootstrap intervals).
+    comparisons : dict
+        ``"nngs - <measure>"`` -> the paired comparison of the two correlations with accuracy
+        (:func:`pairspace.stats.correlation.compare_correlations`, as a dict).
     ensemble : dict
         Zero-shot metrics of the classifier averaged over all templates (no confusion matrix).
     settings : dict
@@ -119,17 +138,8 @@ class TemplateStudyResult(Summarized):
     correlations: dict[str, dict[str, Any]]
     ensemble: dict[str, Any]
     settings: dict[str, Any] = field(default_factory=dict)
+    comparisons: dict[str, dict[str, Any]] = field(default_factory=dict)
     envelope: Envelope = field(default_factory=lambda: Envelope.new(SCHEMA))
-
-    def _summary(self) -> str:
-        nn = self.correlations.get("nngs", {})
-        corr = f", NNGS-accuracy Pearson r={nn['pearson']:.3f}" if "pearson" in nn else ""
-        top1 = self.ensemble.get("top1", float("nan"))
-        return (f"{len(self.templates)} templates, {len(self.class_names)} classes, "
-                f"k={self.settings.get('k')}, ensemble top-1={top1:.4f}{corr}")
-
-    def _rows(self) -> list[dict[str, Any]]:
-        return [{k: v for k, v in r.items() if k != "curve"} for r in self.per_template]
 
     @property
     def measures(self) -> list[str]:
@@ -144,7 +154,9 @@ class TemplateStudyResult(Summarized):
         """The ``pairspace.template_study/2`` document (the envelope of :mod:`pairspace.envelope`).
 
         Version 2 moved the sources and sizes from ``settings`` to ``inputs`` (with the media file
-        and the text encoder's provenance when known) and the numbers under ``results``.
+        and the text encoder's provenance when known) and the numbers under ``results``;
+        ``results.comparisons`` (the paired differences of the measures' correlations) and the
+        ``rbf_cka`` column are additions that readers of version 2 may ignore.
         """
         rows = [{**r, "curve": r["curve"].to_dict()} for r in self.per_template]
         inputs = {**{k: self.settings[k] for k in INPUT_KEYS if k in self.settings},
@@ -153,6 +165,7 @@ class TemplateStudyResult(Summarized):
         stamp = Envelope(**{**vars(self.envelope), "inputs": inputs})
         return stamp.document(settings, {"class_names": self.class_names, "templates": rows,
                                          "correlations": self.correlations,
+                                         "comparisons": self.comparisons,
                                          "ensemble": self.ensemble})
 
     @classmethod
@@ -165,7 +178,7 @@ class TemplateStudyResult(Summarized):
         settings = {**doc["settings"], **{k: stamp.inputs[k] for k in INPUT_KEYS if k in stamp.inputs}}
         return cls([r["template"] for r in rows], [r["group"] for r in rows], list(res["class_names"]),
                    rows, dict(res["correlations"]), dict(res["ensemble"]), settings,
-                   Envelope(**{**vars(stamp), "inputs": extra}))
+                   dict(res.get("comparisons", {})), Envelope(**{**vars(stamp), "inputs": extra}))
 
 
 def _resolve_templates(templates: TemplateSet | Sequence[str] | str,
@@ -235,7 +248,8 @@ def _text_inputs(text_encoder: Any, text_embeddings: Any, tmpl: list[str], names
 def _template_row(t: int, template: str, group: str, X: np.ndarray, E: np.ndarray, Mn: np.ndarray,
                   y: np.ndarray, names: list[str], gx: Any, ks: np.ndarray, kk: int, metric: str,
                   normalize: bool, perm: np.ndarray | None,
-                  extra: Mapping[str, Callable[[np.ndarray, np.ndarray], float]]) -> dict[str, Any]:
+                  extra: Mapping[str, Callable[[np.ndarray, np.ndarray], float]],
+                  rbf: str | None = None) -> dict[str, Any]:
     """Similarities and single-template accuracy of template ``t``."""
     Yt = unit_rows(E[t], f"text embeddings of template {template!r}") if normalize else E[t]
     Ys = Yt[perm] if perm is not None else Yt
@@ -246,6 +260,8 @@ def _template_row(t: int, template: str, group: str, X: np.ndarray, E: np.ndarra
         "nngs": curve.at(kk), "nngs_normalized": float(curve.normalized[ks == kk][0]),
         "linear_cka": linear_cka(X, Ys), "mutual_knn": mutual_knn_from_graphs(gx, gy, kk),
     }
+    if rbf is not None:
+        row["rbf_cka"] = rbf_cka(X, Ys, bandwidth=rbf)
     for name, fn in extra.items():
         row[name] = float(fn(X, Ys))
     zs = zeroshot_metrics(Mn @ classifier_weights(E[t]).T, y, names)
@@ -272,6 +288,7 @@ def template_study(
     batch_size: int = 64,
     progress: bool | None = None,
     n_boot: int = 2000,
+    rbf: str | None = None,
     inputs: Mapping[str, Any] | None = None,
 ) -> TemplateStudyResult:
     r"""Relate the similarity of (class centroids, template text embeddings) to zero-shot accuracy.
@@ -314,6 +331,10 @@ def template_study(
         Progress bars.
     n_boot : int
         Bootstrap resamples of the templates for the correlation intervals.
+    rbf : {"median_distance", "median_squared_distance"}, optional
+        Also measure RBF CKA (:func:`pairspace.measures.cka.rbf_cka`) with this width rule, 0.8
+        times the median distance or 0.8 times the median squared distance (the paper's; see
+        :data:`PAPER_EXACT`). None (default): no RBF CKA column.
     inputs : mapping, optional
         Provenance recorded in the document's ``inputs`` (the media file, ...); the text encoder's
         provenance is added when ``text_encoder`` is given.
@@ -327,6 +348,8 @@ def template_study(
     Tavares, Ayres & Smaragdis, arXiv 2411.08687; Radford et al., ICML 2021 (templates).
     """
     check_metric(metric)
+    if rbf is not None and rbf not in RBF_BANDWIDTHS:
+        raise ValueError(f"rbf must be one of {', '.join(RBF_BANDWIDTHS)} or None; got {rbf!r}")
     stamp = Envelope.new(SCHEMA, {**({"text_encoder": encoder_input(text_encoder)}
                                       if text_encoder is not None else {}), **(inputs or {})})
     tmpl, grp, source = _resolve_templates(templates, groups)
@@ -349,54 +372,32 @@ def template_study(
     gx = knn(X, int(ks.max()), metric=metric)
     rng = np.random.default_rng(seed)
     rows = [_template_row(t, template, group, X, E, Mn, y, names, gx, ks, kk, metric, normalize,
-                          rng.permutation(C) if shuffle_pairs else None, extra)
+                          rng.permutation(C) if shuffle_pairs else None, extra, rbf)
             for t, (template, group) in enumerate(zip(tmpl, grp, strict=True))]
-    measures = ["nngs", "linear_cka", "mutual_knn", *extra]  # normalized NNGS is affine in NNGS
-    acc = [r["accuracy"] for r in rows]
+    measures = ["nngs", "linear_cka", *(["rbf_cka"] if rbf else []), "mutual_knn", *extra]
+    acc = [r["accuracy"] for r in rows]  # (normalized NNGS is affine in NNGS: not correlated again)
     correlations = {m: correlation_row([r[m] for r in rows], acc, n_boot=n_boot, seed=seed)
                     for m in measures}
+    comparisons = {}
+    for m in measures[1:]:
+        a, b = np.array([r["nngs"] for r in rows]), np.array([r[m] for r in rows], dtype=np.float64)
+        if np.isfinite(b).all():
+            comparisons[f"nngs - {m}"] = compare_correlations(a, b, acc, n_boot=n_boot,
+                                                              seed=seed).to_dict()
     ens = zeroshot_metrics(Mn @ classifier_weights(E).T, y, names)
     ens.pop("confusion")
     ens.pop("per_class")
     settings = {"k": kk, "k_max": int(ks.max()), "metric": metric, "normalize": normalize,
                 "n_classes": C, "n_items": int(M.shape[0]), "n_templates": len(tmpl),
                 "chance_nngs": float(rows[0]["curve"].chance[ks == kk][0]), "chance_accuracy": 1.0 / C,
-                "shuffle_pairs": shuffle_pairs, "seed": seed, "n_boot": n_boot,
+                "shuffle_pairs": shuffle_pairs, "seed": seed, "n_boot": n_boot, "rbf": rbf,
+                "paper_exact": all(v == PAPER_EXACT[key] for key, v in
+                                   (("normalize", normalize), ("metric", metric), ("k", kk), ("rbf", rbf))),
                 "templates_source": source, "class_names_source": _names_source(class_names)}
-    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings, stamp)
+    return TemplateStudyResult(tmpl, grp, names, rows, correlations, ens, settings, comparisons, stamp)
 
 
 def _names_source(class_names: Sequence[str] | None) -> str:
     if class_names is None:
         return "the table's labels"
     return getattr(class_names, "source", "") or "given in the call"
-
-
-# ------------------------------------------------------------------------- synthetic model
-def synthetic_zeroshot(n_classes: int = 30, per_class: int = 20, dim: int = 24, n_templates: int = 16,
-                       media_noise: float = 0.6, text_noise: tuple[float, float] = (0.2, 2.0),
-                       seed: int = 0) -> dict[str, float]:
-    r"""A synthetic aligned zero-shot model built from shared class prototypes.
-
-    Prototypes :math:`p_c \sim \mathcal{N}(0, I_d)`; media :math:`x_i = p_{y_i} + \sigma_m \epsilon_i`;
-    template :math:`t` embeds class :math:`c` as :math:`e_{t,c} = p_c + \sigma_t \eta_{t,c}` with the
-    template noise :math:`\sigma_t` spread evenly over ``text_noise``. Noisier templates give both a
-    less similar text space and a less accurate classifier.
-
-    Returns
-    -------
-    dict
-        ``media`` (n x d), ``labels`` (n,), ``class_names``, ``templates`` (with a ``{}``),
-        ``groups`` ("low noise" / "high noise"), ``text_embeddings`` (T x C x d), ``text_noise`` (T,).
-    """
-    rng = np.random.default_rng(seed)
-    P = rng.normal(size=(n_classes, dim))
-    y = np.repeat(np.arange(n_classes), per_class)
-    media = P[y] + media_noise * rng.normal(size=(y.size, dim))
-    sig = np.linspace(text_noise[0], text_noise[1], n_templates)
-    E = P[None] + sig[:, None, None] * rng.normal(size=(n_templates, n_classes, dim))
-    mid = np.median(sig)
-    return {"media": media, "labels": y, "class_names": [f"class {c}" for c in range(n_classes)],
-            "templates": [f"template {t}: {{}}" for t in range(n_templates)],
-            "groups": ["low noise" if s <= mid else "high noise" for s in sig],
-            "text_embeddings": E, "text_noise": sig}

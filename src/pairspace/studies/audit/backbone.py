@@ -18,11 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import silent
 from ...data.table import EmbeddingTable
-
-
-def _quiet(message: str) -> None:
-    """The default ``log``: say nothing."""
 
 
 def supervised_backbone(X: np.ndarray, labels: Sequence[str], dim: int = 128, epochs: int = 60,
@@ -57,7 +54,7 @@ def supervised_backbone(X: np.ndarray, labels: Sequence[str], dim: int = 128, ep
     return embed
 
 
-def leaky_backbone(b: dict[str, Any], st: Any, out: Path, log: Callable[[str], None] = _quiet
+def leaky_backbone(b: dict[str, Any], st: Any, out: Path, log: Callable[[str], None] = silent
                    ) -> dict[str, Any]:
     """Audit the benchmark with the two supervised backbones (see the module docstring)."""
     from ...data.datasets.instruments import render_instruments

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import silent
 from ...data.table import EmbeddingTable
 from .altered import (
     LEAK_FORMS,
@@ -63,9 +64,6 @@ DEFAULT_CONTROLS = ("full", "clean", "matched", "shuffled", "untrained", "word_m
 
 NEEDS_ENCODER = ("word_masked", "leak")
 """Controls whose captions are written by the audit and embedded with the text encoder."""
-
-def _quiet(message: str) -> None:
-    """The default ``log``: say nothing."""
 
 
 @dataclass
@@ -290,7 +288,7 @@ def _run_key(config: dict[str, Any], pairs: Sequence[tuple[str, str]], audio: Em
 
 
 def run_controls(seeds: Sequence[SeedData], st: ControlSettings,
-                 log: Callable[[str], None] = _quiet) -> dict[str, Any]:
+                 log: Callable[[str], None] = silent) -> dict[str, Any]:
     """Train and evaluate every control for every seed (each seed with its own split).
 
     Returns ``{"controls": {name: summary}, "models": {name: model of the first seed}, "chance",

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._progress import silent
 from .captions import shipped_synonyms
 from .overlap import shipped_labels
 from .study import AuditInputs
@@ -32,16 +33,13 @@ features and musicnn (MagnaTagATune-supervised; the ``musicnn`` extra). The comm
 choices from here."""
 
 
-def _quiet(message: str) -> None:
-    """The default ``log``: say nothing."""
-
 
 def _embed_time(info: dict[str, Any]) -> dict[str, Any]:
     """``{"reused", "seconds"}`` of one audio table (seconds of embedding, or of reading it back)."""
     return {"reused": bool(info.get("audio_reused")), "seconds": info.get("audio_seconds")}
 
 
-def benchmark(audio_encoder: str | None = None, log: Callable[[str], None] = _quiet) -> dict[str, Any]:
+def benchmark(audio_encoder: str | None = None, log: Callable[[str], None] = silent) -> dict[str, Any]:
     """Render (or reuse) the benchmark and its embedding tables; returns the pieces the audit needs."""
     from ...data.datasets.instruments import render_instruments
     from ...data.templates import load_templates
