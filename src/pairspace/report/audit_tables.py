@@ -18,8 +18,8 @@ from .io import atomic_write_bytes
 
 
 def _cell(v: Any) -> Any:
-    """Lists joined by spaces, then the toolkit's one formula guard (:func:`report.compare.csv_cell`)."""
-    from .compare import csv_cell
+    """Lists joined by spaces, then the toolkit's one formula guard (:func:`report.format.csv_cell`)."""
+    from .format import csv_cell
 
     if isinstance(v, list | tuple):
         v = " ".join(str(x) for x in v)

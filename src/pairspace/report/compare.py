@@ -4,7 +4,8 @@ No computation happens here: everything comes from a
 :class:`~pairspace.studies.compare.ComparisonResult` or its ``pairspace.compare/3`` document, which
 is written as the study made it.
 Every user string (ids, file names) is escaped: HTML through :mod:`html`, CSV cells through
-:func:`csv_cell` (a cell starting with ``=``, ``+``, ``-`` or ``@`` is never a spreadsheet formula).
+:func:`~pairspace.report.format.csv_cell` (a cell starting with ``=``, ``+``, ``-`` or ``@`` is
+never a spreadsheet formula).
 """
 
 from __future__ import annotations
@@ -20,22 +21,12 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes, write_json
 from ..measures.nngs import normalize
+from .format import csv_cell
 from .plots import k_axis, plt, save_figure
 
 CSV_COLUMNS = ("measure", "k", "value", "higher_is_similar", "p_value", "n_permutations",
                "null_mean", "null_q025", "null_q975", "ci_low", "ci_high", "ci_level", "ci_scheme")
 ITEM_COLUMNS = ("rank", "id", "jaccard", "shared", "neighbors_x", "neighbors_y")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(v: Any) -> Any:
-    """A CSV cell that a spreadsheet shows as text: strings starting with ``= + - @`` (or a tab or
-    carriage return) get a leading apostrophe (the OWASP rule); None becomes empty; numbers stay."""
-    if v is None:
-        return ""
-    if isinstance(v, str) and v.startswith(_FORMULA_START):
-        return "'" + v
-    return v
 
 
 def _csv_bytes(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .._atomic import atomic_write_bytes, write_json
-from .compare import csv_cell
+from .format import csv_cell
 
 _VERBATIM = ("audio_id", "text_id")
 

@@ -13,10 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["format_interval", "format_number", "format_p", "markdown_table", "p_text",
+__all__ = ["csv_cell", "format_interval", "format_number", "format_p", "markdown_table", "p_text",
            "timings_rows"]
 
 DASH = "\u2013"
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PIPE = re.compile(r"(?<!\\)\|")
 
 
@@ -105,3 +106,16 @@ def timings_rows(timings: Mapping[str, float]) -> list[tuple[str, float]]:
     if "total" in timings:
         rows.append(("total", float(timings["total"])))
     return rows
+
+
+def csv_cell(v: Any) -> Any:
+    """The one CSV guard of every report: a cell that a spreadsheet shows as text.
+
+    Strings starting with ``= + - @`` (or a tab or carriage return) get a leading apostrophe (the
+    OWASP rule against formula injection); None becomes empty; numbers stay numbers.
+    """
+    if v is None:
+        return ""
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
+    return v

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._atomic import atomic_write_bytes, write_json
 from ..studies.templates import TemplateStudyResult
+from .format import csv_cell
 from .plots import plt, save_figure
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|{}#~!])")
@@ -33,13 +34,6 @@ def md_escape(text: Any) -> str:
     """A user string made inert in Markdown and HTML (one line; ``|`` and backticks escaped)."""
     s = " ".join(str(text).split())
     return _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
-
-
-def csv_safe(value: Any) -> Any:
-    """A CSV cell that a spreadsheet cannot run as a formula (strings starting with = + - @)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def _measure_label(result: TemplateStudyResult, m: str) -> str:
@@ -167,7 +161,7 @@ def render_csv(result: TemplateStudyResult) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(cols)
     for r in result.per_template:
-        w.writerow([csv_safe(r[c]) for c in cols])
+        w.writerow([csv_cell(r[c]) for c in cols])
     return buf.getvalue()
 
 
