@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-FACADES = ["pairspace.analogy", "pairspace.zeroshot", "pairspace.align", "pairspace.studies.template_study"]
+FACADES = ["pairspace.analogy", "pairspace.zeroshot", "pairspace.align"]
 
 
 @pytest.mark.parametrize("name", FACADES)

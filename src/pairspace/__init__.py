@@ -12,8 +12,7 @@ scikit-learn, and ``pairspace.encoders.get("minilm")`` works right after it.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._lazy import lazy_exports
 
 #: The package version: the one source (``pyproject.toml`` reads it, ``pairspace --version`` prints it).
 __version__ = "0.1.0"
@@ -60,18 +59,6 @@ _LAZY_SUBMODULES: frozenset[str] = frozenset({
 })
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY_ATTRS:
-        value = getattr(importlib.import_module(_LAZY_ATTRS[name], __name__), name)
-        globals()[name] = value
-        return value
-    if name in _LAZY_SUBMODULES:
-        return importlib.import_module(f".{name}", __name__)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY_ATTRS) | _LAZY_SUBMODULES)
-
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY_ATTRS, _LAZY_SUBMODULES)[1:]
 
 __all__ = sorted([*_LAZY_ATTRS, "__version__", "analogy", "zeroshot"])

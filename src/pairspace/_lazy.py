@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 
-def lazy_exports(module: str, exports: Mapping[str, str]
+def lazy_exports(module: str, exports: Mapping[str, str], submodules: Collection[str] = ()
                  ) -> tuple[list[str], Callable[[str], Any], Callable[[], list[str]]]:
     """``(__all__, __getattr__, __dir__)`` of a facade module that re-exports names lazily.
 
@@ -24,6 +24,9 @@ def lazy_exports(module: str, exports: Mapping[str, str]
     exports : Mapping[str, str]
         Public name -> module that defines it; a module name starting with ``.`` is relative to
         ``module`` (for a package facade such as ``pairspace.align``).
+    submodules : Collection[str], optional
+        Subpackages of ``module`` reachable as attributes, imported on first access (the top-level
+        ``pairspace`` package uses this so that ``pairspace.encoders`` works after ``import pairspace``).
 
     Returns
     -------
@@ -35,6 +38,8 @@ def lazy_exports(module: str, exports: Mapping[str, str]
 
     def __getattr__(name: str) -> Any:
         target = exports.get(name)
+        if target is None and name in submodules:
+            return importlib.import_module(f"{module}.{name}")
         if target is None:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(target, module if target.startswith(".") else None), name)
@@ -42,6 +47,6 @@ def lazy_exports(module: str, exports: Mapping[str, str]
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(vars(sys.modules[module])) | set(exports))
+        return sorted(set(vars(sys.modules[module])) | set(exports) | set(submodules))
 
     return names, __getattr__, __dir__

@@ -95,7 +95,7 @@ class EvalSet:
 
 def outcomes(model: Any, ev: EvalSet, audio: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Per-clip top-1 correctness (0/1) and the metrics of heads on ``ev`` (template-ensembled)."""
-    from ._api import zeroshot_metrics
+    from ...tasks.zeroshot import zeroshot_metrics
     from ._zs import class_scores
 
     S = class_scores(model, ev.audio if audio is None else audio, ev.prompts)
@@ -253,7 +253,7 @@ def control_data(name: str, sd: SeedData, st: ControlSettings
 def _model(name: str, sd: SeedData, st: ControlSettings) -> tuple[Any, dict[str, Any], int]:
     import torch
 
-    from ._api import AlignmentModel, TrainConfig, load_model, train
+    from ...align import AlignmentModel, TrainConfig, load_model, train
 
     cfg = TrainConfig.from_dict({**st.config.to_dict(), "seed": int(sd.seed)})
     a_tab, t_tab, cpairs, info = control_data(name, sd, st)

@@ -51,7 +51,7 @@ def _leaky_table(b: dict[str, Any], caps: dict[str, str], changed: set[str]) -> 
 def caption_variants(b: dict[str, Any], audited: AuditResult, st: ControlSettings, share: float,
                      seed: int, log: Callable[[str], None]) -> dict[str, Any]:
     """Detector precision/recall on the leaky variant, its semantic PR curve, the zero-shot gap."""
-    from ._api import classifier_weights
+    from ...tasks.zeroshot import classifier_weights
 
     inp = inputs(b, st.config.val_fraction, st.config.seed)
     caps, truth, decoys = leaky_captions(b["ds"], b["unseen"], inp.synonyms, share=share, seed=seed)

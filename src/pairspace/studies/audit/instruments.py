@@ -81,7 +81,7 @@ def unseen_classes(b: dict[str, Any], split_seed: int) -> list[str]:
 def split_inputs(b: dict[str, Any], split_seed: int, val_fraction: float, seed: int) -> AuditInputs:
     """AuditInputs of one seed's split: train on the seen instruments' captions, evaluate on the clips
     of the unseen ones (held-out seen clips of the training split serve the GZSL)."""
-    from ._api import split_pairs
+    from ...align.split import split_pairs
 
     ds = b["ds"]
     unseen = unseen_classes(b, split_seed)

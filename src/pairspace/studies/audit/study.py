@@ -142,7 +142,7 @@ def results_of(doc: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _leaks(inp: AuditInputs, threshold: float | None) -> Any:
-    from ._api import classifier_weights
+    from ...tasks.zeroshot import classifier_weights
 
     tids = inp.text_ids()
     return caption_leaks([inp.captions[t] for t in tids], inp.classes, ids=tids, synonyms=inp.synonyms,
