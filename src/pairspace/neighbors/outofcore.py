@@ -30,8 +30,10 @@ def open_matrix(path: str | os.PathLike[str], column: str = "vector",
     Parameters
     ----------
     path : str or PathLike
-        A ``.npy`` file (mapped directly) or a ``.parquet`` file whose ``column`` holds one
-        fixed-size list of floats per row (read in batches of ``batch_rows``).
+        A ``.npy`` file (mapped directly), a ``.parquet`` (or ``.pq``) file whose ``column`` holds
+        one fixed-size list of floats per row (read in batches of ``batch_rows``), or any other
+        format of :data:`pairspace.data.formats.FORMATS` (read by
+        :func:`~pairspace.data.formats.read_matrix`, with the same rules and errors).
     column : str
         Parquet column with the vectors (default ``"vector"``, as written by ``EmbeddingTable``).
     batch_rows : int
@@ -51,19 +53,21 @@ def open_matrix(path: str | os.PathLike[str], column: str = "vector",
     numpy.memmap, shape (n, d)
         Read-only; float32 unless the file holds float64.
     """
-    p = Path(path)
-    if not p.exists():
-        raise ValueError(f"matrix file {str(p)!r} does not exist")
-    suffix = p.suffix.lower()
+    from ..data.formats import read_matrix
+    from ..data.formats._common import existing_file, format_of
+    from ..data.formats.numpy_io import read_npy
+
+    p = existing_file(path, "matrix file")
+    suffix = ".parquet" if p.suffix.lower() == ".pq" else format_of(p)
     if suffix == ".npy":
-        arr = np.load(p, mmap_mode="r")
+        arr = read_npy(p, mmap=True)
         if arr.ndim != 2:
             raise ValueError(f"{p} must hold a 2-D matrix; got shape {arr.shape}")
         return arr
-    if suffix in (".parquet", ".pq"):
+    if suffix == ".parquet":
         return parquet_to_memmap(p, column=column, batch_rows=batch_rows, cache_dir=cache_dir,
                                  progress=progress)
-    raise ValueError(f"unsupported matrix file {str(p)!r}: use .npy or .parquet")
+    return read_matrix(p).vectors  # .arrow memory-mapped; .npz and .csv read into memory
 
 
 def parquet_to_memmap(path: str | os.PathLike[str], column: str = "vector",
