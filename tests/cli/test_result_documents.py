@@ -138,3 +138,61 @@ def test_quiet_on_listing_commands(capsys) -> None:
     for argv in (["measures"], ["encoders", "--modality", "text"]):
         _run_quiet(argv, capsys)
     assert main(["measures"]) == 0 and "nngs" in capsys.readouterr().out
+
+
+def _zeroshot_result(names: list[str], confusion: list[list[int]]):
+    from pairspace.envelope import Envelope
+    from pairspace.studies.zeroshot import SCHEMA, ZeroShotResult
+
+    n = sum(map(sum, confusion))
+    inputs = {"run": "r", "eval": {"path": "e.parquet", "size": 1, "sha256": None},
+              "text_encoder": {"encoder": "minilm"}, "classes_source": "c.txt",
+              "templates_source": "audio"}
+    settings = {"protocol": {"name": "ensemble", "templates": None, "ensemble": True, "split": "all",
+                             "description": "d"}, "templates": "audio", "n_templates": 2,
+                "selection": "val"}
+    recall = {c: (row[i] / sum(row) if sum(row) else None)
+              for i, (c, row) in enumerate(zip(names, confusion, strict=True))}
+    metrics = {"top1": sum(confusion[i][i] for i in range(len(names))) / n, "top5": 1.0,
+               "balanced_accuracy": 0.5, "chance": 1 / len(names), "n": n,
+               "n_classes": len(names), "split": {"kind": "all", "n": n}, "prompts": ["{}"],
+               "classes": names, "confusion": confusion, "per_class": recall}
+    return ZeroShotResult(settings, metrics, Envelope.new(SCHEMA, inputs))
+
+
+def test_zeroshot_document_matches_its_schema_and_its_report_escapes(tmp_path: Path) -> None:
+    from pairspace.report.zeroshot import write_zeroshot
+
+    res = _zeroshot_result(["<b>x</b>", "dog", "cat"], [[2, 1, 0], [0, 3, 0], [1, 0, 0]])
+    files = write_zeroshot(res, tmp_path / "z.json")
+    doc = validate(files["json"])
+    assert doc["schema"] == "pairspace.zeroshot/3" and doc["results"]["confusion"][0] == [2, 1, 0]
+    assert set(files) == {"json", "confusion", "html"} and files["html"] == tmp_path / "z.html"
+    page = files["html"].read_text()
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    assert page.count('src="data:image/png;base64,') == 1
+    for broken in ({"confusion": [[2, -1, 0], [0, 3, 0], [1, 0, 0]]},  # a negative count
+                   {"confusion": [[2.5, 1, 0], [0, 3, 0], [1, 0, 0]]}):  # a fraction, not a count
+        bad = {**doc, "results": {**doc["results"], **broken}}
+        with pytest.raises(ValueError, match="results/confusion"):
+            validate(bad)
+    no_matrix = {**doc, "results": {k: v for k, v in doc["results"].items() if k != "confusion"}}
+    with pytest.raises(ValueError, match="confusion"):
+        validate(no_matrix)
+
+
+def test_confusion_plot_names_the_classes_up_to_its_limit() -> None:
+    import matplotlib.pyplot as plt
+
+    from pairspace.report.plots import MAX_CONFUSION_LABELS, plot_confusion
+
+    for n, labeled in ((5, True), (MAX_CONFUSION_LABELS, True), (MAX_CONFUSION_LABELS + 1, False)):
+        names = [f"class{i}" for i in range(n)]
+        fig, ax = plt.subplots()
+        m = np.arange(n * n).reshape(n, n)
+        assert plot_confusion(m, names, ax=ax) is fig  # draws into the given axes
+        ticks = [t.get_text() for t in ax.get_yticklabels()]
+        assert ticks == (names if labeled else [])
+        shown = ax.images[0].get_array()  # row-normalized: each row sums to one
+        np.testing.assert_allclose(np.asarray(shown).sum(axis=1), 1.0)
+        plt.close(fig)

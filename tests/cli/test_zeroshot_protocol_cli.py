@@ -101,9 +101,35 @@ def test_zeroshot_document_json_and_quiet(tiny, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert json.loads((tmp_path / "z.json").read_text()) == doc
     validate(doc)
-    assert doc["schema"] == "pairspace.zeroshot/2" and doc["inputs"]["run"] == str(run)
+    assert doc["schema"] == "pairspace.zeroshot/3" and doc["inputs"]["run"] == str(run)
     assert doc["inputs"]["eval"]["size"] == (tmp_path / "esc.parquet").stat().st_size
     assert ZeroShotResult.from_dict(doc).to_dict() == doc
     assert main([*argv, "-q"]) == 0
     assert capsys.readouterr().out == ""
     validate(tmp_path / "z.json")
+
+
+def test_zeroshot_report_beside_the_document(tiny, capsys):
+    from pairspace.envelope import validate
+
+    tmp_path, run, model, X, labels, folds = tiny
+    names = ["<b>x</b>", *NAMES[1:]]  # a class name that is markup
+    (tmp_path / "odd.txt").write_text("\n".join(names) + "\n")
+    table = EmbeddingTable([f"i{i}" for i in range(len(labels))], X,
+                           [names[NAMES.index(v)] for v in labels], columns={"fold": list(folds)})
+    table.save(tmp_path / "odd.parquet")
+    assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "odd.parquet"), "--classes",
+                 str(tmp_path / "odd.txt"), "--templates", "audio", "-q"]) == 0
+    doc = validate(run / "zeroshot.json")
+    res = doc["results"]
+    assert res["classes"] == names
+    assert [sum(r) for r in res["confusion"]] == [table.labels.count(c) for c in names]
+    page = (run / "zeroshot.html").read_text()
+    assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    assert 'src="data:image/png;base64,' in page and (run / "zeroshot-confusion.png").is_file()
+    assert not (run / "report.html").exists()  # the run's training report is never replaced
+    # an --out whose report would replace the run's own report.html is refused before any work
+    assert main(["zeroshot", "--run", str(run), "--eval", str(tmp_path / "odd.parquet"), "--classes",
+                 str(tmp_path / "odd.txt"), "--templates", "audio", "--out",
+                 str(run / "report.json")]) == 2
+    assert "report.html" in capsys.readouterr().err and not (run / "report.json").exists()

@@ -142,3 +142,39 @@ def test_templates_and_protocol_never_contradict():
     assert len(protocol_templates("ensemble", "audio")) > 1
     with pytest.raises(ValueError, match="unknown zero-shot protocol"):
         protocol_templates("p3")
+
+
+def naive_confusion(X, labels, W, names):
+    """Counts by plain loops: for every item, its cosine top-1 class (ties to the lower index)."""
+    C = len(names)
+    counts = [[0] * C for _ in range(C)]
+    for x, lab in zip(X, labels, strict=True):
+        x = x / np.sqrt(sum(v * v for v in x))
+        s = [float(x @ (w / np.sqrt(sum(v * v for v in w)))) for w in W]
+        counts[names.index(lab)][min(range(C), key=lambda c: (-s[c], c))] += 1
+    return counts
+
+
+@pytest.mark.parametrize("protocol", ["ensemble", "msclap-p3"])
+def test_confusion_matrix_equals_a_brute_force_count(tmp_path, protocol):
+    t, protos = esc50_like_table(tmp_path, n=80, seed=5)
+    W = protos + 0.8 * np.random.default_rng(2).normal(size=protos.shape)
+    res = evaluate_protocol(protocol, t.vectors, t.labels, W[None], NAMES, t.columns)
+    assert res["classes"] == NAMES
+    X = np.asarray(t.vectors, np.float64)
+    assert res["confusion"] == naive_confusion(X, t.labels, W, NAMES)  # the fold split: all folds
+    # rows sum to the items of each class; the diagonal is the per-class recall's numerator
+    assert [sum(r) for r in res["confusion"]] == [t.labels.count(c) for c in NAMES]
+    if protocol == "ensemble":  # one score over all items: the trace is the top-1 hit count
+        assert np.trace(res["confusion"]) / len(X) == pytest.approx(res["top1"])
+
+
+def test_confusion_matrix_of_a_constructed_case():
+    # prompts on the axes; items exactly on a chosen prompt's axis are predicted as that class
+    names = ["a", "b", "c", "unused"]
+    E = np.eye(4)[None]
+    X = np.eye(4)[[0, 0, 1, 2, 2, 2, 2]] + 0.01  # the small shift leaves every argmax unchanged
+    labels = ["a", "a", "a", "b", "b", "b", "c"]
+    res = evaluate_protocol("ensemble", X, labels, E, names, templates=["{}"])
+    assert res["confusion"] == [[2, 1, 0, 0], [0, 0, 3, 0], [0, 0, 1, 0], [0, 0, 0, 0]]
+    assert res["per_class"] == {"a": pytest.approx(2 / 3), "b": 0.0, "c": 1.0, "unused": None}

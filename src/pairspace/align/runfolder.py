@@ -16,15 +16,16 @@ from typing import Any
 from .._atomic import atomic_write_bytes, write_json
 
 RUN_FILES = ("model.safetensors", "last.safetensors", "config.json", "summary.json",
-             "metrics.jsonl", "FAILED")
-"""The files a training run writes into its folder (a command's output must never replace one)."""
+             "metrics.jsonl", "FAILED", "report.html", "training_curves.png")
+"""The files a training run writes into its folder, its report included (a command's output must
+never replace one)."""
 
 
 def check_not_run_file(out: str | os.PathLike[str], run: str | os.PathLike[str]) -> None:
     """Refuse an output file that would replace one of the files of the run folder ``run``."""
     o, r = Path(os.path.realpath(out)), Path(os.path.realpath(run))
     if o.parent == r and o.name in RUN_FILES:
-        raise ValueError(f"--out {out} is the run's own {o.name}; writing there would replace it: "
+        raise ValueError(f"{out} is the run's own {o.name}; writing there would replace it: "
                          "choose another --out (default RUN/zeroshot.json)")
 
 

@@ -1,8 +1,9 @@
 """pairspace zeroshot: zero-shot classification with trained projection heads.
 
 A shipped name (--classes cifar100_clip, --templates audio) always means the shipped list; give a
-file as a path with a suffix or ./ (./my_classes). The document (schema pairspace.zeroshot/2) records
-which source was used.
+file as a path with a suffix or ./ (./my_classes). The document (schema pairspace.zeroshot/3) records
+which source was used and the confusion matrix; beside it go a self-contained HTML report (same
+name, .html) and its confusion-matrix figure (NAME-confusion.png).
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "error)")
     p.add_argument("--text-encoder", default=None,
                    help="text encoder name; unset: the one recorded with the run's text table")
-    p.add_argument("--out", default=None, help="JSON document; unset: RUN/zeroshot.json")
+    p.add_argument("--out", default=None,
+                   help="JSON document; NAME.html (report) and NAME-confusion.png go beside it; "
+                        "unset: RUN/zeroshot.json")
     p.add_argument("--protocol", choices=PROTOCOL_NAMES, default="ensemble",
                    help="ensemble: the given templates averaged, all items; msclap-p3: the one prompt "
                         "'this is a sound of ' + label, no ensembling, per-fold mean and std of a fold "
@@ -62,9 +65,11 @@ def render(res: Any) -> str:
 def run(args: argparse.Namespace) -> int:
     out = check_out_file(Path(args.out) if args.out else Path(args.run) / "zeroshot.json")
     from ..align.runfolder import check_not_run_file
+    from ..report.zeroshot import report_paths, write_zeroshot
 
-    check_not_run_file(out, args.run)  # never --out RUN/model.safetensors
-    from ..report.zeroshot import write_zeroshot
+    for path in report_paths(out).values():  # never --out RUN/model.safetensors, nor RUN/report.html
+        check_out_file(path)
+        check_not_run_file(path, args.run)
     from ..studies.zeroshot import evaluate_run
 
     res = evaluate_run(args.run, args.eval, args.classes, args.templates, args.protocol,

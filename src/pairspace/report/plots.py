@@ -159,9 +159,17 @@ def plot_validation_recall(histories: Mapping[str, Sequence[Mapping[str, Any]]],
     return fig
 
 
+#: Most classes whose names label the confusion matrix's axes (above it the names are unreadable and
+#: :func:`plot_confusion` draws no tick labels).
+MAX_CONFUSION_LABELS = 50
+
+
 def plot_confusion(matrix: Any, class_names: Sequence[str], ax: Any = None, normalize: bool = True,
                    title: str = "") -> Any:
     """A confusion matrix (rows: true class, columns: predicted class), rows normalized to recall.
+
+    With at most :data:`MAX_CONFUSION_LABELS` classes the class names label both axes; with more,
+    the axes carry no tick labels.
 
     Parameters
     ----------
@@ -190,11 +198,15 @@ def plot_confusion(matrix: Any, class_names: Sequence[str], ax: Any = None, norm
     size = min(14.0, max(4.0, 0.26 * n + 2.0))
     fig, ax = _axes(ax, (size + 1.2, size))
     im = ax.imshow(m, cmap="viridis", vmin=0, vmax=1 if normalize else None, interpolation="nearest")
-    ax.set_xticks(range(n))
-    ax.set_yticks(range(n))
-    fs = 8 if n <= 20 else 6 if n <= 50 else 4
-    ax.set_xticklabels(class_names, rotation=90, fontsize=fs)
-    ax.set_yticklabels(class_names, fontsize=fs)
+    if n <= MAX_CONFUSION_LABELS:
+        ax.set_xticks(range(n))
+        ax.set_yticks(range(n))
+        fs = 8 if n <= 20 else 6
+        ax.set_xticklabels(class_names, rotation=90, fontsize=fs)
+        ax.set_yticklabels(class_names, fontsize=fs)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.02,

@@ -6,9 +6,10 @@ projects every prompt through the one zero-shot path
 :class:`~pairspace.encoders.projected.ProjectedEncoder`) and scores the projected media under a
 protocol of :mod:`pairspace.tasks.protocols` (``ensemble``: the given templates averaged, all items;
 ``msclap-p3``: one prompt, per fold or the evaluation subset). It returns a
-:class:`ZeroShotResult`, whose ``to_dict()`` is the ``pairspace.zeroshot/2`` document.
+:class:`ZeroShotResult`, whose ``to_dict()`` is the ``pairspace.zeroshot/3`` document.
 
-Schema ``pairspace.zeroshot/2`` (version 1 was written by the command line, flat):
+Schema ``pairspace.zeroshot/3`` (version 1 was written by the command line, flat; version 2 had no
+``classes`` and ``confusion``):
 
 ``inputs``
     ``run`` (the run folder), ``eval`` (the table: ``path``, ``size``, ``sha256``), ``text_encoder``
@@ -18,8 +19,9 @@ Schema ``pairspace.zeroshot/2`` (version 1 was written by the command line, flat
     the run picked its epoch).
 ``results``
     ``top1``, ``top5``, ``balanced_accuracy`` (fold means under a fold split), ``chance``, ``n``,
-    ``n_classes``, ``split``, ``prompts``; ``std`` and ``per_fold`` under a fold split, else
-    ``per_class``.
+    ``n_classes``, ``split``, ``prompts``, ``classes`` (the class names in matrix order) and
+    ``confusion`` (C x C counts over every scored item, row = true class, column = predicted
+    class); ``std`` and ``per_fold`` under a fold split, else ``per_class``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ..envelope import Envelope, encoder_input, file_input
 
 __all__ = ["SCHEMA", "ZeroShotResult", "evaluate_run"]
 
-SCHEMA = "pairspace.zeroshot/2"
+SCHEMA = "pairspace.zeroshot/3"
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,12 @@ class ZeroShotResult:
         return self.settings["protocol"]["name"]
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``pairspace.zeroshot/2`` document."""
+        """The ``pairspace.zeroshot/3`` document."""
         return self.envelope.document(self.settings, self.metrics)
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> ZeroShotResult:
-        """The result a ``pairspace.zeroshot/2`` document describes."""
+        """The result a ``pairspace.zeroshot/3`` document describes."""
         return cls(dict(doc["settings"]), dict(doc["results"]), Envelope.from_dict(doc, SCHEMA))
 
 

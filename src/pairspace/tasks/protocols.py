@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from .zeroshot import ZeroShotClassifier
+from .zeroshot import ZeroShotClassifier, fold_metrics, zeroshot_metrics
 
 _KEYS = ("top1", "top5", "balanced_accuracy")
 
@@ -166,8 +166,12 @@ def evaluate_protocol(protocol: str | Protocol, media: Any, labels: Sequence[Any
     dict
         ``protocol`` (its fields), ``prompts``, ``split`` (``kind``; ``folds`` or ``subset`` and
         ``n``), ``top1``, ``top5``, ``balanced_accuracy`` (the fold means under a fold split),
-        ``chance``, ``n_classes``, ``n``; under a fold split ``std`` (over folds) and ``per_fold``
-        (fold -> ``top1``, ``top5``, ``balanced_accuracy``, ``n``); otherwise ``per_class``.
+        ``chance``, ``n_classes``, ``n``, ``classes`` (the class names, in the order of the
+        confusion matrix) and ``confusion`` (``C x C`` counts over every scored item as nested
+        lists of int: :math:`N_{ij} = \#\{\text{items of class } i \text{ predicted as } j\}`, row
+        = true class, column = top-1 predicted class; under a fold split the sum of the per-fold
+        matrices); under a fold split ``std`` (over folds) and ``per_fold`` (fold -> ``top1``,
+        ``top5``, ``balanced_accuracy``, ``n``); otherwise ``per_class``.
     """
     p = get_protocol(protocol)
     E = np.asarray(prompt_embeddings, dtype=np.float64)
@@ -178,12 +182,15 @@ def evaluate_protocol(protocol: str | Protocol, media: Any, labels: Sequence[Any
     split = protocol_split(p, len(lab), columns)
     rows = split["rows"]
     clf = ZeroShotClassifier.from_prompt_embeddings(E, class_names)
-    media_rows = np.asarray(media)[rows]
+    S = clf.scores(np.asarray(media)[rows])
+    whole = zeroshot_metrics(S, lab[rows], clf.class_names)  # every scored item at once
     out: dict[str, Any] = {"protocol": p.to_dict(),
                            "prompts": list(templates) if templates is not None else None,
-                           "split": {"kind": split["kind"], "n": int(rows.size)}}
+                           "split": {"kind": split["kind"], "n": int(rows.size)},
+                           "classes": list(clf.class_names),
+                           "confusion": whole.pop("confusion").tolist()}
     if split["kind"] == "folds":
-        res = clf.evaluate(media_rows, lab[rows], folds=split["folds"][rows])
+        res = fold_metrics(S, lab[rows], split["folds"][rows], clf.class_names)
         out["split"]["folds"] = list(res["folds"])
         out.update({k: res["mean"][k] for k in _KEYS})
         out["std"] = dict(res["std"])
@@ -193,6 +200,5 @@ def evaluate_protocol(protocol: str | Protocol, media: Any, labels: Sequence[Any
         return out
     if split["kind"] == "subset":
         out["split"]["subset"] = "evaluation"
-    res = clf.evaluate(media_rows, lab[rows])
-    out.update({k: res[k] for k in (*_KEYS, "chance", "n_classes", "n", "per_class")})
+    out.update({k: whole[k] for k in (*_KEYS, "chance", "n_classes", "n", "per_class")})
     return out
