@@ -21,8 +21,8 @@ def test_csv_and_jsonl_manifests(tmp_path):
     ("col.jsonl", '{"audio_id": "a", "text_id": "1"}\n\n{"audio_id": "b"}\n',
      r"col\.jsonl line 3 lacks the 'text_id' column"),
     ("null.jsonl", '{"audio_id": null, "text_id": "1"}\n', r"null\.jsonl line 1: column 'audio_id' is empty"),
-    ("cell.csv", "audio_id,text_id\na,1\nb\n", r"cell\.csv line 3: column 'text_id' is empty"),
-    ("wide.csv", "audio_id,text_id\na,1,zzz\n", r"wide\.csv line 2: 3 cells for 2 header columns"),
+    ("cell.csv", "audio_id,text_id\na,1\nb\n", r"cell\.csv:3: 1 cells .*no value for column 'text_id'"),
+    ("wide.csv", "audio_id,text_id\na,1,zzz\n", r"wide\.csv:2: 3 cells .*more cells"),
     ("hdr.csv", "x,y\n1,2\n", r"hdr\.csv line 2 lacks the 'audio_id' column"),
     ("empty.csv", "audio_id,text_id\n", r"empty\.csv is empty"),
 ])

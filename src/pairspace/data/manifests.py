@@ -14,10 +14,7 @@ other columns (``fold``, ``caption``...), which travel into the embedding table.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .textfiles import csv_error, read_text
+from .textfiles import csv_rows, jsonl_rows
 
 RESERVED_COLUMNS = ("id", "vector", "label")
 """Column names an embedding table uses itself (:class:`~pairspace.data.table.EmbeddingTable`)."""
@@ -140,19 +137,10 @@ _EXTRA = "\0extra"
 
 
 def _jsonl_rows(path: Path) -> tuple[list[str], list[Row]]:
-    rows: list[Row] = []
+    rows = jsonl_rows(path, "manifest")
     keys: dict[str, None] = {}
-    for ln, line in enumerate(read_text(path, "manifest").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{ln}: invalid JSON ({exc})") from exc
-        if not isinstance(row, dict):
-            raise ValueError(f"{path}:{ln}: expected a JSON object, got {type(row).__name__}")
+    for _, row in rows:
         keys.update(dict.fromkeys(row))
-        rows.append((ln, row))
     for ln, row in rows:  # every row has every field: none is silently missing
         missing = [k for k in keys if k not in row]
         if missing:
@@ -161,36 +149,10 @@ def _jsonl_rows(path: Path) -> tuple[list[str], list[Row]]:
     return list(keys), rows
 
 
-def _csv_rows(path: Path) -> tuple[list[str], list[Row]]:
-    delim = "\t" if path.suffix.lower() == ".tsv" else ","
-    rows: list[Row] = []
-    reader = csv.DictReader(io.StringIO(read_text(path, "manifest"), newline=""), delimiter=delim,
-                            restkey=_EXTRA, restval=None)
-    ln = 1
-    try:
-        keys = list(reader.fieldnames or [])
-        if len(set(keys)) != len(keys):
-            dup = sorted({k for k in keys if keys.count(k) > 1})
-            raise ValueError(f"{path}:1: the header repeats the column(s) {dup}")
-        for row in reader:
-            ln = reader.line_num
-            if _EXTRA in row:
-                raise ValueError(f"{path}:{ln}: {len(keys) + len(row[_EXTRA])} fields, but the "
-                                 f"header has {len(keys)}")
-            missing = [k for k in keys if row[k] is None]
-            if missing:
-                raise ValueError(f"{path}:{ln}: no value for column {missing[0]!r} (the row has "
-                                 f"{len(keys) - len(missing)} of the header's {len(keys)} fields)")
-            rows.append((ln, row))
-    except csv.Error as exc:
-        raise csv_error(exc, path, ln + 1) from None
-    return keys, rows
-
-
 def _rows(path: Path) -> tuple[list[str], list[Row]]:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return _jsonl_rows(path)
-    return _csv_rows(path)
+    return csv_rows(path, "manifest")
 
 
 def _column(rows: list[Row], col: str, path: Path) -> list[str]:

@@ -9,15 +9,12 @@ and the column.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .textfiles import csv_error, read_text
+from .textfiles import csv_rows, jsonl_rows
 
 #: Accepted names of the two columns, in order of preference.
 A_COLUMNS = ("audio_id", "a_id", "audio", "image_id", "media_id")
@@ -46,41 +43,6 @@ def _pair(row: dict[str, Any], where: str) -> tuple[str, str]:
     return out[0], out[1]
 
 
-def _json_rows(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    for lineno, line in enumerate(read_text(path, "pair manifest").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path} line {lineno}: not valid JSON ({exc.msg} at column "
-                             f"{exc.colno})") from None
-        if not isinstance(row, dict):
-            raise ValueError(f"{path} line {lineno}: expected a JSON object, got "
-                             f"{type(row).__name__}")
-        yield lineno, row
-
-
-def _csv_rows(path: Path) -> Iterable[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(read_text(path, "pair manifest"), newline=""))
-    last = 1
-    try:
-        if not reader.fieldnames:
-            return
-        names = list(reader.fieldnames)
-        dup = sorted({c for c in names if names.count(c) > 1})
-        if dup:
-            raise ValueError(f"{path} line 1: the header repeats the column(s) {dup}")
-        for row in reader:
-            if None in row:  # more cells than header columns
-                raise ValueError(f"{path} line {reader.line_num}: {len(names) + len(row[None])} "
-                                 f"cells for {len(names)} header columns")
-            last = reader.line_num
-            yield last, row
-    except csv.Error as exc:
-        raise csv_error(exc, path, last + 1) from None
-
-
 def load_pairs(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
     """Read a pair manifest (CSV with a header, or JSONL) into ``(a_id, b_id)`` tuples.
 
@@ -106,7 +68,8 @@ def load_pairs(path: str | os.PathLike[str]) -> list[tuple[str, str]]:
         raise FileNotFoundError(f"pair manifest not found: {path}")
     if path.is_dir():
         raise ValueError(f"pair manifest {path} is a folder, not a file")
-    rows = _json_rows(path) if path.suffix.lower() in JSON_SUFFIXES else _csv_rows(path)
+    rows = (jsonl_rows(path, "pair manifest") if path.suffix.lower() in JSON_SUFFIXES
+            else csv_rows(path, "pair manifest")[1])
     try:
         pairs = [_pair(r, f"{path} line {lineno}") for lineno, r in rows]
     except UnicodeDecodeError as exc:
