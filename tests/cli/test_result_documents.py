@@ -134,6 +134,54 @@ def test_audio_demo_document_matches_its_schema() -> None:
         validate(broken)
 
 
+def test_curate_json_quiet_and_schema(tmp_path: Path, capsys) -> None:
+    pytest.importorskip("torch")
+    import csv
+
+    from pairspace.align import TrainConfig, train
+    from pairspace.data.table import EmbeddingTable
+
+    rng = np.random.default_rng(5)
+    labels = [c for c in "abcd" for _ in range(8)]
+    centers = {c: rng.normal(size=10) for c in "abcd"}
+    A = np.array([centers[c] for c in labels]) + 0.3 * rng.normal(size=(32, 10))
+    T = A @ rng.normal(size=(10, 7)) + 0.3 * rng.normal(size=(32, 7))
+    a_ids, t_ids = [f"a{i}" for i in range(32)], [f"t{i}" for i in range(32)]
+    EmbeddingTable(a_ids, A, labels).save(tmp_path / "audio.parquet")
+    EmbeddingTable(t_ids, T, labels).save(tmp_path / "text.parquet")
+    train(EmbeddingTable(a_ids, A, labels), EmbeddingTable(t_ids, T, labels),
+          list(zip(a_ids[::2], t_ids[::2], strict=True)), tmp_path / "teacher",
+          TrainConfig(head="linear", dim=6, dropout=0.0, epochs=3, batch_size=8, selection="last",
+                      val_fraction=0.0), progress=False)
+    out = tmp_path / "cur"
+    argv = ["curate", "--teacher", str(tmp_path / "teacher"), "--audio", str(tmp_path / "audio.parquet"),
+            "--text", str(tmp_path / "text.parquet"), "--tau-du", "q0.9", "--sweep", "q0.5", "q0.95",
+            "q0.99", "--out", str(out)]
+    doc = _run_json(argv, capsys)
+    assert json.loads((out / "curation.json").read_text()) == doc
+    assert doc["schema"] == "pairspace.curation/3" and doc["settings"]["methods"] == ["du"]
+    assert doc["inputs"]["audio_table"]["size"] == (tmp_path / "audio.parquet").stat().st_size
+    # precision per threshold against a count from the manifest and the true labels
+    lab = dict(zip(a_ids + t_ids, labels + labels, strict=True))
+    with open(out / "du.csv", newline="") as f:
+        rows = [(float(r["similarity"]), lab[r["audio_id"]] == lab[r["text_id"]]) for r in csv.DictReader(f)]
+    (st,) = doc["results"]["stats"]
+    assert st["n_pairs"] == len(rows) > 0
+    assert st["precision"] == pytest.approx(np.mean([same for _, same in rows]))
+    for row in st["sweep"]:
+        kept = [same for s, same in rows if s >= row["value"]]
+        if row["value"] < st["threshold_value"]:
+            assert row["precision"] is None
+        else:
+            assert row["n_pairs"] == len(kept)
+            assert row["precision"] == (pytest.approx(np.mean(kept)) if kept else None)
+    _run_quiet(argv, capsys)
+    validate(out / "curation.json")
+    broken = {**doc, "results": {**doc["results"], "stats": [{**st, "sweep": [{"threshold": 0.5}]}]}}
+    with pytest.raises(ValueError, match="results/stats/0/sweep/0"):
+        validate(broken)
+
+
 def test_quiet_on_listing_commands(capsys) -> None:
     for argv in (["measures"], ["encoders", "--modality", "text"]):
         _run_quiet(argv, capsys)

@@ -12,6 +12,7 @@ pytest.importorskip("torch")
 
 from pairspace.cli import main  # noqa: E402
 from pairspace.data.table import EmbeddingTable  # noqa: E402
+from pairspace.envelope import validate  # noqa: E402
 
 ANIMALS = ["dog", "cat", "cow", "owl"]
 
@@ -66,8 +67,49 @@ def test_curate_writes_flagged_manifests(teacher_setup, capsys):
     assert [s["threshold"] for s in side["sweep"]] == [0.5, "q0.99"]
     assert side["inputs"]["teacher"] == str(r / "teacher")
     doc = json.loads((out / "curation.json").read_text())
-    assert {s["method"] for s in doc["stats"]} == {"du", "ds", "ads"}
-    assert (out / "sweep.md").read_text().count("\n") > 4
+    validate(doc)
+    assert doc["schema"] == "pairspace.curation/3"
+    assert {s["method"] for s in doc["results"]["stats"]} == {"du", "ds", "ads"}
+    assert not (out / "sweep.md").exists() and (out / "report.html").is_file()
+    # the sweep counts agree with the manifest: at a threshold at or above the one used, the pairs
+    # kept are the manifest's pairs with at least that similarity
+    with open(out / "du.csv", newline="") as f:
+        sims = np.array([float(row["similarity"]) for row in csv.DictReader(f)])
+    du = next(s for s in doc["results"]["stats"] if s["method"] == "du")
+    assert du["n_pairs"] == sims.size
+    for row in du["sweep"]:
+        if row["value"] >= du["threshold_value"]:
+            assert row["n_pairs"] == int(np.sum(sims >= row["value"]))
+
+
+def test_curate_report_escapes_and_marks_the_chosen_threshold(teacher_setup, capsys):
+    from pairspace.report.curation import plot_sweep, sweep_rows
+
+    r = teacher_setup
+    evil = "<script>alert(1)</script>"
+    (r / "evil.txt").write_text(f"cow\nowl\n{evil}\n")
+    out = r / "evil_out"
+    assert main(["curate", "--teacher", str(r / "teacher"), "--audio", str(r / "audio.parquet"),
+                 "--text", str(r / "text.parquet"), "--method", "du", "ds", "--classes",
+                 str(r / "evil.txt"), "--tau-du", "q0.8", "--tau-ds", "q0.5", "--text-encoder",
+                 "wordllama", "--sweep", "q0.5", "q0.9", "q0.99", "--out", str(out), "-q"]) == 0
+    page = (out / "report.html").read_text()
+    assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "data:image/png;base64," in page and "Pairs kept per threshold" in page
+    doc = json.loads((out / "curation.json").read_text())
+    assert doc["settings"]["class_names"][-1] == evil
+    fig = plot_sweep(doc)
+    for st in doc["results"]["stats"]:
+        lines = [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid() == f"chosen-{st['method']}"]
+        assert lines and all(ln.get_xdata()[0] == st["threshold_value"] for ln in lines)
+        # the sweep table marks exactly the rows at the threshold used
+        marked = [r[2] for r in sweep_rows(doc) if r[0] == st["method"] and r[5] == "yes"]
+        assert all(v == st["threshold_value"] for v in marked)
+    # labels are known here: precision at a threshold at or above the one used, none below
+    for st in doc["results"]["stats"]:
+        for row in st["sweep"]:
+            assert (row["precision"] is not None) == (row["value"] >= st["threshold_value"]
+                                                      and row["n_pairs"] > 0)
 
 
 def test_curate_user_errors(teacher_setup, capsys, tmp_path):

@@ -13,10 +13,12 @@ pairs kept per threshold.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from .._validation import DEFAULT_MEMORY_BUDGET
 from ..studies.curation_names import CURATION_METHODS, PRESETS
-from ._common import add_command, check_out_dir, positive_int
+from ._common import add_command, check_out_dir, emit, positive_int
+from ._render import table
 
 METHODS = CURATION_METHODS
 PRESET_NAMES = tuple(PRESETS)
@@ -63,7 +65,7 @@ def thresholds_from(args: argparse.Namespace, methods: tuple[str, ...] = METHODS
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = add_command(sub, "curate", help="curate pseudo-pairs from unpaired audio and text with a teacher",
-                    description=__doc__)
+                    description=__doc__, produces_result=True)
     p.add_argument("--teacher", required=True, help="teacher run folder written by pairspace train")
     p.add_argument("--audio", required=True, help="unpaired audio pool (backbone embedding table)")
     p.add_argument("--text", required=True, help="text pool (backbone embedding table of captions)")
@@ -86,8 +88,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="thresholds at which to count kept pairs (default: a grid and q0.9 q0.99 q0.999)")
     p.add_argument("--memory-budget", type=positive_int, default=DEFAULT_MEMORY_BUDGET,
                    help="bytes of one block of similarities")
-    p.add_argument("--out", required=True, help="output folder (METHOD.csv + METHOD.json, curation.json)")
+    p.add_argument("--out", required=True,
+                   help="output folder (METHOD.csv + METHOD.json, curation.json, sweep.png, report.html)")
     p.set_defaults(func=run)
+
+
+def render(res: Any) -> str:
+    """The curated sets as a table, what the columns mean and which methods use the target task."""
+    from ..report.curation import stats_table
+
+    doc = res.to_dict()
+    h, rows = stats_table(doc)
+    lines = [table(h[:-1], [r[:-1] for r in rows], digits=3),
+             "precision: clip and caption share their true label (tables with labels); target "
+             "precision: the caption's label is a target class",
+             "pairs kept per threshold: report.html (figure and table)"]
+    lines += [f"note: {s['method']} uses {s['target_use']}; it is not label-free for this task"
+              for s in doc["results"]["stats"] if s["uses_target_labels"]]
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,11 +117,10 @@ def run(args: argparse.Namespace) -> int:
     from ..data.table import EmbeddingTable
     from ..data.templates import load_class_names
     from ..encoders import get
-    from ..report.curation import markdown_table, sweep_table, write_manifest
-    from ..report.io import atomic_write_bytes, write_json
+    from ..envelope import file_input
+    from ..report.curation import write_curation
     from ..studies.curation import DEFAULT_SWEEP
     from ..studies.curation_run import caption_owners, run_curation, teacher_prompts, teacher_space
-    from ._render import table
 
     methods = list(dict.fromkeys(args.method))
     needs_labels = [m for m in methods if m in ("ds", "ads", "a2a")]
@@ -125,33 +142,20 @@ def run(args: argparse.Namespace) -> int:
         prompts = teacher_prompts(model, get(enc), classes)
     target = (teacher_space(model, EmbeddingTable.load(args.target_audio), "audio")
               if "a2a" in methods else None)
+    inputs = {"teacher": str(args.teacher), "audio_table": str(args.audio), "text_table": str(args.text),
+              "target_audio_table": args.target_audio, "classes": args.classes}
+    provenance = {**inputs, "audio_table": file_input(args.audio), "text_table": file_input(args.text),
+                  "target_audio_table": file_input(args.target_audio) if args.target_audio else None,
+                  "caption_pairs": file_input(args.caption_pairs) if args.caption_pairs else None}
     res = run_curation(teacher_space(model, audio, "audio"), teacher_space(model, text, "text"), methods,
                        thresholds=thresholds_from(args), top_k=args.top_k, class_names=classes,
                        prompts=prompts, owners=owners, target_audio=target, a2a_top_k=args.a2a_top_k,
                        sweep=DEFAULT_SWEEP if args.sweep is None else args.sweep,
-                       memory_budget=args.memory_budget, progress=True)
-    inputs = {"teacher": str(args.teacher), "audio_table": str(args.audio), "text_table": str(args.text),
-              "target_audio_table": args.target_audio, "classes": args.classes}
-    h, srows = sweep_table(list(res.results.values()))
+                       memory_budget=args.memory_budget, progress=args.progress, inputs=provenance)
+    written: dict[str, Path] = {}
 
     def write_all(folder: Path) -> None:  # every file or none (pairspace._outputs.write_staged)
-        for m, r in res.results.items():
-            write_manifest(r, folder / f"{m}.csv", extra={"inputs": inputs})
-        write_json(folder / "curation.json", {**res.to_dict(), "inputs": inputs})
-        atomic_write_bytes(folder / "sweep.md", (markdown_table(h, srows) + "\n").encode())
+        written.update(write_curation(res, folder, {"inputs": inputs}))
 
     write_staged(out, write_all)
-    rows = [(s["method"], s["threshold"] if s["top_k"] is None else f"top-{s['top_k']}",
-             s["threshold_value"], s["n_pairs"], s["n_audio"], s["n_text"], s["precision"],
-             s["target_precision"], "yes" if s["uses_target_labels"] else "no",
-             "yes" if s["transductive"] else "no") for s in res.stats]
-    print(table(["method", "threshold", "value", "pairs", "clips", "captions", "precision",
-                 "target precision", "uses target labels", "transductive"], rows, digits=3))
-    print("precision: clip and caption share their true label (tables with labels); target "
-          "precision: the caption's label is a target class")
-    print(f"\npairs kept per threshold: {out / 'sweep.md'}")
-    for s in res.stats:
-        if s["uses_target_labels"]:
-            print(f"note: {s['method']} uses {s['target_use']}; it is not label-free for this task")
-    print(f"wrote {', '.join(m + '.csv' for m in res.results)} (+ .json), curation.json in {out}")
-    return 0
+    return emit(args, res, render, {k: out / Path(p).name for k, p in written.items()})

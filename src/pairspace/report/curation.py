@@ -1,4 +1,9 @@
-"""Pair manifests and tables of the curation study (:mod:`pairspace.studies.curation`).
+"""Pair manifests, tables, the sweep figure and the report of the curation study
+(:mod:`pairspace.studies.curation`).
+
+``pairspace curate`` writes, through :func:`write_curation`: one manifest per method, the
+``pairspace.curation/3`` document ``curation.json``, the figure ``sweep.png`` and ``report.html``
+(self-contained: every string escaped, the figure inlined).
 
 A manifest is a CSV with a header (``audio_id, text_id, similarity, method, uses_target_labels,
 transductive, target_use``, then the method's extra columns), readable by
@@ -20,6 +25,9 @@ from typing import Any
 
 from .._atomic import atomic_write_bytes, write_json
 from .format import csv_cell
+
+__all__ = ["SWEEP_HEADERS", "curation_html", "manifest_rows", "markdown_table", "plot_sweep",
+           "stats_table", "sweep_rows", "sweep_table", "write_curation", "write_manifest"]
 
 _VERBATIM = ("audio_id", "text_id")
 
@@ -93,3 +101,130 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], digits
     out = ["| " + " | ".join(cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
     out += ["| " + " | ".join(cell(v) for v in r) + " |" for r in rows]
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------ the curation.json document
+SWEEP_HEADERS = ["method", "threshold", "value", "pairs kept", "precision", "chosen"]
+
+
+def _chosen(stat: dict[str, Any], row: dict[str, Any]) -> bool:
+    v = stat["threshold_value"]
+    return v is not None and row["value"] is not None and float(row["value"]) == float(v)
+
+
+def sweep_rows(doc: dict[str, Any]) -> list[list[Any]]:
+    """Rows of :data:`SWEEP_HEADERS` from a ``pairspace.curation/3`` document: every method's sweep,
+    with the precision where known and whether the threshold is the one the method used.
+
+    The curation study computes no test, so the table has no p-value column.
+    """
+    return [[st["method"], str(row["threshold"]), row["value"], row["n_pairs"], row["precision"],
+             "yes" if _chosen(st, row) else ""]
+            for st in doc["results"]["stats"] for row in st["sweep"]]
+
+
+def stats_table(doc: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """Headers and rows of the curated sets of a ``pairspace.curation/3`` document."""
+    headers = ["method", "threshold", "value", "pairs", "clips", "captions", "precision",
+               "target precision", "uses target labels", "transductive", "target use"]
+    rows = [[s["method"], s["threshold"] if s["top_k"] is None else f"top-{s['top_k']}",
+             s["threshold_value"], s["n_pairs"], s["n_audio"], s["n_text"], s["precision"],
+             s["target_precision"], "yes" if s["uses_target_labels"] else "no",
+             "yes" if s["transductive"] else "no", s["target_use"]] for s in doc["results"]["stats"]]
+    return headers, rows
+
+
+def plot_sweep(doc: dict[str, Any], path: str | os.PathLike[str] | None = None) -> Any:
+    """Pairs kept (top) and precision where known (bottom) against the threshold, per method.
+
+    The threshold each method used is a dashed vertical line (``gid`` ``"chosen-METHOD"``); a
+    method run with top-k has none. Returns the figure, or the saved path when ``path`` is given.
+    """
+    from .plots import plt, save_figure
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.0, 6.0), sharex=True)
+    any_precision = False
+    for i, st in enumerate(doc["results"]["stats"]):
+        color, m = f"C{i}", st["method"]
+        rows = sorted((r for r in st["sweep"] if r["value"] is not None), key=lambda r: r["value"])
+        kept = [(r["value"], r["n_pairs"]) for r in rows if r["n_pairs"] > 0]
+        if kept:
+            top.plot(*zip(*kept, strict=True), "o-", color=color, label=m)
+        prec = [(r["value"], r["precision"]) for r in rows if r["precision"] is not None]
+        if prec:
+            any_precision = True
+            bottom.plot(*zip(*prec, strict=True), "o-", color=color, label=m)
+        if st["threshold_value"] is not None:
+            for ax in (top, bottom):
+                ax.axvline(st["threshold_value"], color=color, ls="--", lw=1, gid=f"chosen-{m}")
+    top.set_yscale("log")
+    top.set_ylabel("pairs kept (log scale)")
+    top.set_title("Threshold sweep (reported, never used to choose); dashed: threshold used")
+    top.legend(fontsize=8)
+    bottom.set_ylabel("precision (same true label)")
+    bottom.set_ylim(-0.02, 1.02)
+    bottom.set_xlabel("threshold (cosine in the teacher space)")
+    if not any_precision:
+        bottom.text(0.5, 0.5, "precision unknown (the tables carry no labels)",
+                    transform=bottom.transAxes, ha="center", va="center", color="0.4")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig if path is None else save_figure(fig, path)
+
+
+def curation_html(doc: dict[str, Any], png: str | os.PathLike[str] | None) -> str:
+    """The self-contained ``report.html`` of a ``pairspace.curation/3`` document (escaped, the
+    sweep figure inlined)."""
+    from .html import html_page, html_table, png_data_uri
+
+    inp, st = doc["inputs"], doc["settings"]
+    fields = [(k, v["path"] if isinstance(v, dict) and "path" in v else v) for k, v in inp.items()]
+    fields += [(f"setting: {k}", v if not isinstance(v, dict) else
+                ", ".join(f"{a} {b}" for a, b in v.items())) for k, v in st.items()]
+    notes = [f"{s['method']} uses {s['target_use']}; it is not label-free for this task"
+             for s in doc["results"]["stats"] if s["uses_target_labels"]]
+    sections = [("Inputs and settings", html_table(["field", "value"], fields)),
+                ("Curated sets", html_table(*stats_table(doc))
+                 + '<p class="note">precision: clip and caption share their true label (tables with '
+                   "labels); target precision: the caption's label is a target class.</p>"
+                 + "".join(f"<p>{html.escape(n)}</p>" for n in notes))]
+    if png is not None:
+        sections.append(("Threshold sweep", f'<img alt="threshold sweep" src="{png_data_uri(png)}">'))
+    sections.append(("Pairs kept per threshold", html_table(SWEEP_HEADERS, sweep_rows(doc))
+                     + '<p class="note">precision at a threshold is known with labels, for '
+                       "thresholds at or above the one used. The sweep is reported only; the "
+                       "curation computes no test, so there are no p-values.</p>"))
+    return html_page("pairspace curate", sections,
+                     note=f"schema {doc['schema']}, pairspace {doc['pairspace_version']}, created "
+                          f"{doc['created']}; command: {doc['command']}")
+
+
+def write_curation(run: Any, out: str | os.PathLike[str],
+                   manifest_extra: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write the files of ``pairspace curate`` into the folder ``out``.
+
+    ``METHOD.csv`` and ``METHOD.json`` per method (:func:`write_manifest`, with ``manifest_extra``
+    in the sidecars), ``curation.json`` (``run.to_dict()``, the ``pairspace.curation/3``
+    document), ``sweep.png`` (:func:`plot_sweep`) and ``report.html`` (:func:`curation_html`).
+
+    Parameters
+    ----------
+    run : CurationRun
+        The result of :func:`pairspace.studies.curation_run.run_curation`.
+    out : path
+        An existing folder.
+    manifest_extra : dict, optional
+        More fields of the manifests' JSON sidecars.
+    """
+    from .html import write_html
+
+    out = Path(out)
+    files: dict[str, Path] = {}
+    for m, r in run.results.items():
+        files.update({f"{m}.{k}": p for k, p in write_manifest(r, out / f"{m}.csv", manifest_extra).items()})
+    doc = run.to_dict()
+    files["json"] = write_json(out / "curation.json", doc)
+    files["png"] = plot_sweep(doc, out / "sweep.png")
+    files["html"] = write_html(out / "report.html", curation_html(doc, files["png"]))
+    return files

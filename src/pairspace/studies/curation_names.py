@@ -16,7 +16,11 @@ DEFAULT_SWEEP: tuple[float | str, ...] = (0.5, 0.6, 0.65, 0.675, 0.7, 0.75, 0.8,
 """Thresholds at which the curated pairs are counted (reported only, never used to choose)."""
 
 CURATION_SCHEMA = "pairspace.curation/2"
-"""Schema of a curated set's JSON (:meth:`CurationResult.to_dict`, the manifests' sidecars)."""
+"""Schema of one method's curated set (:meth:`CurationResult.to_dict`, the manifests' sidecars)."""
+
+CURATION_RUN_SCHEMA = "pairspace.curation/3"
+"""Result envelope of ``pairspace curate`` (``curation.json``; :meth:`CurationRun.to_dict`).
+Version 3 replaces the flat ``pairspace.curation_run/1`` document of earlier releases."""
 
 TARGET_USE = {
     "du": "none (label-free)",

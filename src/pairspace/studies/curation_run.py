@@ -17,6 +17,7 @@ import numpy as np
 
 from .._validation import DEFAULT_MEMORY_BUDGET
 from ..data.table import EmbeddingTable
+from ..envelope import Envelope
 from .curation import (
     DEFAULT_SWEEP,
     METHODS,
@@ -29,6 +30,7 @@ from .curation import (
     curate_ds,
     curate_du,
 )
+from .curation_names import CURATION_RUN_SCHEMA
 
 DEFAULT_THRESHOLDS: dict[str, float | str] = dict(PRESETS["esc50"])
 """Thresholds used when none are given: the published ESC-50 values (MS-CLAP space)."""
@@ -77,7 +79,11 @@ def curation_stats(result: CurationResult, audio_labels: Mapping[str, str] | Non
     ``precision`` is the fraction of pairs whose clip and caption carry the same true label;
     ``target_precision`` the fraction whose caption's true label is a target class (the share of
     pairs that are really in the target domain). Both need the labels (``id -> label``) and are
-    ``None`` otherwise.
+    ``None`` otherwise. ``sweep`` repeats the result's threshold sweep with the ``precision`` at
+    each threshold where it is known: labels given, a threshold (not top-k) method, and a threshold
+    at or above the one used, whose kept pairs are the curated pairs with a score at least that
+    value (the similarity; for a2a the clip's best cosine to the target audio). Elsewhere it is
+    ``None``.
     """
     ids = result.id_pairs() if result.audio_ids is not None and result.text_ids is not None else None
     d: dict[str, Any] = {
@@ -89,8 +95,20 @@ def curation_stats(result: CurationResult, audio_labels: Mapping[str, str] | Non
         "target_use": TARGET_USE[result.method], "precision": None, "target_precision": None,
         "mean_similarity": float(np.mean(result.similarity)) if len(result) else None,
     }
+    same = None
     if ids is not None and audio_labels is not None and text_labels is not None and ids:
-        d["precision"] = float(np.mean([audio_labels.get(a) == text_labels.get(t) for a, t in ids]))
+        same = np.array([audio_labels.get(a) == text_labels.get(t) for a, t in ids], dtype=bool)
+        d["precision"] = float(np.mean(same))
+    score = result.columns.get("target_similarity", result.similarity)
+    tau = d["threshold_value"] if d["top_k"] is None or result.method == "a2a" else None
+    sweep = []
+    for row in result.sweep:
+        v, prec = row["value"], None
+        if same is not None and tau is not None and v is not None and v >= tau:
+            kept = np.asarray(score) >= v
+            prec = float(np.mean(same[kept])) if kept.any() else None
+        sweep.append({**row, "precision": prec})
+    d["sweep"] = sweep
     if ids is not None and text_labels is not None and target_classes is not None and ids:
         tgt = set(target_classes)
         d["target_precision"] = float(np.mean([text_labels.get(t) in tgt for _, t in ids]))
@@ -99,15 +117,36 @@ def curation_stats(result: CurationResult, audio_labels: Mapping[str, str] | Non
 
 @dataclass
 class CurationRun:
-    """The results of :func:`run_curation` (one per method) and their statistics."""
+    """The results of :func:`run_curation` (one per method), their statistics and the envelope.
+
+    Attributes
+    ----------
+    results : dict of str to CurationResult
+        One curated set per method.
+    stats : list of dict
+        :func:`curation_stats` of each method (with the sweep and its precision where known).
+    settings : dict
+        Every setting of the run (methods, thresholds, top-k, prompt, memory budget...).
+    envelope : Envelope
+        The inputs and the stamp of the ``pairspace.curation/3`` document.
+    """
 
     results: dict[str, CurationResult]
     stats: list[dict[str, Any]]
     settings: dict[str, Any] = field(default_factory=dict)
+    envelope: Envelope = field(default_factory=lambda: Envelope.new(CURATION_RUN_SCHEMA))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": "pairspace.curation_run/1", "settings": self.settings, "stats": self.stats,
-                "results": {m: r.to_dict() for m, r in self.results.items()}}
+        """The ``pairspace.curation/3`` document.
+
+        ``results`` holds ``stats`` (one entry per method: sizes, the threshold used as given and
+        as resolved, precision where labels are known, the flags and the ``sweep`` of
+        ``{"threshold", "value", "n_pairs", "precision"}``) and ``methods`` (each method's settings,
+        flags and pool sizes, :meth:`CurationResult.to_dict` without its own schema and sweep).
+        """
+        methods = {m: {k: v for k, v in r.to_dict().items() if k not in ("schema", "sweep")}
+                   for m, r in self.results.items()}
+        return self.envelope.document(self.settings, {"stats": self.stats, "methods": methods})
 
 
 def _empty(method: str, ds: CurationResult, tau: float | str, audio: EmbeddingTable,
@@ -128,7 +167,8 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
                  captions: EmbeddingTable | None = None, a2a_top_k: int = 5,
                  sweep: Sequence[float | str] = DEFAULT_SWEEP,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool | None = None,
-                 log: Callable[[str], None] | None = None) -> CurationRun:
+                 log: Callable[[str], None] | None = None,
+                 inputs: Mapping[str, Any] | None = None) -> CurationRun:
     """Run the curation ``methods`` on pools already in the teacher's space.
 
     Parameters
@@ -158,6 +198,8 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
     sweep, memory_budget, progress : as in :func:`pairspace.studies.curation.curate_du`.
     log : callable, optional
         Receives one line per finished method.
+    inputs : mapping, optional
+        Provenance of the inputs (teacher run, tables) for the result envelope.
     """
     methods = list(dict.fromkeys(m.lower() for m in methods))
     bad = [m for m in methods if m not in METHODS]
@@ -208,4 +250,4 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
                 "a2a_top_k": int(a2a_top_k), "ds_source": "text" if captions is None else "captions",
                 "class_names": list(class_names) if class_names is not None else None,
                 "prompt": PROMPT, "memory_budget": memory_budget}
-    return CurationRun(out, stats, settings)
+    return CurationRun(out, stats, settings, Envelope.new(CURATION_RUN_SCHEMA, inputs))
