@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .._atomic import write_json
 from .audit_tables import write_tables
 from .html import fmt_cell, html_page, html_table, png_data_uri, write_html
-from .io import write_json
 
 FAMILY_NOTE = ("A 'family' accuracy is not zero-shot when family nouns occur in the training captions and "
                "every family has trained members.")

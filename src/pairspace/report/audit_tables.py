@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .io import atomic_write_bytes
+from .._atomic import atomic_write_bytes
 
 
 def _cell(v: Any) -> Any:

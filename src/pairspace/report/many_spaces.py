@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes, write_json
 from .compare import _csv_bytes
-from .io import atomic_write_bytes, write_json
 from .many_spaces_plots import _arr, _label, dendrogram_figure, heatmaps_figure, spectra_figure
 
 MATRIX_COLUMNS = ("measure", "k", "a", "b", "value", "normalized")

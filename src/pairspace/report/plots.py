@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .io import atomic_write_bytes  # noqa: E402
+from .._atomic import atomic_write_bytes  # noqa: E402
 
 __all__ = ["k_axis", "plot_confusion", "plot_nngs_curve", "plot_training_curves",
            "plot_validation_recall", "save_figure"]
