@@ -117,7 +117,9 @@ def _ci(ci: Any, digits: int = 3) -> str:
 
 
 def _p(v: Any) -> str:
-    return "-" if v is None or v != v else f"{v:.1e}"
+    from .format import format_p
+
+    return "-" if v is None or v != v else format_p(v)
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
