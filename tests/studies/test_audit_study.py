@@ -126,3 +126,18 @@ def test_docs_markdown_renders_every_number_from_the_document(audited):
         assert v.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|") in md
     for s in env["results"]["controls"]["splits"]:
         assert f"| {s['seed']} | {len(s['unseen_classes'])} | {s['n_pairs']} | {s['n_flagged']} |" in md
+
+
+def test_audit_plot_draws_into_a_given_axes(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from pairspace.report.audit_plots import plot_nngs
+
+    curves = {"a": {"k": [1, 2, 3], "nngs": [0.2, 0.4, 0.5], "chance": [0.1, 0.2, 0.3], "n": 9},
+              "b": {"k": [1, 2, 3], "nngs": [0.3, 0.3, 0.6], "chance": [0.1, 0.2, 0.3], "n": 9}}
+    fig, (ax0, ax1) = plt.subplots(2)
+    assert plot_nngs(curves, ax=ax1) is fig and not ax0.lines
+    assert [list(ln.get_ydata()) for ln in ax1.lines] == [[0.2, 0.4, 0.5], [0.3, 0.3, 0.6], [0.1, 0.2, 0.3]]
+    plt.close(fig)
+    out = plot_nngs(curves, tmp_path / "n.png")  # the former call: a new figure, saved
+    assert (tmp_path / "n.png").read_bytes()[:4] == b"\x89PNG" and len(out.axes[0].lines) == 3

@@ -93,6 +93,10 @@ def test_tiny_image_demo_end_to_end(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="zeroshot"):
         validate(broken)
     assert (tmp_path / "out" / "template-study-paper" / "report.md").is_file()
+    page = files["html"].read_text()
+    assert files["html"] == tmp_path / "out" / "report.html"
+    assert f"<td>{r['zeroshot']['top1']:.3f}</td>" in page and "pairspace demo --image" in page
+    assert page.count('src="data:image/png;base64,') == 4  # both studies' scatter and curves
     from pairspace.cli.demo import render_image_demo
 
     text = render_image_demo(res)
@@ -137,3 +141,54 @@ def test_the_emoji_route_pairs_file_reads_as_a_pair_manifest(tmp_path: Path) -> 
     f.write_text("picture,text_id\nx,y\n")
     with pytest.raises(ValueError, match="lacks the 'audio_id' column"):
         load_pairs(f)
+
+
+def _constructed_doc(model: str) -> dict:
+    """A small ``pairspace.image_demo/1``-shaped document with known numbers and hostile names."""
+    c = {"pearson": 0.5, "pearson_ci_low": 0.2, "pearson_ci_high": 0.7, "pearson_p": 0.00031,
+         "spearman": 0.4, "spearman_ci_low": 0.1, "spearman_ci_high": 0.6, "spearman_p": 0.02}
+    study = {"templates": ["a {}", "b {}"], "settings": {"metric": "cosine", "k": 3},
+             "correlations": {"nngs": c, "linear_cka": c},
+             "comparisons": {"nngs - linear_cka": {"pearson": -0.25, "pearson_ci": [-0.4, -0.1],
+                                                   "spearman": 0.0, "spearman_ci": [-0.1, 0.1]}}}
+    zs = {"top1": 0.1234, "top1_ci": [0.1, 0.15], "top5": 0.3, "top5_ci": [0.2, 0.4], "chance": 0.0025,
+          "n": 12, "n_classes": 400, "model": model}
+    ov = {"imagenet_named": 0.5, "imagenet_named_ci": [0.3, 0.7], "others": 0.1, "others_ci": [0.05, 0.15],
+          "difference": 0.4, "difference_ci": [0.2, 0.6]}
+    ret = {"text_to_image": {"R@1": 0.11, "R@10": 0.5}, "image_to_text": {"R@1": 0.12, "R@10": 0.55}}
+    return {"schema": "pairspace.image_demo/1", "pairspace_version": "0", "created": "now",
+            "command": "pairspace demo --image", "inputs": {"n_images": 30, "n_captions": 60},
+            "settings": {},
+            "results": {"n_classes": 800, "n_seen_classes": 400, "n_unseen_classes": 400, "zeroshot": zs,
+                        "models": {model: {"zeroshot": zs, "retrieval": ret},
+                                   "untrained heads": {"zeroshot": {**zs, "top1": 0.0042}, "retrieval": ret}},
+                        "template_study": study, "template_study_paper": study,
+                        "imagenet_overlap": {"n_unseen_classes": 400, "n_imagenet_named": 1,
+                                             "imagenet_named": [["<b>tiger</b>", "tiger"]],
+                                             "rows": {"top1": ov}},
+                        "timings_s": {"train": 1.25, "total": 2.5}}}
+
+
+def test_image_demo_html_escapes_strings_and_formats_numbers(tmp_path: Path) -> None:
+    import base64
+
+    from pairspace.report.image_demo import render_html
+
+    png = tmp_path / "s.png"
+    png.write_bytes(b"\x89PNG\r\n\x1a\nnot-a-real-png")
+    evil = '<script>alert("x")</script> & co'
+    page = render_html(_constructed_doc(evil), {"template-study/scatter": png})
+    assert "<script>" not in page and "<b>tiger</b>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in page
+    assert "&lt;b&gt;tiger&lt;/b&gt;: tiger" in page
+    # the numbers as formatted, each in its own cell: top-1, its interval, chance, a p-value
+    assert "<td>0.123</td><td>[0.100, 0.150]</td>" in page and "<td>0.004</td>" in page
+    assert "<td>0.0025</td>" in page and "<td>3.1e-04</td>" in page
+    assert "0.1234" not in page  # not the raw value
+    assert "49 times chance; the interval lies above twice chance" in page
+    # Markdown escaping does not leak into the page; the clear paired difference is named
+    assert "linear\\_cka" not in page
+    assert "excludes zero: nngs - linear_cka -0.250 [-0.400, -0.100]." in page
+    assert "top1 (0.400, [0.200, 0.600])" in page
+    assert "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode() in page
+    assert page.count("<h2>Template study") == 2

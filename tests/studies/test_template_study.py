@@ -252,3 +252,29 @@ def test_paper_exact_mode_and_rbf_column() -> None:
     with pytest.raises(ValueError, match="rbf"):
         template_study(d["media"], d["templates"], d["class_names"], d["labels"],
                        text_embeddings=d["text_embeddings"], rbf="median")
+
+
+def test_template_plots_draw_into_given_axes_and_return_the_figure(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from pairspace.report.templates import plot_template_curves, plot_template_scatter
+
+    d = zeroshot.synthetic_zeroshot(n_classes=6, per_class=3, n_templates=5, seed=1)
+    res = run(d, k=2)
+    fig, (left, right) = plt.subplots(1, 2)
+    assert plot_template_curves(res, ax=right) is fig
+    assert not left.lines  # only the given axes were drawn into
+    curves = right.lines[:len(res.templates)]
+    drawn = sorted(tuple(np.round(ln.get_ydata(), 12)) for ln in curves)
+    want = sorted(tuple(np.round(r["curve"].nngs, 12)) for r in res.per_template)
+    assert drawn == want  # one NNGS curve per template, its own values
+    assert not list(tmp_path.iterdir())  # no path: nothing written
+    plt.close(fig)
+    fig, axes = plt.subplots(1, len(res.measures))
+    assert plot_template_scatter(res, ax=axes, path=tmp_path / "s.png") is fig
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
+    for ax, m in zip(axes, res.measures, strict=True):
+        xs = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections])
+        assert sorted(xs) == pytest.approx(sorted(res.column(m)))
+    with pytest.raises(ValueError, match="needs as many axes"):
+        plot_template_scatter(res, ax=axes[:1])

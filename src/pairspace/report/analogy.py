@@ -12,12 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import matplotlib.pyplot as plt
-
 from .._atomic import atomic_write_bytes, write_json
 from ..studies.analogy import DISPLAY_COLUMNS, AnalogyStudy
 from .html import png_data_uri
-from .plots import save_figure
+from .plots import panel_axes, save_figure
 
 _MEASURE_LABELS = {"nngs": "NNGS", "mutual_knn": "mutual kNN", "linear_cka": "linear CKA"}
 _GROUP_COLORS = {"semantic": "tab:blue", "syntactic": "tab:orange"}
@@ -69,15 +67,30 @@ def _place_labels(ax: Any, points: list[tuple[float, float, str]], fontsize: flo
                                 "shrinkB": 3} if far else None)
 
 
-def plot_scatter(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
-    """Similarity against accuracy, one point per category (labeled), one panel per measure."""
+def plot_scatter(result: AnalogyStudy, path: str | os.PathLike[str] | None = None, *,
+                 ax: Any = None) -> Any:
+    """Similarity against accuracy, one point per category (labeled), one panel per measure.
+
+    Parameters
+    ----------
+    result : AnalogyStudy
+        The study.
+    path : path-like, optional
+        Also save the figure there as PNG (and close it).
+    ax : matplotlib.axes.Axes or sequence of them, optional
+        Draw into these axes (one per measure) instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     measures = list(result.correlations)
-    fig, axes = plt.subplots(1, len(measures), figsize=(6.0 * len(measures), 5.2), squeeze=False,
-                             sharey=True)
+    fig, axes, own = panel_axes(ax, len(measures), (1, len(measures)), (6.0 * len(measures), 5.2),
+                                sharey=True)
     corr = "acc_paper" if result.params["protocol"] == "paper" else "acc_3cosadd"
     acc_label = f"analogy accuracy ({corr}, {result.params['protocol']} protocol)"
     panels = []
-    for ax, m in zip(axes[0], measures, strict=True):
+    for ax, m in zip(axes.ravel(), measures, strict=False):
         pts = []
         for r in result.categories:
             x, y = getattr(r, m), r.accuracy
@@ -95,23 +108,43 @@ def plot_scatter(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
         ax.grid(alpha=0.3)
         ax.margins(x=0.35, y=0.12)  # room for the labels inside the panel
         panels.append((ax, pts))
-    axes[0][0].set_ylabel(acc_label)
+    first = axes.flat[0]
+    first.set_ylabel(acc_label)
     for g, c in _GROUP_COLORS.items():
-        axes[0][0].scatter([], [], color=c, label=g)
-    axes[0][0].legend(fontsize=8, loc="upper left")
-    fig.tight_layout()
+        first.scatter([], [], color=c, label=g)
+    first.legend(fontsize=8, loc="upper left")
+    if own:
+        fig.tight_layout()
     for ax, pts in panels:  # after the layout, so that the label boxes are final
         _place_labels(ax, pts)
-    return save_figure(fig, path)
+    if path is not None:
+        save_figure(fig, path)
+    return fig
 
 
-def plot_curves(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
-    """The NNGS curve of every category with its chance level (one small panel per category)."""
+def plot_curves(result: AnalogyStudy, path: str | os.PathLike[str] | None = None, *,
+                ax: Any = None) -> Any:
+    """The NNGS curve of every category with its chance level (one small panel per category).
+
+    Parameters
+    ----------
+    result : AnalogyStudy
+        The study.
+    path : path-like, optional
+        Also save the figure there as PNG (and close it).
+    ax : sequence or 2-D array of matplotlib.axes.Axes, optional
+        Draw into these axes (one per category, a flat sequence read as one row) instead of a new
+        figure; the figure title is then left to the caller.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     cats = result.categories
     cols = min(4, max(1, len(cats)))
-    rows = math.ceil(len(cats) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.4 * cols, 2.9 * rows), squeeze=False,
-                             sharey=True)
+    fig, axes, own = panel_axes(ax, len(cats), (math.ceil(len(cats) / cols), cols),
+                                (3.4 * cols, 2.9 * math.ceil(len(cats) / cols)), sharey=True)
+    cols = axes.shape[1]
     for ax, r in zip(axes.ravel(), cats, strict=False):
         c = r.curve
         ax.plot(c.k, c.nngs, lw=1.6, color=_GROUP_COLORS.get(r.group, "tab:gray"), label="NNGS")
@@ -122,15 +155,18 @@ def plot_curves(result: AnalogyStudy, path: str | os.PathLike[str]) -> Path:
         ax.grid(alpha=0.3)
     for ax in axes.ravel()[len(cats):]:
         ax.axis("off")
-    for col in range(cols):  # the lowest panel in use of each column carries the axis label
+    for col in range(min(cols, len(cats))):  # the lowest panel in use of each column: axis label
         axes[(len(cats) - 1 - col) // cols, col].set_xlabel("k")
     for ax in axes[:, 0]:
         ax.set_ylabel("NNGS")
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"NNGS against k per category ({result.params['metric']}); grey line: k of the "
-                 "table", fontsize=9)
-    fig.tight_layout()
-    return save_figure(fig, path)
+    axes.flat[0].legend(fontsize=7)
+    if own:
+        fig.suptitle(f"NNGS against k per category ({result.params['metric']}); grey line: k of the "
+                     "table", fontsize=9)
+        fig.tight_layout()
+    if path is not None:
+        save_figure(fig, path)
+    return fig
 
 
 def _fmt(v: Any) -> str:
@@ -195,8 +231,8 @@ def write_report(result: AnalogyStudy, out: str | os.PathLike[str]) -> dict[str,
     """Write ``results.json``, ``scatter.png``, ``curves.png`` and ``report.html`` into ``out``."""
     out = Path(out)
     paths = {"results": write_json(out / "results.json", result.to_dict()),
-             "scatter": plot_scatter(result, out / "scatter.png"),
-             "curves": plot_curves(result, out / "curves.png")}
+             "scatter": save_figure(plot_scatter(result), out / "scatter.png"),
+             "curves": save_figure(plot_curves(result), out / "curves.png")}
     page = render_html(result, [paths["scatter"], paths["curves"]])
     paths["html"] = atomic_write_bytes(out / "report.html", page.encode())
     return paths

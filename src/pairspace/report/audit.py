@@ -32,40 +32,44 @@ def write_figures(doc: dict[str, Any], out: Path) -> dict[str, Path]:
         plot_scatter,
         plot_sweep,
     )
+    from .plots import save_figure
 
     flagged = set(doc["caption_leaks"]["classes_with_lexical_leaks"])
     figs: dict[str, Path] = {}
     ctl = doc.get("controls")
     if ctl and ctl["controls"]:
         probe = doc["separability"]["audio backbone"]["probe_accuracy"]
-        figs["fig controls"] = plot_controls(ctl["controls"], ctl["chance"], probe, out / "controls.png")
+        figs["fig controls"] = save_figure(plot_controls(ctl["controls"], ctl["chance"], probe),
+                                           out / "controls.png")
         rows = [(f"{n} - full", s["vs_full"]) for n, s in ctl["controls"].items() if "vs_full" in s]
         if rows:
-            figs["fig vs_full"] = plot_differences(rows, out / "controls_vs_full.png",
-                                                   "every control against full, paired per clip and seed")
+            figs["fig vs_full"] = save_figure(plot_differences(
+                rows, title="every control against full, paired per clip and seed"),
+                out / "controls_vs_full.png")
     dec = doc.get("attribution", {}).get("decomposition", {})
     if dec:
-        figs["fig decomposition"] = plot_differences(
-            [(f"{k}: {v['a']} - {v['b']}", v) for k, v in dec.items()], out / "decomposition.png",
-            "decomposition of the clean gap: words part and classes part")
+        figs["fig decomposition"] = save_figure(plot_differences(
+            [(f"{k}: {v['a']} - {v['b']}", v) for k, v in dec.items()],
+            title="decomposition of the clean gap: words part and classes part"), out / "decomposition.png")
     if doc.get("l1"):
-        figs["fig l1"] = plot_l1(doc["l1"], out / "l1_backbones.png")
+        figs["fig l1"] = save_figure(plot_l1(doc["l1"]), out / "l1_backbones.png")
     for space, coords in doc["maps"].items():
         slug = space.replace(" ", "_")
-        figs[f"map {space}"] = plot_map(coords, doc["eval_labels"], out / f"map_{slug}.png",
-                                        f"t-SNE of the evaluation clips (first split), {space} space",
-                                        flagged)
+        figs[f"map {space}"] = save_figure(plot_map(
+            coords, doc["eval_labels"], title=f"t-SNE of the evaluation clips (first split), {space} space",
+            flagged=flagged), out / f"map_{slug}.png")
     att = doc.get("attribution", {})
     sv = att.get("separability_vs_accuracy")
     if sv and sv["points"]:
-        figs["scatter"] = plot_scatter(sv["points"], flagged, out / "separability_vs_zeroshot.png",
-                                       f"backbone {att['separability_measure'].replace('_', ' ')} per class",
-                                       sv["spearman"])
+        measure = att["separability_measure"].replace("_", " ")
+        fig = plot_scatter(sv["points"], flagged, xlabel=f"backbone {measure} per class", rho=sv["spearman"])
+        figs["scatter"] = save_figure(fig, out / "separability_vs_zeroshot.png")
     if doc["nngs"]:
-        figs["nngs"] = plot_nngs(doc["nngs"], out / "nngs_centroids_prompts.png")
+        figs["nngs"] = save_figure(plot_nngs(doc["nngs"]), out / "nngs_centroids_prompts.png")
     cl = doc["caption_leaks"]
     if cl["sweep"]:
-        figs["sweep"] = plot_sweep(cl["sweep"], cl["threshold"], cl["n_texts"], out / "semantic_sweep.png")
+        figs["sweep"] = save_figure(plot_sweep(cl["sweep"], cl["threshold"], cl["n_texts"]),
+                                    out / "semantic_sweep.png")
     return figs
 
 

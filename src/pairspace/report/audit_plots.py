@@ -1,26 +1,60 @@
-"""Figures of the leakage audit report (no computation beyond what a figure needs)."""
+"""Figures of the leakage audit report (no computation beyond what a figure needs).
+
+As in :mod:`pairspace.report.plots`, every ``plot_*`` function draws into ``ax`` when one is given
+(several axes for a figure of several panels) or into a new figure, saves it as PNG when ``path`` is
+given, and returns the :class:`matplotlib.figure.Figure`.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .plots import plt, save_figure
+from .plots import _axes, panel_axes, plt, save_figure
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 
-def plot_map(coords: list[list[float]], labels: list[str], path: str | os.PathLike[str],
-             title: str, flagged: set[str] | None = None) -> Path:
+Target = str | os.PathLike[str] | None
+
+
+def _done(fig: Any, path: Target) -> Any:
+    """Save ``fig`` as PNG when ``path`` is given (closing it); return it."""
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def plot_map(coords: list[list[float]], labels: list[str], path: Target = None, title: str = "",
+             flagged: set[str] | None = None, *, ax: Any = None) -> Any:
     """2-D map: each class its own colour and marker, named in a legend beside the map (classes named
-    in training captions marked ``*``)."""
+    in training captions marked ``*``).
+
+    Parameters
+    ----------
+    coords : list of [x, y]
+        One point per item.
+    labels : list of str
+        Each item's class.
+    path : path-like, optional
+        Also save the figure there as PNG (and close it).
+    title : str, optional
+        Axes title.
+    flagged : set of str, optional
+        Classes named in training captions.
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     Y = np.asarray(coords, dtype=np.float64)
     names = sorted(set(labels))
     cmap = plt.get_cmap("tab20")
-    fig, ax = plt.subplots(figsize=(10.5, 6.5))
+    fig, ax = _axes(ax, (10.5, 6.5))
     lab = np.array(labels)
     for i, c in enumerate(names):
         pts = Y[lab == c]
@@ -34,7 +68,7 @@ def plot_map(coords: list[list[float]], labels: list[str], path: str | os.PathLi
     ax.legend(fontsize=6.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), ncol=ncol, frameon=False,
               title="class (* named in training captions)" if flagged else "class", title_fontsize=7,
               markerscale=1.2, handletextpad=0.3, columnspacing=0.8)
-    return save_figure(fig, path)
+    return _done(fig, path)
 
 
 def _spread_labels(y: np.ndarray, gap: float) -> np.ndarray:
@@ -48,12 +82,16 @@ def _spread_labels(y: np.ndarray, gap: float) -> np.ndarray:
     return out
 
 
-def plot_scatter(points: list[dict[str, Any]], flagged: set[str], path: str | os.PathLike[str],
-                 xlabel: str, rho: float | None, n_labels: int = 8) -> Path:
+def plot_scatter(points: list[dict[str, Any]], flagged: set[str], path: Target = None, xlabel: str = "",
+                 rho: float | None = None, n_labels: int = 8, *, ax: Any = None) -> Any:
     """Per-class backbone separability (x) against zero-shot recall (y); flagged classes in red. Only
     the ``n_labels`` classes with the highest zero-shot recall are named, in a column to the right
-    with leader lines (no overprinting)."""
-    fig, ax = plt.subplots(figsize=(7.6, 4.8))
+    with leader lines (no overprinting).
+
+    ``path`` (optional) also saves the figure as PNG; ``ax`` (optional) is drawn into instead of a
+    new figure. Returns the :class:`matplotlib.figure.Figure`.
+    """
+    fig, ax = _axes(ax, (7.6, 4.8))
     x = np.array([p["separability"] for p in points])
     y = np.array([p["zeroshot"] for p in points])
     red = np.array([p["class"] in flagged for p in points])
@@ -74,15 +112,19 @@ def plot_scatter(points: list[dict[str, Any]], flagged: set[str], path: str | os
     ax.set_title("per-class backbone separability vs zero-shot recall" + rho_txt, fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
-    return save_figure(fig, path)
+    return _done(fig, path)
 
 
-def plot_controls(controls: dict[str, Any], chance: float, probe: float | None,
-                  path: str | os.PathLike[str]) -> Path:
+def plot_controls(controls: dict[str, Any], chance: float, probe: float | None, path: Target = None, *,
+                  ax: Any = None) -> Any:
     """Zero-shot top-1 of each control: mean over seeds with its 95% interval, every seed as a dot,
-    chance and probe lines."""
+    chance and probe lines.
+
+    ``path`` (optional) also saves the figure as PNG; ``ax`` (optional) is drawn into instead of a
+    new figure. Returns the :class:`matplotlib.figure.Figure`.
+    """
     names = list(controls)
-    fig, ax = plt.subplots(figsize=(8.0, 4.2))
+    fig, ax = _axes(ax, (8.0, 4.2))
     x = np.arange(len(names))
     est = np.array([controls[n]["accuracy"]["estimate"] for n in names])
     lo = np.array([controls[n]["accuracy"]["ci_low"] for n in names])
@@ -100,13 +142,17 @@ def plot_controls(controls: dict[str, Any], chance: float, probe: float | None,
                  fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    return _done(fig, path)
 
 
-def plot_differences(rows: list[tuple[str, dict[str, Any]]], path: str | os.PathLike[str], title: str,
-                     xlabel: str = "paired difference of top-1 (95% CI)") -> Path:
-    """A forest plot of paired differences: estimate and interval per row, zero marked."""
-    fig, ax = plt.subplots(figsize=(7.6, 0.45 * len(rows) + 1.4))
+def plot_differences(rows: list[tuple[str, dict[str, Any]]], path: Target = None, title: str = "",
+                     xlabel: str = "paired difference of top-1 (95% CI)", *, ax: Any = None) -> Any:
+    """A forest plot of paired differences: estimate and interval per row, zero marked.
+
+    ``path`` (optional) also saves the figure as PNG; ``ax`` (optional) is drawn into instead of a
+    new figure. Returns the :class:`matplotlib.figure.Figure`.
+    """
+    fig, ax = _axes(ax, (7.6, 0.45 * len(rows) + 1.4))
     yv = np.arange(len(rows))[::-1]
     for yy, (_, d) in zip(yv, rows, strict=True):
         excl = d["ci_low"] > 0 or d["ci_high"] < 0
@@ -117,13 +163,19 @@ def plot_differences(rows: list[tuple[str, dict[str, Any]]], path: str | os.Path
     ax.set_xlabel(xlabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3, axis="x")
-    return save_figure(fig, path)
+    return _done(fig, path)
 
 
-def plot_l1(l1: dict[str, Any], path: str | os.PathLike[str]) -> Path:
-    """Route L1: per backbone, zero-shot recall and backbone 1-NN on tagged and untagged instruments."""
+def plot_l1(l1: dict[str, Any], path: Target = None, *, ax: Any = None) -> Any:
+    """Route L1: per backbone, zero-shot recall and backbone 1-NN on tagged and untagged instruments.
+
+    ``path`` (optional) also saves the figure as PNG; ``ax`` (optional, three axes: zero-shot, 1-NN,
+    probe) is drawn into instead of a new figure, whose title is then left to the caller. Returns the
+    :class:`matplotlib.figure.Figure`.
+    """
     names = list(l1["per_backbone"])
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.8), sharey=False)
+    fig, grid, own = panel_axes(ax, 3, (1, 3), (11, 3.8))
+    axes = list(grid.ravel()[:3])
     for ax, m, lab in zip(axes, ("zeroshot", "knn", "probe"),
                           ("zero-shot top-1", "backbone 1-NN", "backbone linear probe"), strict=True):
         x = np.arange(len(names))
@@ -137,13 +189,19 @@ def plot_l1(l1: dict[str, Any], path: str | os.PathLike[str]) -> Path:
         ax.set_title(lab, fontsize=9)
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(fontsize=8, title="musicnn tag names the class", title_fontsize=7)
-    fig.suptitle("route L1: instruments named by musicnn's training tags vs the others (95% CI)", fontsize=10)
-    return save_figure(fig, path)
+    if own:
+        fig.suptitle("route L1: instruments named by musicnn's training tags vs the others (95% CI)",
+                     fontsize=10)
+    return _done(fig, path)
 
 
-def plot_nngs(curves: dict[str, dict[str, Any]], path: str | os.PathLike[str]) -> Path:
-    """NNGS of audio class centroids against class prompts, per space, with the exact chance."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+def plot_nngs(curves: dict[str, dict[str, Any]], path: Target = None, *, ax: Any = None) -> Any:
+    """NNGS of audio class centroids against class prompts, per space, with the exact chance.
+
+    ``path`` (optional) also saves the figure as PNG; ``ax`` (optional) is drawn into instead of a
+    new figure. Returns the :class:`matplotlib.figure.Figure`.
+    """
+    fig, ax = _axes(ax, (6.4, 4.2))
     for i, (name, c) in enumerate(curves.items()):
         ax.plot(c["k"], c["nngs"], lw=1.8, color=f"C{i}", marker="o", ms=3, label=name)
     first = next(iter(curves.values()))
@@ -154,13 +212,17 @@ def plot_nngs(curves: dict[str, dict[str, Any]], path: str | os.PathLike[str]) -
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    return _done(fig, path)
 
 
-def plot_sweep(sweep: list[dict[str, Any]], threshold: float | None, n_texts: int,
-               path: str | os.PathLike[str]) -> Path:
-    """Captions flagged by the semantic detector against its cosine threshold."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+def plot_sweep(sweep: list[dict[str, Any]], threshold: float | None, n_texts: int, path: Target = None, *,
+               ax: Any = None) -> Any:
+    """Captions flagged by the semantic detector against its cosine threshold.
+
+    ``path`` (optional) also saves the figure as PNG; ``ax`` (optional) is drawn into instead of a
+    new figure. Returns the :class:`matplotlib.figure.Figure`.
+    """
+    fig, ax = _axes(ax, (6.4, 4.0))
     t = [s["threshold"] for s in sweep]
     ax.plot(t, [s["n_captions"] for s in sweep], marker="o", ms=3, label="captions flagged")
     ax.plot(t, [s["n_classes"] for s in sweep], marker="s", ms=3, label="classes hit")
@@ -173,4 +235,4 @@ def plot_sweep(sweep: list[dict[str, Any]], threshold: float | None, n_texts: in
     ax.set_title("semantic caption detector: flagged captions vs threshold", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    return _done(fig, path)

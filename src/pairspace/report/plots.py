@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .._atomic import atomic_write_bytes  # noqa: E402
 
-__all__ = ["k_axis", "plot_confusion", "plot_nngs_curve", "plot_training_curves",
+__all__ = ["k_axis", "panel_axes", "plot_confusion", "plot_nngs_curve", "plot_training_curves",
            "plot_validation_recall", "save_figure"]
 
 
@@ -38,6 +38,39 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
         return ax.figure, ax
     fig, ax = plt.subplots(figsize=figsize)
     return fig, ax
+
+
+def panel_axes(ax: Any, n: int, grid: tuple[int, int], figsize: tuple[float, float],
+               **subplots: Any) -> tuple[Any, Any, bool]:
+    """``(figure, axes, own)`` for a figure of ``n`` panels.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes, sequence or 2-D array of them, or None
+        The caller's axes (one per panel, at least ``n``; a flat sequence is read as one row), or
+        None for a new figure of ``grid`` (rows, columns) panels.
+    n : int
+        Panels the plot draws.
+    grid, figsize, **subplots
+        The new figure's layout, size and further :func:`matplotlib.pyplot.subplots` options.
+
+    Returns
+    -------
+    tuple
+        The figure, a 2-D object array of axes, and whether the figure is new (the plot then owns its
+        layout, figure title and figure legend).
+    """
+    import numpy as np
+
+    if ax is None:
+        fig, axes = plt.subplots(*grid, figsize=figsize, squeeze=False, **subplots)
+        return fig, axes, True
+    axes = np.asarray(ax, dtype=object)
+    if axes.ndim < 2:
+        axes = axes.reshape(1, -1)
+    if axes.size < n:
+        raise ValueError(f"this plot draws {n} panels and needs as many axes, got {axes.size}")
+    return axes.flat[0].figure, axes, False
 
 
 def k_axis(ax: Any, k: Any) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 from .._atomic import atomic_write_bytes, write_json
 from ..studies.templates import TemplateStudyResult
 from .format import csv_cell
-from .plots import plt, save_figure
+from .plots import panel_axes, plt, save_figure
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|{}#~!])")
 _LABELS = {"nngs": "NNGS", "linear_cka": "linear CKA", "mutual_knn": "mutual kNN"}
@@ -52,20 +52,36 @@ def group_labels(result: TemplateStudyResult) -> dict[str, str]:
     return out
 
 
-def plot_template_scatter(result: TemplateStudyResult, path: str | os.PathLike[str],
-                          measures: Sequence[str] | None = None) -> Path:
+def plot_template_scatter(result: TemplateStudyResult, path: str | os.PathLike[str] | None = None,
+                          measures: Sequence[str] | None = None, *, ax: Any = None) -> Any:
     """Similarity against single-template accuracy, one panel per measure, coloured by group.
 
     Each title gives Pearson's r and Spearman's rho with their p-values; the panels share the
     accuracy axis (labelled once) and the legend names each group with one of its templates.
+
+    Parameters
+    ----------
+    result : TemplateStudyResult
+        The study.
+    path : path-like, optional
+        Also save the figure there as PNG (and close it).
+    measures : sequence of str, optional
+        The panels' measures (default: all of the study's).
+    ax : matplotlib.axes.Axes or sequence of them, optional
+        Draw into these axes (one per measure) instead of a new figure; the legend then goes into
+        the first axes and the figure title is left to the caller.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     measures = list(measures or result.measures)
-    fig, axes = plt.subplots(1, len(measures), figsize=(4.3 * len(measures), 4.4), squeeze=False,
-                             sharey=True, layout="constrained")
+    fig, axes, own = panel_axes(ax, len(measures), (1, len(measures)), (4.3 * len(measures), 4.4),
+                                sharey=True, layout="constrained")
     acc = result.column("accuracy")
     labels = group_labels(result)
     colors = plt.get_cmap("tab10")
-    for ax, m in zip(axes[0], measures, strict=True):
+    for ax, m in zip(axes.ravel(), measures, strict=False):
         vals = result.column(m)
         for gi, g in enumerate(labels):
             sel = np.array([x == g for x in result.groups])
@@ -77,20 +93,48 @@ def plot_template_scatter(result: TemplateStudyResult, path: str | os.PathLike[s
         ax.set_xlabel(_measure_label(result, m), fontsize=9)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=8)
-    axes[0][0].set_ylabel("single-template top-1 accuracy", fontsize=9)
-    handles, names = axes[0][0].get_legend_handles_labels()
+    first = axes.flat[0]
+    first.set_ylabel("single-template top-1 accuracy", fontsize=9)
+    handles, names = first.get_legend_handles_labels()
+    if not own:
+        first.legend(handles, names, fontsize=7)
+        return _finish(fig, path)
     fig.legend(handles, names, loc="outside lower center", ncol=min(3, len(names)), fontsize=8,
                frameon=False)
     tag = " (shuffled control)" if result.settings.get("shuffle_pairs") else ""
     fig.suptitle(f"{result.settings['n_templates']} templates, {result.settings['n_classes']} classes"
                  f"{tag}", fontsize=10)
-    return save_figure(fig, path)
+    return _finish(fig, path)
 
 
-def plot_template_curves(result: TemplateStudyResult, path: str | os.PathLike[str]) -> Path:
-    """The NNGS curve of every template, coloured by its single-template accuracy, with chance."""
+def _finish(fig: Any, path: str | os.PathLike[str] | None) -> Any:
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def plot_template_curves(result: TemplateStudyResult, path: str | os.PathLike[str] | None = None, *,
+                         ax: Any = None) -> Any:
+    """The NNGS curve of every template, coloured by its single-template accuracy, with chance.
+
+    Parameters
+    ----------
+    result : TemplateStudyResult
+        The study.
+    path : path-like, optional
+        Also save the figure there as PNG (and close it).
+    ax : matplotlib.axes.Axes, optional
+        Draw into these axes (the colour bar beside them) instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     acc = result.column("accuracy")
-    fig, ax = plt.subplots(figsize=(7.2, 4.6), layout="constrained")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.2, 4.6), layout="constrained")
+    else:
+        fig = ax.figure
     cmap = plt.get_cmap("viridis")
     lo, hi = float(acc.min()), float(acc.max())
     norm = plt.Normalize(lo, hi if hi > lo else lo + 1e-9)
@@ -114,7 +158,7 @@ def plot_template_curves(result: TemplateStudyResult, path: str | os.PathLike[st
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     ax.set_title(f"NNGS against k for all {len(result.templates)} templates", fontsize=10)
-    return save_figure(fig, path)
+    return _finish(fig, path)
 
 
 def _ci(c: dict[str, float], method: str) -> str:
@@ -209,8 +253,8 @@ def write_template_report(result: TemplateStudyResult, out: str | os.PathLike[st
     files = {"json": write_json(out / "results.json", result.to_dict()),
              "markdown": atomic_write_bytes(out / "report.md", render_markdown(result).encode()),
              "csv": atomic_write_bytes(out / "templates.csv", render_csv(result).encode()),
-             "scatter": plot_template_scatter(result, out / "scatter.png"),
-             "curves": plot_template_curves(result, out / "curves.png")}
+             "scatter": save_figure(plot_template_scatter(result), out / "scatter.png"),
+             "curves": save_figure(plot_template_curves(result), out / "curves.png")}
     page = render_html(result, [files["scatter"], files["curves"]])
     files["html"] = atomic_write_bytes(out / "report.html", page.encode())
     return files
