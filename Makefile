@@ -53,8 +53,18 @@ docs: $(DOCS_STAMP)
 	$(BIN)/python -m sphinx -W --keep-going -n -q -b html docs site
 	@echo "open site/index.html"
 
+# The audit's route-L1 study needs musicnn (TensorFlow, about 600 MB): only `make results` installs it.
+RESULTS_STAMP := $(VENV)/.installed-results
+$(RESULTS_STAMP): $(STAMP)
+	@echo "Installing the musicnn extra (tensorflow-cpu, tf-keras, librosa, musicnn) for the audit"
+	@echo "study into $(VENV): about 600 MB."
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e ".[musicnn]"
+	# musicnn declares a second TensorFlow; the code pairspace uses needs none of its declared deps.
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) --no-deps musicnn
+	touch $(RESULTS_STAMP)
+
 # Rerun every docs/results/<name>/command.txt (recording commit, machine, CPU, load), then regenerate.
-results: $(STAMP)
+results: $(RESULTS_STAMP)
 	$(BIN)/python docs/gen_results.py --run
 
 wheel: $(STAMP)
