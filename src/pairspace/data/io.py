@@ -31,30 +31,16 @@ from typing import Any
 import numpy as np
 
 from .._validation import align_ids
-from .formats import format_of, read_matrix
+from .formats import MatrixFile, format_of, read_matrix
 
 __all__ = ["PairedSpaces", "Space", "align_ids", "load_pair", "load_space"]
 
 _NUMPY = (".npy", ".npz")
 
 
-@dataclass
-class Space:
-    """One loaded input: vectors (n x d), optional ids, and where they came from.
-
-    ``columns`` (table inputs): ``id`` (the id column or None), ``features`` (the feature columns,
-    or the vector column) and ``ignored`` (columns read but not used, e.g. an index).
-    """
-
-    vectors: np.ndarray
-    ids: list[str] | None
-    path: str
-    columns: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n(self) -> int:
-        """Number of rows."""
-        return int(self.vectors.shape[0])
+Space = MatrixFile
+"""One loaded input: :class:`~pairspace.data.formats.MatrixFile` (vectors, ids, path and the
+``columns`` used); the name is kept for the API."""
 
 
 @dataclass
@@ -93,15 +79,13 @@ def load_space(path: str | os.PathLike[str], id_column: str | None = None,
     Returns
     -------
     Space
-        ``vectors`` (a memmap for ``.npy``), ``ids`` or None, ``path`` and the ``columns`` used.
+        The :class:`~pairspace.data.formats.MatrixFile`: ``vectors`` (a memmap for ``.npy``),
+        ``ids`` or None, ``path`` and the ``columns`` used.
     """
     if format_of(path) in _NUMPY and (columns is not None or id_column is not None):
         raise ValueError(f"{path}: id and feature columns apply to parquet, arrow and CSV inputs "
                          "only")
-    mf = read_matrix(path, id_column, vector_column, columns)
-    info = {} if mf.format in _NUMPY else {"id": mf.id_column, "features": mf.feature_columns,
-                                           "ignored": mf.ignored_columns}
-    return Space(mf.vectors, mf.ids, mf.path, info)
+    return read_matrix(path, id_column, vector_column, columns)
 
 
 def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],

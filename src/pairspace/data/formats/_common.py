@@ -87,6 +87,16 @@ class MatrixFile:
         """Number of rows."""
         return int(self.vectors.shape[0])
 
+    @property
+    def columns(self) -> dict[str, Any]:
+        """The columns used (table formats): ``id``, ``features`` (the feature columns, or the
+        vector column) and ``ignored`` (read but not used, e.g. a pandas index); ``{}`` for numpy
+        files."""
+        if self.format in (".npy", ".npz"):
+            return {}
+        return {"id": self.id_column, "features": self.feature_columns,
+                "ignored": self.ignored_columns}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description (no arrays)."""
         return {"path": self.path, "format": self.format, "n": self.n,
