@@ -113,45 +113,18 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .._outputs import write_staged
-    from ..align.trainer import load_model, load_pairs
-    from ..data.table import EmbeddingTable
-    from ..data.templates import load_class_names
-    from ..encoders import get
-    from ..envelope import file_input
     from ..report.curation import write_curation
     from ..studies.curation import DEFAULT_SWEEP
-    from ..studies.curation_run import caption_owners, run_curation, teacher_prompts, teacher_space
+    from ..studies.curation_run import curate_files
 
-    methods = list(dict.fromkeys(args.method))
-    needs_labels = [m for m in methods if m in ("ds", "ads", "a2a")]
-    if "a2a" in methods and not args.target_audio:
-        raise ValueError("a2a needs the target task's audio: pass --target-audio (it is transductive)")
-    if needs_labels and not args.classes:
-        raise ValueError(f"{', '.join(needs_labels)} use the target task's label names: pass --classes")
-    model, _, meta = load_model(args.teacher)
-    audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
-    classes = load_class_names(args.classes) if args.classes else None
-    owners = None
-    if any(m in ("ds", "ads", "a2a") for m in methods):
-        owners = caption_owners(text, load_pairs(args.caption_pairs) if args.caption_pairs else None)
-    prompts = None
-    if needs_labels:
-        enc = args.text_encoder or meta.get("text_encoder")
-        if not enc:
-            raise ValueError("the teacher run does not record its text encoder; pass --text-encoder")
-        prompts = teacher_prompts(model, get(enc), classes)
-    target = (teacher_space(model, EmbeddingTable.load(args.target_audio), "audio")
-              if "a2a" in methods else None)
+    res = curate_files(args.teacher, args.audio, args.text, args.method, classes=args.classes,
+                       caption_pairs=args.caption_pairs, target_audio=args.target_audio,
+                       text_encoder=args.text_encoder, thresholds=thresholds_from(args),
+                       top_k=args.top_k, a2a_top_k=args.a2a_top_k,
+                       sweep=DEFAULT_SWEEP if args.sweep is None else args.sweep,
+                       memory_budget=args.memory_budget, progress=args.progress)
     inputs = {"teacher": str(args.teacher), "audio_table": str(args.audio), "text_table": str(args.text),
               "target_audio_table": args.target_audio, "classes": args.classes}
-    provenance = {**inputs, "audio_table": file_input(args.audio), "text_table": file_input(args.text),
-                  "target_audio_table": file_input(args.target_audio) if args.target_audio else None,
-                  "caption_pairs": file_input(args.caption_pairs) if args.caption_pairs else None}
-    res = run_curation(teacher_space(model, audio, "audio"), teacher_space(model, text, "text"), methods,
-                       thresholds=thresholds_from(args), top_k=args.top_k, class_names=classes,
-                       prompts=prompts, owners=owners, target_audio=target, a2a_top_k=args.a2a_top_k,
-                       sweep=DEFAULT_SWEEP if args.sweep is None else args.sweep,
-                       memory_budget=args.memory_budget, progress=args.progress, inputs=provenance)
     written: dict[str, Path] = {}
 
     def write_all(folder: Path) -> None:  # every file or none (pairspace._outputs.write_staged)

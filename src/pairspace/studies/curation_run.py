@@ -9,6 +9,7 @@ requested methods (:mod:`pairspace.studies.curation`) and summarizes each with
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -251,3 +252,76 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
                 "class_names": list(class_names) if class_names is not None else None,
                 "prompt": PROMPT, "memory_budget": memory_budget}
     return CurationRun(out, stats, settings, Envelope.new(CURATION_RUN_SCHEMA, inputs))
+
+
+def curate_files(teacher: str | os.PathLike[str], audio: str | os.PathLike[str],
+                 text: str | os.PathLike[str], methods: Sequence[str], *,
+                 classes: str | os.PathLike[str] | None = None,
+                 caption_pairs: str | os.PathLike[str] | None = None,
+                 target_audio: str | os.PathLike[str] | None = None,
+                 text_encoder: str | None = None, **options: Any) -> CurationRun:
+    """:func:`run_curation` on files: a teacher run folder and embedding tables in its backbones.
+
+    Loads the teacher, projects the pools (and the target audio for a2a) into its space, encodes
+    the class prompts with the teacher's text encoder (or ``text_encoder``) for the methods that
+    use the target task's label names (ds, ads, a2a), finds each caption's clip (from the text
+    table's ``audio_id`` column or ``caption_pairs``) and records every input file's provenance.
+
+    Parameters
+    ----------
+    teacher : path-like
+        The teacher's run folder (``pairspace train``).
+    audio, text : path-like
+        The unpaired audio and text pools (embedding tables in the teacher's backbones).
+    methods : sequence of str
+        Curation methods (:data:`~pairspace.studies.curation_names.CURATION_METHODS`).
+    classes : path-like, optional
+        The target task's class names (required by ds, ads and a2a).
+    caption_pairs : path-like, optional
+        The teacher's (audio_id, text_id) pairs, when the text table has no ``audio_id`` column.
+    target_audio : path-like, optional
+        The target task's audio table (a2a only; transductive).
+    text_encoder : str, optional
+        Registry name of the text encoder (default: the one the teacher run records).
+    **options
+        Passed to :func:`run_curation` (thresholds, top_k, a2a_top_k, sweep, memory_budget,
+        progress, log).
+
+    Returns
+    -------
+    CurationRun
+        As :func:`run_curation`, with the inputs' provenance in its envelope.
+    """
+    from ..align.trainer import load_model, load_pairs
+    from ..data.templates import load_class_names
+    from ..encoders import get
+    from ..envelope import file_input
+
+    methods = list(dict.fromkeys(methods))
+    needs_labels = [m for m in methods if m in ("ds", "ads", "a2a")]
+    if "a2a" in methods and not target_audio:
+        raise ValueError("a2a needs the target task's audio: pass --target-audio (it is transductive)")
+    if needs_labels and not classes:
+        raise ValueError(f"{', '.join(needs_labels)} use the target task's label names: pass --classes")
+    model, _, meta = load_model(teacher)
+    audio_t, text_t = EmbeddingTable.load(audio), EmbeddingTable.load(text)
+    names = load_class_names(classes) if classes else None
+    owners = None
+    if needs_labels:
+        owners = caption_owners(text_t, load_pairs(caption_pairs) if caption_pairs else None)
+    prompts = None
+    if needs_labels:
+        enc = text_encoder or meta.get("text_encoder")
+        if not enc:
+            raise ValueError("the teacher run does not record its text encoder; pass --text-encoder")
+        prompts = teacher_prompts(model, get(enc), names)
+    target = (teacher_space(model, EmbeddingTable.load(target_audio), "audio")
+              if "a2a" in methods else None)
+    provenance = {"teacher": str(teacher), "audio_table": file_input(audio),
+                  "text_table": file_input(text),
+                  "target_audio_table": file_input(target_audio) if target_audio else None,
+                  "classes": None if classes is None else str(classes),
+                  "caption_pairs": file_input(caption_pairs) if caption_pairs else None}
+    return run_curation(teacher_space(model, audio_t, "audio"), teacher_space(model, text_t, "text"),
+                        methods, class_names=names, prompts=prompts, owners=owners,
+                        target_audio=target, inputs=provenance, **options)
