@@ -90,53 +90,24 @@ def _log(args: argparse.Namespace):  # noqa: ANN202 - a print to standard error 
     return (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
 
 
-def _user_inputs(args: argparse.Namespace):  # noqa: ANN202 - AuditInputs, imported lazily
-    from ..align import load_pairs
-    from ..data.datasets.captions import read_caption_table
-    from ..data.table import EmbeddingTable
-    from ..data.templates import load_templates
-    from ..encoders import get
-    from ..studies.audit import AuditInputs, load_synonyms
-    from ..tasks.zeroshot import text_embeddings_for
-
-    missing = [o for o in ("audio", "text", "pairs", "captions", "classes") if not getattr(args, o)]
-    if missing:
-        raise ValueError("without --demo, give " + ", ".join(f"--{m}" for m in missing))
-    audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
-    if audio.labels is None:
-        raise ValueError(f"{args.audio} has no labels; the evaluation clips are found by label")
-    classes = [ln.strip() for ln in Path(args.classes).read_text(encoding="utf-8").splitlines() if ln.strip()]
-    cls = set(classes)
-    rows = [i for i, lab in enumerate(audio.labels) if lab in cls]
-    if not rows:
-        raise ValueError(f"no row of {args.audio} has a label listed in {args.classes}")
-    enc = get(args.text_encoder)
-    prompts = text_embeddings_for(enc, load_templates(args.templates).templates, classes, progress=False)
-    pairs = load_pairs(args.pairs)
-    src = audio.columns.get("source_id")  # the table's source ids serve both sides
-    pos = {a: i for i, a in enumerate(audio.ids)}
-    train_rows = [pos[a] for a in dict.fromkeys(a for a, _ in pairs) if a in pos]
-    return AuditInputs(
-        audio=audio, text=text, pairs=pairs, captions=read_caption_table(args.captions),
-        eval_ids=[audio.ids[i] for i in rows], eval_labels=[audio.labels[i] for i in rows],
-        classes=classes, prompts=prompts, synonyms=load_synonyms(args.synonyms) if args.synonyms else {},
-        eval_sources=[str(src[i]) for i in rows] if src else None,
-        train_sources=[str(src[i]) for i in train_rows] if src else None)
-
-
 def _run_user(args: argparse.Namespace, out: Path, labels: dict):  # noqa: ANN202
     from ..align import TrainConfig, load_model
     from ..encoders import get
     from ..studies.audit import ControlSettings, run
+    from ..studies.audit.files import inputs_from_files
 
-    inp = _user_inputs(args)
+    missing = [o for o in ("audio", "text", "pairs", "captions", "classes") if not getattr(args, o)]
+    if missing:
+        raise ValueError("without --demo, give " + ", ".join(f"--{m}" for m in missing))
+    enc = get(args.text_encoder)
+    inp = inputs_from_files(args.audio, args.text, args.pairs, args.captions, args.classes,
+                            args.templates, enc, args.synonyms)
     inp.label_sets = {**inp.label_sets, **labels}
     model, cfg = (load_model(args.model)[:2] if args.model else (None, TrainConfig()))
     if args.epochs:
         cfg = TrainConfig.from_dict({**cfg.to_dict(), "epochs": args.epochs})
     names = _controls(args)
     names = _names()[1] if names is None else names
-    enc = get(args.text_encoder)
     inp.text_encoder = lambda texts: enc.encode(list(texts), progress=False)
     st = (ControlSettings(cfg, tuple(args.seeds), names, out / "runs", leak_share=args.leak_share)
           if names else None)
