@@ -259,7 +259,7 @@ def section_gflops(args: argparse.Namespace, folder: Path) -> list[dict[str, Any
 
 def section_perm(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     import pairspace
-    from pairspace.measures.nngs import overlap_counts
+    from pairspace.measures.overlap import overlap_counts
 
     n, k = args.perm_n, args.k
     px, py = make_pair(n, args.d, folder)

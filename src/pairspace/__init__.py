@@ -47,6 +47,7 @@ _LAZY_ATTRS: dict[str, str] = {
     "nngs": ".measures",
     "nngs_chance": ".measures",
     "nngs_curve": ".measures",
+    "nngs_per_item": ".measures",
     "permutation_test": ".stats",
     "procrustes": ".measures",
     "rbf_cka": ".measures",

@@ -131,7 +131,7 @@ def test_train_with_extra_pairs_counts_batches_and_drops_heldout(tmp_path):
     extra = pairs[1::2] + [(a, t) for (a, _), (_, t) in zip(orig, pairs[1::2], strict=True)]
     cfg = TrainConfig(head="linear", dim=6, epochs=5, batch_size=4, extra_prob=0.75, selection="val",
                       val_fraction=0.25)
-    res = train(audio, text, orig, cfg, tmp_path / "mix", progress=False, extra_pairs=extra)  # config, out
+    res = train(audio, text, orig, tmp_path / "mix", cfg, progress=False, extra_pairs=extra)
     run_cfg = json.loads((tmp_path / "mix" / "config.json").read_text())
     _, va = split_pairs(orig, 0.25, seed=0)
     held = {orig[i][0] for i in va}
@@ -141,8 +141,9 @@ def test_train_with_extra_pairs_counts_batches_and_drops_heldout(tmp_path):
     got = sum(h["extra_batches"] for h in res.history)
     assert all(0 <= h["extra_batches"] <= steps for h in res.history)
     assert abs(got - 0.75 * steps * 5) <= 4 * math.sqrt(steps * 5 * 0.75 * 0.25)
-    # the two argument orders of train() give the same run
-    res2 = train(audio, text, orig, tmp_path / "mix2", cfg, progress=False, extra_pairs=extra)
+    # the deprecated order (config, out) warns and gives the same run
+    with pytest.warns(DeprecationWarning, match="pass the run folder first"):
+        res2 = train(audio, text, orig, cfg, tmp_path / "mix2", progress=False, extra_pairs=extra)
     assert [h["train_loss"] for h in res2.history] == [h["train_loss"] for h in res.history]
 
 

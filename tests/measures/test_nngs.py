@@ -14,7 +14,7 @@ from oracles import nngs_oracle
 
 import pairspace
 from pairspace.cli import main as cli_main
-from pairspace.measures.nngs import overlap_counts
+from pairspace.measures.overlap import overlap_counts
 
 
 def _paper_rotation():
@@ -72,8 +72,8 @@ def test_nngs_and_every_curve_point_equal_oracle(XY, data):
     mx = data.draw(st.sampled_from(["euclidean", "inner"]))
     my = data.draw(st.sampled_from(["euclidean", "inner"]))
     k = data.draw(st.integers(1, n - 1))
-    value, J = pairspace.nngs(X, Y, k, metric=mx, metric_y=my, return_per_item=True,
-                              dtype=np.float64)
+    value = pairspace.nngs(X, Y, k, metric=mx, metric_y=my, dtype=np.float64)
+    J = pairspace.nngs_per_item(X, Y, k, metric=mx, metric_y=my, dtype=np.float64)
     want, Jw = nngs_oracle(X, Y, k, mx, my)
     assert value == pytest.approx(want, abs=1e-12)
     np.testing.assert_allclose(J, Jw, atol=1e-12)
@@ -148,10 +148,18 @@ def test_cosine_per_row_positive_scaling_invariance():
 def test_joint_permutation_invariance_and_per_item_follow():
     X, Y = _paper_rotation()
     p = np.random.default_rng(4).permutation(200)
-    v, J = pairspace.nngs(X, Y, 8, return_per_item=True)
-    vp, Jp = pairspace.nngs(X[p], Y[p], 8, return_per_item=True)
-    assert v == pytest.approx(vp, abs=1e-12)
+    J, Jp = pairspace.nngs_per_item(X, Y, 8), pairspace.nngs_per_item(X[p], Y[p], 8)
+    assert pairspace.nngs(X, Y, 8) == pytest.approx(pairspace.nngs(X[p], Y[p], 8), abs=1e-12)
+    assert pairspace.nngs(X, Y, 8) == pytest.approx(J.mean(), abs=1e-15)
     np.testing.assert_allclose(Jp, J[p])
+
+
+def test_return_per_item_is_deprecated_but_still_answers():
+    X, Y = _paper_rotation()
+    with pytest.warns(DeprecationWarning, match="nngs_per_item"):
+        v, J = pairspace.nngs(X, Y, 8, return_per_item=True)
+    assert v == pairspace.nngs(X, Y, 8)
+    np.testing.assert_array_equal(J, pairspace.nngs_per_item(X, Y, 8))
 
 
 def test_identical_spaces_score_one_and_metric_y():

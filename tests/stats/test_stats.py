@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from pairspace import knn, nngs, nngs_curve
+from pairspace import knn, nngs, nngs_curve, nngs_per_item
 from pairspace.measures.cka import linear_cka
 from pairspace.measures.gulp import procrustes
 from pairspace.measures.knn_measures import cknna, mutual_knn
-from pairspace.measures.nngs import shared_counts
+from pairspace.measures.overlap import shared_counts
 from pairspace.stats import (
     bootstrap_ci,
     item_disagreement,
@@ -101,7 +101,7 @@ def test_bad_arguments():
 def test_item_bootstrap_replicates_by_hand():
     X, Y = related(60)
     res = bootstrap_ci(X, Y, "nngs", k=4, n_resamples=50, seed=9, metric="euclidean")
-    _, J = nngs(X, Y, 4, metric="euclidean", return_per_item=True)
+    J = nngs_per_item(X, Y, 4, metric="euclidean")
     rng = np.random.default_rng(9)
     ref = J[rng.integers(0, 60, size=(50, 60))].mean(1)
     np.testing.assert_allclose(res.replicates, ref)
@@ -139,7 +139,7 @@ def test_item_disagreement_and_null_curve():
     gx, gy = knn(X, 10, "euclidean"), knn(Y, 10, "euclidean")
     ids = [f"item{i}" for i in range(90)]
     d = item_disagreement(gx, gy, 6, ids)
-    _, J = nngs(X, Y, 6, metric="euclidean", return_per_item=True)
+    J = nngs_per_item(X, Y, 6, metric="euclidean")
     np.testing.assert_allclose(d.jaccard, J)
     top = d.top(5)
     assert [t["jaccard"] for t in top] == sorted(J)[:5]

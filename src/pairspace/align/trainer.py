@@ -96,8 +96,12 @@ class TrainResult:
 
 
 def _out_and_config(a: Any, b: Any) -> tuple[Path, TrainConfig]:
-    """Accept ``(out, config)`` and ``(config, out)`` in the two positions after ``pairs``."""
+    """``(out, config)``; the swapped order ``(config, out)`` still works but is deprecated."""
     if isinstance(a, TrainConfig) or (b is not None and not isinstance(b, TrainConfig)):
+        import warnings
+
+        warnings.warn("train(..., config, out) is deprecated: pass the run folder first, "
+                      "train(audio, text, pairs, out, config)", DeprecationWarning, stacklevel=3)
         a, b = b, a
     if a is None:
         raise ValueError("train() needs an output folder (out)")
@@ -106,8 +110,7 @@ def _out_and_config(a: Any, b: Any) -> tuple[Path, TrainConfig]:
 
 def train(audio: EmbeddingTable, text: EmbeddingTable,
           pairs: Sequence[tuple[str, str]] | str | os.PathLike[str],
-          out: str | os.PathLike[str] | TrainConfig | None = None,
-          config: TrainConfig | str | os.PathLike[str] | None = None, *,
+          out: str | os.PathLike[str] | None = None, config: TrainConfig | None = None, *,
           oracle: Callable[[AlignmentModel], float] | None = None, resume: bool = True,
           stop_after: int | None = None, tensorboard: bool = False, progress: bool | None = None,
           threads: int | str | None = 1,
@@ -121,7 +124,7 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         Backbone embeddings of modality ``a`` and ``b``; ``pairs`` name their ids.
     pairs : sequence of (a_id, b_id) or path
         The training pairs, or a manifest read by :func:`pairspace.data.pairs.load_pairs`.
-    out, config : path and TrainConfig, in either order
+    out, config : path and TrainConfig
         Run folder (created; an unfinished run with the same config is resumed) and
         hyper-parameters (defaults when None).
     oracle : callable, optional

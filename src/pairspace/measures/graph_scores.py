@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .knn_measures import cknna_per_item_from_terms, cknna_terms
-from .nngs import overlap_counts
+from .overlap import overlap_counts
 
 
 class GraphScorer(Protocol):

@@ -38,7 +38,8 @@ import numpy as np
 
 from .._validation import as_matrix, resolve_k, rows_per_block, unit_rows
 from ..neighbors import KNNResult, knn_pair
-from .nngs import checked_pair, overlap_counts
+from .nngs import checked_pair
+from .overlap import overlap_counts
 
 PLATONIC_QUANTILE = 0.95
 

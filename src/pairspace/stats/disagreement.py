@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..measures.nngs import shared_counts
+from ..measures.overlap import shared_counts
 from ..neighbors import KNNResult
 from ._graphs import graph_indices
 

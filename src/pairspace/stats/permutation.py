@@ -25,7 +25,8 @@ import numpy as np
 from .._progress import progress_bar
 from .._validation import check_metric, check_pair, resolve_k
 from ..measures.graph_scores import score
-from ..measures.nngs import jaccard_from_counts, overlap_counts
+from ..measures.nngs import jaccard_from_counts
+from ..measures.overlap import overlap_counts
 from ..measures.registry import get_measure
 from ..neighbors import KNNResult
 from ._graphs import graph_indices, knn_scorer, relabel_graph
