@@ -110,6 +110,10 @@ def test_esc50(tmp_path):
     assert ds.labels[:4] == ["chirping birds", "vacuum cleaner", "chainsaw", "dog"]
     assert ds.folds[:4] == [1, 1, 2, 5] and ds.items[0].endswith("audio/1-100038-A-14.wav")
     assert ds.to_manifest().columns["fold"][:4] == [1, 1, 2, 5]
+    # a spreadsheet's UTF-8 byte-order mark does not hide the first column ("filename")
+    meta = tmp_path / "meta" / "esc50.csv"
+    meta.write_bytes(b"\xef\xbb\xbf" + meta.read_bytes())
+    assert load_esc50(tmp_path).labels == ds.labels
     (tmp_path / "audio" / "5-9032-A-0.wav").unlink()
     with pytest.raises(FileNotFoundError, match="missing"):
         load_esc50(tmp_path)

@@ -22,7 +22,6 @@ and taken from UrbanSound8K's ``fsID`` (which is kept too, as ``fsID``).
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,11 +32,14 @@ Override = Sequence[str] | str | os.PathLike[str] | None
 
 
 def _read_csv(path: Path, needed: Sequence[str]) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    """The rows of a metadata CSV, read by the toolkit's one checked reader (:mod:`..textfiles`)."""
+    from ..textfiles import csv_rows
+
+    header, numbered = csv_rows(path, "metadata CSV")
+    rows = [r for _, r in numbered]
     if not rows:
         raise ValueError(f"{path} has no rows")
-    missing = [c for c in needed if c not in rows[0]]
+    missing = [c for c in needed if c not in header]
     if missing:
         raise ValueError(f"{path} lacks the columns {missing}")
     return rows
