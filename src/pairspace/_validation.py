@@ -251,7 +251,14 @@ def resolve_k(k: Any, n: int, name: str = "k") -> int:
 
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
-"""Default scratch memory (bytes) of every blocked computation; each takes ``memory_budget=``."""
+"""The working memory (bytes) of every blocked computation: the one default of every
+``memory_budget=`` parameter (kNN search, kernels on graphs, bootstrap resamples, curation scans,
+analogy and retrieval scores)."""
+
+CACHE_BLOCK_BYTES = 4 * 2**20
+"""Scratch bytes of the blocks that are sized to stay in the CPU cache (the overlap counter, the
+CKNNA match table): a speed constant, not a memory limit; those functions take ``memory_budget=``
+too."""
 
 
 def rows_per_block(memory_budget: int, bytes_per_row: int, n_rows: int | None = None,

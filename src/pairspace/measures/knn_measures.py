@@ -36,7 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_matrix, resolve_k, rows_per_block, unit_rows
+from .._validation import (
+    CACHE_BLOCK_BYTES,
+    DEFAULT_MEMORY_BUDGET,
+    as_matrix,
+    resolve_k,
+    rows_per_block,
+    unit_rows,
+)
 from ..neighbors import KNNResult, knn_pair
 from .nngs import checked_pair
 from .overlap import overlap_counts
@@ -139,7 +146,8 @@ def mutual_knn(X: Any, Y: Any, k: int | float, metric: str = "cosine",
     return mutual_knn_from_graphs(gx, gy, kk)
 
 
-def centered_kernel_on_graph(A: Any, idx: np.ndarray, memory_budget: int = 64 * 2**20) -> np.ndarray:
+def centered_kernel_on_graph(A: Any, idx: np.ndarray, memory_budget: int = DEFAULT_MEMORY_BUDGET
+                             ) -> np.ndarray:
     r"""Row-centered linear kernel on a neighbor list: :math:`\langle a_i, a_j - \bar a\rangle`.
 
     Parameters
@@ -182,7 +190,7 @@ def cknna_terms(A: Any, B: Any, ix: np.ndarray, iy: np.ndarray
 
 
 def cknna_per_item_from_terms(kx: np.ndarray, ky: np.ndarray, ix: np.ndarray, iy: np.ndarray,
-                              memory_budget: int = 4 * 2**20) -> np.ndarray:
+                              memory_budget: int = CACHE_BLOCK_BYTES) -> np.ndarray:
     r"""Per-item numerators :math:`\sum_j \alpha_{ij} \bar K_{ij} \bar L_{ij}` (length n).
 
     ``kx`` and ``ky`` hold the centered kernels on the lists ``ix`` and ``iy`` (same shapes); the

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import rows_per_block
-
-OVERLAP_MEMORY_BUDGET = 4 * 2**20
-"""Scratch bytes of one block of :func:`overlap_counts` (small, so a block stays in cache)."""
+from .._validation import CACHE_BLOCK_BYTES, rows_per_block
 
 _BROADCAST_MAX_K = 32
 
 
 def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None, *,
                    cumulative: bool = True,
-                   memory_budget: int = OVERLAP_MEMORY_BUDGET) -> np.ndarray:
+                   memory_budget: int = CACHE_BLOCK_BYTES) -> np.ndarray:
     r"""Overlap counts :math:`c_i(k) = |N_k^X(i) \cap N_k^Y(i)|` of two neighbor lists.
 
     The one overlap counter of the toolkit (NNGS, mutual kNN, the permutation tests and the

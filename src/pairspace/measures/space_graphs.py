@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import as_matrix, resolve_k, rows_per_block
+from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, resolve_k, rows_per_block
 from .knn_measures import centered_kernel_on_graph
 from .nngs import nngs_chance, normalize
 
@@ -92,7 +92,7 @@ class SpaceGraphs:
     # -- storage
     def _keep(self, s: int, idx: np.ndarray) -> None:
         """Store one space's nearest-first lists as (sorted ids, ranks), in row blocks."""
-        rows = rows_per_block(64 * 2**20, 24 * self.K, self.n)
+        rows = rows_per_block(DEFAULT_MEMORY_BUDGET, 24 * self.K, self.n)
         for a in range(0, self.n, rows):
             blk = np.asarray(idx[a : a + rows])
             order = np.argsort(blk, axis=1, kind="stable")

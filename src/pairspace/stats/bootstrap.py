@@ -30,13 +30,10 @@ from typing import Any
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import check_metric, check_pair, resolve_k, rows_per_block
+from .._validation import DEFAULT_MEMORY_BUDGET, check_metric, check_pair, resolve_k, rows_per_block
 from ..measures.registry import MeasureInfo, get_measure
 from ..neighbors import KNNResult
 from ._graphs import knn_scorer
-
-RESAMPLE_MEMORY_BUDGET = 16_000_000
-"""Bytes of resampled item indices drawn at once by the item bootstrap."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +157,8 @@ def _item_bootstrap(comp: np.ndarray, combine: Any, n_resamples: int, rng: np.ra
     n = comp.shape[0]
     estimate = float(combine(comp.mean(axis=0)))
     reps = np.empty(n_resamples)
-    chunk = rows_per_block(RESAMPLE_MEMORY_BUDGET, 8 * n)
+    # one resample: n int64 indices and their float64 components
+    chunk = rows_per_block(DEFAULT_MEMORY_BUDGET, 8 * n * (1 + int(np.prod(comp.shape[1:]))))
     for s in progress_bar(range(0, n_resamples, chunk), desc=f"bootstrap ({measure})",
                           progress=progress, unit="chunk"):
         e = min(n_resamples, s + chunk)
