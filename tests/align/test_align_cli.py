@@ -134,3 +134,15 @@ def test_train_cli_with_teacher(tmp_path, capsys):
     cfg = json.loads((tmp_path / "student" / "config.json").read_text())
     assert cfg["train"]["init_from_teacher"] and cfg["teacher"]["path"].endswith("model.safetensors")
     assert "trained linear heads" in capsys.readouterr().out
+
+
+def test_train_quiet_prints_nothing(tmp_path, capsys):
+    args = _tiny_tables(tmp_path)
+    small = ["--head", "linear", "--dim", "4", "--epochs", "2", "--batch-size", "8", "--selection", "last",
+             "--val-fraction", "0"]
+    capsys.readouterr()
+    assert main(["train", *args, "--out", str(tmp_path / "q"), *small, "-q"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == "" and (tmp_path / "q" / "model.safetensors").exists()
+    assert main(["train", *args, "--out", str(tmp_path / "loud"), *small]) == 0
+    assert "trained linear heads" in capsys.readouterr().out  # the same run, not quiet, says so

@@ -63,3 +63,15 @@ def test_the_embed_command_reports_the_bad_row(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and "m.jsonl:2: no 'label' field" in err and "Traceback" not in err
     assert not (tmp_path / "o.parquet").exists()
+
+
+def test_embed_quiet_prints_nothing(tmp_path, capsys):
+    m = jsonl(tmp_path / "m.jsonl", [{"text": "a dog", "label": "x"}, {"text": "a cat", "label": "y"}])
+    capsys.readouterr()
+    assert main(["embed", "--encoder", "wordllama", "--input", str(m), "--out",
+                 str(tmp_path / "o.parquet"), "-q"]) == 0
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == "" and (tmp_path / "o.parquet").exists()
+    assert main(["embed", "--encoder", "wordllama", "--input", str(m), "--out",
+                 str(tmp_path / "p.parquet")]) == 0
+    assert capsys.readouterr().out != ""  # the same command, not quiet, reports what it wrote
