@@ -84,5 +84,12 @@ def _interactive() -> bool:
         return False
 
 
-def silent(message: str) -> None:
-    """The default ``log`` callback of long studies: say nothing (the CLI passes a real one)."""
+def log_info(message: str) -> None:
+    """The default ``log`` callback of long studies: an INFO record of the ``pairspace`` logger.
+
+    A library user sees nothing unless they configure :mod:`logging`; the command line shows
+    these messages on standard error (nothing with ``-q``).
+    """
+    import logging
+
+    logging.getLogger("pairspace").info(message)

@@ -84,12 +84,6 @@ def _controls(args: argparse.Namespace) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(args.controls))
 
 
-def _log(args: argparse.Namespace):  # noqa: ANN202 - a print to standard error or a no-op
-    import sys
-
-    return (lambda message: None) if args.quiet else (lambda message: print(message, file=sys.stderr))
-
-
 def _run_user(args: argparse.Namespace, out: Path, labels: dict):  # noqa: ANN202
     from ..align import TrainConfig, load_model
     from ..encoders import get
@@ -112,7 +106,7 @@ def _run_user(args: argparse.Namespace, out: Path, labels: dict):  # noqa: ANN20
     st = (ControlSettings(cfg, tuple(args.seeds), names, out / "runs", leak_share=args.leak_share)
           if names else None)
     return run(inp, controls=st, model=model, threshold=args.threshold,
-               duplicate_threshold=args.duplicate_threshold, seed=args.seed, log=_log(args))
+               duplicate_threshold=args.duplicate_threshold, seed=args.seed)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -134,8 +128,7 @@ def run(args: argparse.Namespace) -> int:
         res = run_demo(out, seeds=tuple(args.seeds), audio_encoder=args.audio_encoder,
                        epochs=args.epochs, share=args.variant_share, variants=not args.no_variants,
                        leaky_backbone=args.leaky_backbone, controls=_controls(args),
-                       leak_share=args.leak_share, backbones=tuple(args.backbones), label_sets=labels,
-                       log=_log(args))
+                       leak_share=args.leak_share, backbones=tuple(args.backbones), label_sets=labels)
     else:
         res = _run_user(args, out, labels)
     from .._outputs import write_staged

@@ -96,11 +96,11 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     out = check_out_dir(args.out)
     work = check_out_dir(args.runs) if args.runs else out
+    from .._progress import log_info as say  # stderr through logging (nothing with -q)
     from ..report.improve import write_improve_report
     from ..studies.improve import ImproveReport, instrument_experiment
     from ._common import emit
 
-    say = (lambda m: None) if args.quiet or args.json else print
     progress = False if args.quiet or args.json else args.progress
     thresholds = {m: getattr(args, f"tau_{m}") for m in CURATION_METHODS
                   if getattr(args, f"tau_{m}") is not None}

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from .._progress import log_info
 from .._validation import DEFAULT_MEMORY_BUDGET
 from ..data.table import EmbeddingTable
 from ..envelope import Envelope
@@ -168,7 +169,7 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
                  captions: EmbeddingTable | None = None, a2a_top_k: int = 5,
                  sweep: Sequence[float | str] = DEFAULT_SWEEP,
                  memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool | None = None,
-                 log: Callable[[str], None] | None = None,
+                 log: Callable[[str], None] = log_info,
                  inputs: Mapping[str, Any] | None = None) -> CurationRun:
     """Run the curation ``methods`` on pools already in the teacher's space.
 
@@ -198,7 +199,8 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
         fewer captions).
     sweep, memory_budget, progress : as in :func:`pairspace.studies.curation.curate_du`.
     log : callable, optional
-        Receives one line per finished method.
+        Receives one line per finished method (default: an INFO record of the ``pairspace``
+        logger).
     inputs : mapping, optional
         Provenance of the inputs (teacher run, tables) for the result envelope.
     """
@@ -245,8 +247,7 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
         if m == "ds" and t_lab is not None:  # own audio: the caption's label
             lab = {**(a_lab or {}), **{owners[j]: t_lab[caps.ids[j]] for j in range(len(caps))}}
         stats.append(curation_stats(res, lab, t_lab, class_names))
-        if log is not None:
-            log(f"{m}: {len(res)} pairs")
+        log(f"{m}: {len(res)} pairs")
     settings = {"methods": list(out), "thresholds": {m: thr[m] for m in out}, "top_k": top_k,
                 "a2a_top_k": int(a2a_top_k), "ds_source": "text" if captions is None else "captions",
                 "class_names": list(class_names) if class_names is not None else None,

@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from .._progress import log_info
 from ..data.table import EmbeddingTable
 from .curation import DEFAULT_SWEEP, PROMPT, TARGET_USE
 from .curation_names import CURATION_METHODS, LOSSES, SETTINGS, STUDENT_METHODS
@@ -127,7 +128,7 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable,
                   sweep: Sequence[float | str] = DEFAULT_SWEEP, student_epochs: int | None = None,
                   n_resamples: int = 2000, n_permutations: int = 10_000,
                   progress: bool | None = None,
-                  log: Callable[[str], None] = lambda m: None) -> ImproveResult:
+                  log: Callable[[str], None] = log_info) -> ImproveResult:
     """Run the experiment (see the module docstring); run folders go under ``out/seed<s>/``.
 
     Parameters
@@ -335,7 +336,7 @@ def instrument_experiment(out: str | Path, *, setting: str = "paper", seeds: Seq
                           teacher_clips: int = 4, target_teacher_clips: int = 2, test_clips: int = 6,
                           clips_per_class: int = 16, audio_encoder_name: str | None = None,
                           progress: bool | None = None,
-                          log: Callable[[str], None] = lambda m: None) -> ImproveResult:
+                          log: Callable[[str], None] = log_info) -> ImproveResult:
     """The experiment on the rendered-instrument benchmark (cached render and tables), one setting.
 
     Renders ``clips_per_class`` clips per instrument, embeds them with the audio demo's backbones

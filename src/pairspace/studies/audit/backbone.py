@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._progress import silent
+from ..._progress import log_info
 from ...data.table import EmbeddingTable
 
 
@@ -54,7 +54,7 @@ def supervised_backbone(X: np.ndarray, labels: Sequence[str], dim: int = 128, ep
     return embed
 
 
-def leaky_backbone(b: dict[str, Any], st: Any, out: Path, log: Callable[[str], None] = silent
+def leaky_backbone(b: dict[str, Any], st: Any, out: Path, log: Callable[[str], None] = log_info
                    ) -> dict[str, Any]:
     """Audit the benchmark with the two supervised backbones (see the module docstring)."""
     from ...data.datasets.instruments import render_instruments

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._progress import silent
+from ..._progress import log_info
 from ...data.table import EmbeddingTable
 from .altered import (
     LEAK_FORMS,
@@ -288,7 +288,7 @@ def _run_key(config: dict[str, Any], pairs: Sequence[tuple[str, str]], audio: Em
 
 
 def run_controls(seeds: Sequence[SeedData], st: ControlSettings,
-                 log: Callable[[str], None] = silent) -> dict[str, Any]:
+                 log: Callable[[str], None] = log_info) -> dict[str, Any]:
     """Train and evaluate every control for every seed (each seed with its own split).
 
     Returns ``{"controls": {name: summary}, "models": {name: model of the first seed}, "chance",

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._progress import silent
+from ..._progress import log_info
 from ...data.table import EmbeddingTable
 from .captions import LEXICAL, NAME_KINDS, SWEEP, caption_class_cosines, caption_leaks
 from .controls import CONTROLS, ControlSettings, EvalSet, SeedData, run_controls
@@ -93,7 +93,7 @@ def run_demo(out: str | Path, seeds: Sequence[int] = (0, 1, 2), audio_encoder: s
              epochs: int | None = None, share: float = 0.1, variants: bool = True,
              leaky_backbone: bool = False, controls: Sequence[str] | None = None, leak_share: float = 0.25,
              backbones: Sequence[str] = (), label_sets: Mapping[str, Sequence[str]] | None = None,
-             log: Callable[[str], None] = silent) -> AuditResult:
+             log: Callable[[str], None] = log_info) -> AuditResult:
     """The whole demonstration; run folders under ``out/runs*`` are reused when unchanged.
 
     Every seed draws its own split (:func:`~pairspace.studies.audit.instruments.split_inputs`) and

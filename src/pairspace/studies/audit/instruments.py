@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._progress import silent
+from ..._progress import log_info
 from .captions import shipped_synonyms
 from .overlap import shipped_labels
 from .study import AuditInputs
@@ -39,7 +39,7 @@ def _embed_time(info: dict[str, Any]) -> dict[str, Any]:
     return {"reused": bool(info.get("audio_reused")), "seconds": info.get("audio_seconds")}
 
 
-def benchmark(audio_encoder: str | None = None, log: Callable[[str], None] = silent) -> dict[str, Any]:
+def benchmark(audio_encoder: str | None = None, log: Callable[[str], None] = log_info) -> dict[str, Any]:
     """Render (or reuse) the benchmark and its embedding tables; returns the pieces the audit needs."""
     from ...data.datasets.instruments import render_instruments
     from ...data.templates import load_templates

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._progress import silent
+from ..._progress import log_info
 
 INSTRUMENT_TAGS = ("guitar", "strings", "drums", "piano", "violin", "synth", "harpsichord", "flute",
                    "sitar", "harp", "cello", "choir", "voice", "vocal", "vocals", "choral")
@@ -107,7 +107,7 @@ def _tables(b: dict[str, Any], name: str) -> tuple[Any, dict[str, Any]]:
 
 
 def l1_comparison(b: dict[str, Any], backbones: Sequence[str], seeds: Sequence[int], config: Any,
-                  out: str | Path, log: Callable[[str], None] = silent, main_runs: str | Path | None = None,
+                  out: str | Path, log: Callable[[str], None] = log_info, main_runs: str | Path | None = None,
                   folds: int = 4) -> dict[str, Any]:
     """Route L1 on the instrument benchmark (see the module docstring).
 

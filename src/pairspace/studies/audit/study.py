@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._progress import silent
+from ..._progress import log_info
 from ...data.table import EmbeddingTable
 from .attribution import clean_gap, decompose, flagged_gap, separability_vs_accuracy, verdict
 from .captions import LEXICAL, caption_leaks
@@ -203,7 +203,7 @@ def run(inp: AuditInputs, *, controls: ControlSettings | None = None, model: Any
         splits: SplitSource | None = None, threshold: float | None = None,
         duplicate_threshold: float = 0.98, k: int = 1, folds: int = 4, seed: int = 0, tsne: bool = True,
         extra_spaces: Mapping[str, np.ndarray] | None = None,
-        log: Callable[[str], None] = silent) -> AuditResult:
+        log: Callable[[str], None] = log_info) -> AuditResult:
     """Run the leakage audit (see the module docstring and :mod:`pairspace.studies.audit`).
 
     Parameters
