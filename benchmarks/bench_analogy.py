@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 import warnings
@@ -25,22 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
-
-def _load() -> str:
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+from _machine import cpu_model, loadavg
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
@@ -61,7 +45,7 @@ def main() -> None:
     from pairspace.data.datasets.word_vectors import load_vectors
     from pairspace.tasks.analogy import evaluate
 
-    print(f"CPU: {_cpu()}; cores visible: {os.cpu_count()}, affinity: {len(os.sched_getaffinity(0))}")
+    print(f"CPU: {cpu_model()}; cores visible: {os.cpu_count()}, affinity: {len(os.sched_getaffinity(0))}")
     path = str(google_questions_path())
     wv = load_vectors("glove-6b-50d")
     qs = load_questions(path)
@@ -74,7 +58,7 @@ def main() -> None:
     evaluate(wv, path, "3cosadd", 30000)  # warm: first-touch of the memory-mapped vectors
     ours: list[tuple[float, float]] = []
     theirs: list[tuple[float, float]] = []
-    print(f"load before: {_load()}")
+    print(f"load before: {loadavg()}")
     for _ in range(args.repeats):
         w, c, ev = _timed(lambda: evaluate(wv, path, "3cosadd", 30000))
         ours.append((w, c))
@@ -94,7 +78,7 @@ def main() -> None:
         print(f"dense reference: median {statistics.median(d[0] for d in dense):.3f} s wall, "
               f"{statistics.median(d[1] for d in dense):.3f} s CPU ({[round(d[0], 3) for d in dense]}); "
               f"same answers as the certified path: {same}")
-    print(f"load after:  {_load()}")
+    print(f"load after:  {loadavg()}")
     med = [statistics.median(x[i] for x in ours) for i in (0, 1)]
     print(f"pairspace evaluate 3CosAdd, 19,544 questions, R=30000: median {med[0]:.3f} s wall, "
           f"{med[1]:.3f} s CPU ({[round(x[0], 3) for x in ours]})")

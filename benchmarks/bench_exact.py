@@ -38,27 +38,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from _machine import cpu_model, loadavg
+
 METHODS = ("pairspace", "pairspace_order", "faiss")
-
-
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:  # pragma: no cover - not Linux
-        return "n/a"
-
-
-def _cpu_model() -> str:
-    """The CPU model of ``/proc/cpuinfo`` (or the platform's processor string)."""
-    import platform
-
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _table(rows: list[dict]) -> str:
@@ -175,8 +157,8 @@ def main() -> None:
     flops = 2.0 * a.n * a.n * a.d
     import os
 
-    report: dict = {"n": a.n, "d": a.d, "metric": a.metric, "cpu_model": _cpu_model(),
-                    "cpu_count": os.cpu_count(), "load_before": _loadavg(), "rows": []}
+    report: dict = {"n": a.n, "d": a.d, "metric": a.metric, "cpu_model": cpu_model(),
+                    "cpu_count": os.cpu_count(), "load_before": loadavg(), "rows": []}
     print(f"CPU: {report['cpu_model']} ({report['cpu_count']} logical CPUs); n={a.n} d={a.d} "
           f"{a.metric}; load before {report['load_before']}", flush=True)
     for k in a.k:
@@ -210,7 +192,7 @@ def main() -> None:
                 row["matmul_gflops"] = statistics.median(rates)
             report["rows"].append(row)
             print(json.dumps(row), flush=True)
-    report["load_after"] = _loadavg()
+    report["load_after"] = loadavg()
     print(_table(report["rows"]))
     print(f"load after {report['load_after']}")
     if a.out:

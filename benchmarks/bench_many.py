@@ -33,11 +33,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
 import statistics
 import time
 
 import numpy as np
+from _machine import cpu_model, loadavg
+from bench_mutual_knn import platonic_rep_dense_mutual_knn
 
 
 def make_spaces(m: int, n: int, d: int, seed: int = 0) -> list[np.ndarray]:
@@ -49,42 +50,6 @@ def make_spaces(m: int, n: int, d: int, seed: int = 0) -> list[np.ndarray]:
         W = rng.standard_normal((d, d), dtype=np.float32) / np.float32(np.sqrt(d))
         out.append(Z @ W + np.float32(0.3 + 0.2 * s) * rng.standard_normal((n, d), dtype=np.float32))
     return out
-
-
-def dense_mutual_knn(feats_a, feats_b, topk: int) -> float:  # noqa: ANN001 - tensors
-    """platonic-rep's dense mutual kNN of one pair (see the module docstring)."""
-    import torch
-
-    def neighbors(feats):  # noqa: ANN001, ANN202
-        sim = feats @ feats.T
-        sim.fill_diagonal_(-1e8)
-        return sim.argsort(dim=1, descending=True)[:, :topk]
-
-    knn_a, knn_b = neighbors(feats_a), neighbors(feats_b)
-    n = knn_a.shape[0]
-    rows = torch.arange(n).unsqueeze(1)
-    mask_a = torch.zeros(n, n)
-    mask_b = torch.zeros(n, n)
-    mask_a[rows, knn_a] = 1.0
-    mask_b[rows, knn_b] = 1.0
-    return float(((mask_a * mask_b).sum(dim=1) / topk).mean().item())
-
-
-def cpu_model() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(open("/proc/loadavg").read().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def matmul_rate(d: int = 2048) -> float:
@@ -148,7 +113,7 @@ def main() -> None:
 
     med = {k: statistics.median(v) for k, v in times.items() if v}
     ratios = [m / s for m, s in zip(times["matrix"], times["searches"], strict=True)]
-    print(f"\nmedian: 6 single searches {med['searches']:.2f} s | nngs_matrix {med['matrix']:.2f} s"
+    print(f"\nmedian: {args.m} single searches {med['searches']:.2f} s | nngs_matrix {med['matrix']:.2f} s"
           f" = {statistics.median(ratios):.2f}x the searches (per-repeat ratios "
           f"{', '.join(f'{x:.2f}' for x in ratios)}; target <= 1.25x)")
     if loop is not None:
@@ -169,7 +134,7 @@ def main() -> None:
         for a, b in timed:
             A = F.normalize(torch.from_numpy(spaces[a]), dim=-1)
             B = F.normalize(torch.from_numpy(spaces[b]), dim=-1)
-            vals.append(dense_mutual_knn(A, B, args.k[0]))
+            vals.append(platonic_rep_dense_mutual_knn(A, B, args.k[0]))
         dt = time.perf_counter() - t
         full = dt / len(timed) * len(pairs)
         err = max(abs(v - mk[a, b]) for v, (a, b) in zip(vals, timed, strict=True))
