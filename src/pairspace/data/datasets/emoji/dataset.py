@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...._progress import progress_bar
-from ..instruments.dataset import default_cache_dir
+from .._cache import cached_build, chosen_classes
 from .classes import EmojiClass, emoji_classes, seen_unseen_split, svg_text
 from .views import caption, render_view, view_plan
 
@@ -111,33 +108,16 @@ def render_emoji(
         raise ValueError(f"image_size must be >= 32 pixels; got {image_size}")
     all_classes = emoji_classes(groups)
     split = seen_unseen_split(all_classes, unseen_fraction, seed, holdout)
-    if classes is not None:
-        known = {c.name for c in all_classes}
-        bad = [c for c in classes if c not in known]
-        if bad:
-            raise ValueError(f"unknown emoji classes {bad[:5]}; see emoji_classes()")
-        chosen = [c for c in all_classes if c.name in set(classes)]
-    else:
-        chosen = all_classes
+    chosen = chosen_classes(all_classes, classes, "emoji classes", "emoji_classes()")
     params = {"version": VERSION, "views_per_class": views_per_class,
               "captions_per_view": captions_per_view, "image_size": image_size,
               "unseen_fraction": unseen_fraction, "holdout": holdout, "seed": seed,
               "groups": sorted({c.group for c in all_classes}), "classes": [c.name for c in chosen]}
-    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
-    base = Path(root) if root is not None else default_cache_dir()
-    folder = base / f"emoji-v{VERSION}-{key}"
-    if not (folder.exists() and (folder / "info.json").exists() and not force):
-        base.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=base, prefix=f".{folder.name}."))
-        try:
-            images, caps = _render_all(tmp, chosen, all_classes, split, params, progress)
-            _write_set(tmp, chosen, split, params, images, caps)
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    def build(tmp: Path) -> None:
+        images, caps = _render_all(tmp, chosen, all_classes, split, params, progress)
+        _write_set(tmp, chosen, split, params, images, caps)
+
+    folder = cached_build(f"emoji-v{VERSION}", params, build, root, force)
     return load_emoji(folder)
 
 

@@ -29,6 +29,7 @@ The General MIDI tables (program names, families, synonyms, percussion keys) are
 ``pairspace/resources/instruments/gm_programs.csv`` and ``gm_percussion.csv``.
 """
 
+from .._cache import default_cache_dir
 from .captions import caption
 from .classes import (
     FAMILIES,
@@ -42,7 +43,6 @@ from .dataset import (
     ROUTE_FILES,
     VERSION,
     InstrumentSet,
-    default_cache_dir,
     load_instruments,
     render_instruments,
     write_route_files,

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ...._progress import progress_bar
+from .._cache import cached_build, chosen_classes
 from .captions import caption
 from .classes import InstrumentClass, instrument_classes, seen_unseen_split
 from .synth import _clip_plan, _render, soundfont_path
@@ -49,15 +47,6 @@ class InstrumentSet:
         ]
 
 
-def default_cache_dir() -> Path:
-    """``$PAIRSPACE_CACHE``, else ``$XDG_CACHE_HOME/pairspace``, else ``~/.cache/pairspace``."""
-    env = os.environ.get("PAIRSPACE_CACHE")
-    if env:
-        return Path(env)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "pairspace"
-
-
 def render_instruments(
     root: str | os.PathLike[str] | None = None,
     clips_per_class: int = 8,
@@ -75,7 +64,8 @@ def render_instruments(
     Parameters
     ----------
     root : path, optional
-        Parent folder of the cached set (default :func:`default_cache_dir`).
+        Parent folder of the cached set (default: ``$PAIRSPACE_CACHE``, else
+        ``$XDG_CACHE_HOME/pairspace``, else ``~/.cache/pairspace``).
     clips_per_class, captions_per_clip : int
         Clips per instrument and captions per clip.
     duration, sample_rate : float, int
@@ -94,14 +84,7 @@ def render_instruments(
         raise ValueError(f"duration must be >= 0.5 s and sample_rate >= 8000; got {duration}, {sample_rate}")
     all_classes = instrument_classes()
     split = seen_unseen_split(all_classes, unseen_fraction, seed)
-    if classes is not None:
-        known = {c.name for c in all_classes}
-        bad = [c for c in classes if c not in known]
-        if bad:
-            raise ValueError(f"unknown instruments {bad[:5]}; see instrument_classes()")
-        chosen = [c for c in all_classes if c.name in set(classes)]
-    else:
-        chosen = all_classes
+    chosen = chosen_classes(all_classes, classes, "instruments", "instrument_classes()")
     params = {
         "version": VERSION,
         "clips_per_class": clips_per_class,
@@ -112,21 +95,11 @@ def render_instruments(
         "seed": seed,
         "classes": [c.name for c in chosen],
     }
-    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
-    base = Path(root) if root is not None else default_cache_dir()
-    folder = base / f"instruments-v{VERSION}-{key}"
-    if not (folder.exists() and (folder / "info.json").exists() and not force):
-        base.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=base, prefix=f".{folder.name}."))
-        try:
-            clips, caps = _render_all(tmp, chosen, all_classes, split, params, progress)
-            _write_set(tmp, chosen, split, params, clips, caps)
-            if folder.exists():
-                shutil.rmtree(folder)
-            os.replace(tmp, folder)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+    def build(tmp: Path) -> None:
+        clips, caps = _render_all(tmp, chosen, all_classes, split, params, progress)
+        _write_set(tmp, chosen, split, params, clips, caps)
+
+    folder = cached_build(f"instruments-v{VERSION}", params, build, root, force)
     ds = load_instruments(folder)
     write_route_files(ds)  # also for sets cached before these files existed
     return ds
