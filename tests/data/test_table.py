@@ -92,5 +92,5 @@ def test_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
         EmbeddingTable.load(tmp_path / "missing.parquet")
     (tmp_path / "bad.arrow").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match="could not read"):
+    with pytest.raises(ValueError, match="bad.arrow: not a readable Arrow"):
         EmbeddingTable.load(tmp_path / "bad.arrow")

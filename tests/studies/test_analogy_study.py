@@ -15,12 +15,13 @@ import pairspace
 from pairspace.analogy import (
     AnalogyCategory,
     AnalogySet,
-    WordVectors,
+    EmbeddingTable,
     correlate,
     evaluate,
     extract_pairs,
     paper_accuracy,
     study,
+    word_table,
     write_report,
 )
 from pairspace.cli import main
@@ -121,7 +122,7 @@ def test_correlate_against_scipy() -> None:
         correlate([1, 2, np.nan], [1, 2, 3])
 
 
-def synthetic(tmp_path: Path | None = None) -> tuple[WordVectors, AnalogySet]:
+def synthetic(tmp_path: Path | None = None) -> tuple[EmbeddingTable, AnalogySet]:
     """Categories whose second words are the first words plus an offset and some noise."""
     rng = np.random.default_rng(7)
     words, vecs, cats = [], [], []
@@ -138,7 +139,7 @@ def synthetic(tmp_path: Path | None = None) -> tuple[WordVectors, AnalogySet]:
         cats.append(AnalogyCategory(f"cat{c}", "semantic" if c % 2 else "syntactic", qs))
     qs = [("a0_0", "b0_0", "zebra", "zebras")]  # a category with too few pairs in the vocabulary
     cats.append(AnalogyCategory("oov", "semantic", qs))
-    return WordVectors(words, np.array(vecs, dtype=np.float32)), AnalogySet(cats, "synthetic")
+    return word_table(words, np.array(vecs, dtype=np.float32)), AnalogySet(cats, "synthetic")
 
 
 def test_study_on_synthetic_categories_and_errors() -> None:
@@ -182,7 +183,7 @@ def test_cli_analogy_on_files(tmp_path: Path, capsys) -> None:
     wv, qs = synthetic()
     (tmp_path / "v.txt").write_text("".join(
         w + " " + " ".join(repr(float(v)) for v in row) + "\n"
-        for w, row in zip(wv.words, wv.vectors, strict=True)), encoding="utf-8")
+        for w, row in zip(wv.ids, wv.vectors, strict=True)), encoding="utf-8")
     (tmp_path / "q.txt").write_text("".join(
         f": {c.name}\n" + "".join(" ".join(q) + "\n" for q in c.questions) for c in qs),
         encoding="utf-8")

@@ -124,7 +124,7 @@ def test_pandas_index_column_is_not_a_feature(tmp_path, capsys):
     write_pandas_csv(tmp_path / "x.csv", X)
     write_pandas_csv(tmp_path / "y.csv", Y)
     s = load_space(tmp_path / "x.csv")
-    assert s.vectors.shape == (150, 8) and s.columns["ignored"] == [""]
+    assert s.vectors.shape == (150, 8) and s.source.columns_used()["ignored"] == [""]
     pair = load_pair(tmp_path / "x.csv", tmp_path / "y.csv")
     np.testing.assert_allclose(pair.X, X, rtol=1e-15)
     assert pairspace.nngs(pair.X, pair.Y, 10) == pytest.approx(want, abs=1e-12)
@@ -133,7 +133,7 @@ def test_pandas_index_column_is_not_a_feature(tmp_path, capsys):
     (tmp_path / "x2.csv").write_text(text)
     assert load_space(tmp_path / "x2.csv").vectors.shape == (150, 8)
     (tmp_path / "x3.csv").write_text(text.replace("Unnamed: 0", "row", 1))
-    assert load_space(tmp_path / "x3.csv").columns["ignored"] == ["row"]
+    assert load_space(tmp_path / "x3.csv").source.columns_used()["ignored"] == ["row"]
     assert main(["compare", str(tmp_path / "x.csv"), str(tmp_path / "y.csv"), "--k", "10"]) == 0
     printed = capsys.readouterr().out
     assert "X features: f0, f1" in printed and "ignored" in printed
@@ -151,7 +151,7 @@ def test_columns_and_id_column_options(tmp_path, capsys):
     feats = ",".join(f"f{j}" for j in range(8))
     s = load_space(tmp_path / "x.csv", id_column="name", columns=feats.split(","))
     np.testing.assert_allclose(s.vectors, X, rtol=1e-15)
-    assert s.ids[0] == "n0" and s.columns["id"] == "name"
+    assert s.ids[0] == "n0" and s.source.columns_used()["id"] == "name"
     out = tmp_path / "out"
     assert main(["compare", str(tmp_path / "x.csv"), str(tmp_path / "y.npy"), "--columns", feats,
                  "--id-column", "id", "--out", str(out)]) == 0

@@ -11,12 +11,13 @@ from hypothesis import strategies as st
 
 from pairspace.analogy import evaluate, load_questions, load_vectors
 from pairspace.data.datasets.analogy_questions import AnalogyCategory, AnalogySet
-from pairspace.data.datasets.word_vectors import WordVectors
+from pairspace.data.datasets.word_vectors import word_table
+from pairspace.data.table import EmbeddingTable
 
 
-def naive(wv: WordVectors, qs: AnalogySet, method: str, R: int, eps: float = 1e-3) -> list[int]:
+def naive(wv: EmbeddingTable, qs: AnalogySet, method: str, R: int, eps: float = 1e-3) -> list[int]:
     """One question at a time, float64, explicit formulas; -1 for out-of-vocabulary."""
-    words = [w.lower() for w in wv.words[:R]]
+    words = [w.lower() for w in wv.ids[:R]]
     first = {}
     for i, w in enumerate(words):
         first.setdefault(w, i)
@@ -45,7 +46,7 @@ def naive(wv: WordVectors, qs: AnalogySet, method: str, R: int, eps: float = 1e-
     return out
 
 
-def random_setup(seed: int, n: int = 60, d: int = 6, nq: int = 40) -> tuple[WordVectors, AnalogySet]:
+def random_setup(seed: int, n: int = 60, d: int = 6, nq: int = 40) -> tuple[EmbeddingTable, AnalogySet]:
     rng = np.random.default_rng(seed)
     words = [f"w{i}" for i in range(n)]
     words[5] = "W3"  # a case variant of w3, later (less frequent) than it
@@ -54,7 +55,7 @@ def random_setup(seed: int, n: int = 60, d: int = 6, nq: int = 40) -> tuple[Word
     qs = [tuple(f"w{i}" if i != 5 else "W3" for i in row) for row in idx]
     cats = [AnalogyCategory("sem", "semantic", qs[: nq // 2]),
             AnalogyCategory("gram-x", "syntactic", qs[nq // 2:])]
-    return WordVectors(words, M), AnalogySet(cats)
+    return word_table(words, M), AnalogySet(cats)
 
 
 @settings(max_examples=15, deadline=None)
@@ -67,7 +68,7 @@ def test_matches_naive_oracle(seed: int, method: str, R: int) -> None:
     assert ev.predicted.tolist() == ref
     assert ev.oov.tolist() == [r < 0 for r in ref]
     flat = [q for c in qs for q in c.questions]
-    key = [w.lower() for w in wv.words]
+    key = [w.lower() for w in wv.ids]
     want = [r >= 0 and key[r] == q[3].lower() for r, q in zip(ref, flat, strict=True)]
     assert ev.correct.tolist() == want
     assert ev.overall.n_correct == sum(want)
@@ -77,7 +78,7 @@ def test_counts_oov_and_alternatives() -> None:
     words = ["king", "queen", "man", "woman", "boy", "girl", "apple"]
     M = np.array([[1, 1, 0], [1, -1, 0], [0.1, 1, 0], [0.1, -1, 0], [0.2, 1, 0.1], [0.2, -1, 0.1],
                   [0, 0, 1]], dtype=np.float32)
-    wv = WordVectors(words, M)
+    wv = word_table(words, M)
     cat = AnalogyCategory("gender", "semantic",
                           [("man", "woman", "king", "queen"),  # correct
                            ("man", "woman", "king", "zebra"),  # out of vocabulary
@@ -108,7 +109,7 @@ def gensim_kv(glove):
 
     wv, _ = glove
     kv = KeyedVectors(wv.dim)  # the 30,000 candidates are all gensim looks at with restrict_vocab
-    kv.add_vectors(wv.words[:30000], np.asarray(wv.vectors[:30000]))
+    kv.add_vectors(wv.ids[:30000], np.asarray(wv.vectors[:30000]))
     return kv
 
 
@@ -152,7 +153,7 @@ def test_3cosmul_agrees_with_gensim_cosmul(glove, gensim_kv) -> None:
             a, b, c, _ = (w.lower() for w in flat[i])
             (word, _), = gensim_kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=1,
                                                        restrict_vocab=30000)
-            assert word == wv.words[ev.predicted[i]]
+            assert word == wv.ids[ev.predicted[i]]
 
 
 @pytest.mark.parametrize("path", ["levels", "c_heaps", "c_heaps_short"])
@@ -177,7 +178,7 @@ def test_certified_levels_match_brute_force(seed: int, path: str, monkeypatch) -
     allowed = np.setdiff1d(np.arange(120), [40, 90])  # few distinct words and pairs, as in real sets
     idx = rng.choice(allowed, size=(nq, 4))
     qs = AnalogySet([AnalogyCategory("c", "semantic", [tuple(f"w{i}" for i in row) for row in idx])])
-    wv = WordVectors(words, M)
+    wv = word_table(words, M)
     ev = evaluate(wv, qs, "3cosadd", restrict_vocab=None, memory_budget=2**16)
     V = M.astype(np.float64)
     norms = np.linalg.norm(V, axis=1, keepdims=True)

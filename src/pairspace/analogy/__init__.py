@@ -1,7 +1,8 @@
 """Word analogies as paired embedding spaces (the first case study of arXiv 2411.08687).
 
 A thin, lazy namespace kept for the README and older code; the implementations live in
-:mod:`pairspace.data.datasets.word_vectors` (``load_vectors``, ``WordVectors``),
+:mod:`pairspace.data.datasets.word_vectors` (``load_vectors``, ``word_table``; word vectors are
+an ``EmbeddingTable`` whose ids are the words, ``WordVectors`` is deprecated),
 :mod:`pairspace.data.datasets.analogy_questions` (``load_questions``),
 :mod:`pairspace.tasks.analogy` (``evaluate``: 3CosAdd/3CosMul, ``paper_accuracy``),
 :mod:`pairspace.studies.analogy` (``study``), :mod:`pairspace.stats.correlation` (``correlate``)
@@ -14,6 +15,8 @@ from .._lazy import lazy_exports
 
 _EXPORTS = {
     "WordVectors": "pairspace.data.datasets.word_vectors",
+    "word_table": "pairspace.data.datasets.word_vectors",
+    "EmbeddingTable": "pairspace.data.table",
     "load_vectors": "pairspace.data.datasets.word_vectors",
     "AnalogyCategory": "pairspace.data.datasets.analogy_questions",
     "AnalogySet": "pairspace.data.datasets.analogy_questions",

@@ -2,12 +2,13 @@
 
 Reading
 -------
-Every file is read by :func:`pairspace.data.formats.read_matrix` (``.npy``, ``.npz``,
-``.parquet``, ``.arrow``, ``.csv``; the one reader per format of the toolkit): an id column (``id``,
+Every file is read by :func:`pairspace.data.table.read_table` (``.npy``, ``.npz``,
+``.parquet``, ``.arrow``, ``.csv``; the one entry point over the readers of the toolkit) as an
+:class:`~pairspace.data.table.EmbeddingTable`: an id column (``id``,
 else the first string column, or ``id_column``), a list column of vectors or numeric feature
 columns (or exactly ``columns``). An index column written by pandas (an unnamed first column,
 ``Unnamed: 0``, or a first integer column holding exactly ``0..n-1``) is ignored, not read as a
-feature; :attr:`Space.columns` records the columns used, so the CLI can print them.
+feature; the table's ``source`` records the columns used, so the CLI can print them.
 
 Alignment
 ---------
@@ -31,16 +32,17 @@ from typing import Any
 import numpy as np
 
 from .._validation import align_ids
-from .formats import MatrixFile, format_of, read_matrix
+from .formats import format_of
+from .table import EmbeddingTable, read_table
 
 __all__ = ["PairedSpaces", "Space", "align_ids", "load_pair", "load_space"]
 
 _NUMPY = (".npy", ".npz")
 
 
-Space = MatrixFile
-"""One loaded input: :class:`~pairspace.data.formats.MatrixFile` (vectors, ids, path and the
-``columns`` used); the name is kept for the API."""
+Space = EmbeddingTable
+"""One loaded input: an :class:`~pairspace.data.table.EmbeddingTable` (the name is kept for the
+API)."""
 
 
 @dataclass
@@ -78,14 +80,15 @@ def load_space(path: str | os.PathLike[str], id_column: str | None = None,
 
     Returns
     -------
-    Space
-        The :class:`~pairspace.data.formats.MatrixFile`: ``vectors`` (a memmap for ``.npy``),
-        ``ids`` or None, ``path`` and the ``columns`` used.
+    EmbeddingTable
+        ``vectors`` (a memmap for ``.npy`` and ``.arrow``, float32 or float64 as stored), ``ids``
+        or None, and ``source`` (the path and the columns used).
     """
     if format_of(path) in _NUMPY and (columns is not None or id_column is not None):
         raise ValueError(f"{path}: id and feature columns apply to parquet, arrow and CSV inputs "
                          "only")
-    return read_matrix(path, id_column, vector_column, columns)
+    return read_table(path, id_column=id_column, vector_column=vector_column,
+                      feature_columns=columns, mmap=True, require_ids=False, extras=False)
 
 
 def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],
@@ -110,14 +113,15 @@ def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],
     """
     sx, sy = (load_space(p, *(_table_options(p, id_column, vector_column, columns)))
               for p in (path_x, path_y))
-    sources = {"x": sx.path, "y": sy.path}
-    cols = {k: s.columns for k, s in (("x", sx), ("y", sy)) if s.columns}
+    sources = {"x": str(sx.path), "y": str(sy.path)}
+    cols = {k: s.source.columns_used() for k, s in (("x", sx), ("y", sy))
+            if s.source is not None and s.source.columns_used()}
     if sx.ids is not None and sy.ids is not None:
         order = align_ids(sx.ids, sy.ids)
         Y = sy.vectors if np.array_equal(order, np.arange(order.size)) else np.asarray(sy.vectors)[order]
         return PairedSpaces(sx.vectors, Y, sx.ids, "id", sources, cols)
-    if sx.n != sy.n:
-        raise ValueError(f"{sx.path} has {sx.n} rows and {sy.path} has {sy.n}; without ids on both "
+    if len(sx) != len(sy):
+        raise ValueError(f"{sx.path} has {len(sx)} rows and {sy.path} has {len(sy)}; without ids on both "
                          "sides the rows are paired by position, so the counts must match")
     return PairedSpaces(sx.vectors, sy.vectors, sx.ids or sy.ids, "position", sources, cols)
 

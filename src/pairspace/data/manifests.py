@@ -22,10 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .formats._common import RESERVED_COLUMNS  # the columns an embedding table uses itself
 from .textfiles import csv_rows, jsonl_rows
-
-RESERVED_COLUMNS = ("id", "vector", "label")
-"""Column names an embedding table uses itself (:class:`~pairspace.data.table.EmbeddingTable`)."""
 
 EXTENSIONS = {
     "image": (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"),

@@ -33,7 +33,7 @@ def open_matrix(path: str | os.PathLike[str], column: str = "vector",
         A ``.npy`` file (mapped directly), a ``.parquet`` (or ``.pq``) file whose ``column`` holds
         one fixed-size list of floats per row (read in batches of ``batch_rows``), or any other
         format of :data:`pairspace.data.formats.FORMATS` (read by
-        :func:`~pairspace.data.formats.read_matrix`, with the same rules and errors).
+        :func:`~pairspace.data.table.read_table`, with the same rules and errors).
     column : str
         Parquet column with the vectors (default ``"vector"``, as written by ``EmbeddingTable``).
     batch_rows : int
@@ -53,7 +53,6 @@ def open_matrix(path: str | os.PathLike[str], column: str = "vector",
     numpy.memmap, shape (n, d)
         Read-only; float32 unless the file holds float64.
     """
-    from ..data.formats import read_matrix
     from ..data.formats._common import existing_file, format_of
     from ..data.formats.numpy_io import read_npy
 
@@ -67,7 +66,10 @@ def open_matrix(path: str | os.PathLike[str], column: str = "vector",
     if suffix == ".parquet":
         return parquet_to_memmap(p, column=column, batch_rows=batch_rows, cache_dir=cache_dir,
                                  progress=progress)
-    return read_matrix(p).vectors  # .arrow memory-mapped; .npz and .csv read into memory
+    from ..data.table import read_table
+
+    # .arrow memory-mapped; .npz and .csv read into memory
+    return read_table(p, mmap=True, require_ids=False, extras=False).vectors
 
 
 def parquet_to_memmap(path: str | os.PathLike[str], column: str = "vector",

@@ -40,7 +40,8 @@ import numpy as np
 from .._progress import progress_bar
 from .._validation import check_metric, resolve_k
 from ..data.datasets.analogy_questions import AnalogyCategory, AnalogySet, load_questions
-from ..data.datasets.word_vectors import WordVectors, load_vectors
+from ..data.datasets.word_vectors import load_vectors
+from ..data.table import EmbeddingTable
 from ..envelope import Envelope
 from ..measures.cka import linear_cka
 from ..measures.knn_measures import mutual_knn_from_graphs
@@ -224,7 +225,7 @@ class AnalogyStudy(Summarized):
         })
 
 
-def _category(cat: AnalogyCategory, wv: WordVectors, evaluation: AnalogyEvaluation, metric: str,
+def _category(cat: AnalogyCategory, wv: EmbeddingTable, evaluation: AnalogyEvaluation, metric: str,
               k: int | float, k_max: int | None, lowercase: bool, protocol: str) -> CategoryResult | str:
     """One category's similarities and accuracies (or why it is skipped)."""
     pairs = extract_pairs(cat, lowercase)
@@ -261,7 +262,7 @@ def _category(cat: AnalogyCategory, wv: WordVectors, evaluation: AnalogyEvaluati
 
 
 def study(
-    vectors: WordVectors | str,
+    vectors: EmbeddingTable | str,
     questions: AnalogySet | str,
     metric: str = "cosine",
     k: int | float = 0.2,
@@ -278,8 +279,8 @@ def study(
 
     Parameters
     ----------
-    vectors : WordVectors or str
-        Word vectors or a source for :func:`~pairspace.analogy.load_vectors`
+    vectors : EmbeddingTable or str
+        Word vectors (words as ids) or a source for :func:`~pairspace.analogy.load_vectors`
         (``"glove-6b-50d"``).
     questions : AnalogySet or str
         Analogy set or a source for :func:`~pairspace.analogy.load_questions` (``"google"``).
@@ -342,7 +343,7 @@ def study(
     for m in MEASURES:
         p, s = correlate([getattr(r, m) for r in valid], acc, n_boot=n_boot, seed=seed)
         correlations[m] = {"pearson": p, "spearman": s}
-    params = {"vectors": wv.source, "n_words": len(wv), "dim": wv.dim, "questions": qs.source,
+    params = {"vectors": wv.path, "n_words": len(wv), "dim": wv.dim, "questions": qs.source,
               "questions_license": qs.license, "metric": metric, "k": k, "protocol": protocol,
               "restrict_vocab": evaluation.restrict_vocab, "lowercase": lowercase,
               "n_boot": n_boot, "seed": seed, "n_categories": len(valid)}

@@ -33,7 +33,8 @@ import numpy as np
 from .._progress import progress_bar
 from .._validation import DEFAULT_MEMORY_BUDGET, rows_per_block, unit_rows
 from ..data.datasets.analogy_questions import AnalogySet, load_questions
-from ..data.datasets.word_vectors import WordVectors, load_vectors
+from ..data.datasets.word_vectors import load_vectors
+from ..data.table import EmbeddingTable
 from . import _cosadd
 
 METHODS = ("3cosadd", "3cosmul")
@@ -197,7 +198,7 @@ def _answer_3cosmul(W: np.ndarray, Q: np.ndarray, variants: dict[int, np.ndarray
     return pred
 
 
-def _question_keys(wv: WordVectors, qs: AnalogySet, R: int, case_insensitive: bool
+def _question_keys(wv: EmbeddingTable, qs: AnalogySet, R: int, case_insensitive: bool
                    ) -> tuple[np.ndarray, np.ndarray, list[set[int]]]:
     """Key row of every vocabulary row, the (n, 4) key rows of the questions, alternatives' keys.
 
@@ -207,7 +208,7 @@ def _question_keys(wv: WordVectors, qs: AnalogySet, R: int, case_insensitive: bo
     fold = str.lower if case_insensitive else str
     key_index: dict[str, int] = {}
     key_of_row = np.empty(R, dtype=np.int64)
-    for r, w in enumerate(wv.words[:R]):
+    for r, w in enumerate((wv.ids or [])[:R]):
         key_of_row[r] = key_index.setdefault(fold(w), r)
     flat = [w for c in qs for q in c.questions for w in q]
     Q = np.fromiter((key_index.get(fold(w), -1) for w in flat), dtype=np.int64,
@@ -218,7 +219,7 @@ def _question_keys(wv: WordVectors, qs: AnalogySet, R: int, case_insensitive: bo
 
 
 def evaluate(
-    vectors: WordVectors | str,
+    vectors: EmbeddingTable | str,
     questions: AnalogySet | str,
     method: str = "3cosadd",
     restrict_vocab: int | None = DEFAULT_RESTRICT_VOCAB,
@@ -232,8 +233,8 @@ def evaluate(
 
     Parameters
     ----------
-    vectors : WordVectors or str
-        Word vectors (or a source for :func:`load_vectors`), most frequent words first.
+    vectors : EmbeddingTable or str
+        Word vectors (words as ids) (or a source for :func:`load_vectors`), most frequent words first.
     questions : AnalogySet or str
         Analogy set (or a source for :func:`load_questions`).
     method : {"3cosadd", "3cosmul"}

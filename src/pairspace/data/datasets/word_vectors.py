@@ -15,9 +15,12 @@ Supported sources (:func:`load_vectors`):
 * A numpy matrix (``.npy``) plus a word list (``words=``: a list, a text file with one word per
   line, or a one-column parquet file).
 
-Lower-casing is an option (``lowercase=True``), never a hidden default. When lower-casing makes
-two entries collide, both rows are kept and lookups return the first (most frequent) one, as
-gensim's ``case_insensitive`` evaluation does.
+Every loader returns the one table type of pairspace, an
+:class:`~pairspace.data.table.EmbeddingTable` whose ids are the words (:func:`word_table`); a file
+that lists a word twice is refused. Case-insensitive lookups (``table.rows(words,
+case_insensitive=True)``) map a lower-cased word to its first (most frequent) row, as gensim's
+``case_insensitive`` evaluation does. Lower-casing the vocabulary itself is an option
+(``lowercase=True``), never a hidden default; words that then collide keep their first row only.
 """
 
 from __future__ import annotations
@@ -26,98 +29,61 @@ import gzip
 import importlib.util
 import io
 import os
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..._validation import check_finite
+from ..formats import FileSource
+from ..table import EmbeddingTable
 
 GLOVE_6B_50D = "glove-6b-50d"
 EMBEDDED_VECTORS = (GLOVE_6B_50D,)
 
 
-@dataclass
-class WordVectors:
-    """A vocabulary and its vectors, the input of every analogy function.
+def WordVectors(words: Sequence[str], vectors: Any, source: str = "") -> EmbeddingTable:  # noqa: N802
+    """Deprecated: word vectors are an :class:`~pairspace.data.table.EmbeddingTable` whose ids
+    are the words (:func:`word_table`)."""
+    warnings.warn("WordVectors is deprecated: word vectors are an EmbeddingTable whose ids are the "
+                  "words (pairspace.data.datasets.word_vectors.word_table)", DeprecationWarning,
+                  stacklevel=2)
+    return word_table(words, vectors, source)
 
-    Attributes
+
+def word_table(words: Sequence[str], vectors: Any, source: str = "", fmt: str = "words"
+               ) -> EmbeddingTable:
+    """Word vectors as the one table type: the words are the ids, in file order (for GloVe and
+    word2vec files by descending frequency, which ``restrict_vocab`` relies on).
+
+    Parameters
     ----------
-    words : list of str
-        The vocabulary in file order (for GloVe and word2vec files: by descending frequency, which
-        is what ``restrict_vocab`` relies on).
-    vectors : numpy.ndarray, shape (n, d)
-        One row per word (float32; may be a read-only memmap).
+    words : sequence of str
+        The vocabulary (unique words).
+    vectors : array-like, shape (n, d)
+        One row per word (a float32 memmap is kept as it is).
     source : str
         Where the vectors came from (a path or the embedded name).
+    fmt : str
+        The file format (``glove``, ``word2vec``, ``word2vec-binary``, ``.npy``).
     """
-
-    words: list[str]
-    vectors: np.ndarray
-    source: str = ""
-    _index: dict[str, int] | None = field(default=None, init=False, repr=False)
-    _folded: dict[str, int] | None = field(default=None, init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.vectors, np.ndarray):
-            self.vectors = np.asarray(self.vectors, dtype=np.float32)
-        if self.vectors.ndim != 2:
-            raise ValueError(f"vectors must be 2-D (n_words x dim); got shape {self.vectors.shape}")
-        self.words = [str(w) for w in self.words]
-        if len(self.words) != self.vectors.shape[0]:
-            raise ValueError(f"{len(self.words)} words for {self.vectors.shape[0]} vectors: they must "
-                             "match")
-        if not self.words:
-            raise ValueError(f"no word vectors in {self.source or 'the input'}")
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-    @property
-    def dim(self) -> int:
-        """Vector dimension."""
-        return int(self.vectors.shape[1])
-
-    def index(self, case_insensitive: bool = False) -> dict[str, int]:
-        """Word -> row of its first occurrence (keys lower-cased when ``case_insensitive``)."""
-        if case_insensitive:
-            if self._folded is None:
-                self._folded = _first_rows(w.lower() for w in self.words)
-            return self._folded
-        if self._index is None:
-            self._index = _first_rows(self.words)
-        return self._index
-
-    def rows(self, words: Sequence[str], case_insensitive: bool = False) -> np.ndarray:
-        """Rows of ``words`` (``-1`` for out-of-vocabulary words)."""
-        idx = self.index(case_insensitive)
-        fold = str.lower if case_insensitive else str
-        return np.fromiter((idx.get(fold(w), -1) for w in words), dtype=np.int64, count=len(words))
-
-    def __contains__(self, word: object) -> bool:
-        return isinstance(word, str) and word in self.index()
-
-    def get(self, words: Sequence[str], case_insensitive: bool = False) -> np.ndarray:
-        """The float64 vectors of ``words`` (a ``ValueError`` lists out-of-vocabulary words)."""
-        r = self.rows(words, case_insensitive)
-        if (r < 0).any():
-            missing = [w for w, i in zip(words, r, strict=True) if i < 0]
-            raise ValueError(f"{len(missing)} word(s) are not in the vocabulary, e.g. {missing[:5]}")
-        return np.asarray(self.vectors[r], dtype=np.float64)
-
-    def lower(self) -> WordVectors:
-        """The same vectors with lower-cased words (rows unchanged)."""
-        return WordVectors([w.lower() for w in self.words], self.vectors, self.source)
+    if len(words) == 0:
+        raise ValueError(f"no word vectors in {source or 'the input'}")
+    _check_unique_words(words, source or "word vectors")
+    return EmbeddingTable(list(words), vectors, source=FileSource(source or "word vectors", fmt))
 
 
-def _first_rows(words: Iterable[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for i, w in enumerate(words):
-        out.setdefault(w, i)
-    return out
+def _lowercased(table: EmbeddingTable) -> EmbeddingTable:
+    """The table with lower-cased words; when two words fold to one, the first (most frequent)
+    row is kept and the later ones are dropped (the ids of a table are unique)."""
+    low = [w.lower() for w in table.ids or ()]
+    first: dict[str, int] = {}
+    keep = [i for i, w in enumerate(low) if first.setdefault(w, i) == i]
+    vectors = table.vectors if len(keep) == len(low) else np.asarray(table.vectors)[keep]
+    return EmbeddingTable([low[i] for i in keep], vectors, metadata=dict(table.metadata),
+                          source=table.source)
 
 
 # ----------------------------------------------------------------------------------------- loaders
@@ -164,7 +130,7 @@ def _read_word_list(words: str | os.PathLike[str] | Sequence[str]) -> list[str]:
     return [str(w) for w in words]
 
 
-def _load_npy(path: Path, words: Any, limit: int | None) -> WordVectors:
+def _load_npy(path: Path, words: Any, limit: int | None) -> EmbeddingTable:
     if words is None:
         raise ValueError(f"a .npy matrix ({path}) needs its word list: pass words=[...] or a file "
                          "with one word per line (or a one-column parquet)")
@@ -181,8 +147,7 @@ def _load_npy(path: Path, words: Any, limit: int | None) -> WordVectors:
         M, wl = M[:limit], wl[:limit]
     if M.dtype != np.float32:
         M = np.asarray(M, dtype=np.float32)
-    check_finite(M, str(path))
-    return WordVectors(wl, M, str(path))
+    return word_table(wl, M, str(path), ".npy")
 
 
 def _trailing_numbers(line: str) -> int:
@@ -199,7 +164,7 @@ def _trailing_numbers(line: str) -> int:
 
 
 def _parse_text(lines: Iterable[str], source: str, limit: int | None,
-                chunk: int = 50_000) -> WordVectors:
+                chunk: int = 50_000) -> EmbeddingTable:
     """Parse GloVe or word2vec text lines (a word2vec ``"n d"`` header is detected)."""
     if limit is not None and int(limit) < 1:
         raise ValueError(f"limit must be >= 1; got {limit}")
@@ -251,12 +216,11 @@ def _parse_text(lines: Iterable[str], source: str, limit: int | None,
     if expected is not None and limit is None and M.shape[0] != expected:
         raise ValueError(f"{source}: the header announces {expected} words but the file has "
                          f"{M.shape[0]} (truncated file?)")
-    check_finite(M, source)
-    return WordVectors(words, M, source)
+    return word_table(words, M, source, "word2vec" if expected is not None else "glove")
 
 
 def _load_word2vec_binary(f: io.BufferedIOBase, source: str, limit: int | None,
-                          size: int | None = None) -> WordVectors:
+                          size: int | None = None) -> EmbeddingTable:
     """Read a word2vec binary file; ``size`` (bytes, None for a compressed file) bounds the header.
 
     Each entry takes at least ``4 d + 2`` bytes (one byte of word, a space, ``d`` float32), so a
@@ -295,8 +259,7 @@ def _load_word2vec_binary(f: io.BufferedIOBase, source: str, limit: int | None,
         if i == M.shape[0]:
             M = np.concatenate([M, np.empty((min(n, 2 * i) - i, d), dtype=np.float32)])
         M[i] = np.frombuffer(vec, dtype="<f4")
-    check_finite(M, source)
-    return WordVectors(words, M, source)
+    return word_table(words, M, source, "word2vec-binary")
 
 
 def _open_text(path: Path, member: str | None) -> tuple[io.TextIOBase, str]:
@@ -320,22 +283,22 @@ def _open_text(path: Path, member: str | None) -> tuple[io.TextIOBase, str]:
 
 
 def load_vectors(
-    source: str | os.PathLike[str] | WordVectors,
+    source: str | os.PathLike[str] | EmbeddingTable,
     *,
     words: str | os.PathLike[str] | Sequence[str] | None = None,
     member: str | None = None,
     binary: bool | None = None,
     lowercase: bool = False,
     limit: int | None = None,
-) -> WordVectors:
+) -> EmbeddingTable:
     """Load word vectors from a file or an embedded default.
 
     Parameters
     ----------
-    source : str, path or WordVectors
+    source : str, path or EmbeddingTable
         ``"glove-6b-50d"`` (embedded), a GloVe/word2vec text file (``.txt``, ``.vec``, ``.gz``),
         a ``.zip`` archive (``"archive.zip::member.txt"``), a word2vec binary file (``.bin``) or a
-        ``.npy`` matrix (with ``words``). A :class:`WordVectors` is returned as is.
+        ``.npy`` matrix (with ``words``). A table (words as ids) is returned as is.
     words : list of str or path, optional
         The word list of a ``.npy`` matrix (one word per line, or a one-column parquet).
     member : str, optional
@@ -343,14 +306,16 @@ def load_vectors(
     binary : bool, optional
         Force the word2vec binary format (default: ``.bin`` files are binary).
     lowercase : bool
-        Lower-case the vocabulary (default False: words are kept as in the file).
+        Lower-case the vocabulary (default False: words are kept as in the file). Words that fold
+        to the same lower-case word keep the first (most frequent) row only.
     limit : int, optional
         Keep only the first ``limit`` words (the most frequent in GloVe/word2vec files).
 
     Returns
     -------
-    WordVectors
-        ``words`` (list) and ``vectors`` (n x d float32).
+    EmbeddingTable
+        ``ids`` (the words, in file order) and ``vectors`` (n x d float32); ``source`` names the
+        file and its format.
 
     Examples
     --------
@@ -359,12 +324,12 @@ def load_vectors(
     >>> wv.vectors.shape  # doctest: +SKIP
     (400000, 50)
     """
-    if isinstance(source, WordVectors):
+    if isinstance(source, EmbeddingTable):
         wv = source
     elif str(source) == GLOVE_6B_50D:
         npy, index = embedded_glove_files()
         wv = _load_npy(npy, index, limit)
-        wv.source = GLOVE_6B_50D
+        wv.source = FileSource(GLOVE_6B_50D, ".npy")
     else:
         s = str(source)
         if member is None and "::" in s:
@@ -385,8 +350,7 @@ def load_vectors(
             f, name = _open_text(path, member)
             with f:
                 wv = _parse_text(f, name, limit)
-        _check_unique_words(wv.words, str(path))
-    return wv.lower() if lowercase else wv
+    return _lowercased(wv) if lowercase else wv
 
 
 def _check_unique_words(words: Sequence[str], source: str) -> None:

@@ -1,8 +1,10 @@
 """One reader and one writer per on-disk format of id + vector matrices.
 
-Every other module reads and writes embeddings through this one: the paired-space loader
-(:mod:`pairspace.data.io`), :class:`~pairspace.data.table.EmbeddingTable`, the out-of-core
-inputs of the neighbor search and the word-vector loaders.
+Every other module reads and writes embeddings through this one, behind one entry point:
+:func:`pairspace.data.table.read_table` (and :meth:`EmbeddingTable.load
+<pairspace.data.table.EmbeddingTable.load>`) turns any of these files into the one table type,
+:class:`~pairspace.data.table.EmbeddingTable`; the paired-space loader (:mod:`pairspace.data.io`)
+and the out-of-core inputs of the neighbor search go through it.
 
 Formats (:data:`FORMATS`)
 -------------------------
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -40,11 +43,14 @@ from ._common import (
     DEFAULT_BATCH_ROWS,
     FORMATS,
     ID_KEYS,
+    META_KEY,
+    RESERVED_COLUMNS,
     TABLE_SUFFIXES,
     VECTOR_COLUMNS,
     VECTOR_KEYS,
+    FileSource,
     FormatInfo,
-    MatrixFile,
+    Parts,
     check_ids,
     check_vectors,
     existing_file,
@@ -55,19 +61,23 @@ from .numpy_io import npz_matrix, read_npy, read_npz, write_npy, write_npz
 from .stream import ParquetVectors, iter_parquet_vectors, parquet_to_npy
 
 __all__ = [
-    "DEFAULT_BATCH_ROWS", "FORMATS", "ID_KEYS", "TABLE_SUFFIXES", "VECTOR_COLUMNS", "VECTOR_KEYS",
-    "FormatInfo", "MatrixFile", "ParquetVectors", "arrow_to_matrix", "check_ids", "check_vectors",
-    "existing_file", "format_of", "iter_parquet_vectors", "list_column_matrix", "npz_matrix",
-    "parquet_to_npy", "read_arrow", "read_column", "read_matrix", "read_npy", "read_npz",
+    "DEFAULT_BATCH_ROWS", "FORMATS", "ID_KEYS", "META_KEY", "RESERVED_COLUMNS", "TABLE_SUFFIXES",
+    "VECTOR_COLUMNS", "VECTOR_KEYS",
+    "FileSource", "FormatInfo", "ParquetVectors", "Parts", "arrow_to_matrix", "check_ids",
+    "check_vectors", "existing_file", "format_of", "iter_parquet_vectors", "list_column_matrix",
+    "npz_matrix", "parquet_to_npy", "read_arrow", "read_column", "read_npy", "read_npz", "read_parts",
     "write_arrow", "write_npy", "write_npz",
 ]
 
 
-def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
-                vector_column: str | None = None, columns: Sequence[str] | None = None,
-                detect_index: bool = True, mmap: bool = True,
-                dtype: np.dtype | type | None = None) -> MatrixFile:
-    """Read an id + vector matrix from any of :data:`FORMATS` and check it.
+def read_parts(path: str | os.PathLike[str], id_column: str | None = None,
+               vector_column: str | None = None, feature_columns: Sequence[str] | None = None,
+               detect_index: bool = True, mmap: bool = True,
+               dtype: np.dtype | type | None = None, extras: bool = True) -> Parts:
+    """The vectors, ids and source of a file in any of :data:`FORMATS` (not yet checked).
+
+    This is the per-format step of :func:`pairspace.data.table.read_table`, the one entry point
+    that returns an :class:`~pairspace.data.table.EmbeddingTable` (which checks the vectors).
 
     Parameters
     ----------
@@ -77,7 +87,7 @@ def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
         Column (parquet, arrow, CSV) holding the ids; default ``id``, else the first string column.
     vector_column : str, optional
         List column holding the vectors; default ``vector``/``embedding``/the only list column.
-    columns : sequence of str, optional
+    feature_columns : sequence of str, optional
         Numeric feature columns to use (instead of every numeric column but the id).
     detect_index : bool
         Ignore a pandas index column (unnamed first column or integers ``0..n-1``).
@@ -87,27 +97,40 @@ def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
         Convert the vectors of ``.parquet``, ``.arrow``, ``.csv`` and ``.npz`` inputs to this dtype
         (a ``.npy`` memory map is left as it is, so it is never copied); None keeps the stored
         dtype.
-
-    Returns
-    -------
-    MatrixFile
-        ``vectors`` (a memmap for ``.npy``), ``ids`` or None, and the columns used.
+    extras : bool
+        Also read the labels, extra columns and metadata of a file that stores a whole table.
     """
     p = existing_file(path)
     suffix = format_of(p)
     if suffix == ".npy":
-        mf = MatrixFile(read_npy(p, mmap=mmap), None, str(p), ".npy")
+        parts = Parts(read_npy(p, mmap=mmap), None, FileSource(str(p), ".npy"))
     elif suffix == ".npz":
-        mf = npz_matrix(p)
+        parts = npz_matrix(p)
     else:
-        mf = arrow_to_matrix(read_arrow(p, mmap=mmap, id_column=id_column), p, id_column,
-                             vector_column, columns,
-                             detect_index, zero_copy=mmap)
-    if mf.ids is not None:
-        mf.ids = check_ids(mf.ids, p, mf.vectors.shape[0] if mf.vectors.ndim >= 1 else 0)
-    check_vectors(mf.vectors, p, mf.ids)
-    if dtype is not None and suffix != ".npy":
-        mf.vectors = np.asarray(mf.vectors, dtype=dtype)
-    return mf
+        parts = arrow_to_matrix(read_arrow(p, mmap=mmap, id_column=id_column), p, id_column,
+                                vector_column, feature_columns, detect_index, zero_copy=True,
+                                extras=extras)
+    A = parts.vectors  # the table checks vectors and ids (one set of rules: check_vectors, check_ids)
+    if dtype is not None and suffix != ".npy" and A.dtype != object:
+        A = np.asarray(A, dtype=dtype)
+    if not extras:
+        return Parts(A, parts.ids, parts.source)
+    return parts._replace(vectors=A)
 
 
+def read_matrix(path: str | os.PathLike[str], id_column: str | None = None,
+                vector_column: str | None = None, columns: Sequence[str] | None = None,
+                detect_index: bool = True, mmap: bool = True,
+                dtype: np.dtype | type | None = None) -> Any:
+    """Deprecated: :func:`pairspace.data.table.read_table` with ``require_ids=False`` (the one
+    reader; it returns the one table type, an ``EmbeddingTable``)."""
+    import importlib
+    import warnings
+
+    warnings.warn("pairspace.data.formats.read_matrix is deprecated; use "
+                  "pairspace.data.table.read_table (one table type for ids + vectors)",
+                  DeprecationWarning, stacklevel=2)
+    read_table = importlib.import_module("pairspace.data.table").read_table
+    return read_table(path, id_column=id_column, vector_column=vector_column,
+                      feature_columns=columns, detect_index=detect_index, mmap=mmap, dtype=dtype,
+                      require_ids=False, extras=False)

@@ -1,14 +1,15 @@
-"""Format table, checks and the result type shared by the readers of :mod:`pairspace.data.formats`."""
+"""Format table, checks and the parts record shared by the readers of :mod:`pairspace.data.formats`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -70,39 +71,72 @@ def existing_file(path: str | os.PathLike[str], what: str = "input file") -> Pat
     return p
 
 
-@dataclass
-class MatrixFile:
-    """A matrix read from disk: vectors, optional ids, and which columns they came from."""
+@dataclass(frozen=True)
+class FileSource:
+    """Where a table was read from: the file, its format and the columns used.
 
-    vectors: np.ndarray
-    ids: list[str] | None
+    Attributes
+    ----------
+    path : str
+        The file (or the name of an embedded data set).
+    format : str
+        Its suffix (``.parquet``, ``.npy``...) or a word-vector format (``glove``, ``word2vec``).
+    id_column : str or None
+        The column (or ``.npz`` key) that gave the ids.
+    feature_columns : tuple of str
+        The feature columns, or the one vector column (or ``.npz`` key).
+    ignored_columns : tuple of str
+        Columns read but not used (a pandas index).
+    """
+
     path: str
     format: str
     id_column: str | None = None
-    feature_columns: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
+    feature_columns: tuple[str, ...] = ()
+    ignored_columns: tuple[str, ...] = ()
 
-    @property
-    def n(self) -> int:
-        """Number of rows."""
-        return int(self.vectors.shape[0])
-
-    @property
-    def columns(self) -> dict[str, Any]:
-        """The columns used (table formats): ``id``, ``features`` (the feature columns, or the
-        vector column) and ``ignored`` (read but not used, e.g. a pandas index); ``{}`` for numpy
-        files."""
-        if self.format in (".npy", ".npz"):
+    def columns_used(self) -> dict[str, Any]:
+        """``id``, ``features`` and ``ignored`` for column formats; ``{}`` for numpy files."""
+        if self.format not in (".parquet", ".arrow", ".csv"):
             return {}
-        return {"id": self.id_column, "features": self.feature_columns,
-                "ignored": self.ignored_columns}
+        return {"id": self.id_column, "features": list(self.feature_columns),
+                "ignored": list(self.ignored_columns)}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description (no arrays)."""
-        return {"path": self.path, "format": self.format, "n": self.n,
-                "d": int(self.vectors.shape[1]), "id_column": self.id_column,
+        """JSON-ready description."""
+        return {"path": self.path, "format": self.format, "id_column": self.id_column,
                 "feature_columns": list(self.feature_columns),
                 "ignored_columns": list(self.ignored_columns)}
+
+
+class Parts(NamedTuple):
+    """What a format reader found: the vectors, the ids (None: no id column), the source and, for
+    a file that stores a whole table, its labels, extra per-item columns and metadata."""
+
+    vectors: np.ndarray
+    ids: list[Any] | None
+    source: FileSource
+    labels: list[Any] | None = None
+    columns: dict[str, list[Any]] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+#: The columns of a stored table that are not extra per-item columns.
+RESERVED_COLUMNS = ("id", "vector", "label")
+#: The key of the table metadata (JSON) in a parquet/arrow schema.
+META_KEY = b"pairspace"
+
+
+def table_metadata(raw: bytes | str, source: str) -> dict[str, Any]:
+    """The table metadata (JSON text) as a dict, or an error naming the file."""
+    try:
+        meta = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{source}: the table metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{source}: the table metadata must be a JSON object; got "
+                         f"{type(meta).__name__}")
+    return meta
 
 
 def check_vectors(A: np.ndarray, path: str | os.PathLike[str], ids: list[str] | None = None,
@@ -128,16 +162,21 @@ def check_vectors(A: np.ndarray, path: str | os.PathLike[str], ids: list[str] | 
 
 
 def check_ids(ids: Sequence[Any], path: str | os.PathLike[str], n: int) -> list[str]:
-    """Ids as strings after checking their count, that none is missing and none repeats."""
+    """Ids as strings after checking their count, that none is missing and none repeats.
+
+    A missing id (None or NaN) is an error, not the id ``"None"``; a real string ``"None"`` is
+    kept as it is.
+    """
     if len(ids) != n:
-        raise ValueError(f"{path}: {len(ids)} ids for {n} vectors")
+        raise ValueError(f"{path}: {len(ids)} ids for {n} vectors; they must match")
     missing = [i for i, v in enumerate(ids) if v is None or (isinstance(v, float) and v != v)]
     if missing:
-        raise ValueError(f"{path}: the id column has missing values (first in row {missing[0]})")
-    out = [str(v) for v in ids]
+        raise ValueError(f"{path}: the id column has missing values (first in row {missing[0]}); "
+                         "every row needs an id")
+    out = [v if type(v) is str else str(v) for v in ids]
+    if len(set(out)) == n:
+        return out
     dup = [i for i, c in Counter(out).items() if c > 1]
     if dup:
-        raise ValueError(f"{path}: {len(dup)} duplicated id(s), e.g. {dup[:5]}")
+        raise ValueError(f"{path}: {len(dup)} duplicated id(s), e.g. {dup[:5]}; ids must be unique")
     return out
-
-

@@ -10,7 +10,16 @@ from typing import Any
 import numpy as np
 
 from ..._atomic import atomic_path
-from ._common import _UNNAMED, VECTOR_COLUMNS, MatrixFile, existing_file
+from ._common import (
+    _UNNAMED,
+    META_KEY,
+    RESERVED_COLUMNS,
+    VECTOR_COLUMNS,
+    FileSource,
+    Parts,
+    existing_file,
+    table_metadata,
+)
 
 
 def read_arrow(path: str | os.PathLike[str], mmap: bool = False, id_column: str | None = None) -> Any:
@@ -148,8 +157,12 @@ def _is_index(name: str, values: np.ndarray | None) -> bool:
 
 def arrow_to_matrix(t: Any, path: str | os.PathLike[str], id_column: str | None = None,
                     vector_column: str | None = None, columns: Sequence[str] | None = None,
-                    detect_index: bool = True, zero_copy: bool = False) -> MatrixFile:
-    """Vectors and ids of a ``pyarrow.Table`` (the rules in the module docstring)."""
+                    detect_index: bool = True, zero_copy: bool = False, extras: bool = False) -> Parts:
+    """Vectors and ids of a ``pyarrow.Table`` (the rules in the module docstring).
+
+    With ``extras`` a table with a list column of vectors also gives its ``label`` column, its
+    other columns (extra per-item columns) and the table metadata of its schema.
+    """
     import pyarrow as pa
 
     names = list(t.column_names)
@@ -173,7 +186,14 @@ def arrow_to_matrix(t: Any, path: str | os.PathLike[str], id_column: str | None 
             vector_column = lists[0]
     if vector_column is not None:
         A = list_column_matrix(t.column(vector_column), path, vector_column, zero_copy=zero_copy)
-        return MatrixFile(A, ids, str(path), fmt, id_column, [vector_column])
+        src = FileSource(str(path), fmt, id_column, (vector_column,))
+        if not extras:
+            return Parts(A, ids, src)
+        keep = [c for c in names if c not in (id_column, vector_column, *RESERVED_COLUMNS)]
+        labels = (t.column("label").to_pylist() if "label" in names and id_column != "label"
+                  else None)
+        meta = table_metadata((t.schema.metadata or {}).get(META_KEY, b"{}"), str(path))
+        return Parts(A, ids, src, labels, {c: t.column(c).to_pylist() for c in keep}, meta)
     ignored: list[str] = []
     if columns is not None:
         missing = [c for c in columns if c not in names]
@@ -198,7 +218,7 @@ def arrow_to_matrix(t: Any, path: str | os.PathLike[str], id_column: str | None 
         raise ValueError(f"{path}: no feature columns")
     A = np.column_stack([np.asarray(t.column(c).to_numpy(zero_copy_only=False), dtype=np.float64)
                          for c in feats])  # nulls become NaN and are reported by check_vectors
-    return MatrixFile(A, ids, str(path), fmt, id_column, feats, ignored)
+    return Parts(A, ids, FileSource(str(path), fmt, id_column, tuple(feats), tuple(ignored)))
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..._atomic import atomic_path
-from ._common import ID_KEYS, VECTOR_KEYS, MatrixFile, existing_file
+from ._common import ID_KEYS, VECTOR_KEYS, FileSource, Parts, existing_file, table_metadata
 
 
 def read_npy(path: str | os.PathLike[str], mmap: bool = True) -> np.ndarray:
@@ -48,8 +49,9 @@ def write_npz(path: str | os.PathLike[str], arrays: dict[str, Any], atomic: bool
     return p
 
 
-def npz_matrix(path: Path) -> MatrixFile:
-    z = read_npz(path)
+def npz_matrix(path: Path, z: dict[str, np.ndarray] | None = None) -> Parts:
+    """Vectors and ids of an ``.npz`` archive (``z``: its arrays when already read)."""
+    z = read_npz(path) if z is None else z
     keys = list(z)
     vkey = next((k for k in VECTOR_KEYS if k in keys), None)
     if vkey is None:
@@ -67,7 +69,16 @@ def npz_matrix(path: Path) -> MatrixFile:
                              f"shape {arr.shape}" + (" (a single string is not a list of ids)"
                                                      if arr.ndim == 0 else ""))
         ids = [str(v) for v in arr.tolist()]
-    return MatrixFile(z[vkey], ids, str(path), ".npz", ikey, [vkey])
+    src = FileSource(str(path), ".npz", ikey, (vkey,))
+    if "has_labels" not in z:
+        return Parts(z[vkey], ids, src)
+    # an archive written by EmbeddingTable.save: labels, extra columns and metadata as well
+    cols = json.loads(str(z["columns"])) if "columns" in z else {}
+    if not isinstance(cols, dict):
+        raise ValueError(f"{path}: the 'columns' entry is not a JSON object")
+    labels = z["labels"].tolist() if bool(z["has_labels"]) else None
+    meta = table_metadata(str(z["metadata"]), str(path)) if "metadata" in z else {}
+    return Parts(z[vkey], ids, src, labels, cols, meta)
 
 
 def write_npy(path: str | os.PathLike[str], A: np.ndarray) -> Path:
