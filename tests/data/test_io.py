@@ -47,6 +47,9 @@ def test_alignment_by_id(tmp_path, data):
     assert pair.aligned_by == "id" and pair.ids == ids
     np.testing.assert_allclose(pair.Y, Y)
     np.testing.assert_allclose(pair.X, X)
+    # the pair is two tables of the one table type, y reordered to x's ids
+    assert isinstance(pair.x, EmbeddingTable) and pair.y.ids == ids
+    assert pair.columns["y"]["features"] == [f"f{j}" for j in range(Y.shape[1])]
     # ids on one side only: paired by position, the ids are kept
     np.save(tmp_path / "y.npy", Y)
     p2 = load_pair(tmp_path / "x.npz", tmp_path / "y.npy")

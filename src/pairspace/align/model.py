@@ -13,6 +13,7 @@ are the logits of a batch (:func:`pairspace.align.losses.scaled_logits`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,15 @@ from torch import nn
 
 from .losses import LogitScale, scaled_logits
 from .registry import build_head
+
+
+def as_tensor(vectors: Any) -> torch.Tensor:
+    """A float32 tensor over ``vectors`` without a copy when they are float32 and contiguous (a
+    read-only memory map or arrow view too: the tensor is only read)."""
+    X = np.ascontiguousarray(vectors, dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*not writable.*")
+        return torch.from_numpy(X)
 
 #: Default display names of the two modalities.
 DEFAULT_NAMES = ("audio", "text")
@@ -95,7 +105,7 @@ class AlignmentModel(nn.Module):
             raise ValueError(f"expected embeddings of shape (n, {d}); got {X.shape}")
         was = self.training
         self.eval()
-        out = [nn.functional.normalize(head(torch.from_numpy(X[i:i + batch])), dim=1).numpy()
+        out = [nn.functional.normalize(head(as_tensor(X[i:i + batch])), dim=1).numpy()
                for i in range(0, X.shape[0], batch)]
         self.train(was)
         return np.concatenate(out) if out else np.zeros((0, 1), np.float32)

@@ -8,7 +8,6 @@ every pair's embeddings.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +17,7 @@ import torch
 
 from ..data.table import EmbeddingTable
 from .config import ORACLE_LABEL, TrainConfig
-from .model import DEFAULT_NAMES
+from .model import DEFAULT_NAMES, as_tensor
 from .split import split_pairs, split_pairs_by_class
 
 
@@ -47,14 +46,6 @@ class TrainData:
                 "text_provenance": b.metadata.get("provenance"),
                 "text_encoder": encoder_name(b.metadata),
                 "selection_label": ORACLE_LABEL if self.selection == "oracle" else self.selection}
-
-
-def as_tensor(vectors: Any) -> torch.Tensor:
-    """A float32 tensor over ``vectors`` without a copy when they are float32 and contiguous."""
-    X = np.ascontiguousarray(vectors, dtype=np.float32)
-    with warnings.catch_warnings():  # a read-only memory map: the tensor is only read
-        warnings.filterwarnings("ignore", message=".*not writable.*")
-        return torch.from_numpy(X)
 
 
 def table_rows(table: EmbeddingTable, ids: Sequence[str], name: str) -> torch.Tensor:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +47,51 @@ API)."""
 
 @dataclass
 class PairedSpaces:
-    """Two aligned spaces: ``X[i]`` and ``Y[i]`` are the same item ``ids[i]``."""
+    """Two aligned tables: row ``i`` of ``x`` and of ``y`` is the same item ``ids[i]``.
 
-    X: np.ndarray
-    Y: np.ndarray
-    ids: list[str] | None
+    Attributes
+    ----------
+    x, y : EmbeddingTable
+        The two spaces, ``y`` reordered to ``x``'s ids when both have ids.
+    aligned_by : {"id", "position"}
+        How the rows were paired.
+    """
+
+    x: EmbeddingTable
+    y: EmbeddingTable
     aligned_by: str
-    sources: dict[str, str] = field(default_factory=dict)
-    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def X(self) -> np.ndarray:  # noqa: N802
+        """The vectors of ``x``."""
+        return self.x.vectors
+
+    @property
+    def Y(self) -> np.ndarray:  # noqa: N802
+        """The vectors of ``y`` (row ``i`` pairs with ``X[i]``)."""
+        return self.y.vectors
+
+    @property
+    def ids(self) -> list[str] | None:
+        """The ids of the rows (from whichever side has them), or None."""
+        return self.x.ids if self.x.ids is not None else self.y.ids
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """The two files."""
+        return {"x": str(self.x.path), "y": str(self.y.path)}
+
+    @property
+    def columns(self) -> dict[str, dict[str, Any]]:
+        """The columns used on each side that has columns (parquet, arrow, CSV)."""
+        return {k: t.source.columns_used() for k, t in (("x", self.x), ("y", self.y))
+                if t.source is not None and t.source.columns_used()}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description of the inputs (no arrays)."""
-        return {"x": self.sources.get("x"), "y": self.sources.get("y"), "n": int(self.X.shape[0]),
-                "dx": int(self.X.shape[1]), "dy": int(self.Y.shape[1]),
-                "aligned_by": self.aligned_by, "has_ids": self.ids is not None,
-                "columns": self.columns}
+        return {"x": self.sources["x"], "y": self.sources["y"], "n": len(self.x),
+                "dx": self.x.dim, "dy": self.y.dim, "aligned_by": self.aligned_by,
+                "has_ids": self.ids is not None, "columns": self.columns}
 
 
 def load_space(path: str | os.PathLike[str], id_column: str | None = None,
@@ -113,17 +143,14 @@ def load_pair(path_x: str | os.PathLike[str], path_y: str | os.PathLike[str],
     """
     sx, sy = (load_space(p, *(_table_options(p, id_column, vector_column, columns)))
               for p in (path_x, path_y))
-    sources = {"x": str(sx.path), "y": str(sy.path)}
-    cols = {k: s.source.columns_used() for k, s in (("x", sx), ("y", sy))
-            if s.source is not None and s.source.columns_used()}
     if sx.ids is not None and sy.ids is not None:
         order = align_ids(sx.ids, sy.ids)
-        Y = sy.vectors if np.array_equal(order, np.arange(order.size)) else np.asarray(sy.vectors)[order]
-        return PairedSpaces(sx.vectors, Y, sx.ids, "id", sources, cols)
+        return PairedSpaces(sx, sy if np.array_equal(order, np.arange(order.size)) else sy.take(order),
+                            "id")
     if len(sx) != len(sy):
         raise ValueError(f"{sx.path} has {len(sx)} rows and {sy.path} has {len(sy)}; without ids on both "
                          "sides the rows are paired by position, so the counts must match")
-    return PairedSpaces(sx.vectors, sy.vectors, sx.ids or sy.ids, "position", sources, cols)
+    return PairedSpaces(sx, sy, "position")
 
 
 def _table_options(path: str | os.PathLike[str], id_column: str | None, vector_column: str | None,
