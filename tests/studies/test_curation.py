@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import json
 
 import numpy as np
 import pytest
 
 from pairspace.data.table import EmbeddingTable
+from pairspace.envelope import validate
 from pairspace.report.curation import write_manifest
 from pairspace.studies import _curation_scan, curation
 from pairspace.studies.curation import curate_a2a, curate_ads, curate_ds, curate_du, parse_threshold
@@ -185,7 +185,7 @@ def test_a2a_matches_dense_reference_and_is_transductive(tmp_path, tau, top_k, b
     with open(paths["csv"], newline="") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(ref) and {r["transductive"] for r in rows} <= {"True"}
-    side = json.loads(paths["json"].read_text())
+    side = validate(paths["json"])["results"]
     assert side["transductive"] is True and side["method"] == "a2a"
 
 
@@ -203,11 +203,12 @@ def test_manifest_with_tables_has_ids_and_loads_as_pairs(tmp_path):
     A = EmbeddingTable([f"a{i}" for i in range(12)], _ints(rng, 12), [str(i % 2) for i in range(12)])
     T = EmbeddingTable([f"=t{i}" for i in range(9)], _ints(rng, 9), [str(i % 2) for i in range(9)])
     res = curate_du(A, T, tau=0.5)
-    paths = write_manifest(res, tmp_path / "du.csv", extra={"teacher": "run"})
+    paths = write_manifest(res, tmp_path / "du.csv", inputs={"teacher": "run"})
     assert load_pairs(paths["csv"]) == res.id_pairs()  # ids verbatim: the manifest is read back
-    side = json.loads(paths["json"].read_text())
-    assert side["uses_target_labels"] is False and side["settings"]["tau"] == 0.5
-    assert side["n_pairs"] == len(res) and side["teacher"] == "run"
+    side = validate(paths["json"])  # the pairspace.curation_set/1 envelope, checked by its schema
+    assert side["schema"] == "pairspace.curation_set/1" and side["inputs"] == {"teacher": "run"}
+    assert side["results"]["uses_target_labels"] is False and side["settings"]["tau"] == 0.5
+    assert side["results"]["n_pairs"] == len(res) and side["results"]["manifest"] == "du.csv"
     ref = np.mean([A.labels[a] == T.labels[t] for a, t, _ in res.pairs])
     assert res.precision(A.labels, T.labels) == pytest.approx(ref)
 
@@ -225,7 +226,9 @@ def test_ds_manifest_says_labels_are_used(tmp_path):
     res.columns["matched_class"] = np.array(["=cmd()"] * len(res), dtype=object)
     with open(write_manifest(res, tmp_path / "ds2.csv")["csv"], newline="") as f:
         assert {r["matched_class"] for r in csv.DictReader(f)} == {"'=cmd()"}  # no formula
-    assert json.loads(paths["json"].read_text())["settings"]["class_names"] == ["a", "b", "c"]
+    side = validate(paths["json"])
+    assert side["settings"]["class_names"] == ["a", "b", "c"]
+    assert side["results"]["uses_target_labels"] is True
 
 
 @pytest.mark.parametrize("spec, want", [(0.7, ("value", 0.7)), ("q0.99", ("quantile", 0.99)),

@@ -62,12 +62,15 @@ def test_curate_writes_flagged_manifests(teacher_setup, capsys):
         ds = list(csv.DictReader(f))
     assert ds and {row["uses_target_labels"] for row in ds} == {"True"}
     assert all(row["audio_id"] == row["text_id"][:-2] for row in ds)  # paired with their own clip
-    side = json.loads((out / "du.json").read_text())
-    assert side["uses_target_labels"] is False and side["settings"]["tau"] == "q0.9"
-    assert [s["threshold"] for s in side["sweep"]] == [0.5, "q0.99"]
-    assert side["inputs"]["teacher"] == str(r / "teacher")
     doc = json.loads((out / "curation.json").read_text())
     validate(doc)
+    for m in ("du", "ds", "ads"):  # every sidecar is a pairspace.curation_set/1 envelope
+        side = validate(out / f"{m}.json")
+        assert side["inputs"] == doc["inputs"] and side["results"]["manifest"] == f"{m}.csv"
+    side = validate(out / "du.json")
+    assert side["results"]["uses_target_labels"] is False and side["settings"]["tau"] == "q0.9"
+    assert [s["threshold"] for s in side["results"]["sweep"]] == [0.5, "q0.99"]
+    assert side["inputs"]["teacher"] == str(r / "teacher")
     assert doc["schema"] == "pairspace.curation/3"
     assert {s["method"] for s in doc["results"]["stats"]} == {"du", "ds", "ads"}
     assert not (out / "sweep.md").exists() and (out / "report.html").is_file()

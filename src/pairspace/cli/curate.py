@@ -123,12 +123,10 @@ def run(args: argparse.Namespace) -> int:
                        top_k=args.top_k, a2a_top_k=args.a2a_top_k,
                        sweep=DEFAULT_SWEEP if args.sweep is None else args.sweep,
                        memory_budget=args.memory_budget, progress=args.progress)
-    inputs = {"teacher": str(args.teacher), "audio_table": str(args.audio), "text_table": str(args.text),
-              "target_audio_table": args.target_audio, "classes": args.classes}
     written: dict[str, Path] = {}
 
     def write_all(folder: Path) -> None:  # every file or none (pairspace._outputs.write_staged)
-        written.update(write_curation(res, folder, {"inputs": inputs}))
+        written.update(write_curation(res, folder))
 
     write_staged(out, write_all)
     return emit(args, res, render, {k: out / Path(p).name for k, p in written.items()})

@@ -7,8 +7,9 @@
 
 A manifest is a CSV with a header (``audio_id, text_id, similarity, method, uses_target_labels,
 transductive, target_use``, then the method's extra columns), readable by
-:func:`pairspace.align.trainer.load_pairs`, and a JSON sidecar (same stem) with the method, every
-setting, the flags and the threshold sweep. Both are written atomically. The ids are written
+:func:`pairspace.align.trainer.load_pairs`, and a JSON sidecar (same stem): the
+``pairspace.curation_set/1`` envelope the study builds (:meth:`CurationResult.sidecar`: the
+method, every setting, the flags and the threshold sweep). Both are written atomically. The ids are written
 verbatim (the manifest is data that ``pairspace train`` reads back); every other string cell that a
 spreadsheet would run as a formula gets a leading apostrophe.
 """
@@ -54,8 +55,8 @@ def manifest_rows(result: Any) -> list[dict[str, Any]]:
 
 
 def write_manifest(result: Any, path: str | os.PathLike[str],
-                   extra: dict[str, Any] | None = None) -> dict[str, Path]:
-    """Write ``result`` as ``path`` (CSV) and ``path`` with suffix ``.json`` (settings, flags, sweep).
+                   inputs: dict[str, Any] | None = None) -> dict[str, Path]:
+    """Write ``result`` as ``path`` (CSV) and ``path`` with suffix ``.json`` (its sidecar envelope).
 
     Parameters
     ----------
@@ -63,8 +64,8 @@ def write_manifest(result: Any, path: str | os.PathLike[str],
         A curation result.
     path : path
         The CSV file (a ``.csv`` suffix is added when missing).
-    extra : dict, optional
-        More JSON fields for the sidecar (the teacher run, the input tables).
+    inputs : dict, optional
+        The ``inputs`` of the sidecar envelope (the teacher run, the input tables).
     """
     path = Path(path)
     if path.suffix.lower() != ".csv":
@@ -78,7 +79,7 @@ def write_manifest(result: Any, path: str | os.PathLike[str],
     w.writerows({k: v if k in _VERBATIM else csv_cell(v) for k, v in r.items()} for r in rows)
     atomic_write_bytes(path, buf.getvalue().encode())
     side = path.with_suffix(".json")
-    write_json(side, {**result.to_dict(), "manifest": path.name, **(extra or {})})
+    write_json(side, result.sidecar(path.name, inputs))
     return {"csv": path, "json": side}
 
 
@@ -200,12 +201,11 @@ def curation_html(doc: dict[str, Any], png: str | os.PathLike[str] | None) -> st
                           f"{doc['created']}; command: {doc['command']}")
 
 
-def write_curation(run: Any, out: str | os.PathLike[str],
-                   manifest_extra: dict[str, Any] | None = None) -> dict[str, Path]:
+def write_curation(run: Any, out: str | os.PathLike[str]) -> dict[str, Path]:
     """Write the files of ``pairspace curate`` into the folder ``out``.
 
-    ``METHOD.csv`` and ``METHOD.json`` per method (:func:`write_manifest`, with ``manifest_extra``
-    in the sidecars), ``curation.json`` (``run.to_dict()``, the ``pairspace.curation/3``
+    ``METHOD.csv`` and ``METHOD.json`` per method (:func:`write_manifest`; the sidecars carry the
+    run's ``inputs``), ``curation.json`` (``run.to_dict()``, the ``pairspace.curation/3``
     document), ``sweep.png`` (:func:`plot_sweep`) and ``report.html`` (:func:`curation_html`).
 
     Parameters
@@ -214,15 +214,14 @@ def write_curation(run: Any, out: str | os.PathLike[str],
         The result of :func:`pairspace.studies.curation_run.run_curation`.
     out : path
         An existing folder.
-    manifest_extra : dict, optional
-        More fields of the manifests' JSON sidecars.
     """
     from .html import write_html
 
     out = Path(out)
     files: dict[str, Path] = {}
     for m, r in run.results.items():
-        files.update({f"{m}.{k}": p for k, p in write_manifest(r, out / f"{m}.csv", manifest_extra).items()})
+        files.update({f"{m}.{k}": p for k, p in
+                      write_manifest(r, out / f"{m}.csv", run.envelope.inputs).items()})
     doc = run.to_dict()
     files["json"] = write_json(out / "curation.json", doc)
     files["png"] = plot_sweep(doc, out / "sweep.png")

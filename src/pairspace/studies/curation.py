@@ -27,7 +27,7 @@ pairs kept at each threshold of a sweep.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,7 +44,7 @@ from ._curation_scan import (
 )
 from .curation_names import (
     CURATION_METHODS,
-    CURATION_SCHEMA,
+    CURATION_SET_SCHEMA,
     DEFAULT_SWEEP,
     PRESETS,
     PROMPT,
@@ -119,9 +119,21 @@ class CurationResult:
         t = np.asarray(text_labels, dtype=object)[self.text_index]
         return float(np.mean(a == t))
 
+    def sidecar(self, manifest: str, inputs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The ``pairspace.curation_set/1`` envelope of this set: the JSON sidecar of its manifest.
+
+        ``settings`` are the method's settings; ``results`` the summary of :meth:`to_dict` (method,
+        size, flags, sweep, pool sizes) and ``manifest``, the name of the CSV it describes.
+        """
+        from ..envelope import envelope
+
+        summary = {k: v for k, v in self.to_dict().items() if k != "settings"}
+        return envelope(CURATION_SET_SCHEMA, inputs=inputs, settings=self.settings,
+                        results={**summary, "manifest": manifest})
+
     def to_dict(self, include_pairs: bool = False) -> dict[str, Any]:
         """JSON-ready summary (the pairs themselves only when asked)."""
-        d = {"schema": CURATION_SCHEMA, "method": self.method, "n_pairs": len(self),
+        d = {"method": self.method, "n_pairs": len(self),
              "settings": self.settings,
              "uses_target_labels": self.uses_target_labels, "transductive": self.transductive,
              "target_use": TARGET_USE[self.method], "sweep": self.sweep, "pool": self.pool}

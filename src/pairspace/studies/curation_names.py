@@ -15,8 +15,10 @@ DEFAULT_SWEEP: tuple[float | str, ...] = (0.5, 0.6, 0.65, 0.675, 0.7, 0.75, 0.8,
                                           "q0.9", "q0.99", "q0.999")
 """Thresholds at which the curated pairs are counted (reported only, never used to choose)."""
 
-CURATION_SCHEMA = "pairspace.curation/2"
-"""Schema of one method's curated set (:meth:`CurationResult.to_dict`, the manifests' sidecars)."""
+CURATION_SET_SCHEMA = "pairspace.curation_set/1"
+"""Result envelope of one method's curated set, the JSON sidecar of its manifest
+(:meth:`CurationResult.sidecar`). Version 1 replaces the flat ``pairspace.curation/2`` sidecar of
+earlier releases."""
 
 CURATION_RUN_SCHEMA = "pairspace.curation/3"
 """Result envelope of ``pairspace curate`` (``curation.json``; :meth:`CurationRun.to_dict`).

@@ -144,9 +144,9 @@ class CurationRun:
         ``results`` holds ``stats`` (one entry per method: sizes, the threshold used as given and
         as resolved, precision where labels are known, the flags and the ``sweep`` of
         ``{"threshold", "value", "n_pairs", "precision"}``) and ``methods`` (each method's settings,
-        flags and pool sizes, :meth:`CurationResult.to_dict` without its own schema and sweep).
+        flags and pool sizes, :meth:`CurationResult.to_dict` without its sweep).
         """
-        methods = {m: {k: v for k, v in r.to_dict().items() if k not in ("schema", "sweep")}
+        methods = {m: {k: v for k, v in r.to_dict().items() if k != "sweep"}
                    for m, r in self.results.items()}
         return self.envelope.document(self.settings, {"stats": self.stats, "methods": methods})
 
