@@ -108,7 +108,7 @@ def test_every_shipped_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 
 MIGRATED = {"pairspace.compare/3", "pairspace.analogy/2", "pairspace.template_study/2",
-            "pairspace.zeroshot/3", "pairspace.audio_demo/2"}
+            "pairspace.zeroshot/3", "pairspace.audio_demo/2", "pairspace.train/1", "pairspace.embed/1"}
 
 
 def test_the_migrated_studies_ship_their_schema() -> None:

@@ -146,3 +146,29 @@ def test_train_quiet_prints_nothing(tmp_path, capsys):
     assert out.out == "" and out.err == "" and (tmp_path / "q" / "model.safetensors").exists()
     assert main(["train", *args, "--out", str(tmp_path / "loud"), *small]) == 0
     assert "trained linear heads" in capsys.readouterr().out  # the same run, not quiet, says so
+
+
+def test_train_json_prints_the_summary_document(tmp_path, capsys):
+    from pairspace.envelope import validate
+
+    args = _tiny_tables(tmp_path)
+    small = ["--head", "linear", "--dim", "4", "--epochs", "2", "--batch-size", "8", "--selection", "last",
+             "--val-fraction", "0"]
+    capsys.readouterr()
+    assert main(["train", *args, "--out", str(tmp_path / "j"), *small, "--json"]) == 0
+    out = capsys.readouterr()
+    summary = tmp_path / "j" / "summary.json"
+    assert out.out == summary.read_text()  # exactly the document of the file, nothing else
+    doc = validate(json.loads(out.out))
+    assert doc["schema"] == "pairspace.train/1" and doc["command"].startswith("pairspace train ")
+    assert doc["command"].endswith("--json") and "summary.json" in out.err  # the files: stderr
+    assert doc["inputs"]["audio_table"]["path"] == args[1] and doc["inputs"]["pairs"]["path"] == args[5]
+    assert doc["inputs"]["text_table"]["sha256"] is not None and doc["settings"]["dim"] == 4
+    assert doc["results"]["status"] == "complete" and len(doc["results"]["history"]) == 2
+    assert "selection" not in out.out.splitlines()[0]  # no table
+    # a failed run's summary is a valid envelope too; --json then prints nothing (the error: stderr)
+    assert main(["train", *args, "--out", str(tmp_path / "div"), *small, "--lr", "1e30", "--json"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "diverged" in out.err
+    failed = validate(tmp_path / "div" / "summary.json")
+    assert failed["results"]["status"] == "failed" and failed["command"].endswith("--json")

@@ -8,6 +8,7 @@ from pairspace.align import AlignmentModel, TrainConfig, load_model, load_pairs,
 from pairspace.align.schedule import lr_at
 from pairspace.align.split import split_pairs
 from pairspace.data.table import EmbeddingTable
+from pairspace.envelope import validate
 
 torch.set_num_threads(1)
 
@@ -160,7 +161,10 @@ def test_diverging_run_is_marked_failed(tmp_path):
         train(audio, text, pairs, tmp_path / "run", cfg, progress=False)
     run = tmp_path / "run"
     assert (run / "FAILED").exists() and not (run / "model.safetensors").exists()
-    assert json.loads((run / "summary.json").read_text())["status"] == "failed"
+    failed = validate(run / "summary.json")  # still the pairspace.train/1 envelope
+    assert failed["schema"] == "pairspace.train/1" and failed["results"]["status"] == "failed"
+    assert "diverged at epoch 0" in failed["results"]["error"] and failed["settings"]["lr"] == 1e30
+    assert failed["inputs"]["pairs"]["n"] == len(pairs) and failed["inputs"]["pairs"]["path"] is None
     assert json.loads((run / "config.json").read_text())["status"] == "failed"
     with pytest.raises(ValueError, match="failed run"):  # neither resumed nor loaded as a model
         train(audio, text, pairs, run, cfg, progress=False)
@@ -215,3 +219,72 @@ def test_progress_bar_carries_the_given_label(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "train heads (run a)" in err
     assert err.count("train heads") > err.count("train heads (run a)")  # the default label
+
+
+def test_summary_is_the_train_envelope_of_the_result(tmp_path):
+    from pairspace.align import TrainResult
+
+    audio, text, _, _ = synthetic(n_classes=4, per_class=6)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    extra = pairs[::3]
+    cfg = TrainConfig(head="linear", dim=4, epochs=2, batch_size=8, selection="last", val_fraction=0.0)
+    res = train(audio, text, pairs, tmp_path / "run", cfg, progress=False, extra_pairs=extra)
+    doc = validate(tmp_path / "run" / "summary.json")
+    assert doc == json.loads(json.dumps(res.to_dict()))  # the file is the result's own document
+    assert doc["schema"] == "pairspace.train/1" and doc["command"] is None  # called from Python
+    assert {k: v for k, v in doc["settings"].items() if k != "threads"} == cfg.to_dict()
+    assert doc["settings"]["threads"] == 1
+    a_in = doc["inputs"]["audio_table"]
+    assert (a_in["n"], a_in["d"], a_in["encoder"], a_in["path"]) == (24, 32, {"encoder": "synthetic-a"}, None)
+    assert doc["inputs"]["extra_pairs"]["n"] == len(extra) and doc["inputs"]["teacher"] is None
+    cfg_json = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert doc["inputs"]["pairs"]["digest"] == cfg_json["pairs_sha"]  # the digest config.json records
+    r = doc["results"]
+    assert r["status"] == "complete" and r["epochs_run"] == len(r["history"]) == 2
+    assert r["best_epoch"] == 1 and r["n_train"] == len(pairs) and r["n_extra"] == len(extra)
+    assert TrainResult.from_dict(doc).to_dict() == doc  # the typed object the document describes
+
+
+def test_summary_records_the_files_the_tables_came_from(tmp_path):
+    audio, text, _, _ = synthetic(n_classes=4, per_class=6)
+    audio.save(tmp_path / "a.npz")
+    text.save(tmp_path / "t.parquet")
+    (tmp_path / "p.csv").write_text("audio_id,text_id\n" + "".join(
+        f"{a},{t}\n" for a, t in zip(audio.ids, text.ids, strict=True)))
+    cfg = TrainConfig(head="linear", dim=4, epochs=1, batch_size=8, selection="last", val_fraction=0.0)
+    res = train(audio, text, tmp_path / "p.csv", tmp_path / "run", cfg, progress=False,
+                table_files=(tmp_path / "a.npz", tmp_path / "t.parquet"))
+    inputs = validate(res.to_dict())["inputs"]
+    import hashlib
+
+    for key, name in (("audio_table", "a.npz"), ("text_table", "t.parquet"), ("pairs", "p.csv")):
+        data = (tmp_path / name).read_bytes()
+        assert inputs[key]["path"] == str(tmp_path / name) and inputs[key]["size"] == len(data)
+        assert inputs[key]["sha256"] == hashlib.sha256(data).hexdigest()
+    with pytest.raises(ValueError, match="audio and the text table"):
+        train(audio, text, tmp_path / "p.csv", tmp_path / "run2", cfg, progress=False,
+              table_files=(tmp_path / "a.npz",))
+
+
+def test_training_report_reads_the_envelope_and_older_flat_summaries(tmp_path):
+    from pairspace.report.training import read_run, summary_results
+
+    audio, text, _, _ = synthetic(n_classes=4, per_class=6)
+    pairs = list(zip(audio.ids, text.ids, strict=True))
+    cfg = TrainConfig(head="linear", dim=4, epochs=3, batch_size=8, selection="last", val_fraction=0.0)
+    res = train(audio, text, pairs, tmp_path / "new", cfg, progress=False)
+    new = read_run(tmp_path / "new")
+    assert new == json.loads(json.dumps(res.results))  # the envelope's results
+    # a run folder written before summary.json became an envelope: the flat summary, read as it is
+    old = tmp_path / "old"
+    old.mkdir()
+    flat = {**res.results, "best_epoch": 1, "selection": "val"}
+    (old / "summary.json").write_text(json.dumps(flat))
+    got = read_run(old)
+    assert got["best_epoch"] == 1 and got["selection"] == "val" and len(got["history"]) == 3
+    # an old failed run's summary has no history: it is read from metrics.jsonl
+    (old / "summary.json").write_text(json.dumps({"status": "failed", "error": "x", "run_dir": str(old)}))
+    (old / "metrics.jsonl").write_text(json.dumps({"epoch": 0, "step": 3, "train_loss": 2.0}) + "\n")
+    assert read_run(old)["history"] == [{"epoch": 0, "step": 3, "train_loss": 2.0}]
+    with pytest.raises(ValueError, match="pairspace.train"):  # another command's document is refused
+        summary_results({**res.to_dict(), "schema": "pairspace.zeroshot/3"})

@@ -5,7 +5,8 @@ Modules: :mod:`~pairspace.align.registry` (head and loss names), :mod:`~pairspac
 :mod:`~pairspace.align.model` (:class:`AlignmentModel`), :mod:`~pairspace.align.checkpoints`,
 :mod:`~pairspace.align.schedule`, :mod:`~pairspace.align.split`, :mod:`~pairspace.align.sampling`,
 :mod:`~pairspace.align.teacher`, :mod:`~pairspace.align.threads`, :mod:`~pairspace.align.runfolder`,
-:mod:`~pairspace.align.pairdata`, :mod:`~pairspace.align.trainer` and
+:mod:`~pairspace.align.pairdata`, :mod:`~pairspace.align.trainer`,
+:mod:`~pairspace.align.summary` (:class:`TrainResult`, the ``pairspace.train/1`` document) and
 :mod:`~pairspace.align.evaluate`. Names are imported lazily: ``import pairspace.align`` does not
 import torch until a model, a loss or the trainer is used.
 """
@@ -23,7 +24,7 @@ _EXPORTS = {
     "LogitScale": ".losses",
     "MLPHead": ".heads",
     "TrainConfig": ".config",
-    "TrainResult": ".trainer",
+    "TrainResult": ".summary",
     "TrainingDiverged": ".trainer",
     "build_head": ".registry",
     "contrastive_loss": ".losses",

@@ -1,7 +1,8 @@
 """The run folder of a training run: checked before any work, created late, marked when it failed.
 
 A run that diverged keeps its ``config.json`` and ``metrics.jsonl`` for diagnosis but says so: a
-``FAILED`` file holds the error, ``config.json`` and ``summary.json`` carry ``status: failed``, and
+``FAILED`` file holds the error, ``config.json`` and ``summary.json`` (the ``pairspace.train/1``
+envelope, under ``results``) carry ``status: failed``, and
 no ``model.safetensors`` is written. Such a folder is neither resumed nor loaded as a model until
 the run is started over (``resume=False``, ``pairspace train --restart``).
 """
@@ -67,11 +68,13 @@ def open_out(out: Path, resume: bool) -> None:
             (out / name).unlink(missing_ok=True)
 
 
-def mark_failed(out: Path, run_cfg: dict[str, Any], message: str) -> None:
-    """Write ``FAILED`` and the failed status into ``config.json`` and ``summary.json``."""
+def mark_failed(out: Path, run_cfg: dict[str, Any], message: str, summary: dict[str, Any]) -> None:
+    """Write ``FAILED``, the failed status into ``config.json`` and ``summary`` (the run's
+    ``pairspace.train/1`` document with ``status: failed``,
+    :func:`pairspace.align.summary.failed_document`) as ``summary.json``."""
     atomic_write_bytes(out / "FAILED", (message + "\n").encode())
     write_json(out / "config.json", {**run_cfg, "status": "failed"})
-    write_json(out / "summary.json", {"status": "failed", "error": message, "run_dir": str(out)})
+    write_json(out / "summary.json", summary)
 
 
 def tensorboard_writer(out: Path) -> Any:

@@ -28,8 +28,9 @@ Protocol
 * **Run folder**: ``config.json`` (with ``status``: running, incomplete, complete or failed);
   ``last.safetensors`` (heads, optimizer state and progress after the last finished epoch, written
   atomically); ``model.safetensors`` (the selected heads); ``metrics.jsonl`` (one line per epoch);
-  ``summary.json``; optional TensorBoard events. A run that diverged writes ``FAILED`` (the error)
-  and ``summary.json`` with ``status: failed``, and no ``model.safetensors``.
+  ``summary.json`` (the ``pairspace.train/1`` result envelope, :mod:`pairspace.align.summary`);
+  optional TensorBoard events. A run that diverged writes ``FAILED`` (the error) and
+  ``summary.json`` with ``status: failed``, and no ``model.safetensors``.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from .._outputs import output_lock
 from .._progress import progress_bar
 from ..data.pairs import as_pairs, load_pairs
 from ..data.table import EmbeddingTable
+from ..envelope import Envelope
 from .checkpoints import load_model, optimizer_tensors, resume_state, save_model, save_tensors
 from .config import ORACLE_LABEL, TrainConfig
 from .losses import contrastive_loss
@@ -61,6 +62,7 @@ from .registry import LOSSES
 from .runfolder import check_out, mark_failed, mark_status_failed, open_out, tensorboard_writer
 from .sampling import epoch_batches, mixed_batches, steps_per_epoch
 from .schedule import lr_at
+from .summary import SCHEMA, TrainResult, failed_document, run_inputs
 from .teacher import init_from, load_teacher, teacher_projections
 from .threads import choose_threads
 
@@ -72,27 +74,6 @@ __all__ = ["ORACLE_LABEL", "AlignmentModel", "TrainConfig", "TrainResult", "Trai
 
 class TrainingDiverged(ValueError):
     """The loss or the logits became NaN or infinite (usually: the learning rate is too high)."""
-
-
-@dataclass
-class TrainResult:
-    """What a training run produced."""
-
-    run_dir: str
-    selection: str
-    best_epoch: int
-    best_score: float
-    epochs_run: int
-    resumed_from: int
-    n_train: int
-    n_val: int
-    history: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "complete"
-    n_extra: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dictionary."""
-        return asdict(self)
 
 
 def _out_and_config(a: Any, b: Any) -> tuple[Path, TrainConfig]:
@@ -115,7 +96,8 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
           stop_after: int | None = None, tensorboard: bool = False, progress: bool | None = None,
           threads: int | str | None = 1,
           extra_pairs: Sequence[tuple[str, str]] | str | os.PathLike[str] | None = None,
-          desc: str = "train heads") -> TrainResult:
+          desc: str = "train heads",
+          table_files: Sequence[str | os.PathLike[str] | None] | None = None) -> TrainResult:
     """Train projection heads on frozen embeddings of two modalities.
 
     Parameters
@@ -149,10 +131,16 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
         dropped (counted in ``config.json`` as ``n_extra_dropped``).
     desc : str
         The progress bar's label (e.g. one per run when a study trains several).
+    table_files : (path or None, path or None), optional
+        The files ``audio`` and ``text`` were read from, recorded (path, size, SHA-256) in the
+        result's inputs; without them a table is described by its rows, dimension and encoder.
 
     Returns
     -------
     TrainResult
+        Its ``to_dict()`` is the ``pairspace.train/1`` document written to ``summary.json`` once
+        every epoch ran (:mod:`pairspace.align.summary`); a diverged run writes the same envelope
+        with ``status: failed``.
 
     Raises
     ------
@@ -169,19 +157,21 @@ def train(audio: EmbeddingTable, text: EmbeddingTable,
     if config.selection == "oracle" and oracle is None:
         raise ValueError("selection='oracle' needs an oracle(model) -> score callable on the test set")
     check_out(out, resume)
+    inputs = run_inputs(audio, text, pairs, pair_list, extra_pairs, extra_list, table_files)
     with output_lock(out, owner="train"):  # one writer per run folder (a second train is refused)
         return _train_locked(audio, text, pair_list, extra_list, out, config, oracle, resume,
-                             stop_after, tensorboard, progress, threads, desc)
+                             stop_after, tensorboard, progress, threads, desc, inputs)
 
 
 def _train_locked(audio: EmbeddingTable, text: EmbeddingTable, pair_list: list[tuple[str, str]],
                   extra_list: list[tuple[str, str]] | None, out: Path, config: TrainConfig,
                   oracle: Callable[[AlignmentModel], float] | None, resume: bool,
                   stop_after: int | None, tensorboard: bool, progress: bool | None,
-                  threads: int | str | None, desc: str) -> TrainResult:
+                  threads: int | str | None, desc: str, inputs: dict[str, Any]) -> TrainResult:
     """:func:`train` once the inputs were checked and the run folder's lock is held."""
     check_out(out, resume)  # again under the lock: another run may have failed meanwhile
     teacher, teacher_info = load_teacher(config, audio.dim, text.dim)
+    inputs = {**inputs, "teacher": teacher_info or None}
     data = prepare(audio, text, pair_list, extra_list, config)
     open_out(out, resume)  # created only once the inputs were found valid
     run_cfg = data.run_config(config, audio, text)
@@ -195,9 +185,10 @@ def _train_locked(audio: EmbeddingTable, text: EmbeddingTable, pair_list: list[t
         torch.set_num_threads(int(runtime["threads"]))
     try:
         return _fit(config, run_cfg, out, data, teacher, oracle, resume, stop_after, tensorboard,
-                    progress, runtime, desc)
+                    progress, runtime, desc, inputs)
     except TrainingDiverged as exc:
-        mark_failed(out, run_cfg, str(exc))
+        mark_failed(out, run_cfg, str(exc),
+                    failed_document(inputs, _settings(config, runtime), out, str(exc)))
         raise
     except Exception as exc:  # a full disk, a bug: the folder never keeps saying "running"
         mark_status_failed(out, f"{type(exc).__name__}: {exc}")
@@ -216,6 +207,11 @@ def _runtime(threads: int | str | None, config: TrainConfig, data: TrainData) ->
     return {"threads": chosen, "seconds_per_step": {str(k): v for k, v in timing.items()}}
 
 
+def _settings(config: TrainConfig, runtime: dict[str, Any]) -> dict[str, Any]:
+    """The envelope's settings: the configuration and the thread count of the run."""
+    return {**config.to_dict(), "threads": runtime["threads"]}
+
+
 def _new_model(config: TrainConfig, data: TrainData) -> AlignmentModel:
     torch.manual_seed(config.seed)
     return AlignmentModel(data.A.shape[1], data.B.shape[1], config.head, config.dim, config.dropout,
@@ -225,7 +221,8 @@ def _new_model(config: TrainConfig, data: TrainData) -> AlignmentModel:
 def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainData,
          teacher: AlignmentModel | None, oracle: Callable[[AlignmentModel], float] | None,
          resume: bool, stop_after: int | None, tensorboard: bool,
-         progress: bool | None, runtime: dict[str, Any], desc: str = "train heads") -> TrainResult:
+         progress: bool | None, runtime: dict[str, Any], desc: str,
+         inputs: dict[str, Any]) -> TrainResult:
     model = _new_model(config, data)
     if teacher is not None and config.init_from_teacher:
         init_from(model, teacher)
@@ -273,12 +270,12 @@ def _fit(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainDat
         if writer is not None:
             writer.close()
     return _finish(config, {**run_cfg, "runtime": runtime}, out, data, best, history, start_epoch,
-                   end_epoch)
+                   end_epoch, inputs)
 
 
 def _finish(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: TrainData,
             best: dict[str, Any], history: list[dict[str, Any]], start_epoch: int,
-            end_epoch: int) -> TrainResult:
+            end_epoch: int, inputs: dict[str, Any]) -> TrainResult:
     done = end_epoch >= config.epochs
     if done and best["state"] is not None:
         final = _new_model(config, data)
@@ -289,7 +286,8 @@ def _finish(config: TrainConfig, run_cfg: dict[str, Any], out: Path, data: Train
     status = "complete" if done else "incomplete"
     result = TrainResult(str(out), run_cfg["selection_label"], int(best["epoch"]), float(best["score"]),
                          len(history), start_epoch, int(data.tr_a.shape[0]), int(data.a_va.shape[0]),
-                         history, status, int(data.ex_a.shape[0]))
+                         history, status, int(data.ex_a.shape[0]),
+                         _settings(config, run_cfg["runtime"]), Envelope.new(SCHEMA, inputs))
     write_json(out / "config.json", {**run_cfg, "status": status})
     if done:
         write_json(out / "summary.json", result.to_dict())

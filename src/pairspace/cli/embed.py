@@ -1,4 +1,10 @@
-"""pairspace embed: embed a folder or a CSV/JSONL manifest into an embedding table."""
+"""pairspace embed: embed a folder or a CSV/JSONL manifest into an embedding table.
+
+The table is reused when its metadata records the same encoder and inputs, and an interrupted job
+resumes. --json prints the pairspace.embed/1 result document (inputs, encoder provenance and
+settings, the table's path, size, SHA-256, rows and dimension, whether it was reused); it is not
+written to a file beside the table, whose own metadata is the record the reuse check reads.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from ._common import ListAction, add_command, positive_int
+from ._common import ListAction, add_command, emit, positive_int
 
 
 def parse_options(pairs: list[str] | None) -> dict[str, Any]:
@@ -28,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..data.datasets import DATASETS
 
     p = add_command(sub, "embed", help="embed a folder or manifest into a table (reuses and resumes)",
-                    description=__doc__)
+                    description=__doc__, produces_result=True)
     p.add_argument("--encoder", required=True, help="registered encoder name (see pairspace encoders)")
     p.add_argument("--input", required=True,
                    help="folder, .csv, .tsv or .jsonl manifest (or the dataset root with --dataset)")
@@ -50,37 +56,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run, out_kind="file")
 
 
-def _manifest(args: argparse.Namespace, modality: str) -> Any:
-    from ..data import datasets
-    from ..data.manifests import read_manifest
-
-    if args.dataset:
-        kw = {"class_names": args.class_names} if args.class_names else {}
-        return datasets.LOADERS[args.dataset](args.input, **kw).to_manifest()
-    return read_manifest(args.input, modality=modality, item_column=args.item_column,
-                         label_column=args.label_column)
+def render(res: Any) -> str:
+    """What the job did: the table written (and how much was encoded or resumed), or reused."""
+    r = res.results
+    if r["reused"]:
+        return (f"{r['path']} is up to date ({r['n']} items, encoder {res.settings['encoder_name']}); "
+                "nothing to do")
+    extra = f", {r['resumed_items']} resumed from a previous run" if r["resumed_items"] else ""
+    return f"wrote {r['path']}: {r['n']} items x {r['d']} dims ({r['encoded_items']} encoded{extra})"
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..data.embed import check_output_file, embed_manifest
-    from ..encoders import get, modality_of
+    from ..studies.embedding import embed_job
 
-    check_output_file(args.out)  # before reading inputs or loading a model
-    options = parse_options(args.option)
-    modality = modality_of(args.encoder, **options)
-    manifest = _manifest(args, modality)
-    encoder = get(args.encoder, **options)
-    res = embed_manifest(encoder, manifest, args.out, batch_size=args.batch_size,
-                         chunk_size=args.chunk_size, force=args.force, progress=args.progress,
-                         hash_content=args.hash_content)
-    if res.reused:
-        print(f"{res.path} is up to date ({len(res.table)} items, encoder {args.encoder}); nothing to do")
-    else:
-        extra = f", {res.resumed_items} resumed from a previous run" if res.resumed_items else ""
-        print(f"wrote {res.path}: {len(res.table)} items x {res.table.dim} dims "
-              f"({res.encoded_items} encoded{extra})")
-    if res.failures:
-        print(f"{len(res.failures)} item(s) could not be read and were left out:", file=sys.stderr)
-        for item, why in res.failures[:10]:
+    res = embed_job(args.encoder, args.input, args.out, options=parse_options(args.option),
+                    dataset=args.dataset, class_names=args.class_names, item_column=args.item_column,
+                    label_column=args.label_column, batch_size=args.batch_size,
+                    chunk_size=args.chunk_size, force=args.force, hash_content=args.hash_content,
+                    progress=args.progress)
+    if res.results["failures"]:
+        failures = res.results["failures"]
+        print(f"{len(failures)} item(s) could not be read and were left out:", file=sys.stderr)
+        for item, why in failures[:10]:
             print(f"  {item}: {why}", file=sys.stderr)
-    return 0
+    return emit(args, res, render)

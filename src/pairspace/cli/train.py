@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from ._common import (
     add_command,
     check_out_dir,
+    emit,
     nonneg_float,
     nonneg_int,
     positive_float,
@@ -37,7 +39,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     description="Train projection heads on two frozen embedding tables (audio and "
                     "text backbones) from a pair manifest. The soft loss takes its targets from a "
                     "trained teacher run (--teacher RUN); --soft-targets backbone names the variant "
-                    "whose targets are the raw backbone embeddings of the batch.")
+                    "whose targets are the raw backbone embeddings of the batch. The run folder's "
+                    "summary.json is the pairspace.train/1 result document (--json prints it).",
+                    produces_result=True)
     p.add_argument("--audio", required=True, help="audio embedding table (.parquet/.npz)")
     p.add_argument("--text", required=True, help="text embedding table (.parquet/.npz)")
     p.add_argument("--pairs", required=True, help="pair manifest (CSV/JSONL with audio_id, text_id)")
@@ -84,14 +88,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def render(res: Any) -> str:
+    """The run in one line and its selection table (from the result's document)."""
+    from ._render import table
+
+    doc = res.to_dict()
+    cfg, inputs, r = doc["settings"], doc["inputs"], doc["results"]
+    last = r["history"][-1] if r["history"] else {}
+    head = (f"trained {cfg['head']} heads ({inputs['audio_table']['d']}/{inputs['text_table']['d']} -> "
+            f"{cfg['dim']}) with {cfg['loss']} on {r['n_train']} pairs ({r['n_val']} held out"
+            + (f", {r['n_extra']} extra" if r["n_extra"] else "") + ")"
+            + (f", resumed at epoch {r['resumed_from']}" if r["resumed_from"] else ""))
+    return "\n".join([head, table(["selection", "best epoch", "final train loss", "final val loss",
+                                    "val R@1 a->t"],
+                                   [(r["selection"], r["best_epoch"], last.get("train_loss"),
+                                     last.get("val_loss"), last.get("val_r1_a2t"))])])
+
+
 def run(args: argparse.Namespace) -> int:
     from ..align.config import TrainConfig
     from ..align.trainer import train
-    from ..data.pairs import load_pairs
     from ..data.table import EmbeddingTable
-    from ._render import table
+    from ..report.training import write_train_report
 
-    check_out_dir(args.out)
+    out = check_out_dir(args.out)
     if args.teacher:
         t = Path(args.teacher)
         weights = t / "model.safetensors" if t.is_dir() else t
@@ -103,22 +123,10 @@ def run(args: argparse.Namespace) -> int:
                       seed=args.seed, val_fraction=args.val_fraction, selection=args.selection,
                       teacher=args.teacher, init_from_teacher=args.init_from_teacher,
                       soft_targets=args.soft_targets, extra_prob=args.extra_prob)
-    pairs = load_pairs(args.pairs)
-    extra = load_pairs(args.extra_pairs) if args.extra_pairs else None
     audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
-    res = train(audio, text, pairs, args.out, cfg, resume=not args.restart,
-                tensorboard=args.tensorboard, progress=args.progress, threads=args.threads, extra_pairs=extra)
-    last = res.history[-1] if res.history else {}
-    print(f"trained {cfg.head} heads ({audio.dim}/{text.dim} -> {cfg.dim}) with {cfg.loss} on "
-          f"{res.n_train} pairs ({res.n_val} held out"
-          + (f", {res.n_extra} extra" if res.n_extra else "") + ")"
-          + (f", resumed at epoch {res.resumed_from}" if res.resumed_from else ""))
-    print(table(["selection", "best epoch", "final train loss", "final val loss", "val R@1 a->t"],
-                [(res.selection, res.best_epoch, last.get("train_loss"), last.get("val_loss"),
-                  last.get("val_r1_a2t"))]))
-    from ..report.training import write_train_report
-
-    report = write_train_report(args.out)
-    print(f"wrote {args.out}/model.safetensors, metrics.jsonl, summary.json, {report['figure'].name} "
-          f"and {report['html'].name}")
-    return 0
+    res = train(audio, text, args.pairs, out, cfg, resume=not args.restart,
+                tensorboard=args.tensorboard, progress=args.progress, threads=args.threads,
+                extra_pairs=args.extra_pairs, table_files=(args.audio, args.text))
+    report = write_train_report(out)
+    files = {name: out / name for name in ("model.safetensors", "metrics.jsonl", "summary.json")}
+    return emit(args, res, render, {**files, **report})

@@ -1,8 +1,9 @@
 """Report of a training run (``pairspace train``): training curves and a self-contained page.
 
-Reads what :func:`pairspace.align.trainer.train` wrote into the run folder (``summary.json`` with the
-epoch history, or ``metrics.jsonl``) and writes ``training_curves.png`` and ``report.html`` beside
-them. No computation happens here.
+Reads what :func:`pairspace.align.trainer.train` wrote into the run folder (``summary.json``, the
+``pairspace.train/1`` envelope whose results hold the epoch history, or the flat summary of older
+runs; ``metrics.jsonl`` when neither holds a history) and writes ``training_curves.png`` and
+``report.html`` beside them. No computation happens here.
 """
 
 from __future__ import annotations
@@ -13,15 +14,32 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..envelope import Envelope
 from .format import format_number
 from .html import html_page, html_table, png_data_uri, write_html
 from .plots import plot_training_curves, plot_validation_recall, plt, save_figure
 
-__all__ = ["read_run", "training_figure", "write_train_report"]
+__all__ = ["read_run", "summary_results", "training_figure", "write_train_report"]
+
+
+def summary_results(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The results of a ``summary.json``: those of a ``pairspace.train/1`` envelope, or an older
+    run's flat summary as it is (both hold ``history``, ``best_epoch``, ``selection``, ``status``).
+
+    Raises
+    ------
+    ValueError
+        For an envelope of another schema.
+    """
+    if "schema" in doc:
+        Envelope.from_dict(doc, "pairspace.train")
+        return dict(doc["results"])
+    return dict(doc)
 
 
 def read_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """A run's ``summary.json`` (its ``history`` read from ``metrics.jsonl`` when the summary lacks it).
+    """A run's summary results (:func:`summary_results`; its ``history`` read from
+    ``metrics.jsonl`` when the summary lacks it, as a failed run's does).
 
     Parameters
     ----------
@@ -36,7 +54,7 @@ def read_run(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     run_dir = Path(run_dir)
     summary: dict[str, Any] = {}
     if (run_dir / "summary.json").is_file():
-        summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        summary = summary_results(json.loads((run_dir / "summary.json").read_text(encoding="utf-8")))
     if not summary.get("history") and (run_dir / "metrics.jsonl").is_file():
         lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
         summary["history"] = [json.loads(ln) for ln in lines if ln.strip()]
