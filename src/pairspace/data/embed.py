@@ -40,7 +40,11 @@ from . import formats
 from .manifests import Manifest
 from .table import EmbeddingTable
 
-SCHEMA = "pairspace.embed/1"
+TABLE_LAYOUT = "pairspace.embed_table/1"
+"""The layout of the metadata an embedding job stores in its table (``metadata["layout"]``: the
+encoder fingerprint, input checksum and chunking the reuse check compares). It is table metadata,
+not a result document: the job's result envelope is ``pairspace.embed/1``
+(:mod:`pairspace.studies.embedding`)."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +198,7 @@ def _embed_locked(encoder: Any, manifest: Manifest, out: Path, batch_size: int, 
                   force: bool, progress: bool | None, hash_content: bool) -> EmbedResult:
     """:func:`embed_manifest` once the output is checked and locked."""
     prov = encoder.provenance
-    state = {"schema": SCHEMA, "encoder_fingerprint": prov.fingerprint(),
+    state = {"layout": TABLE_LAYOUT, "encoder_fingerprint": prov.fingerprint(),
              "inputs_sha256": manifest.fingerprint(content=hash_content), "n": len(manifest),
              "chunk_size": int(chunk_size)}
     if out.exists() and not force:
@@ -240,7 +244,7 @@ def _embed_locked(encoder: Any, manifest: Manifest, out: Path, batch_size: int, 
         first = f"; first: {failures[0][0]}: {failures[0][1]}" if failures else ""
         raise ValueError(f"none of the {n} items could be embedded, so no table was written "
                          f"({len(failures)} failures{first})")
-    meta = {"schema": SCHEMA, "provenance": prov.to_dict(), **state,
+    meta = {"provenance": prov.to_dict(), **state,
             "source": manifest.source, "kind": manifest.kind,
             "failures": [list(f) for f in failures]}
     cols = dict(manifest.columns)
