@@ -152,3 +152,33 @@ def test_main_catches_oserror(monkeypatch, capsys) -> None:
 def test_main_without_command_prints_help(capsys) -> None:
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+#: Commands that build files but produce no result document (datasets render and select).
+NO_RESULT_DOCUMENT = {"datasets"}
+
+
+def test_every_command_has_quiet_and_every_result_command_has_json(capsys) -> None:
+    """Issue 21's command-line habit, checked on the real parsers: -q/--quiet on every command and
+    subcommand, --json on every command but those that only build files; and the listing
+    commands print valid JSON with --json."""
+    import json
+
+    from pairspace.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert len(sub.choices) >= 14
+    for name, p in sub.choices.items():
+        leaves = [p]
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                leaves += list(action.choices.values())
+        for leaf in leaves:
+            assert {"-q", "--quiet"} <= set(leaf._option_string_actions), leaf.prog
+        assert ("--json" in p._option_string_actions) == (name not in NO_RESULT_DOCUMENT), name
+    for argv in (["measures", "--json"], ["encoders", "--json"]):
+        capsys.readouterr()
+        assert main(argv) == 0
+        listing = json.loads(capsys.readouterr().out)
+        assert listing and all("name" in e for e in listing), argv
