@@ -102,6 +102,12 @@ def test_semantic_with_an_encoder_object():
     res = caption_leaks(["rain on a tin roof"], ["oboe"], encoder=enc, threshold=0.9)
     assert _kinds(res) == {("0", "oboe"): "semantic"}
     assert res.to_dict()["threshold"] == 0.9
+    # a {c} prompt is the same prompt (one template formatter for every study); {name} is refused
+    same = caption_leaks(["rain on a tin roof"], ["oboe"], encoder=enc, threshold=0.9,
+                         prompt="the sound of {c}")
+    assert _kinds(same) == _kinds(res)
+    with pytest.raises(ValueError, match="placeholder"):
+        caption_leaks(["rain"], ["oboe"], encoder=enc, prompt="the sound of {name}")
 
 
 def test_singular_rules():

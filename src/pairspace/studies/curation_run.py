@@ -51,7 +51,9 @@ def teacher_space(model: Any, table: EmbeddingTable, modality: str) -> Embedding
 def teacher_prompts(model: Any, text_encoder: Any, class_names: Sequence[str],
                     prompt: str = PROMPT) -> np.ndarray:
     """One teacher-space embedding per class of ``prompt.format(name)`` (no ensembling), (C, d)."""
-    texts = [prompt.format(c) for c in class_names]
+    from ..tasks.zeroshot import format_prompts
+
+    texts = format_prompts([prompt], class_names)
     E = np.asarray(text_encoder.encode(texts, progress=False))
     if E.ndim != 2 or E.shape[0] != len(texts):
         raise ValueError(f"text encoder returned shape {E.shape} for {len(texts)} prompts")

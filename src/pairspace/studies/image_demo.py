@@ -44,6 +44,7 @@ from ..align.trainer import AlignmentModel, TrainConfig
 from ..data.datasets.emoji import EmojiSet, render_emoji
 from ..data.table import EmbeddingTable
 from ..envelope import Envelope
+from ..tasks.zeroshot import format_prompts
 from .image_leakage import N_BOOT, class_bootstrap, imagenet_overlap, overlap_table, separability
 
 SCHEMA = "pairspace.image_demo/1"
@@ -306,7 +307,7 @@ def run(out: str | Path = "pairspace-demo", *, config: TrainConfig = IMAGE_CONFI
         t0 = time.perf_counter()
         encs, text_enc = _encoders(backbones, int(ds.info["image_size"]))
         img_tables, text, prompt_table, emb_info = embed_all(
-            ds, encs, text_enc, [t.format(c) for t in templates.templates for c in unseen], prompt_ids,
+            ds, encs, text_enc, format_prompts(templates.templates, unseen), prompt_ids,
             progress)
         P = prompt_table.select(prompt_ids).vectors.astype(np.float32)
         P = P.reshape(len(templates), len(unseen), -1)

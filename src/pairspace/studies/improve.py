@@ -304,9 +304,10 @@ def _space(model: Any, table: EmbeddingTable, side: str) -> EmbeddingTable:
 def _prompt_tables(text_encoder: Any, classes: Sequence[str],
                    templates: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """Backbone embeddings of the P3 prompt (1, C, d) and of the ensembled templates (T, C, d)."""
-    P3 = np.asarray(text_encoder.encode([PROMPT.format(c) for c in classes], progress=False))
-    ENS = np.asarray(text_encoder.encode([t.format(c) for t in templates for c in classes],
-                                         progress=False))
+    from ..tasks.zeroshot import format_prompts
+
+    P3 = np.asarray(text_encoder.encode(format_prompts([PROMPT], classes), progress=False))
+    ENS = np.asarray(text_encoder.encode(format_prompts(templates, classes), progress=False))
     return P3[None], ENS.reshape(len(templates), len(classes), -1)
 
 

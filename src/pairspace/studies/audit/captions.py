@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from ...tasks.zeroshot import format_prompts
 from .text import contains_phrase, content_words, exact_pattern, words
 
 KINDS = ("exact", "normalized", "synonym", "overlap", "semantic")
@@ -272,10 +273,9 @@ def _similarities(texts: list[str], names: list[str], encoder: Any, text_embeddi
     """Cosine (n, C) between captions and class prompts, or None without embeddings."""
     if text_embeddings is None and class_embeddings is None and encoder is None:
         return None
-    if "{}" not in prompt:
-        raise ValueError(f"prompt {prompt!r} needs a '{{}}' placeholder for the class name")
+    prompts = format_prompts([prompt], names)  # checks the template ({} or {c}) before any encoding
     T = encoder.encode(texts) if text_embeddings is None else text_embeddings
-    P = encoder.encode([prompt.format(c) for c in names]) if class_embeddings is None else class_embeddings
+    P = encoder.encode(prompts) if class_embeddings is None else class_embeddings
     return caption_class_cosines(T, P, len(texts), len(names))
 
 

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ...data.table import EmbeddingTable
+from ...tasks.zeroshot import format_prompts
 from .study import AuditInputs
 
 NAMES = ("alpha bravo charlie delta echo foxtrot golf hotel india juliett kilo lima mike november "
@@ -117,7 +118,8 @@ def synthetic_inputs(n_seen: int = 16, n_unseen: int = 8, clips: int = 10, capti
                     eval_caps.append((tid, name))
     t_ids = list(caps)
     text = EmbeddingTable(t_ids, enc([caps[t] for t in t_ids]))
-    prompts_all = {c: np.stack([enc([t.format(c)])[0] for t in TEMPLATES]) for c in seen + unseen}
+    prompts_all = {c: np.stack([enc([p])[0] for p in format_prompts(TEMPLATES, [c])])
+                   for c in seen + unseen}
     held = [i for i, lab in zip(a_ids, a_lab, strict=True) if lab in seen and i.endswith("-0")]
     un = set(unseen)
     return AuditInputs(
