@@ -36,6 +36,11 @@ if "test-proto" not in _REGISTRY:
     register("test-proto", "text")(lambda: ProtoText())
 
 
+#: A two-epoch linear run without a validation split: the smallest train command.
+SMALL = ["--head", "linear", "--dim", "4", "--epochs", "2", "--batch-size", "8", "--selection", "last",
+         "--val-fraction", "0"]
+
+
 def test_train_then_zeroshot_cli(tmp_path, capsys):
     labels = np.repeat(np.arange(N_CLASSES), PER)
     A = (PROTO[labels] + 0.3 * rng.normal(size=(len(labels), 12))) @ MA
@@ -126,8 +131,7 @@ def test_train_cli_refusals(tmp_path, capsys):
 
 def test_train_cli_with_teacher(tmp_path, capsys):
     args = _tiny_tables(tmp_path)
-    small = ["--head", "linear", "--dim", "4", "--epochs", "2", "--batch-size", "8", "--selection", "last",
-             "--val-fraction", "0"]
+    small = SMALL
     assert main(["train", *args, "--out", str(tmp_path / "teacher"), *small]) == 0
     assert main(["train", *args, "--out", str(tmp_path / "student"), *small, "--loss", "soft",
                  "--teacher", str(tmp_path / "teacher"), "--init-from-teacher"]) == 0
@@ -138,8 +142,7 @@ def test_train_cli_with_teacher(tmp_path, capsys):
 
 def test_train_quiet_prints_nothing(tmp_path, capsys):
     args = _tiny_tables(tmp_path)
-    small = ["--head", "linear", "--dim", "4", "--epochs", "2", "--batch-size", "8", "--selection", "last",
-             "--val-fraction", "0"]
+    small = SMALL
     capsys.readouterr()
     assert main(["train", *args, "--out", str(tmp_path / "q"), *small, "-q"]) == 0
     out = capsys.readouterr()
@@ -152,8 +155,7 @@ def test_train_json_prints_the_summary_document(tmp_path, capsys):
     from pairspace.envelope import validate
 
     args = _tiny_tables(tmp_path)
-    small = ["--head", "linear", "--dim", "4", "--epochs", "2", "--batch-size", "8", "--selection", "last",
-             "--val-fraction", "0"]
+    small = SMALL
     capsys.readouterr()
     assert main(["train", *args, "--out", str(tmp_path / "j"), *small, "--json"]) == 0
     out = capsys.readouterr()
