@@ -77,7 +77,7 @@ def test_blocks_never_hold_the_full_matrix(tied, monkeypatch):
             shapes.append(S.shape)
             yield s, S
 
-    monkeypatch.setattr(curation, "cosine_blocks", spy)
+    monkeypatch.setattr(_curation_scan, "cosine_blocks", spy)  # the DU scan (pair_scan) lives there
     curate_du(A, B, tau="q0.9", memory_budget=24 * B.shape[0] * 5)
     assert shapes and max(s[0] for s in shapes) == 5 < A.shape[0]
 

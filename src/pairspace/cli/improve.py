@@ -18,7 +18,6 @@ figure, the splits and every curated manifest.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from ..studies.curation_names import AUDIO_ENCODERS, CURATION_METHODS, LOSSES, SETTINGS, STUDENT_METHODS
@@ -109,7 +108,13 @@ def run(args: argparse.Namespace) -> int:
     if any(own):
         if not all(own):
             raise ValueError("your own data needs all of --audio, --text and --split")
-        results.append(_own_data(args, work, thresholds, say, progress))
+        from ..studies.improve_files import improve_files
+
+        results.append(improve_files(
+            args.audio, args.text, args.split, work, text_encoder=args.text_encoder,
+            epochs=args.epochs, seeds=args.seeds, thresholds=thresholds, progress=progress, log=say,
+            losses=args.losses, methods=args.methods, extra_prob=args.extra_prob,
+            a2a_top_k=args.a2a_top_k, student_epochs=args.student_epochs))
     for enc in [] if any(own) else args.audio_encoder or [None]:
         for setting in args.setting:
             name = f"{setting}-{enc or 'default'}"
@@ -148,37 +153,3 @@ def _render(doc: dict[str, Any]) -> str:
             "target label names, a2a the target audio):", table(*curation_stats_table(run), digits=3),
             "", *[f"- {v}" for v in verdicts(run)], f"\nTimings (s): {run['timings']}"]
     return "\n".join(parts)
-
-
-def _own_data(args: argparse.Namespace, out: Path, thresholds: dict[str, Any], say: Any,
-              progress: bool | None) -> Any:
-    """The experiment on the user's tables and one split (the audio demo's head configuration)."""
-    import torch
-
-    from ..data.table import EmbeddingTable
-    from ..encoders import get
-    from ..studies.audio_demo import DEMO_CONFIG
-    from ..studies.improve import ImproveData, improve_study
-
-    torch.set_num_threads(1)
-    split_path = Path(args.split)
-    if not split_path.exists():
-        raise FileNotFoundError(f"split file not found: {split_path}")
-    from dataclasses import fields
-
-    from ..data.textfiles import read_json_object
-
-    lists = tuple(f.name for f in fields(ImproveData) if f.name != "description")  # wrong types
-    data = ImproveData.from_dict(read_json_object(split_path, "split file", lists))  # name the file
-    audio, text = EmbeddingTable.load(args.audio), EmbeddingTable.load(args.text)
-    enc = args.text_encoder or (text.provenance or {}).get("encoder")
-    if not enc:
-        raise ValueError("the text table does not record its encoder; pass --text-encoder")
-    cfg = type(DEMO_CONFIG)(**{**DEMO_CONFIG.to_dict(), "epochs": args.epochs})
-    res = improve_study(audio, text, data, get(enc), out / "own", config=cfg, seeds=args.seeds,
-                        losses=args.losses, methods=args.methods, thresholds=thresholds,
-                        extra_prob=args.extra_prob, a2a_top_k=args.a2a_top_k,
-                        student_epochs=args.student_epochs, progress=progress, log=say)
-    res.settings["setting"] = "own"
-    res.settings["encoders"] = {"audio": str(args.audio), "text": str(args.text)}
-    return res

@@ -198,3 +198,44 @@ def best_match(X: Any, Y: Any, names: tuple[str, str], memory_budget: int,
         arg[s:s + S.shape[0]] = j
         best[s:s + S.shape[0]] = S[np.arange(S.shape[0]), j]
     return best, arg
+
+
+def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+
+def pair_scan(A: Any, B: Any, tau: float | str | None, top_k: int | None,
+              sweep: Sequence[float | str], memory_budget: int, progress: bool | None,
+              names: tuple[str, str], desc: str) -> tuple[Any, ...]:
+    """Pairs of rows of ``A`` and ``B`` with cosine >= tau (or each A row's top_k), and the sweep."""
+    Am, na = prepare(A, names[0])
+    Bm, nb = prepare(B, names[1])
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int | np.integer)
+                              or not 1 <= top_k <= Bm.shape[0]):
+        raise ValueError(f"top_k must be an int in [1, {Bm.shape[0]}] (the number of texts); got {top_k!r}")
+    if top_k is None and tau is None:
+        raise ValueError("give a threshold tau or top_k")
+    specs = ([] if tau is None or top_k is not None else [tau]) + list(sweep)
+
+    def scan() -> Iterator[np.ndarray]:
+        for _, S in cosine_blocks(Am, na, Bm, nb, memory_budget, progress, desc + " (quantiles)"):
+            yield S.ravel()
+
+    vals = resolve_thresholds(specs, scan, Am.shape[0] * Bm.shape[0], memory_budget)
+    thr = vals[0] if tau is not None and top_k is None else None
+    counts = np.zeros(len(vals), dtype=np.int64)
+    ai, ti, sim = [], [], []
+    for s, S in cosine_blocks(Am, na, Bm, nb, memory_budget, progress, desc):
+        counts += np.array([np.count_nonzero(S >= v) for v in vals], dtype=np.int64)
+        if thr is not None:
+            r, c = np.nonzero(S >= thr)  # row-major: sorted by audio, then text
+        else:
+            order = np.argsort(-S, axis=1, kind="stable")[:, :top_k]  # ties: lower text index
+            order.sort(axis=1)
+            r = np.repeat(np.arange(S.shape[0]), top_k)
+            c = order.ravel()
+        ai.append(r + s)
+        ti.append(c)
+        sim.append(S[r, c])
+    return (_cat(ai, np.int64), _cat(ti, np.int64), _cat(sim, np.float64), thr,
+            sweep_rows(specs, vals, counts)[0 if thr is None else 1:], (Am.shape[0], Bm.shape[0]))

@@ -27,7 +27,7 @@ pairs kept at each threshold of a sweep.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,7 @@ import numpy as np
 from .._validation import DEFAULT_MEMORY_BUDGET
 from ._curation_scan import (
     best_match,
-    cosine_blocks,
+    pair_scan,
     parse_threshold,
     prepare,
     resolve_thresholds,
@@ -148,47 +148,6 @@ def _ids(X: Any) -> list[str] | None:
 
 
 # ------------------------------------------------------------------ DU / ADS: pair thresholds
-def _cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
-    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
-
-def _pair_scan(A: Any, B: Any, tau: float | str | None, top_k: int | None,
-               sweep: Sequence[float | str], memory_budget: int, progress: bool | None,
-               names: tuple[str, str], desc: str) -> tuple[Any, ...]:
-    """Pairs of rows of ``A`` and ``B`` with cosine >= tau (or each A row's top_k), and the sweep."""
-    Am, na = prepare(A, names[0])
-    Bm, nb = prepare(B, names[1])
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int | np.integer)
-                              or not 1 <= top_k <= Bm.shape[0]):
-        raise ValueError(f"top_k must be an int in [1, {Bm.shape[0]}] (the number of texts); got {top_k!r}")
-    if top_k is None and tau is None:
-        raise ValueError("give a threshold tau or top_k")
-    specs = ([] if tau is None or top_k is not None else [tau]) + list(sweep)
-
-    def scan() -> Iterator[np.ndarray]:
-        for _, S in cosine_blocks(Am, na, Bm, nb, memory_budget, progress, desc + " (quantiles)"):
-            yield S.ravel()
-
-    vals = resolve_thresholds(specs, scan, Am.shape[0] * Bm.shape[0], memory_budget)
-    thr = vals[0] if tau is not None and top_k is None else None
-    counts = np.zeros(len(vals), dtype=np.int64)
-    ai, ti, sim = [], [], []
-    for s, S in cosine_blocks(Am, na, Bm, nb, memory_budget, progress, desc):
-        counts += np.array([np.count_nonzero(S >= v) for v in vals], dtype=np.int64)
-        if thr is not None:
-            r, c = np.nonzero(S >= thr)  # row-major: sorted by audio, then text
-        else:
-            order = np.argsort(-S, axis=1, kind="stable")[:, :top_k]  # ties: lower text index
-            order.sort(axis=1)
-            r = np.repeat(np.arange(S.shape[0]), top_k)
-            c = order.ravel()
-        ai.append(r + s)
-        ti.append(c)
-        sim.append(S[r, c])
-    return (_cat(ai, np.int64), _cat(ti, np.int64), _cat(sim, np.float64), thr,
-            sweep_rows(specs, vals, counts)[0 if thr is None else 1:], (Am.shape[0], Bm.shape[0]))
-
-
 def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None = None, *,
               sweep: Sequence[float | str] = DEFAULT_SWEEP,
               memory_budget: int = DEFAULT_MEMORY_BUDGET,
@@ -217,7 +176,7 @@ def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None 
     CurationResult
         ``pairs`` are ``(audio_index, text_index, similarity)``, sorted by audio then text index.
     """
-    ai, ti, sim, thr, sw, (n_a, n_t) = _pair_scan(audio, text, tau, top_k, sweep, memory_budget,
+    ai, ti, sim, thr, sw, (n_a, n_t) = pair_scan(audio, text, tau, top_k, sweep, memory_budget,
                                                   progress, ("audio", "text"), "curate DU")
     settings = {"tau": None if top_k is not None else tau, "tau_value": thr, "top_k": top_k,
                 "memory_budget": memory_budget, "space": "teacher projection (cosine)"}
@@ -258,7 +217,7 @@ def curate_ads(audio: Any, text: Any, ds: CurationResult, tau: float | str = 0.7
     if cand.size == 0:
         raise ValueError("DS kept no captions, so ADS has nothing to match audio against; "
                          "lower tau_DS")
-    ai, ti, sim, thr, sw, (n_a, _) = _pair_scan(audio, Tm[cand], tau, None, sweep, memory_budget,
+    ai, ti, sim, thr, sw, (n_a, _) = pair_scan(audio, Tm[cand], tau, None, sweep, memory_budget,
                                                 progress, ("audio", "DS captions"), "curate ADS")
     settings = {"tau": tau, "tau_value": thr, "ds_settings": ds.settings,
                 "memory_budget": memory_budget, "space": "teacher projection (cosine)"}
@@ -395,7 +354,7 @@ def curate_a2a(pool_audio: Any, target_audio: Any, ds_text: Any, tau: float | st
     sw = sweep_rows(specs, vals, [int(np.count_nonzero(best >= v)) * int(top_k) for v in vals])[1:]
     if kept.size:
         Am = prepare(pool_audio, "pool_audio")[0][kept]
-        ai, ti, sim, *_ = _pair_scan(Am, Tm, None, int(top_k), (), memory_budget, progress,
+        ai, ti, sim, *_ = pair_scan(Am, Tm, None, int(top_k), (), memory_budget, progress,
                                      ("pool_audio", "ds_text"), "curate a2a x DS")
         ai = kept[ai]
     else:

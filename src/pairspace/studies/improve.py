@@ -127,8 +127,8 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable,
                   a2a_top_k: int = 5, templates: Sequence[str] | None = None,
                   sweep: Sequence[float | str] = DEFAULT_SWEEP, student_epochs: int | None = None,
                   n_resamples: int = 2000, n_permutations: int = 10_000,
-                  progress: bool | None = None,
-                  log: Callable[[str], None] = log_info) -> ImproveResult:
+                  progress: bool | None = None, log: Callable[[str], None] = log_info,
+                  setting: str = "own", encoders: Mapping[str, str] | None = None) -> ImproveResult:
     """Run the experiment (see the module docstring); run folders go under ``out/seed<s>/``.
 
     Parameters
@@ -163,6 +163,8 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable,
     student_epochs : int, optional
         Epochs of every student (default: the teacher's); students start from the teacher.
     n_resamples, n_permutations : bootstrap replicates and sign-flip patterns of the statistics.
+    setting, encoders : what the run is called in the report: the data setting (``"own"`` for a
+        user's split) and the audio and text backbones (default: the tables' sources).
     """
     from ..align.trainer import TrainConfig, load_model, train
     from ..data.templates import load_templates
@@ -226,7 +228,9 @@ def improve_study(audio: EmbeddingTable, text: EmbeddingTable,
                 "extra_prob": extra_prob, "a2a_top_k": a2a_top_k, "teacher_config": base,
                 "student_epochs": s_epochs, "split_per_seed": callable(data),
                 "n_templates_ensembled": len(templates), "out": str(out),
-                **_fixed_settings(splits[f"seed{seeds[0]}"], methods, n_resamples, n_permutations)}
+                **_fixed_settings(splits[f"seed{seeds[0]}"], methods, n_resamples, n_permutations),
+                "setting": setting, "encoders": dict(encoders or {
+                    "audio": str(audio.metadata.get("source")), "text": str(text.metadata.get("source"))})}
     return ImproveResult(rows, table, comps, curation, settings, outcomes,
                          {k: round(v, 2) for k, v in timings.items()},
                          {"audio_table": audio.metadata.get("source"),
@@ -374,11 +378,10 @@ def instrument_experiment(out: str | Path, *, setting: str = "paper", seeds: Seq
     res = improve_study(audio, text, split, t_enc, out, config=cfg, seeds=seeds, losses=losses,
                         methods=methods, thresholds=thresholds, extra_prob=extra_prob,
                         a2a_top_k=a2a_top_k, student_epochs=student_epochs,
-                        progress=progress, log=log)
+                        progress=progress, log=log, setting=setting,
+                        encoders={"audio": a_enc.name, "text": t_enc.name})
     res.timings = {"data_and_embeddings": round(t1 - t0, 2), **res.timings,
                    "total": round(time.perf_counter() - t0, 2)}
-    res.settings["setting"] = setting
-    res.settings["encoders"] = {"audio": a_enc.name, "text": t_enc.name}
     prov = getattr(a_enc, "provenance", None)
     res.inputs = {"dataset": str(ds.root), "clips": len(ds.clips), "clips_per_class": clips_per_class,
                   "audio_encoder": a_enc.name, "text_encoder": t_enc.name,
