@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import subprocess
 import sys
 import threading
@@ -246,6 +247,45 @@ def test_asyncio_tasks_see_their_own_setting():
 
     a, b, after = asyncio.run(main())
     assert a == [2048] * 5 and b == [4096] * 5 and after == DEFAULT_MEMORY_BUDGET
+
+
+def test_cli_memory_budget_applies_to_the_whole_command(tmp_path, monkeypatch, capsys):
+    X, Y = _data(n=100, seed=2)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "Y.npy", Y)
+    budgets: list[int] = []
+    post_init = ExactSearcher.__post_init__
+
+    def spy(self) -> None:
+        post_init(self)
+        budgets.append(self.memory_budget)
+
+    monkeypatch.setattr(ExactSearcher, "__post_init__", spy)
+    from pairspace.cli import main
+
+    docs = {}
+    for name, extra in (("default", []), ("small", ["--memory-budget", "3KiB"])):
+        budgets.clear()
+        rc = main(["compare", str(tmp_path / "X.npy"), str(tmp_path / "Y.npy"), "--k", "5",
+                   "--k-max", "20", "--measures", "nngs", "mutual_knn", "--json",
+                   "--out", str(tmp_path / name), *extra])
+        assert rc == 0
+        docs[name] = json.loads(capsys.readouterr().out)
+        assert budgets and set(budgets) == {3072 if extra else DEFAULT_MEMORY_BUDGET}
+    assert docs["small"]["results"] == docs["default"]["results"]
+    assert pairspace.get_config()["memory_budget"] == DEFAULT_MEMORY_BUDGET  # restored after main
+
+
+def test_cli_rejects_a_bad_size_and_curate_keeps_its_flag(capsys):
+    from pairspace.cli import build_parser, main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["measures", "--memory-budget", "lots"])
+    assert exc.value.code == 2
+    assert "512MiB" in capsys.readouterr().err
+    args = build_parser("curate").parse_args(["curate", "--teacher", "t", "--audio", "a", "--text",
+                                              "x", "--out", "o", "--memory-budget", "1000"])
+    assert args.memory_budget == 1000
 
 
 def test_the_setting_needs_no_numpy_or_torch():
