@@ -9,7 +9,6 @@ budget a curation records), stay local to its thread or asyncio task, and come b
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import json
 import subprocess
 import sys
@@ -36,9 +35,22 @@ def _data(n: int = 120, d: int = 6, seed: int = 0) -> tuple[np.ndarray, np.ndarr
     return X, X @ rng.normal(size=(d, d)) + 0.5 * rng.normal(size=(n, d))
 
 
-def _isolated(fn, *args):
-    """Run ``fn`` in a copy of the current context, so a set_config there cannot leak out."""
-    return contextvars.copy_context().run(fn, *args)
+def _in_thread(fn):
+    """Run ``fn`` in a new thread (a set_config there stays there) and return what it returns."""
+    out: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = fn()
+        except BaseException as exc:  # re-raised in the test's thread
+            out["error"] = exc
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(60)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def test_default_and_get_config_is_a_copy():
@@ -60,8 +72,38 @@ def test_set_config_changes_the_setting_for_what_follows():
         pairspace.set_config(memory_budget=1000)
         return pairspace.get_config()["memory_budget"]
 
-    assert _isolated(body) == 1000
-    assert pairspace.get_config()["memory_budget"] == DEFAULT_MEMORY_BUDGET
+    assert _in_thread(body) == 1000
+    assert pairspace.get_config()["memory_budget"] == DEFAULT_MEMORY_BUDGET  # other threads: unchanged
+
+
+def test_set_config_inside_a_block_ends_with_the_block():
+    def body():
+        pairspace.set_config(memory_budget=1000)
+        with pairspace.config_context(memory_budget=2000):
+            pairspace.set_config(memory_budget=3000)
+            inside = pairspace.get_config()["memory_budget"]
+        return inside, pairspace.get_config()["memory_budget"]
+
+    assert _in_thread(body) == (3000, 1000)
+
+
+def test_set_config_reaches_the_later_asyncio_tasks_of_its_thread():
+    # a notebook kernel may run every cell as its own task: a setting made in one must reach the next
+    async def cell_1() -> None:
+        pairspace.set_config(memory_budget="3MiB")
+
+    async def cell_2() -> int:
+        return pairspace.get_config()["memory_budget"]
+
+    def body() -> int:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(loop.create_task(cell_1()))
+            return loop.run_until_complete(loop.create_task(cell_2()))
+        finally:
+            loop.close()
+
+    assert _in_thread(body) == 3 * 2**20
 
 
 def test_context_restores_the_old_value_also_on_exception():

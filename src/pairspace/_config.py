@@ -5,15 +5,24 @@ analogy, zero-shot and retrieval scores, streamed tables) takes ``memory_budget=
 *the configured setting*: the bytes of scratch memory one block of rows may use. The setting starts
 at :data:`DEFAULT_MEMORY_BUDGET`; :func:`set_config` changes it, :func:`config_context` changes it
 for a ``with`` block, :func:`get_config` reads it. An explicit ``memory_budget=`` in a call wins
-over the setting. The budget decides only how the work is cut into blocks, never a result: every
-blocked function returns the same numbers under any budget.
+over the setting. The budget decides only how the work is cut into blocks, not what is computed:
+the kNN search returns the same neighbors and distances under any budget; a matrix product over
+blocks of another shape (curation cosines, zero-shot scores) may round differently in the last bit.
 
-The setting lives in a :class:`contextvars.ContextVar` (the idea of scikit-learn's
-``set_config(working_memory=...)``, which keeps it thread-local): a thread or an asyncio task that
-changes it changes it for itself only. A new thread starts from :data:`DEFAULT_MEMORY_BUDGET`
-(run it in ``contextvars.copy_context()`` to hand it the caller's setting); an asyncio task starts
-from the setting of the code that created it. The pool threads of the search itself are handed the
-budget resolved by the call that started them.
+Two layers, the idea of scikit-learn's ``set_config(working_memory=...)`` / ``config_context``:
+
+- :func:`set_config` sets the setting of the current thread (thread-local, as scikit-learn's): it
+  lasts for everything that thread runs later, its asyncio tasks included. That is what a notebook
+  needs: a kernel may run every cell as its own asyncio task, and a context variable set in one
+  cell does not always reach the next (ipykernel issues 749 and 1457).
+- :func:`config_context` sets a :class:`contextvars.ContextVar` that wins over it for the ``with``
+  block: local to the thread *and* to the asyncio task that entered it (two tasks interleaving
+  their blocks each see their own value), inherited by the tasks created inside. A
+  :func:`set_config` inside the block changes the block's value and ends with it.
+
+A new thread starts from :data:`DEFAULT_MEMORY_BUDGET` (run it in ``contextvars.copy_context()`` to
+hand it the value of an enclosing :func:`config_context`). The pool threads of the search are handed
+the budget resolved by the call that started them, never the setting.
 
 This module imports only the standard library (the command line reads its names for ``--help``).
 """
@@ -24,6 +33,7 @@ import contextlib
 import contextvars
 import numbers
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,8 +45,9 @@ DEFAULT_MEMORY_BUDGET = 256 * 2**20
 initial value of the setting that every ``memory_budget=None`` reads (kNN search, kernels on
 graphs, bootstrap resamples, curation scans, analogy and retrieval scores)."""
 
-_MEMORY_BUDGET: contextvars.ContextVar[int] = contextvars.ContextVar(
-    "pairspace_memory_budget", default=DEFAULT_MEMORY_BUDGET)
+_THREAD = threading.local()  # .memory_budget: the set_config value of each thread
+_SCOPED: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "pairspace_memory_budget", default=None)  # the innermost config_context's value, if any
 
 _UNITS = {"": 1, "b": 1, "k": 10**3, "kb": 10**3, "m": 10**6, "mb": 10**6, "g": 10**9, "gb": 10**9,
           "t": 10**12, "tb": 10**12, "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
@@ -100,19 +111,26 @@ def get_config() -> dict[str, int]:
     ...     pairspace.get_config()
     {'memory_budget': 67108864}
     """
-    return {"memory_budget": _MEMORY_BUDGET.get()}
+    return {"memory_budget": _current()}
+
+
+def _current() -> int:
+    scoped = _SCOPED.get()
+    return scoped if scoped is not None else getattr(_THREAD, "memory_budget", DEFAULT_MEMORY_BUDGET)
 
 
 def set_config(memory_budget: int | str | None = None) -> None:
-    """Change the settings of the current thread (or asyncio task) from now on.
+    """Change the settings of the current thread from now on (inside a :func:`config_context`
+    block: until the block ends).
 
     Parameters
     ----------
     memory_budget : int, str or None
         Bytes of scratch memory one block of a blocked computation may use, as an int or a size
-        string (``"512MiB"``, see :func:`parse_bytes`); read by every ``memory_budget=None``.
-        None leaves the setting as it is. It bounds the blocks (a block holds at least one row, so
-        a budget below one row's scratch processes one row at a time) and changes no result.
+        string (``"512MiB"``, see :func:`pairspace._config.parse_bytes`); read by every
+        ``memory_budget=None``. None leaves the setting as it is. It bounds the blocks (a block
+        holds at least one row, so a budget below one row's scratch processes one row at a time);
+        smaller blocks are slower, not less exact.
 
     Raises
     ------
@@ -123,13 +141,19 @@ def set_config(memory_budget: int | str | None = None) -> None:
     --------
     config_context : the same for a ``with`` block only.
     """
-    if memory_budget is not None:
-        _MEMORY_BUDGET.set(parse_bytes(memory_budget))
+    if memory_budget is None:
+        return
+    value = parse_bytes(memory_budget)
+    if _SCOPED.get() is not None:
+        _SCOPED.set(value)  # the block's value: its exit restores the one before it
+    else:
+        _THREAD.memory_budget = value
 
 
 @contextlib.contextmanager
 def config_context(memory_budget: int | str | None = None) -> Iterator[None]:
-    """Change the settings inside a ``with`` block; the old ones come back when it ends.
+    """Change the settings inside a ``with`` block; the old ones come back when it ends (also on
+    an exception). The value is local to the thread and the asyncio task that enters the block.
 
     Parameters
     ----------
@@ -145,12 +169,12 @@ def config_context(memory_budget: int | str | None = None) -> Iterator[None]:
     >>> bool((small.indices == pairspace.knn(X, 5).indices).all())
     True
     """
-    value = None if memory_budget is None else parse_bytes(memory_budget)  # checked before entering
-    token = _MEMORY_BUDGET.set(_MEMORY_BUDGET.get() if value is None else value)
+    value = _current() if memory_budget is None else parse_bytes(memory_budget)  # checked first
+    token = _SCOPED.set(value)
     try:
         yield
     finally:
-        _MEMORY_BUDGET.reset(token)
+        _SCOPED.reset(token)
 
 
 def resolve_memory_budget(memory_budget: int | None, cap: int | None = None) -> int:
@@ -171,6 +195,6 @@ def resolve_memory_budget(memory_budget: int | None, cap: int | None = None) -> 
         large setting and shrink under a smaller one.
     """
     if memory_budget is None:
-        value = _MEMORY_BUDGET.get()
+        value = _current()
         return value if cap is None else min(value, int(cap))
     return parse_bytes(memory_budget)

@@ -94,7 +94,7 @@ class ListAction(argparse.Action):
 
 MEMORY_BUDGET_HELP = (
     "scratch memory of one block of every blocked computation (kNN search, similarity scans, "
-    "scores): bytes or a size such as 512MiB or 2GB; it changes the blocks, not the results "
+    "scores): bytes or a size such as 512MiB or 2GB; smaller blocks are slower, not less exact "
     f"(default: {format_bytes(DEFAULT_MEMORY_BUDGET)})")
 """Help of ``--memory-budget`` (also named in ``pairspace --help``)."""
 

@@ -196,7 +196,7 @@ def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None 
         Thresholds at which the number of kept pairs is reported.
     memory_budget : int or None
         Scratch bytes of one block of similarities (None: the configured setting,
-        :func:`pairspace.set_config`; the settings record the bytes used; the pairs do not change).
+        :func:`pairspace.set_config`); the settings record the bytes used.
     progress : bool or None
         Progress bar (None: only on a terminal).
 

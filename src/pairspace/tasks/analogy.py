@@ -248,7 +248,7 @@ def evaluate(
         The 3CosMul denominator offset (Levy & Goldberg 2014 used 0.001).
     memory_budget : int or None
         Bytes of the score rows held at once (None: the configured setting,
-        :func:`pairspace.set_config`). The answers do not depend on it.
+        :func:`pairspace.set_config`).
     progress : bool or None
         Show a progress bar (None: on a terminal only).
 
