@@ -205,6 +205,16 @@ def test_a_budget_below_one_row_processes_one_row_at_a_time():
     assert retrieval == retrieval_metrics(X, Y, rel)
 
 
+@pytest.mark.parametrize("measure", ["nngs", "cknna"])
+def test_bootstrap_draws_the_same_resamples_under_any_setting(measure):
+    # the resamples are drawn in chunks sized by the setting (one per draw under 1 byte, odd
+    # counts of n = 101 indices): the random stream, and so the interval, must not depend on it
+    X, Y = _data(n=101, seed=4)
+    ref = pairspace.bootstrap_ci(X, Y, measure, k=5, n_resamples=60, seed=1).to_dict()
+    with pairspace.config_context(memory_budget=1):
+        assert pairspace.bootstrap_ci(X, Y, measure, k=5, n_resamples=60, seed=1).to_dict() == ref
+
+
 def test_cache_sized_blocks_keep_their_size_under_a_large_setting():
     with pairspace.config_context(memory_budget="8GiB"):
         assert resolve_memory_budget(None, cap=CACHE_BLOCK_BYTES) == CACHE_BLOCK_BYTES
