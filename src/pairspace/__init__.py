@@ -39,7 +39,9 @@ _LAZY_ATTRS: dict[str, str] = {
     "available_measures": ".measures",
     "bootstrap_ci": ".stats",
     "cknna": ".measures",
+    "config_context": "._config",
     "compare_spaces": ".studies.compare",
+    "get_config": "._config",
     "gulp": ".measures",
     "item_disagreement": ".stats",
     "linear_cka": ".measures",
@@ -51,6 +53,7 @@ _LAZY_ATTRS: dict[str, str] = {
     "permutation_test": ".stats",
     "procrustes": ".measures",
     "rbf_cka": ".measures",
+    "set_config": "._config",
 }
 
 # Subpackages reachable as attributes after ``import pairspace`` (imported on first access).

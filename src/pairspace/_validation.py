@@ -12,6 +12,11 @@ from typing import Any
 
 import numpy as np
 
+# The working-memory setting: its initial value and the resolver of every ``memory_budget=None``
+# (defined in the torch- and numpy-free pairspace._config, re-exported here for the library).
+from ._config import DEFAULT_MEMORY_BUDGET as DEFAULT_MEMORY_BUDGET
+from ._config import resolve_memory_budget as resolve_memory_budget
+
 METRICS = ("euclidean", "cosine", "inner")
 
 
@@ -250,15 +255,11 @@ def resolve_k(k: Any, n: int, name: str = "k") -> int:
     raise ValueError(f"{name} must be an int or a float in (0, 1); got {type(k).__name__}")
 
 
-DEFAULT_MEMORY_BUDGET = 256 * 2**20
-"""The working memory (bytes) of every blocked computation: the one default of every
-``memory_budget=`` parameter (kNN search, kernels on graphs, bootstrap resamples, curation scans,
-analogy and retrieval scores)."""
-
 CACHE_BLOCK_BYTES = 4 * 2**20
 """Scratch bytes of the blocks that are sized to stay in the CPU cache (the overlap counter, the
-CKNNA match table): a speed constant, not a memory limit; those functions take ``memory_budget=``
-too."""
+CKNNA match table): a speed constant, not a memory limit. Those functions take ``memory_budget=``
+too; its None means this size, or the configured setting where that is smaller
+(:func:`resolve_memory_budget` with ``cap``)."""
 
 
 def rows_per_block(memory_budget: int, bytes_per_row: int, n_rows: int | None = None,

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from pairspace._config import DEFAULT_MEMORY_BUDGET, format_bytes
 from pairspace.cli import main
 from pairspace.cli._common import (
     FORMATTER,
     ListAction,
     add_command,
+    byte_size,
     check_out_dir,
     check_out_file,
     nonneg_float,
@@ -29,6 +31,8 @@ from pairspace.cli._common import (
     (positive_int, "3", 3), (nonneg_int, "0", 0), (positive_float, "0.5", 0.5),
     (nonneg_float, "0", 0.0), (unit_interval, "1", 1.0), (unit_interval, "0", 0.0),
     (probability, "0.25", 0.25), (open_unit_interval, "0.5", 0.5),
+    (byte_size, "4096", 4096), (byte_size, "512MiB", 512 * 2**20), (byte_size, "2GB", 2 * 10**9),
+    (byte_size, "1.5kib", 1536), (byte_size, " 64 KiB ", 65536),
 ])
 def test_types_accept(kind, text, value) -> None:
     assert kind(text) == value and type(kind(text)) is type(value)
@@ -40,6 +44,8 @@ def test_types_accept(kind, text, value) -> None:
     (positive_float, "nan", "finite"), (positive_float, "inf", "finite"), (nonneg_float, "-0.1", ">= 0"),
     (unit_interval, "1.5", "[0, 1]"), (unit_interval, "-0.01", "[0, 1]"), (probability, "2", "[0, 1]"),
     (open_unit_interval, "0", "strictly between"), (open_unit_interval, "1", "strictly between"),
+    (byte_size, "0", "positive number of bytes"), (byte_size, "-5", "positive"),
+    (byte_size, "12XB", "512MiB"), (byte_size, "0.4", "positive"), (byte_size, "MiB", "positive"),
 ])
 def test_types_refuse(kind, text, message) -> None:
     with pytest.raises(argparse.ArgumentTypeError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -99,8 +105,10 @@ def test_add_command_shows_defaults_once_and_truthfully() -> None:
     assert "(default: 7)" in text and "one line" in text
     assert "(default: None)" not in text and "(default: False)" not in text
     assert "(default: 10 50)" in " ".join(text.split())
-    assert text.count("default:") == 3  # --k, --ks and the one --root's own help names
-    for option in ("--quiet", "--json", "--progress"):
+    # --k, --ks, the one --root's own help names and --memory-budget's (the library's constant)
+    assert text.count("default:") == 4
+    assert f"(default: {format_bytes(DEFAULT_MEMORY_BUDGET)})" in " ".join(text.split())
+    for option in ("--quiet", "--json", "--progress", "--memory-budget"):
         assert option in text
     with pytest.raises(SystemExit) as exc:
         p.parse_args(["--k", "0"])

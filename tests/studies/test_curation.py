@@ -7,6 +7,7 @@ import csv
 import numpy as np
 import pytest
 
+from pairspace._config import DEFAULT_MEMORY_BUDGET
 from pairspace.data.table import EmbeddingTable
 from pairspace.envelope import validate
 from pairspace.report.curation import write_manifest
@@ -46,7 +47,7 @@ def tied() -> tuple[np.ndarray, np.ndarray]:
     return A, B
 
 
-@pytest.mark.parametrize("budget", [64, 700, curation.DEFAULT_MEMORY_BUDGET])
+@pytest.mark.parametrize("budget", [64, 700, DEFAULT_MEMORY_BUDGET])
 @pytest.mark.parametrize("tau", [0.6, 0.8, 0.75, -1.0])
 def test_du_threshold_matches_full_matrix(tied, budget, tau):
     A, B = tied
@@ -82,7 +83,7 @@ def test_blocks_never_hold_the_full_matrix(tied, monkeypatch):
     assert shapes and max(s[0] for s in shapes) == 5 < A.shape[0]
 
 
-@pytest.mark.parametrize("budget", [8 * 300, curation.DEFAULT_MEMORY_BUDGET])
+@pytest.mark.parametrize("budget", [8 * 300, DEFAULT_MEMORY_BUDGET])
 def test_quantile_thresholds_are_exact(tied, budget):
     A, B = tied
     S = _cos(A, B)
@@ -156,7 +157,7 @@ def test_ads_matches_reference():
     assert res.sweep[0]["n_pairs"] == int((S[:, cand] >= 0.5).sum())
 
 
-@pytest.mark.parametrize("budget", [40, curation.DEFAULT_MEMORY_BUDGET])
+@pytest.mark.parametrize("budget", [40, DEFAULT_MEMORY_BUDGET])
 @pytest.mark.parametrize(("tau", "top_k"), [(0.6, 1), (0.6, 5), (0.0, 3), ("q0.5", 2)])
 def test_a2a_matches_dense_reference_and_is_transductive(tmp_path, tau, top_k, budget):
     rng = np.random.default_rng(4)

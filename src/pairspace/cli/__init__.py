@@ -2,10 +2,12 @@
 
 Each subcommand lives in its own module with ``add_parser(subparsers)``, which registers the parser
 (through ``cli._common.add_command``) and sets ``func(args) -> int``. Every command gets
-``-q/--quiet`` and ``--progress/--no-progress`` here, in one place (and ``--json`` where
-``add_command(..., produces_result=True)`` says it produces a result): ``-q`` silences standard output
-and the log (errors still reach standard error, with exit status 2), progress bars show only on a
-terminal unless ``--progress`` asks, and messages that are not results go through :mod:`logging`.
+``-q/--quiet``, ``--progress/--no-progress`` and ``--memory-budget SIZE`` (the working-memory
+setting of :func:`pairspace.config_context` for the whole command) here, in one place (and
+``--json`` where ``add_command(..., produces_result=True)`` says it produces a result): ``-q``
+silences standard output and the log (errors still reach standard error, with exit status 2),
+progress bars show only on a terminal unless ``--progress`` asks, and messages that are not results
+go through :mod:`logging`.
 Those modules import only the standard library and ``cli._common``/``cli._render`` at their top,
 and everything heavy inside their ``run``, so that ``pairspace <command> --help`` stays instant.
 ``pairspace --help`` lists the commands from the ``COMMANDS`` table without importing their modules.
@@ -76,11 +78,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         every command module; used by tests and documentation).
     """
     from .. import __version__
-    from ._common import FORMATTER, add_common_options
+    from ._common import FORMATTER, MEMORY_BUDGET_HELP, add_common_options
 
     parser = argparse.ArgumentParser(
         prog="pairspace",
         description="Paired embedding spaces: NNGS, baselines, zero-shot audits, alignment.",
+        epilog="every command takes -q/--quiet, --progress/--no-progress and --memory-budget SIZE: "
+               + MEMORY_BUDGET_HELP.replace("%", "%%"),
         formatter_class=FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"pairspace {__version__}")
@@ -112,6 +116,7 @@ def _command_context(args: argparse.Namespace, argv: list[str]):
     import logging
 
     from .. import _progress
+    from .._config import config_context
     from ..envelope import invocation
 
     quiet = bool(getattr(args, "quiet", False))
@@ -127,6 +132,7 @@ def _command_context(args: argparse.Namespace, argv: list[str]):
         with contextlib.ExitStack() as stack:
             stack.enter_context(invocation(argv))
             stack.enter_context(_progress.shown(progress))
+            stack.enter_context(config_context(memory_budget=getattr(args, "memory_budget", None)))
             if quiet:
                 devnull = stack.enter_context(open(os.devnull, "w", encoding="utf-8"))
                 stack.enter_context(contextlib.redirect_stdout(devnull))

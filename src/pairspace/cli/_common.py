@@ -1,9 +1,11 @@
 """Shared pieces of every subcommand parser: the parser factory, the help formatter, the options
-every command has (``-q/--quiet``, ``--progress``; ``--json`` where a result is produced), numeric
-argument types, --out checks and :func:`emit`, the one way a command shows its result.
+every command has (``-q/--quiet``, ``--progress``, ``--memory-budget``; ``--json`` where a result
+is produced), numeric argument types, --out checks and :func:`emit`, the one way a command shows its
+result.
 
-This module imports only the standard library, so that building every parser (``pairspace --help``)
-stays instant. Subcommand modules import it at their top; heavy imports go inside their ``run``.
+This module imports only the standard library (and :mod:`pairspace._config`, which does too), so
+that building every parser (``pairspace --help``) stays instant. Subcommand modules import it at
+their top; heavy imports go inside their ``run``.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from .._config import DEFAULT_MEMORY_BUDGET, format_bytes, parse_bytes
+
 __all__ = [
     "FORMATTER",
     "HelpFormatter",
     "ListAction",
     "add_command",
     "add_common_options",
+    "byte_size",
     "emit",
     "check_out_dir",
     "check_out_file",
@@ -87,9 +92,18 @@ class ListAction(argparse.Action):
         setattr(namespace, f"_{self.dest}_given", True)
 
 
+MEMORY_BUDGET_HELP = (
+    "scratch memory of one block of every blocked computation (kNN search, similarity scans, "
+    "scores): bytes or a size such as 512MiB or 2GB; smaller blocks are slower, not less exact "
+    f"(default: {format_bytes(DEFAULT_MEMORY_BUDGET)})")
+"""Help of ``--memory-budget`` (also named in ``pairspace --help``)."""
+
+
 def add_common_options(parser: argparse.ArgumentParser, produces_result: bool) -> None:
-    """The options of every command: ``-q/--quiet``, ``--progress/--no-progress`` and, for a
-    command that produces a result, ``--json``. Adds none that the parser already has."""
+    """The options of every command: ``-q/--quiet``, ``--progress/--no-progress``,
+    ``--memory-budget SIZE`` (the working-memory setting, :func:`pairspace.config_context`, for the
+    whole command) and, for a command that produces a result, ``--json``. Adds none that the parser
+    already has."""
     have = set(parser._option_string_actions)
     if "--quiet" not in have:
         parser.add_argument("-q", "--quiet", action="store_true",
@@ -97,6 +111,9 @@ def add_common_options(parser: argparse.ArgumentParser, produces_result: bool) -
     if "--progress" not in have:
         parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                             help="progress bars; unset: only when standard error is a terminal")
+    if "--memory-budget" not in have:
+        parser.add_argument("--memory-budget", type=byte_size, default=None, metavar="SIZE",
+                            help=MEMORY_BUDGET_HELP)
     if produces_result and "--json" not in have:
         parser.add_argument("--json", action="store_true",
                             help="print the result document (the same JSON as the file) on "
@@ -169,6 +186,16 @@ def _bounded(text: str, kind: type, ok: Callable[[float], bool], requirement: st
     if not ok(value):
         raise argparse.ArgumentTypeError(f"must be {requirement}, got {value:g}")
     return value
+
+
+def byte_size(text: str) -> int:
+    """A positive number of bytes, or a size such as ``512MiB`` (an argparse ``type``; see
+    :func:`pairspace._config.parse_bytes`)."""
+    try:
+        return parse_bytes(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of bytes or a size such as "
+                                         f"512MiB or 2GB, got {text!r}") from None
 
 
 def positive_int(text: str) -> int:

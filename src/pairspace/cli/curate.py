@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .._validation import DEFAULT_MEMORY_BUDGET
 from ..studies.curation_names import CURATION_METHODS, PRESETS
 from ._common import add_command, check_out_dir, emit, positive_int
 from ._render import table
@@ -86,8 +85,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="text encoder of the prompts (default: the one recorded with the teacher run)")
     p.add_argument("--sweep", nargs="*", type=threshold, default=None,
                    help="thresholds at which to count kept pairs (default: a grid and q0.9 q0.99 q0.999)")
-    p.add_argument("--memory-budget", type=positive_int, default=DEFAULT_MEMORY_BUDGET,
-                   help="bytes of one block of similarities")
     p.add_argument("--out", required=True,
                    help="output folder (METHOD.csv + METHOD.json, curation.json, sweep.png, report.html)")
     p.set_defaults(func=run)
@@ -122,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
                        text_encoder=args.text_encoder, thresholds=thresholds_from(args),
                        top_k=args.top_k, a2a_top_k=args.a2a_top_k,
                        sweep=DEFAULT_SWEEP if args.sweep is None else args.sweep,
-                       memory_budget=args.memory_budget, progress=args.progress)
+                       progress=args.progress)  # memory budget: the common --memory-budget
     written: dict[str, Path] = {}
 
     def write_all(folder: Path) -> None:  # every file or none (pairspace._outputs.write_staged)

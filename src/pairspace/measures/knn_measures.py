@@ -38,9 +38,9 @@ import numpy as np
 
 from .._validation import (
     CACHE_BLOCK_BYTES,
-    DEFAULT_MEMORY_BUDGET,
     as_matrix,
     resolve_k,
+    resolve_memory_budget,
     rows_per_block,
     unit_rows,
 )
@@ -146,7 +146,7 @@ def mutual_knn(X: Any, Y: Any, k: int | float, metric: str = "cosine",
     return mutual_knn_from_graphs(gx, gy, kk)
 
 
-def centered_kernel_on_graph(A: Any, idx: np.ndarray, memory_budget: int = DEFAULT_MEMORY_BUDGET
+def centered_kernel_on_graph(A: Any, idx: np.ndarray, memory_budget: int | None = None
                              ) -> np.ndarray:
     r"""Row-centered linear kernel on a neighbor list: :math:`\langle a_i, a_j - \bar a\rangle`.
 
@@ -156,6 +156,9 @@ def centered_kernel_on_graph(A: Any, idx: np.ndarray, memory_budget: int = DEFAU
         Features.
     idx : numpy.ndarray of int, shape (n, k)
         Neighbor lists.
+    memory_budget : int or None
+        Bytes of scratch memory of one row block of gathered neighbors (None: the configured
+        setting, :func:`pairspace.set_config`).
 
     Returns
     -------
@@ -163,7 +166,7 @@ def centered_kernel_on_graph(A: Any, idx: np.ndarray, memory_budget: int = DEFAU
         ``out[i, s] = <a_i, a_{idx[i, s]}> - <a_i, mean(a)>``.
     """
     n, k = idx.shape
-    block_rows = rows_per_block(memory_budget, 8 * k * A.shape[1], n)
+    block_rows = rows_per_block(resolve_memory_budget(memory_budget), 8 * k * A.shape[1], n)
     mean = np.zeros(A.shape[1])
     for s in range(0, n, 65536):
         mean += np.asarray(A[s : s + 65536], dtype=np.float64).sum(0)
@@ -190,15 +193,17 @@ def cknna_terms(A: Any, B: Any, ix: np.ndarray, iy: np.ndarray
 
 
 def cknna_per_item_from_terms(kx: np.ndarray, ky: np.ndarray, ix: np.ndarray, iy: np.ndarray,
-                              memory_budget: int = CACHE_BLOCK_BYTES) -> np.ndarray:
+                              memory_budget: int | None = None) -> np.ndarray:
     r"""Per-item numerators :math:`\sum_j \alpha_{ij} \bar K_{ij} \bar L_{ij}` (length n).
 
     ``kx`` and ``ky`` hold the centered kernels on the lists ``ix`` and ``iy`` (same shapes); the
     matches are found by comparing the lists in row blocks of at most ``memory_budget`` bytes of
-    boolean match table.
+    boolean match table (None: ``CACHE_BLOCK_BYTES``, or the configured setting,
+    :func:`pairspace.set_config`, where that is smaller).
     """
     n = ix.shape[0]
-    block_rows = rows_per_block(memory_budget, ix.shape[1] * iy.shape[1], n)
+    block_rows = rows_per_block(resolve_memory_budget(memory_budget, cap=CACHE_BLOCK_BYTES),
+                                ix.shape[1] * iy.shape[1], n)
     out = np.empty(n)
     for s in range(0, n, block_rows):
         e = min(n, s + block_rows)

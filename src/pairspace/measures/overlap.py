@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import CACHE_BLOCK_BYTES, rows_per_block
+from .._validation import CACHE_BLOCK_BYTES, resolve_memory_budget, rows_per_block
 
 _BROADCAST_MAX_K = 32
 
 
 def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None, *,
                    cumulative: bool = True,
-                   memory_budget: int = CACHE_BLOCK_BYTES) -> np.ndarray:
+                   memory_budget: int | None = None) -> np.ndarray:
     r"""Overlap counts :math:`c_i(k) = |N_k^X(i) \cap N_k^Y(i)|` of two neighbor lists.
 
     The one overlap counter of the toolkit (NNGS, mutual kNN, the permutation tests and the
@@ -33,8 +33,10 @@ def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None, *,
         Largest neighborhood size (default: the common width of the lists).
     cumulative : bool
         ``True``: the counts for every ``k <= K`` (the curve); ``False``: only :math:`c_i(K)`.
-    memory_budget : int
-        Scratch bytes of one row block (see :func:`pairspace._validation.rows_per_block`).
+    memory_budget : int or None
+        Scratch bytes of one row block (see :func:`pairspace._validation.rows_per_block`; None:
+        ``CACHE_BLOCK_BYTES``, a cache-sized block, or the configured setting,
+        :func:`pairspace.set_config`, where that is smaller). The counts do not depend on it.
 
     Returns
     -------
@@ -60,7 +62,8 @@ def overlap_counts(ix: np.ndarray, iy: np.ndarray, K: int | None = None, *,
     n = ix.shape[0]
     out = np.empty((n, K) if cumulative else n, dtype=np.int32 if cumulative else np.int64)
     small = K <= _BROADCAST_MAX_K
-    rows = rows_per_block(memory_budget, (18 if small else 40) * K, n)
+    rows = rows_per_block(resolve_memory_budget(memory_budget, cap=CACHE_BLOCK_BYTES),
+                          (18 if small else 40) * K, n)
     count = _counts_broadcast if small else _counts_sorted
     for s in range(0, n, rows):
         count(ix[s : s + rows, :K], iy[s : s + rows, :K], n, out[s : s + rows], cumulative)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, resolve_k, rows_per_block
+from .._validation import as_matrix, resolve_k, resolve_memory_budget, rows_per_block
 from .knn_measures import centered_kernel_on_graph
 from .nngs import nngs_chance, normalize
 
@@ -79,6 +79,8 @@ class SpaceGraphs:
             self.sorted_ids = np.empty(shape, np.int32)
             self.ranks = np.empty(shape, np.int32)
         search.setdefault("exact_distances", False)  # the measures read only the order
+        # one budget for the searches and the storage blocks (None: the configured setting)
+        search["memory_budget"] = self.memory_budget = resolve_memory_budget(search.get("memory_budget"))
         self.recall: list[float | None] = []
         self.search_info: list[dict[str, Any]] = []
         for s in range(M):
@@ -92,7 +94,7 @@ class SpaceGraphs:
     # -- storage
     def _keep(self, s: int, idx: np.ndarray) -> None:
         """Store one space's nearest-first lists as (sorted ids, ranks), in row blocks."""
-        rows = rows_per_block(DEFAULT_MEMORY_BUDGET, 24 * self.K, self.n)
+        rows = rows_per_block(self.memory_budget, 24 * self.K, self.n)
         for a in range(0, self.n, rows):
             blk = np.asarray(idx[a : a + rows])
             order = np.argsort(blk, axis=1, kind="stable")

@@ -20,7 +20,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from .._registry import Registry
-from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, check_metric
+from .._validation import as_matrix, check_metric, resolve_memory_budget
 from ._core import duplicate_rows
 from .exact import ExactSearcher, query_blocks
 
@@ -139,7 +139,7 @@ def knn(
     dtype: Any = np.float32,
     refine: bool = True,
     exact_distances: bool = True,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    memory_budget: int | None = None,
     block_size: int | None = None,
     backend: str = "exact",
     progress: bool | None = None,
@@ -169,8 +169,9 @@ def knn(
         the same order, about twice as fast to finish, the other distances keeping the working
         dtype's rounding (what the kNN measures use, as they read only the order). Only the
         exact backend uses it.
-    memory_budget : int
-        Bytes of scratch memory per block of query rows (default 256 MiB).
+    memory_budget : int or None
+        Bytes of scratch memory per block of query rows (None: the configured setting,
+        :func:`pairspace.set_config`; 256 MiB unless changed). Any budget gives the same result.
     block_size : int, optional
         Fixed number of query rows per block (overrides the budget).
     backend : str
@@ -197,6 +198,7 @@ def knn(
     [1, 0, 1, 2, 3, 4, 5, 6]
     """
     check_metric(metric)
+    memory_budget = resolve_memory_budget(memory_budget)  # backends always get an int
     fn = BACKENDS.get(backend)
     if backend == "exact":
         backend_options["exact_distances"] = exact_distances
@@ -241,7 +243,7 @@ def tie_info(X0: np.ndarray, tied: int | None, sq: np.ndarray | None = None) -> 
 @BACKENDS.register("exact", description="exact blocked search (the default)")
 def knn_exact(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
               refine: bool = True, exact_distances: bool = True,
-              memory_budget: int = DEFAULT_MEMORY_BUDGET, block_size: int | None = None,
+              memory_budget: int | None = None, block_size: int | None = None,
               progress: bool | None = None, **options: Any) -> KNNResult:
     """``backend="exact"``: the blocked exact search of :class:`ExactSearcher`.
 
@@ -262,6 +264,7 @@ def knn_exact(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
     if unknown:
         raise TypeError(f"unexpected options for the exact backend: {sorted(unknown)}")
     X0, k, dtype = validate_input(X, k, dtype)
+    memory_budget = resolve_memory_budget(memory_budget)
     chunk_rows, device = options.get("chunk_rows"), options.get("device")
     searcher = ExactSearcher(X0, k, metric, dtype, refine,
                              None if chunk_rows is None else int(chunk_rows),
@@ -270,9 +273,10 @@ def knn_exact(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
     return search_all(searcher, "exact", memory_budget, block_size, progress)
 
 
-def search_all(searcher: ExactSearcher, backend: str, memory_budget: int, block_size: int | None,
-               progress: bool | None) -> KNNResult:
-    """Run ``searcher`` over every query block and assemble the :class:`KNNResult`."""
+def search_all(searcher: ExactSearcher, backend: str, memory_budget: int | None,
+               block_size: int | None, progress: bool | None) -> KNNResult:
+    """Run ``searcher`` over every query block and assemble the :class:`KNNResult`
+    (``memory_budget`` None: the searcher's own)."""
     n = searcher.X0.shape[0]
     indices = np.empty((n, searcher.k), dtype=np.int64)
     distances = np.empty((n, searcher.k), dtype=np.float64)

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import DEFAULT_MEMORY_BUDGET, rows_per_block
+from .._validation import resolve_memory_budget, rows_per_block
 from . import _core
 from ._core import (
     _matmul_into,
@@ -93,8 +93,10 @@ class ExactSearcher:
     stream : bool or None
         Prepare database chunks on the fly instead of keeping a prepared copy (default: only for
         memmaps, which stay out of core).
-    memory_budget : int
-        Bytes of scratch memory per query block (used to choose ``chunk_rows``).
+    memory_budget : int or None
+        Bytes of scratch memory per query block (used to choose ``chunk_rows`` and the blocks;
+        None: the configured setting, :func:`pairspace.set_config`, read when the searcher is
+        built).
     exact_distances : bool
         Float64 distances for all neighbors (default); otherwise only where the float32 order is
         uncertain (the neighbors and their order are the same; see :meth:`search_block`).
@@ -122,7 +124,7 @@ class ExactSearcher:
     refine: bool = True
     chunk_rows: int | None = DEFAULT_CHUNK_ROWS
     stream: bool | None = None
-    memory_budget: int = DEFAULT_MEMORY_BUDGET
+    memory_budget: int | None = None
     exact_distances: bool = True
     device: str | None = None
     symmetric: bool | None = None
@@ -140,6 +142,7 @@ class ExactSearcher:
 
     def __post_init__(self) -> None:
         n = self.X0.shape[0]
+        self.memory_budget = resolve_memory_budget(self.memory_budget)
         self._sq = check_nonzero_rows(self.X0) if self.metric == "cosine" else _row_norms_sq(self.X0)
         self.dtype, self.upcast = working_dtype(self._sq, self.dtype)
         self.kk = candidate_width(self.k, n, self.refine)
@@ -349,12 +352,14 @@ class ExactSearcher:
             return np.full(q_rows.size, c * 1.01)
         return c * qn * xmax
 
-    def symmetric_block_rows(self, memory_budget: int, block_size: int | None = None) -> int:
+    def symmetric_block_rows(self, memory_budget: int | None = None,
+                             block_size: int | None = None) -> int:
         """Rows per block of the symmetric products: ``block_size`` when given, else a square
-        block of scores and its mask within ``memory_budget`` (at most ``MAX_QUERY_BLOCK``);
-        always at least ``kk + 1``."""
+        block of scores and its mask within ``memory_budget`` (None: the searcher's own; at most
+        ``MAX_QUERY_BLOCK``); always at least ``kk + 1``."""
         if block_size is None:
-            side = int(np.sqrt(rows_per_block(memory_budget, self.dtype.itemsize + 1)))
+            budget = self.memory_budget if memory_budget is None else memory_budget
+            side = int(np.sqrt(rows_per_block(budget, self.dtype.itemsize + 1)))
             block_size = min(MAX_QUERY_BLOCK, side)
         return int(max(block_size, self.kk + 1))
 
@@ -365,10 +370,12 @@ class ExactSearcher:
             raise ValueError("this searcher was built with symmetric=False")
         return symmetric_candidates(*self._operands, self.kk, block_rows)
 
-    def query_block_rows(self, memory_budget: int) -> int:
-        """Query rows per block under ``memory_budget`` bytes of scratch memory."""
+    def query_block_rows(self, memory_budget: int | None = None) -> int:
+        """Query rows per block under ``memory_budget`` bytes of scratch memory (None: the
+        searcher's own)."""
         return query_block_rows(self.X0.shape[0], self.X0.shape[1], self.kk, self.chunk_rows,
-                                self.dtype.itemsize, bool(self.stream), memory_budget)
+                                self.dtype.itemsize, bool(self.stream),
+                                self.memory_budget if memory_budget is None else memory_budget)
 
 
 def query_block_rows(n: int, d: int, kk: int, chunk_rows: int, itemsize: int, stream: bool,

@@ -30,7 +30,13 @@ from typing import Any
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import DEFAULT_MEMORY_BUDGET, check_metric, check_pair, resolve_k, rows_per_block
+from .._validation import (
+    check_metric,
+    check_pair,
+    resolve_k,
+    resolve_memory_budget,
+    rows_per_block,
+)
 from ..measures.registry import MeasureInfo, get_measure
 from ..neighbors import KNNResult
 from ._graphs import knn_scorer
@@ -158,7 +164,7 @@ def _item_bootstrap(comp: np.ndarray, combine: Any, n_resamples: int, rng: np.ra
     estimate = float(combine(comp.mean(axis=0)))
     reps = np.empty(n_resamples)
     # one resample: n int64 indices and their float64 components
-    chunk = rows_per_block(DEFAULT_MEMORY_BUDGET, 8 * n * (1 + int(np.prod(comp.shape[1:]))))
+    chunk = rows_per_block(resolve_memory_budget(None), 8 * n * (1 + int(np.prod(comp.shape[1:]))))
     for s in progress_bar(range(0, n_resamples, chunk), desc=f"bootstrap ({measure})",
                           progress=progress, unit="chunk"):
         e = min(n_resamples, s + chunk)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, rows_per_block
+from .._validation import as_matrix, resolve_memory_budget, rows_per_block
 
 _NBINS = 256
 
@@ -41,13 +41,15 @@ def prepare(X: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def cosine_blocks(A: np.ndarray, na: np.ndarray, B: np.ndarray, nb: np.ndarray,
-                  memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool | None = None,
+                  memory_budget: int | None = None, progress: bool | None = None,
                   desc: str = "cosine") -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(start, S)`` with ``S = cos(A[start:start+b], B)`` for consecutive row blocks."""
+    """Yield ``(start, S)`` with ``S = cos(A[start:start+b], B)`` for consecutive row blocks of
+    at most ``memory_budget`` bytes (None: the configured setting, :func:`pairspace.set_config`)."""
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"the two tables must live in one space; got dimensions {A.shape[1]} and "
                          f"{B.shape[1]} (project both with the teacher first)")
-    b = rows_per_block(memory_budget, 24 * max(1, B.shape[0]), n_rows=A.shape[0])
+    b = rows_per_block(resolve_memory_budget(memory_budget), 24 * max(1, B.shape[0]),
+                       n_rows=A.shape[0])
     starts = range(0, A.shape[0], b)
     bar = progress_bar(starts, total=len(starts), desc=desc, progress=progress, unit="block")
     try:
@@ -74,13 +76,14 @@ def _bin(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 
 def order_statistics(scan: Callable[[], Iterator[np.ndarray]], n_total: int, ranks: Sequence[int],
-                     memory_budget: int = DEFAULT_MEMORY_BUDGET) -> dict[int, float]:
+                     memory_budget: int | None = None) -> dict[int, float]:
     """Exact order statistics (0-based ranks of the ascending order) of the values ``scan()`` yields.
 
     ``scan`` is called once per pass and yields 1-D float64 blocks that together hold all
-    ``n_total`` values. At most ``memory_budget / 8`` values are held at once.
+    ``n_total`` values. At most ``memory_budget / 8`` values are held at once (None: the
+    configured setting, :func:`pairspace.set_config`).
     """
-    cap = max(_NBINS, memory_budget // 8)
+    cap = max(_NBINS, resolve_memory_budget(memory_budget) // 8)
     state = {int(r): {"levels": [], "below": 0, "count": n_total, "lo": -1.5, "hi": 1.5}
              for r in ranks}
     out: dict[int, float] = {}
@@ -121,13 +124,14 @@ def order_statistics(scan: Callable[[], Iterator[np.ndarray]], n_total: int, ran
 
 
 def quantiles(scan: Callable[[], Iterator[np.ndarray]], n_total: int, qs: Sequence[float],
-              memory_budget: int = DEFAULT_MEMORY_BUDGET) -> list[float]:
+              memory_budget: int | None = None) -> list[float]:
     r"""Exact quantiles (numpy's default ``linear`` method) of the values ``scan()`` yields.
 
     .. math:: Q(q) = v_{(\lfloor h \rfloor)} + (h - \lfloor h \rfloor)
               \bigl(v_{(\lceil h \rceil)} - v_{(\lfloor h \rfloor)}\bigr), \quad h = q (n - 1)
 
-    with :math:`v_{(r)}` the order statistics (0-based), as ``numpy.quantile``.
+    with :math:`v_{(r)}` the order statistics (0-based), as ``numpy.quantile``; at most
+    ``memory_budget / 8`` values are held at once (None: the configured setting).
     """
     if n_total < 1:
         raise ValueError("a quantile threshold needs at least one similarity value")

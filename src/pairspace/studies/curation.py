@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import DEFAULT_MEMORY_BUDGET
+from .._validation import resolve_memory_budget
 from ._curation_scan import (
     best_match,
     pair_scan,
@@ -149,8 +149,7 @@ def _ids(X: Any) -> list[str] | None:
 
 # ------------------------------------------------------------------ DU / ADS: pair thresholds
 def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None = None, *,
-              sweep: Sequence[float | str] = DEFAULT_SWEEP,
-              memory_budget: int = DEFAULT_MEMORY_BUDGET,
+              sweep: Sequence[float | str] = DEFAULT_SWEEP, memory_budget: int | None = None,
               progress: bool | None = None) -> CurationResult:
     r"""Domain-unspecific curation: pool pairs with :math:`s(a_i, t_j) \ge \tau`, or each clip's top k.
 
@@ -166,8 +165,9 @@ def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None 
         text index).
     sweep : sequence of float or str
         Thresholds at which the number of kept pairs is reported.
-    memory_budget : int
-        Scratch bytes of one block of similarities.
+    memory_budget : int or None
+        Scratch bytes of one block of similarities (None: the configured setting,
+        :func:`pairspace.set_config`); the settings record the bytes used.
     progress : bool or None
         Progress bar (None: only on a terminal).
 
@@ -176,6 +176,7 @@ def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None 
     CurationResult
         ``pairs`` are ``(audio_index, text_index, similarity)``, sorted by audio then text index.
     """
+    memory_budget = resolve_memory_budget(memory_budget)
     ai, ti, sim, thr, sw, (n_a, n_t) = pair_scan(audio, text, tau, top_k, sweep, memory_budget,
                                                   progress, ("audio", "text"), "curate DU")
     settings = {"tau": None if top_k is not None else tau, "tau_value": thr, "top_k": top_k,
@@ -185,8 +186,7 @@ def curate_du(audio: Any, text: Any, tau: float | str = 0.75, top_k: int | None 
 
 
 def curate_ads(audio: Any, text: Any, ds: CurationResult, tau: float | str = 0.70, *,
-               sweep: Sequence[float | str] = DEFAULT_SWEEP,
-               memory_budget: int = DEFAULT_MEMORY_BUDGET,
+               sweep: Sequence[float | str] = DEFAULT_SWEEP, memory_budget: int | None = None,
                progress: bool | None = None) -> CurationResult:
     r"""Augmented domain-specific curation: unpaired audio against the DS captions.
 
@@ -209,6 +209,7 @@ def curate_ads(audio: Any, text: Any, ds: CurationResult, tau: float | str = 0.7
     """
     if not isinstance(ds, CurationResult) or ds.method != "ds":
         raise ValueError("ads needs the CurationResult of curate_ds on the same text pool")
+    memory_budget = resolve_memory_budget(memory_budget)
     Tm, _ = prepare(text, "text")
     if ds.pool.get("n_text") != Tm.shape[0]:
         raise ValueError(f"the DS result curated {ds.pool.get('n_text')} captions but text has "
@@ -245,10 +246,10 @@ def _own_audio(caption_audio: Any, n_text: int, audio_ids: Sequence[str] | None)
 
 
 def _filter_by_best(best: np.ndarray, own: np.ndarray, tau: float | str,
-                    sweep: Sequence[float | str]) -> tuple[np.ndarray, ...]:
+                    sweep: Sequence[float | str], memory_budget: int) -> tuple[np.ndarray, ...]:
     """Captions (rows) with best >= tau, sorted by own audio then caption; the sweep counts."""
     specs = [tau, *sweep]
-    vals = resolve_thresholds(specs, best, best.size, DEFAULT_MEMORY_BUDGET)
+    vals = resolve_thresholds(specs, best, best.size, memory_budget)
     keep = np.flatnonzero(best >= vals[0])
     keep = keep[np.lexsort((keep, own[keep]))]
     counts = [int(np.count_nonzero(best >= v)) for v in vals]
@@ -257,8 +258,7 @@ def _filter_by_best(best: np.ndarray, own: np.ndarray, tau: float | str,
 
 def curate_ds(text: Any, prompts: Any, caption_audio: Any, tau: float | str = 0.70, *,
               class_names: Sequence[str], audio_ids: Sequence[str] | None = None,
-              sweep: Sequence[float | str] = DEFAULT_SWEEP,
-              memory_budget: int = DEFAULT_MEMORY_BUDGET,
+              sweep: Sequence[float | str] = DEFAULT_SWEEP, memory_budget: int | None = None,
               progress: bool | None = None) -> CurationResult:
     r"""Domain-specific curation: captions close to a target-class prompt, with their own audio.
 
@@ -285,11 +285,12 @@ def curate_ds(text: Any, prompts: Any, caption_audio: Any, tau: float | str = 0.
     sweep, memory_budget, progress : as in :func:`curate_du`.
     """
     names = [str(c) for c in class_names]
+    memory_budget = resolve_memory_budget(memory_budget)
     best, arg = best_match(text, prompts, ("text", "prompts"), memory_budget, progress, "curate DS")
     if len(names) != int(np.asarray(getattr(prompts, "vectors", prompts)).shape[0]):
         raise ValueError(f"{len(names)} class names for the prompt rows: give one name per prompt")
     own = _own_audio(caption_audio, best.size, audio_ids)
-    keep, thr, sw = _filter_by_best(best, own, tau, sweep)
+    keep, thr, sw = _filter_by_best(best, own, tau, sweep, memory_budget)
     settings = {"tau": tau, "tau_value": thr, "prompt": PROMPT, "class_names": names,
                 "memory_budget": memory_budget, "space": "teacher projection (cosine)"}
     return CurationResult("ds", own[keep], keep.astype(np.int64), best[keep], settings, True, False, sw,
@@ -300,7 +301,7 @@ def curate_ds(text: Any, prompts: Any, caption_audio: Any, tau: float | str = 0.
 
 def curate_a2a(pool_audio: Any, target_audio: Any, ds_text: Any, tau: float | str = 0.70,
                top_k: int = 5, *, sweep: Sequence[float | str] = DEFAULT_SWEEP,
-               memory_budget: int = DEFAULT_MEMORY_BUDGET,
+               memory_budget: int | None = None,
                progress: bool | None = None) -> CurationResult:
     r"""Audio-to-audio curation x DS captions (transductive): the authors' a2a x t2t pairing.
 
@@ -342,6 +343,7 @@ def curate_a2a(pool_audio: Any, target_audio: Any, ds_text: Any, tau: float | st
         ``similarity`` is the audio-text cosine; ``columns["target_similarity"]`` holds the clip's
         best cosine to the target audio and ``columns["target_index"]`` that target clip.
     """
+    memory_budget = resolve_memory_budget(memory_budget)
     best, arg = best_match(pool_audio, target_audio, ("pool_audio", "target_audio"), memory_budget,
                             progress, "curate a2a")
     Tm, _ = prepare(ds_text, "ds_text")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._progress import log_info
-from .._validation import DEFAULT_MEMORY_BUDGET
+from .._validation import resolve_memory_budget
 from ..data.table import EmbeddingTable
 from ..envelope import Envelope
 from .curation import (
@@ -170,7 +170,7 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
                  owners: Sequence[str] | None = None, target_audio: EmbeddingTable | None = None,
                  captions: EmbeddingTable | None = None, a2a_top_k: int = 5,
                  sweep: Sequence[float | str] = DEFAULT_SWEEP,
-                 memory_budget: int = DEFAULT_MEMORY_BUDGET, progress: bool | None = None,
+                 memory_budget: int | None = None, progress: bool | None = None,
                  log: Callable[[str], None] = log_info,
                  inputs: Mapping[str, Any] | None = None) -> CurationRun:
     """Run the curation ``methods`` on pools already in the teacher's space.
@@ -199,7 +199,9 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
     a2a_top_k : int
         DS captions paired with each clip a2a keeps (the authors' top-5; fewer when DS kept
         fewer captions).
-    sweep, memory_budget, progress : as in :func:`pairspace.studies.curation.curate_du`.
+    sweep, memory_budget, progress : as in :func:`pairspace.studies.curation.curate_du`
+        (``memory_budget`` None: the configured setting, :func:`pairspace.set_config`, resolved
+        once and recorded in the settings).
     log : callable, optional
         Receives one line per finished method (default: an INFO record of the ``pairspace``
         logger).
@@ -211,6 +213,7 @@ def run_curation(audio: EmbeddingTable, text: EmbeddingTable, methods: Sequence[
     if bad or not methods:
         raise ValueError(f"unknown curation method(s) {bad}; choose from {', '.join(METHODS)}")
     thr = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
+    memory_budget = resolve_memory_budget(memory_budget)
     kw = {"sweep": sweep, "memory_budget": memory_budget, "progress": progress}
     needs_ds = any(m in ("ds", "ads", "a2a") for m in methods)
     if "a2a" in methods and target_audio is None:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import DEFAULT_MEMORY_BUDGET, rows_per_block, unit_rows
+from .._validation import resolve_memory_budget, rows_per_block, unit_rows
 from ..data.datasets.analogy_questions import AnalogySet, load_questions
 from ..data.datasets.word_vectors import load_vectors
 from ..data.table import EmbeddingTable
@@ -226,7 +226,7 @@ def evaluate(
     *,
     case_insensitive: bool = True,
     epsilon: float = 1e-3,
-    memory_budget: int = DEFAULT_MEMORY_BUDGET,
+    memory_budget: int | None = None,
     progress: bool | None = None,
 ) -> AnalogyEvaluation:
     """Answer every analogy question with 3CosAdd or 3CosMul.
@@ -247,8 +247,9 @@ def evaluate(
         every case variant of a question word is excluded from the answers with it.
     epsilon : float
         The 3CosMul denominator offset (Levy & Goldberg 2014 used 0.001).
-    memory_budget : int
-        Bytes of the score rows held at once.
+    memory_budget : int or None
+        Bytes of the score rows held at once (None: the configured setting,
+        :func:`pairspace.set_config`).
     progress : bool or None
         Show a progress bar (None: on a terminal only).
 
@@ -257,6 +258,7 @@ def evaluate(
     AnalogyEvaluation
         Per-category, semantic, syntactic and overall accuracy, with OOV counts.
     """
+    memory_budget = resolve_memory_budget(memory_budget)
     if method not in METHODS:
         raise ValueError(f"unknown analogy method {method!r}; choose one of {', '.join(METHODS)}")
     wv = load_vectors(vectors)
@@ -295,7 +297,7 @@ def evaluate(
 
 
 def paper_accuracy(X: np.ndarray, Y: np.ndarray,
-                   memory_budget: int = DEFAULT_MEMORY_BUDGET) -> tuple[int, int]:
+                   memory_budget: int | None = None) -> tuple[int, int]:
     r"""Correct answers and questions of the published within-category protocol.
 
     For every :math:`i < j`: :math:`w = x_i - y_i + x_j`, predicted
@@ -307,8 +309,9 @@ def paper_accuracy(X: np.ndarray, Y: np.ndarray,
     ----------
     X, Y : numpy.ndarray, shape (n, d)
         First and second words' vectors, paired by row.
-    memory_budget : int
-        Scratch bytes of one block of ``i`` rows.
+    memory_budget : int or None
+        Scratch bytes of one block of ``i`` rows (None: the configured setting,
+        :func:`pairspace.set_config`).
 
     Returns
     -------
@@ -323,7 +326,7 @@ def paper_accuracy(X: np.ndarray, Y: np.ndarray,
     Yn = unit_rows(Y, "Y (the second words)")  # a zero vector has no cosine: a clear error
     D = X - Y
     correct = 0
-    rows = rows_per_block(memory_budget, 8 * n * (d + n))
+    rows = rows_per_block(resolve_memory_budget(memory_budget), 8 * n * (d + n))
     for s in range(0, n - 1, rows):
         i = np.arange(s, min(n - 1, s + rows))
         W = D[i][:, None, :] + X[None, :, :]  # (b, n, d): w for every (i, j)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, check_metric, rows_per_block, unit_rows
+from .._validation import as_matrix, check_metric, resolve_memory_budget, rows_per_block, unit_rows
 
 
 def relevance_matrix(relevance: Any, n_query: int, n_gallery: int) -> sparse.csr_matrix:
@@ -124,7 +124,7 @@ def _one_direction(Q: np.ndarray, G: np.ndarray, R: sparse.csr_matrix, ks: Seque
 def retrieval_metrics(query: Any, gallery: Any, relevance: Any, metric: str = "cosine",
                       ks: Sequence[int] = (1, 5, 10), map_k: int = 10,
                       names: tuple[str, str] = ("query_to_gallery", "gallery_to_query"),
-                      memory_budget: int = DEFAULT_MEMORY_BUDGET) -> dict[str, Any]:
+                      memory_budget: int | None = None) -> dict[str, Any]:
     r"""Recall@K, mAP@K and median rank of retrieval in both directions.
 
     Parameters
@@ -145,8 +145,9 @@ def retrieval_metrics(query: Any, gallery: Any, relevance: Any, metric: str = "c
         Cut-off of mAP.
     names : (str, str)
         Keys of the two directions in the result.
-    memory_budget : int
-        Bytes of scratch memory per block of queries.
+    memory_budget : int or None
+        Bytes of scratch memory per block of queries (None: the configured setting,
+        :func:`pairspace.set_config`).
 
     Returns
     -------
@@ -155,6 +156,7 @@ def retrieval_metrics(query: Any, gallery: Any, relevance: Any, metric: str = "c
         ``median_rank``, ``mean_rank`` (1-based), ``n_queries`` and ``n_gallery``.
     """
     check_metric(metric)
+    memory_budget = resolve_memory_budget(memory_budget)
     if metric == "euclidean":
         raise ValueError("retrieval ranks by similarity: use metric='cosine' or 'inner'")
     Q = as_matrix(query, "query", dtype=np.float64)

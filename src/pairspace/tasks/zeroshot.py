@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import DEFAULT_MEMORY_BUDGET, as_matrix, check_finite, rows_per_block, unit_rows
+from .._validation import as_matrix, check_finite, resolve_memory_budget, rows_per_block, unit_rows
 from ..data.templates import check_template
 
 
@@ -212,7 +212,7 @@ def build_classifier(encoder: Any, class_names: Sequence[str], templates: Sequen
 
 
 def zeroshot_scores(media: Any, weights: Any, normalize: bool = True,
-                    memory_budget: int = DEFAULT_MEMORY_BUDGET) -> np.ndarray:
+                    memory_budget: int | None = None) -> np.ndarray:
     r"""Class scores :math:`s_{ic} = \langle x_i / \|x_i\|, w_c \rangle` (n x C).
 
     Parameters
@@ -224,8 +224,9 @@ def zeroshot_scores(media: Any, weights: Any, normalize: bool = True,
     normalize : bool
         L2-normalize the media rows and the weights first (cosine scores). ``False`` gives the plain
         inner product.
-    memory_budget : int
-        Scratch bytes of one block of media rows (converted to float64 block by block).
+    memory_budget : int or None
+        Scratch bytes of one block of media rows (converted to float64 block by block; None: the
+        configured setting, :func:`pairspace.set_config`).
 
     Returns
     -------
@@ -241,7 +242,8 @@ def zeroshot_scores(media: Any, weights: Any, normalize: bool = True,
     if normalize:
         W = l2_normalize(W, name="classifier weights")
     out = np.empty((X.shape[0], W.shape[0]), dtype=np.float64)
-    step = rows_per_block(memory_budget, 8 * (X.shape[1] + W.shape[0]), cap=8192)
+    step = rows_per_block(resolve_memory_budget(memory_budget), 8 * (X.shape[1] + W.shape[0]),
+                          cap=8192)
     for s in range(0, X.shape[0], step):
         blk = np.asarray(X[s : s + step], dtype=np.float64)
         if normalize:

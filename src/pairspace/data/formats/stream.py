@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..._atomic import atomic_path
-from ..._validation import DEFAULT_MEMORY_BUDGET, rows_per_block
+from ..._validation import resolve_memory_budget, rows_per_block
 from ._common import DEFAULT_BATCH_ROWS, existing_file
 from .arrow import list_column_matrix
 
@@ -39,7 +39,7 @@ class ParquetVectors:
 
 def iter_parquet_vectors(path: str | os.PathLike[str], column: str = "vector",
                          batch_rows: int | None = None,
-                         memory_budget: int = DEFAULT_MEMORY_BUDGET) -> ParquetVectors:
+                         memory_budget: int | None = None) -> ParquetVectors:
     """Open a parquet vector column for streaming, one record batch at a time.
 
     Parameters
@@ -52,8 +52,8 @@ def iter_parquet_vectors(path: str | os.PathLike[str], column: str = "vector",
         Rows per batch. By default as many as fit in ``memory_budget`` bytes (arrow's buffer and
         the numpy copy of one batch, :func:`pairspace._validation.rows_per_block`), at most
         65,536.
-    memory_budget : int
-        Scratch bytes of one batch.
+    memory_budget : int or None
+        Scratch bytes of one batch (None: the configured setting, :func:`pairspace.set_config`).
     """
     import pyarrow.parquet as pq
 
@@ -74,7 +74,7 @@ def iter_parquet_vectors(path: str | os.PathLike[str], column: str = "vector",
     dtype = np.dtype(np.float64 if str(value_type) == "double" else np.float32)
     if batch_rows is None:
         width = getattr(pf.schema_arrow.field(column).type, "list_size", None) or 1024
-        batch_rows = rows_per_block(memory_budget, 2 * int(width) * dtype.itemsize,
+        batch_rows = rows_per_block(resolve_memory_budget(memory_budget), 2 * int(width) * dtype.itemsize,
                                     cap=DEFAULT_BATCH_ROWS)
     elif batch_rows < 1:
         raise ValueError(f"batch_rows must be >= 1; got {batch_rows}")

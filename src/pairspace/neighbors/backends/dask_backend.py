@@ -29,7 +29,7 @@ import numpy as np
 
 from ..._deps import require
 from ..._progress import progress_bar
-from ..._validation import DEFAULT_MEMORY_BUDGET
+from ..._validation import resolve_memory_budget
 from .._core import is_out_of_core
 from ..api import BACKENDS, KNNResult, tie_info, validate_input
 from ..exact import DEFAULT_CHUNK_ROWS, ExactSearcher, query_block_rows, query_blocks
@@ -48,14 +48,15 @@ def _open_on_worker(data: Any) -> np.ndarray:
 
 
 def _search_task(data: Any, token: str, k: int, metric: str, dtype: str, refine: bool,
-                 chunk_rows: int, start: int, stop: int) -> tuple[int, np.ndarray, np.ndarray, int, int]:
+                 chunk_rows: int, memory_budget: int, start: int, stop: int
+                 ) -> tuple[int, np.ndarray, np.ndarray, int, int]:
     """One query block on a worker (the searcher is built once per worker and search)."""
     with _LOCK:
         searcher = _CACHE.get(token)
         if searcher is None:
             _CACHE.clear()  # one search at a time per worker keeps memory bounded
             searcher = ExactSearcher(_open_on_worker(data), k, metric, np.dtype(dtype), refine,
-                                     chunk_rows, symmetric=False)
+                                     chunk_rows, memory_budget=memory_budget, symmetric=False)
             _CACHE[token] = searcher
     ind, dist, widened, tied = searcher.search_block(np.arange(start, stop))
     return start, ind, dist, widened, tied
@@ -81,7 +82,7 @@ def _file_reference(X0: np.ndarray) -> tuple[Any, ...] | None:
 
 @BACKENDS.register("dask", description="exact search, query blocks as Dask tasks")
 def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
-             refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
+             refine: bool = True, memory_budget: int | None = None,
              block_size: int | None = None, progress: bool | None = None, client: Any = None,
              n_workers: int | None = None, threads_per_worker: int = 1, processes: bool = False,
              chunk_rows: int = DEFAULT_CHUNK_ROWS) -> KNNResult:
@@ -109,6 +110,7 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
     distributed = require("dask.distributed", "scale")
     X0, k, dtype = validate_input(X, k, dtype)
     n = X0.shape[0]
+    memory_budget = resolve_memory_budget(memory_budget)  # the caller's: workers do not share it
     if block_size is None:
         block_size = query_block_rows(n, X0.shape[1], candidate_width(k, n, refine), chunk_rows,
                                       dtype.itemsize, is_out_of_core(X0), memory_budget)
@@ -128,7 +130,7 @@ def knn_dask(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
         ref = _file_reference(X0)
         data = ref if ref is not None else client.scatter(np.asarray(X0), broadcast=True)
         futures = [client.submit(_search_task, data, token, k, metric, dtype.name, refine,
-                                 chunk_rows, s, e, pure=False) for s, e in blocks]
+                                 chunk_rows, memory_budget, s, e, pure=False) for s, e in blocks]
         bar = progress_bar(total=len(futures), desc=f"kNN search (dask, {metric})",
                            progress=progress, unit="task")
         for fut in distributed.as_completed(futures):

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..._deps import require
-from ..._validation import DEFAULT_MEMORY_BUDGET, rows_per_block
+from ..._validation import resolve_memory_budget, rows_per_block
 from .._core import _row_norms_sq, check_nonzero_rows, require_float32_range
 from ..api import BACKENDS, KNNResult, validate_input
 from ..refine import candidate_width
@@ -25,7 +25,7 @@ ADD_BATCH_ROWS = 65536
 
 @BACKENDS.register("faiss", description="exact search with a faiss flat index")
 def knn_faiss(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
-              refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
+              refine: bool = True, memory_budget: int | None = None,
               block_size: int | None = None, progress: bool | None = None,
               n_threads: int | None = None) -> KNNResult:
     """Exact kNN through ``faiss.IndexFlatL2`` / ``faiss.IndexFlatIP``.
@@ -66,8 +66,8 @@ def knn_faiss(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32
 
     kk = candidate_width(k, n, refine)
     if block_size is None:  # faiss's scratch: a b x n float32 block of scores, plus the gathers
-        block_size = rows_per_block(memory_budget, 4 * n + 2 * (kk + 1) * d * 8, n_rows=n,
-                                    cap=4096)
+        block_size = rows_per_block(resolve_memory_budget(memory_budget),
+                                    4 * n + 2 * (kk + 1) * d * 8, n_rows=n, cap=4096)
     indices, distances = index_search(query, X0, k, metric, refine, block_size, progress,
                                       f"kNN search (faiss, {metric})")
     return KNNResult(indices, distances, metric, "faiss", None,

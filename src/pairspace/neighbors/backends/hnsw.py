@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..._deps import require
-from ..._validation import DEFAULT_MEMORY_BUDGET
+from ..._validation import resolve_memory_budget
 from .._core import _row_norms_sq, check_nonzero_rows, require_float32_range
 from ..api import BACKENDS, KNNResult, validate_input
 from ..exact import ExactSearcher
@@ -34,7 +34,7 @@ _SPACES = {"euclidean": "l2", "cosine": "ip", "inner": "ip"}
 
 @BACKENDS.register("hnsw", description="approximate search with an HNSW graph (measured recall)")
 def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
-             refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
+             refine: bool = True, memory_budget: int | None = None,
              block_size: int | None = None, progress: bool | None = None, M: int = 16,
              ef_construction: int = 200, ef: int | None = None, n_threads: int | None = None,
              recall_sample: int = 1000, seed: int = 0) -> KNNResult:
@@ -96,7 +96,8 @@ def knn_hnsw(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
                                       f"kNN search (hnsw, {metric})")
     rng = np.random.default_rng(seed)
     sample = np.sort(rng.choice(n, size=min(int(recall_sample), n), replace=False))
-    exact = ExactSearcher(X0, k, metric, dtype, symmetric=False, few_queries=True)
+    exact = ExactSearcher(X0, k, metric, dtype, symmetric=False,
+                          memory_budget=resolve_memory_budget(memory_budget), few_queries=True)
     exact_idx = np.concatenate([exact.search(sample[s : s + 1024])[0]
                                 for s in range(0, sample.size, 1024)])
     recall = recall_at_k(indices[sample], exact_idx)

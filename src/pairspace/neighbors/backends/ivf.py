@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..._progress import progress_bar
-from ..._validation import DEFAULT_MEMORY_BUDGET
+from ..._validation import resolve_memory_budget
 from .. import kernels
 from .._core import _row_norms_sq, check_nonzero_rows, is_out_of_core, require_float32_range
 from ..api import BACKENDS, KNNResult, validate_input
@@ -275,7 +275,7 @@ def _finish(X0: np.ndarray, labels: np.ndarray, coarse: np.ndarray, k: int, metr
 
 @BACKENDS.register("ivf", description="approximate search over k-means lists (measured recall)")
 def knn_ivf(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
-            refine: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET,
+            refine: bool = True, memory_budget: int | None = None,
             block_size: int | None = None, progress: bool | None = None,
             nlist: int | None = None, nprobe: int | None = None, target_recall: float = 0.95,
             n_iter: int = 6, tune_sample: int = 1000, recall_sample: int = 1000,
@@ -334,7 +334,8 @@ def knn_ivf(X: Any, k: int, *, metric: str = "cosine", dtype: Any = np.float32,
     both = np.arange(n) if m1 + m2 >= n else rng.choice(n, size=m1 + m2, replace=False)
     tune = both if m1 + m2 >= n else both[:m1]
     meas = both if m1 + m2 >= n else both[m1:]
-    exact = ExactSearcher(X0, k, metric, dtype, symmetric=False, few_queries=True)
+    exact = ExactSearcher(X0, k, metric, dtype, symmetric=False,
+                          memory_budget=resolve_memory_budget(memory_budget), few_queries=True)
     truth = np.concatenate([exact.search(both[s:e])[0] for s, e in query_blocks(both.size, 1024)])
     estimated = None
     if nprobe is None:

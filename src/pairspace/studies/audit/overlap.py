@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..._validation import DEFAULT_MEMORY_BUDGET, rows_per_block, unit_rows
+from ..._validation import resolve_memory_budget, rows_per_block, unit_rows
 from ...data.textfiles import csv_rows, text_lines
 from .text import contains_phrase, words
 
@@ -36,13 +36,15 @@ def shared_sources(train: Sequence[str | None], evaluation: Sequence[str | None]
 
 def near_duplicates(train: Any, evaluation: Any, threshold: float = 0.98,
                     train_ids: Sequence[str] | None = None, eval_ids: Sequence[str] | None = None,
-                    center: bool = True, memory_budget: int = DEFAULT_MEMORY_BUDGET) -> dict[str, Any]:
+                    center: bool = True, memory_budget: int | None = None) -> dict[str, Any]:
     r"""Evaluation clips whose nearest training clip has cosine >= ``threshold`` (chunked).
 
     With ``center`` (the default) both sides are centered on the training mean first,
     :math:`\cos(a_i - \bar a, b_j - \bar a)`: mean-pooled backbone states share a large common
     component (Whisper's median nearest-neighbor cosine is about 0.97), which makes the raw cosine
-    of unrelated clips look like a duplicate's.
+    of unrelated clips look like a duplicate's. The evaluation clips are compared in blocks of at
+    most ``memory_budget`` bytes of cosines (None: the configured setting,
+    :func:`pairspace.set_config`).
 
     Returns ``{"threshold", "centered", "n_eval", "n_duplicates", "pairs": [{"eval", "train",
     "cosine"}], "max_cosine_quantiles"}``.
@@ -56,7 +58,7 @@ def near_duplicates(train: Any, evaluation: Any, threshold: float = 0.98,
     A, B = unit_rows(A0 - mu, "training audio"), unit_rows(B0 - mu, "evaluation audio")
     tid = [str(i) for i in train_ids] if train_ids is not None else [str(i) for i in range(len(A))]
     eid = [str(i) for i in eval_ids] if eval_ids is not None else [str(i) for i in range(len(B))]
-    step = rows_per_block(memory_budget, 8 * A.shape[0], n_rows=B.shape[0])
+    step = rows_per_block(resolve_memory_budget(memory_budget), 8 * A.shape[0], n_rows=B.shape[0])
     best = np.empty(B.shape[0])
     arg = np.empty(B.shape[0], dtype=np.int64)
     for s in range(0, B.shape[0], step):
