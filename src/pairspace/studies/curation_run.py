@@ -50,7 +50,7 @@ def teacher_space(model: Any, table: EmbeddingTable, modality: str) -> Embedding
 
 def teacher_prompts(model: Any, text_encoder: Any, class_names: Sequence[str],
                     prompt: str = PROMPT) -> np.ndarray:
-    """One teacher-space embedding per class of ``prompt.format(name)`` (no ensembling), (C, d)."""
+    """One teacher-space embedding per class of ``prompt`` filled with its name (no ensembling), (C, d)."""
     from ..tasks.zeroshot import format_prompts
 
     texts = format_prompts([prompt], class_names)

@@ -212,7 +212,7 @@ def caption_leaks(
     synonyms : mapping or path, optional
         Class -> synonyms (or a file for :func:`load_synonyms`); classes not listed have none.
     encoder : object with ``encode(list_of_str)``, optional
-        Text encoder of the semantic detector (captions and ``prompt.format(class)`` embedded).
+        Text encoder of the semantic detector (captions and ``prompt`` filled with each class name embedded).
     threshold : float, optional
         Cosine threshold of the semantic detector (default 0.6 when embeddings are available).
     text_embeddings, class_embeddings : array-like, optional
