@@ -181,3 +181,7 @@ def test_one_entry_point_keeps_labels_columns_and_metadata(tmp_path):
     with pytest.raises(ValueError, match="no ids"):
         bare.save(tmp_path / "g.parquet")
     assert EmbeddingTable(ids, X.astype(np.float64)).vectors.dtype == np.float32  # built in code
+    np.save(tmp_path / "nan.npy", np.array([[1.0, np.nan]]))
+    with pytest.raises(ValueError, match="NaN") as err:  # the file is named once, not twice
+        read(str(tmp_path) + "/./nan.npy")
+    assert str(err.value).count("nan.npy") == 1

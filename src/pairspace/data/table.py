@@ -334,8 +334,8 @@ def read_table(path: str | os.PathLike[str], *, id_column: str | None = None,
         return EmbeddingTable(parts.ids, parts.vectors, parts.labels, parts.metadata or {},
                               parts.columns or {}, parts.source)
     except ValueError as exc:
-        msg = str(exc)
-        raise ValueError(msg if msg.startswith(str(path)) else f"{path}: {msg}") from None
+        msg = str(exc)  # the checks name the file already (as parts.source.path spells it)
+        raise ValueError(msg if msg.startswith(parts.source.path) else f"{path}: {msg}") from None
 
 
 def _checked_vectors(V: Any, name: str, ids: list[str] | None, native: bool) -> np.ndarray:
